@@ -1,0 +1,50 @@
+using System.Globalization;
+using System.Text;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>Argument parsing with Redis's rules (util.c string2ll / string2ld).</summary>
+public static class Args
+{
+    /// <summary>Case-insensitive comparison of an argument with an ASCII option name.</summary>
+    public static bool Is(byte[] arg, string option)
+    {
+        if (arg.Length != option.Length) return false;
+        for (int i = 0; i < arg.Length; i++)
+        {
+            int a = arg[i], b = option[i];
+            if (a == b) continue;
+            if ((a | 0x20) != (b | 0x20) || (a | 0x20) < 'a' || (a | 0x20) > 'z') return false;
+        }
+        return true;
+    }
+
+    public static bool TryLong(byte[] arg, out long value) => RequestParser.TryParseInteger(arg, out value);
+
+    /// <summary>Parses like Redis's strtod-based getDoubleFromObject: no spaces, no "nan"; "inf" and "-inf" allowed.</summary>
+    public static bool TryDouble(ReadOnlySpan<byte> arg, out double value)
+    {
+        value = 0;
+        if (arg.IsEmpty || arg.Length > 256) return false;
+        if (IsSpace(arg[0]) || IsSpace(arg[^1])) return false;
+        var text = Encoding.ASCII.GetString(arg);
+        switch (text.ToLowerInvariant())
+        {
+            case "inf" or "+inf" or "infinity" or "+infinity": value = double.PositiveInfinity; return true;
+            case "-inf" or "-infinity": value = double.NegativeInfinity; return true;
+        }
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
+        if (text.Contains("nan", StringComparison.OrdinalIgnoreCase)) return false;
+        if (double.IsNaN(value)) return false;
+        return true;
+    }
+
+    private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
+
+    public static string Text(byte[] arg) => Encoding.UTF8.GetString(arg);
+
+    public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
+
+    public static byte[] Bytes(long value) => Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+}

@@ -1,0 +1,15 @@
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>Command names and options used when building journal entries, allocated once.</summary>
+public static class Cmd
+{
+    public static readonly byte[] Set = "SET"u8.ToArray();
+    public static readonly byte[] Del = "DEL"u8.ToArray();
+    public static readonly byte[] PxAt = "PXAT"u8.ToArray();
+    public static readonly byte[] KeepTtl = "KEEPTTL"u8.ToArray();
+    public static readonly byte[] PExpireAt = "PEXPIREAT"u8.ToArray();
+    public static readonly byte[] Persist = "PERSIST"u8.ToArray();
+    public static readonly byte[] Select = "SELECT"u8.ToArray();
+    public static readonly byte[] Multi = "MULTI"u8.ToArray();
+    public static readonly byte[] Exec = "EXEC"u8.ToArray();
+}

@@ -1,0 +1,176 @@
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>
+/// What a command handler sees: its arguments, the selected database, the reply writer, the time, and
+/// key access that finds the owning shard's table for each key. One instance per shard, reused for
+/// every command that shard runs (no allocation per command).
+/// </summary>
+public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
+{
+    public Data.Keyspace Keyspace { get; } = keyspace;
+    public ServerState Server { get; } = server;
+    public ServerConfig Config => Server.Config;
+
+    public byte[][] Args = [];
+    public int Db;
+    public RespWriter Reply = new();
+    public CommandSpec Spec = null!;
+
+    /// <summary>Command time, fixed for the whole command as Redis fixes it (so one command sees one clock).</summary>
+    public long Now;
+
+    /// <summary>The shard running the command; counters go here.</summary>
+    public ShardStore Shard = null!;
+
+    /// <summary>Effects to journal, in Redis's propagated form; null means "the command as sent" when it changed data.</summary>
+    public List<byte[][]>? Effects;
+
+    /// <summary>Keys this command changed (for WATCH and the journal).</summary>
+    public int Changes;
+
+    public Random Random { get; } = new();
+
+    /// <summary>True while the journal is being replayed: no clock-dependent shortcuts (Redis's server.loading).</summary>
+    public bool Replaying;
+
+    public int Argc => Args.Length;
+    public byte[] this[int index] => Args[index];
+    public long NowSeconds => Now / 1000;
+
+    public void Begin(CommandSpec spec, byte[][] args, int db, RespWriter reply, ShardStore shard, long now)
+    {
+        Spec = spec;
+        Args = args;
+        Db = db;
+        Reply = reply;
+        Shard = shard;
+        Now = now;
+        Effects = null;
+        Changes = 0;
+    }
+
+    public Database DatabaseOf(int slot, int db) => Keyspace.Shards[Keyspace.SlotOwner[slot]].Databases[db];
+
+    /// <summary>Looks a key up for reading: lazy expiry, hit/miss counters, access time (lookupKeyRead).</summary>
+    public Entry? Read(byte[] key) => Read(key, Db);
+
+    /// <summary>As <see cref="Read(byte[])"/>; <paramref name="touch"/> false keeps the access time (LOOKUP_NOTOUCH).</summary>
+    public Entry? Read(byte[] key, int db, bool touch = true)
+    {
+        var entry = Lookup(key, db);
+        if (entry == null) Shard.KeyspaceMisses++;
+        else
+        {
+            Shard.KeyspaceHits++;
+            if (touch) Touch(entry);
+        }
+        return entry;
+    }
+
+    /// <summary>Looks a key up for writing: lazy expiry only (lookupKeyWrite).</summary>
+    public Entry? Write(byte[] key) => Write(key, Db);
+
+    public Entry? Write(byte[] key, int db)
+    {
+        var entry = Lookup(key, db);
+        if (entry != null) Touch(entry);
+        return entry;
+    }
+
+    /// <summary>Looks a key up without touching counters or access time (TYPE, OBJECT, EXISTS-like peeks).</summary>
+    public Entry? Lookup(byte[] key, int db)
+    {
+        int slot = HashSlot.Of(key);
+        return DatabaseOf(slot, db).Find(slot, key, Now, OnExpired);
+    }
+
+    private void OnExpired(Entry entry)
+    {
+        Keyspace.Shards[Keyspace.SlotOwner[HashSlot.Of(entry.Key)]].ExpiredKeys++;
+    }
+
+    private void Touch(Entry entry)
+    {
+        if (Config.UsesLfu) Lfu.Increment(entry, Now, Config.LfuLogFactor, Config.LfuDecayTime, Random);
+        else entry.LastAccessSeconds = NowSeconds;
+    }
+
+    /// <summary>Creates a key; the caller has checked it does not exist.</summary>
+    public Entry Add(byte[] key, object value, long expireAt = -1) => Add(key, value, expireAt, Db);
+
+    public Entry Add(byte[] key, object value, long expireAt, int db)
+    {
+        var entry = new Entry(key, value) { ExpireAt = expireAt, LastAccessSeconds = NowSeconds };
+        int slot = HashSlot.Of(key);
+        DatabaseOf(slot, db).Add(slot, entry);
+        KeyChanged(key, db);
+        return entry;
+    }
+
+    /// <summary>Redis's setKey: creates or replaces the value; the expiry is cleared unless <paramref name="keepTtl"/>.</summary>
+    public Entry SetValue(byte[] key, object value, bool keepTtl = false, int? db = null)
+    {
+        int target = db ?? Db;
+        var entry = Lookup(key, target);
+        if (entry == null) return Add(key, value, -1, target);
+        entry.Value = value;
+        entry.RawString = false;
+        if (!keepTtl && entry.ExpireAt >= 0) DatabaseOf(HashSlot.Of(key), target).SetExpiry(entry, -1);
+        KeyChanged(key, target);
+        return entry;
+    }
+
+    /// <summary>Deletes a key if it exists (and is not expired); true when it did.</summary>
+    public bool Delete(byte[] key) => Delete(key, Db);
+
+    public bool Delete(byte[] key, int db)
+    {
+        int slot = HashSlot.Of(key);
+        var database = DatabaseOf(slot, db);
+        var entry = database.Find(slot, key, Now, OnExpired);
+        if (entry == null) return false;
+        database.Remove(slot, entry);
+        KeyChanged(key, db);
+        return true;
+    }
+
+    public void SetExpiry(Entry entry, long expireAt, int? db = null)
+    {
+        DatabaseOf(HashSlot.Of(entry.Key), db ?? Db).SetExpiry(entry, expireAt);
+        KeyChanged(entry.Key, db ?? Db);
+    }
+
+    /// <summary>Records that a key's value changed in place (the handler mutated entry.Value).</summary>
+    public void KeyChanged(byte[] key) => KeyChanged(key, Db);
+
+    public void KeyChanged(byte[] key, int db)
+    {
+        Changes++;
+        Shard.Dirty++;
+    }
+
+    /// <summary>Journals <paramref name="args"/> instead of the command as sent (Redis's alsoPropagate + preventCommandPropagation).</summary>
+    public void Propagate(params byte[][] args) => (Effects ??= []).Add(args);
+
+    // Typed access with the WRONGTYPE rule.
+
+    /// <summary>The value as <typeparamref name="T"/>; writes WRONGTYPE and returns false when the key holds another type.</summary>
+    public bool TryGet<T>(Entry? entry, out T? value) where T : class
+    {
+        value = null;
+        if (entry == null) return true;
+        if (entry.Value is T typed)
+        {
+            value = typed;
+            return true;
+        }
+        Reply.WriteError(RespErrors.WrongType);
+        return false;
+    }
+
+    public void Error(string message) => Reply.WriteError(message);
+}

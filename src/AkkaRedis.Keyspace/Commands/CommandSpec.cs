@@ -1,0 +1,50 @@
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>Where a command runs.</summary>
+public enum CommandRoute
+{
+    /// <summary>In the connection's session (PING, SELECT, CLIENT, HELLO...): never reaches a shard.</summary>
+    Session,
+    /// <summary>On the shard(s) owning its keys; one shard takes the fast path, several are held together.</summary>
+    Keyed,
+    /// <summary>With every shard held (DBSIZE, FLUSHALL, SCAN, KEYS, INFO...).</summary>
+    AllShards,
+}
+
+public delegate void CommandHandler(CommandContext context);
+
+/// <summary>A command this server supports: Redis's facts, where it runs, and its handler.</summary>
+public sealed class CommandSpec
+{
+    public CommandSpec(CommandFacts facts, CommandRoute route, CommandHandler? handler)
+    {
+        Facts = facts;
+        Route = route;
+        Handler = handler;
+        Name = facts.Name;
+        IsWrite = facts.HasFlag("write");
+    }
+
+    /// <summary>Lower case; subcommands as "config|get".</summary>
+    public string Name { get; }
+    public CommandFacts Facts { get; }
+    public CommandRoute Route { get; }
+    public CommandHandler? Handler { get; }
+    public bool IsWrite { get; }
+
+    /// <summary>Index into per-shard statistics arrays.</summary>
+    public int Id { get; internal set; }
+
+    /// <summary>For containers (CONFIG, CLIENT, OBJECT...): the supported subcommands by lower-case name.</summary>
+    public Dictionary<string, CommandSpec>? Subcommands { get; internal set; }
+
+    /// <summary>Argument positions of the keys, from the key specs.</summary>
+    public List<int> KeyPositions(byte[][] args)
+    {
+        var positions = new List<int>(2);
+        foreach (var spec in Facts.KeySpecs) spec.AddKeyPositions(args, positions);
+        return positions;
+    }
+
+    public override string ToString() => Name;
+}

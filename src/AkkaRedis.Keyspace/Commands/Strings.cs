@@ -1,0 +1,474 @@
+using System.Buffers.Text;
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>String commands (t_string.c). Values are byte arrays; numbers are parsed from them as Redis does.</summary>
+public static class Strings
+{
+    public static void Register(CommandTable.Builder table) => table
+        .Keyed("get", Get)
+        .Keyed("set", Set)
+        .Keyed("setnx", SetNx)
+        .Keyed("setex", SetEx)
+        .Keyed("psetex", PSetEx)
+        .Keyed("mget", MGet)
+        .Keyed("mset", MSet)
+        .Keyed("msetnx", MSetNx)
+        .Keyed("getset", GetSet)
+        .Keyed("getdel", GetDel)
+        .Keyed("getex", GetEx)
+        .Keyed("append", Append)
+        .Keyed("strlen", StrLen)
+        .Keyed("incr", c => IncrBy(c, 1))
+        .Keyed("decr", c => IncrBy(c, -1))
+        .Keyed("incrby", c => IncrByArg(c, negate: false))
+        .Keyed("decrby", c => IncrByArg(c, negate: true))
+        .Keyed("incrbyfloat", IncrByFloat)
+        .Keyed("getrange", GetRange)
+        .Keyed("substr", GetRange)
+        .Keyed("setrange", SetRange)
+        .Keyed("lcs", Lcs.Run);
+
+    /// <summary>The string at <paramref name="key"/>: true with null when missing; false (WRONGTYPE written) for another type.</summary>
+    public static bool TryReadString(CommandContext c, byte[] key, out byte[]? value) => c.TryGet(c.Read(key), out value);
+
+    private static void Get(CommandContext c)
+    {
+        if (!TryReadString(c, c[1], out var value)) return;
+        if (value == null) c.Reply.WriteNull();
+        else c.Reply.WriteBulk(value);
+    }
+
+    [Flags]
+    private enum SetFlags { None = 0, Nx = 1, Xx = 2, Get = 4, KeepTtl = 8, Ex = 16, Px = 32, ExAt = 64, PxAt = 128 }
+
+    private static void Set(CommandContext c)
+    {
+        var flags = SetFlags.None;
+        byte[]? expireArg = null;
+        for (int i = 3; i < c.Argc; i++)
+        {
+            var a = c[i];
+            bool hasNext = i + 1 < c.Argc;
+            const SetFlags anyExpire = SetFlags.Ex | SetFlags.Px | SetFlags.ExAt | SetFlags.PxAt | SetFlags.KeepTtl;
+            if (Args.Is(a, "NX") && (flags & SetFlags.Xx) == 0) flags |= SetFlags.Nx;
+            else if (Args.Is(a, "XX") && (flags & SetFlags.Nx) == 0) flags |= SetFlags.Xx;
+            else if (Args.Is(a, "GET")) flags |= SetFlags.Get;
+            else if (Args.Is(a, "KEEPTTL") && (flags & anyExpire) == 0) flags |= SetFlags.KeepTtl;
+            else if (hasNext && (flags & anyExpire) == 0 && TryExpireUnit(a, out var unit))
+            {
+                flags |= unit;
+                expireArg = c[++i];
+            }
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+        }
+
+        long expireAt = -1;
+        if (expireArg != null && !TryExpireAt(c, flags, expireArg, "set", out expireAt)) return;
+
+        byte[]? old = null;
+        if ((flags & SetFlags.Get) != 0 && !TryReadString(c, c[1], out old)) return;
+        var existing = c.Write(c[1]);
+        if (((flags & SetFlags.Nx) != 0 && existing != null) || ((flags & SetFlags.Xx) != 0 && existing == null))
+        {
+            if ((flags & SetFlags.Get) != 0) WriteBulkOrNull(c, old);
+            else c.Reply.WriteNull();
+            return;
+        }
+
+        var entry = c.SetValue(c[1], c[2], keepTtl: (flags & SetFlags.KeepTtl) != 0);
+        if (expireAt >= 0) SetExpireOrDelete(c, entry, expireAt);
+        if ((flags & SetFlags.Get) != 0) WriteBulkOrNull(c, old);
+        else c.Reply.WriteOk();
+
+        // The journal gets the absolute form, so replay gives the same expiry (t_string.c).
+        if (expireAt >= 0 && expireAt > c.Now) c.Propagate(Cmd.Set, c[1], c[2], Cmd.PxAt, Args.Bytes(expireAt));
+        else if (expireAt < 0) c.Propagate(
+            (flags & SetFlags.KeepTtl) != 0 ? [Cmd.Set, c[1], c[2], Cmd.KeepTtl] : [Cmd.Set, c[1], c[2]]);
+    }
+
+    private static bool TryExpireUnit(byte[] arg, out SetFlags unit)
+    {
+        unit = Args.Is(arg, "EX") ? SetFlags.Ex : Args.Is(arg, "PX") ? SetFlags.Px
+            : Args.Is(arg, "EXAT") ? SetFlags.ExAt : Args.Is(arg, "PXAT") ? SetFlags.PxAt : SetFlags.None;
+        return unit != SetFlags.None;
+    }
+
+    /// <summary>Turns an EX/PX/EXAT/PXAT argument into absolute milliseconds, answering Redis's errors (getExpireMillisecondsOrReply).</summary>
+    private static bool TryExpireAt(CommandContext c, SetFlags unit, byte[] arg, string command, out long expireAt)
+    {
+        expireAt = -1;
+        if (!Args.TryLong(arg, out long value))
+        {
+            c.Error(RespErrors.NotInteger);
+            return false;
+        }
+        bool seconds = (unit & (SetFlags.Ex | SetFlags.ExAt)) != 0;
+        bool relative = (unit & (SetFlags.Ex | SetFlags.Px)) != 0;
+        if (value <= 0 || (seconds && value > long.MaxValue / 1000))
+        {
+            c.Error(RespErrors.InvalidExpireTime(command));
+            return false;
+        }
+        if (seconds) value *= 1000;
+        if (relative)
+        {
+            if (value > long.MaxValue - c.Now)
+            {
+                c.Error(RespErrors.InvalidExpireTime(command));
+                return false;
+            }
+            value += c.Now;
+        }
+        expireAt = value;
+        return true;
+    }
+
+    /// <summary>An expiry already in the past deletes the key, and the journal gets a DEL (checkAlreadyExpired).</summary>
+    private static void SetExpireOrDelete(CommandContext c, Entry entry, long expireAt)
+    {
+        if (expireAt <= c.Now)
+        {
+            c.Delete(entry.Key);
+            c.Propagate(Cmd.Del, entry.Key);
+        }
+        else c.SetExpiry(entry, expireAt);
+    }
+
+    private static void WriteBulkOrNull(CommandContext c, byte[]? value)
+    {
+        if (value == null) c.Reply.WriteNull();
+        else c.Reply.WriteBulk(value);
+    }
+
+    private static void SetNx(CommandContext c)
+    {
+        if (c.Write(c[1]) != null)
+        {
+            c.Reply.WriteInteger(0);
+            return;
+        }
+        c.SetValue(c[1], c[2]);
+        c.Reply.WriteInteger(1);
+    }
+
+    private static void SetEx(CommandContext c) => SetWithExpire(c, SetFlags.Ex, "setex");
+    private static void PSetEx(CommandContext c) => SetWithExpire(c, SetFlags.Px, "psetex");
+
+    private static void SetWithExpire(CommandContext c, SetFlags unit, string name)
+    {
+        if (!TryExpireAt(c, unit, c[2], name, out long expireAt)) return;
+        var entry = c.SetValue(c[1], c[3]);
+        SetExpireOrDelete(c, entry, expireAt);
+        c.Reply.WriteOk();
+        if (expireAt > c.Now) c.Propagate(Cmd.Set, c[1], c[3], Cmd.PxAt, Args.Bytes(expireAt));
+    }
+
+    private static void MGet(CommandContext c)
+    {
+        c.Reply.WriteArrayHeader(c.Argc - 1);
+        for (int i = 1; i < c.Argc; i++)
+        {
+            var entry = c.Read(c[i]);
+            if (entry?.Value is byte[] value) c.Reply.WriteBulk(value);
+            else c.Reply.WriteNull();
+        }
+    }
+
+    private static void MSet(CommandContext c)
+    {
+        if (c.Argc % 2 == 0)
+        {
+            c.Error(RespErrors.WrongArgs(c.Spec.Name));
+            return;
+        }
+        for (int i = 1; i < c.Argc; i += 2) c.SetValue(c[i], c[i + 1]);
+        c.Reply.WriteOk();
+    }
+
+    private static void MSetNx(CommandContext c)
+    {
+        if (c.Argc % 2 == 0)
+        {
+            c.Error(RespErrors.WrongArgs(c.Spec.Name));
+            return;
+        }
+        for (int i = 1; i < c.Argc; i += 2)
+        {
+            if (c.Write(c[i]) != null)
+            {
+                c.Reply.WriteInteger(0);
+                return;
+            }
+        }
+        for (int i = 1; i < c.Argc; i += 2) c.SetValue(c[i], c[i + 1]);
+        c.Reply.WriteInteger(1);
+    }
+
+    private static void GetSet(CommandContext c)
+    {
+        if (!TryReadString(c, c[1], out var old)) return;
+        c.SetValue(c[1], c[2]);
+        WriteBulkOrNull(c, old);
+        c.Propagate(Cmd.Set, c[1], c[2]);
+    }
+
+    private static void GetDel(CommandContext c)
+    {
+        if (!TryReadString(c, c[1], out var old)) return;
+        if (old != null)
+        {
+            c.Delete(c[1]);
+            c.Propagate(Cmd.Del, c[1]);
+        }
+        WriteBulkOrNull(c, old);
+    }
+
+    private static void GetEx(CommandContext c)
+    {
+        var unit = SetFlags.None;
+        bool persist = false;
+        byte[]? expireArg = null;
+        for (int i = 2; i < c.Argc; i++)
+        {
+            var a = c[i];
+            if (Args.Is(a, "PERSIST") && unit == SetFlags.None && !persist) persist = true;
+            else if (i + 1 < c.Argc && unit == SetFlags.None && !persist && TryExpireUnit(a, out var u))
+            {
+                unit = u;
+                expireArg = c[++i];
+            }
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+        }
+        long expireAt = -1;
+        if (expireArg != null && !TryExpireAt(c, unit, expireArg, "getex", out expireAt)) return;
+        var entry = c.Read(c[1]);
+        if (!c.TryGet<byte[]>(entry, out var value)) return;
+        if (value == null)
+        {
+            c.Reply.WriteNull();
+            return;
+        }
+        c.Reply.WriteBulk(value);
+        if (expireAt >= 0)
+        {
+            SetExpireOrDelete(c, entry!, expireAt);
+            if (expireAt > c.Now) c.Propagate(Cmd.PExpireAt, c[1], Args.Bytes(expireAt));
+        }
+        else if (persist && entry!.ExpireAt >= 0)
+        {
+            c.SetExpiry(entry, -1);
+            c.Propagate(Cmd.Persist, c[1]);
+        }
+        else c.Propagate([]);
+    }
+
+    private static void Append(CommandContext c)
+    {
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<byte[]>(entry, out var value)) return;
+        if (value == null)
+        {
+            c.Add(c[1], c[2]);
+            c.Reply.WriteInteger(c[2].Length);
+            return;
+        }
+        if (!CheckLength(c, (long)value.Length + c[2].Length)) return;
+        var joined = new byte[value.Length + c[2].Length];
+        value.CopyTo(joined, 0);
+        c[2].CopyTo(joined, value.Length);
+        entry!.Value = joined;
+        entry.RawString = true;
+        c.KeyChanged(c[1]);
+        c.Reply.WriteInteger(joined.Length);
+    }
+
+    /// <summary>Strings may not grow past proto-max-bulk-len (checkStringLength).</summary>
+    public static bool CheckLength(CommandContext c, long length)
+    {
+        if (length <= c.Config.ProtoMaxBulkLen) return true;
+        c.Error(RespErrors.StringTooLong);
+        return false;
+    }
+
+    private static void StrLen(CommandContext c)
+    {
+        if (!TryReadString(c, c[1], out var value)) return;
+        c.Reply.WriteInteger(value?.Length ?? 0);
+    }
+
+    private static void IncrByArg(CommandContext c, bool negate)
+    {
+        if (!Args.TryLong(c[2], out long delta))
+        {
+            c.Error(RespErrors.NotInteger);
+            return;
+        }
+        if (negate)
+        {
+            if (delta == long.MinValue)
+            {
+                c.Error("ERR decrement would overflow");
+                return;
+            }
+            delta = -delta;
+        }
+        IncrBy(c, delta);
+    }
+
+    private static void IncrBy(CommandContext c, long delta)
+    {
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<byte[]>(entry, out var value)) return;
+        long current = 0;
+        if (value != null && !TryParseStoredInteger(value, out current))
+        {
+            c.Error(RespErrors.NotInteger);
+            return;
+        }
+        if ((delta < 0 && current < 0 && delta < long.MinValue - current) ||
+            (delta > 0 && current > 0 && delta > long.MaxValue - current))
+        {
+            c.Error(RespErrors.Overflow);
+            return;
+        }
+        long result = current + delta;
+        var bytes = Args.Bytes(result);
+        if (entry == null) c.Add(c[1], bytes);
+        else
+        {
+            entry.Value = bytes;
+            entry.RawString = false;
+            c.KeyChanged(c[1]);
+        }
+        c.Reply.WriteInteger(result);
+    }
+
+    /// <summary>A stored string read as an integer: at most 20 characters and strictly formatted (getLongLongFromObject).</summary>
+    public static bool TryParseStoredInteger(byte[] value, out long result)
+    {
+        result = 0;
+        return value.Length <= 20 && RequestParser.TryParseInteger(value, out result);
+    }
+
+    private static void IncrByFloat(CommandContext c)
+    {
+        if (!LongDouble.TryParse(c[2], out var increment))
+        {
+            c.Error(RespErrors.NotFloat);
+            return;
+        }
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<byte[]>(entry, out var value)) return;
+        var current = default(LongDouble);
+        if (value != null && !LongDouble.TryParse(value, out current))
+        {
+            c.Error(RespErrors.NotFloat);
+            return;
+        }
+        var sum = current + increment;
+        if (!sum.IsFinite)
+        {
+            c.Error(RespErrors.NaNOrInfinity);
+            return;
+        }
+        var bytes = Args.Bytes(sum.ToString());
+        if (entry == null) c.Add(c[1], bytes);
+        else
+        {
+            entry.Value = bytes;
+            entry.RawString = false;
+            c.KeyChanged(c[1]);
+        }
+        c.Reply.WriteBulk(bytes);
+        // Replay must not depend on float arithmetic: journal the result (t_string.c incrbyfloatCommand).
+        c.Propagate(Cmd.Set, c[1], bytes, Cmd.KeepTtl);
+    }
+
+    private static void GetRange(CommandContext c)
+    {
+        if (!Args.TryLong(c[2], out long start) || !Args.TryLong(c[3], out long end))
+        {
+            c.Error(RespErrors.NotInteger);
+            return;
+        }
+        if (!TryReadString(c, c[1], out var value)) return;
+        if (value == null || value.Length == 0 || (start < 0 && end < 0 && start > end))
+        {
+            c.Reply.WriteBulk(ReadOnlySpan<byte>.Empty);
+            return;
+        }
+        long length = value.Length;
+        if (start < 0) start = length + start;
+        if (end < 0) end = length + end;
+        if (start < 0) start = 0;
+        if (end < 0) end = 0;
+        if (end >= length) end = length - 1;
+        if (start > end) c.Reply.WriteBulk(ReadOnlySpan<byte>.Empty);
+        else c.Reply.WriteBulk(value.AsSpan((int)start, (int)(end - start + 1)));
+    }
+
+    private static void SetRange(CommandContext c)
+    {
+        if (!Args.TryLong(c[2], out long offset))
+        {
+            c.Error(RespErrors.NotInteger);
+            return;
+        }
+        if (offset < 0)
+        {
+            c.Error(RespErrors.OffsetOutOfRange);
+            return;
+        }
+        var patch = c[3];
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<byte[]>(entry, out var value)) return;
+        if (value == null)
+        {
+            if (patch.Length == 0)
+            {
+                c.Reply.WriteInteger(0);
+                c.Propagate([]);
+                return;
+            }
+            if (!CheckLength(c, offset + patch.Length)) return;
+            var created = new byte[offset + patch.Length];
+            patch.CopyTo(created, offset);
+            c.Add(c[1], created).RawString = true;
+            c.Reply.WriteInteger(created.Length);
+            return;
+        }
+        if (patch.Length == 0)
+        {
+            c.Reply.WriteInteger(value.Length);
+            c.Propagate([]);
+            return;
+        }
+        if (!CheckLength(c, offset + patch.Length)) return;
+        long needed = Math.Max(value.Length, offset + patch.Length);
+        var result = needed == value.Length ? value : new byte[needed];
+        if (!ReferenceEquals(result, value)) value.CopyTo(result, 0);
+        patch.CopyTo(result, offset);
+        entry!.Value = result;
+        entry.RawString = true;
+        c.KeyChanged(c[1]);
+        c.Reply.WriteInteger(result.Length);
+    }
+
+    /// <summary>Formats an integer reply value into a stack buffer (used by commands that reply numbers as bulk strings).</summary>
+    public static int FormatInteger(long value, Span<byte> destination)
+    {
+        Utf8Formatter.TryFormat(value, destination, out int written);
+        return written;
+    }
+}

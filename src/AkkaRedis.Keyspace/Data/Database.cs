@@ -1,0 +1,133 @@
+namespace AkkaRedis.Keyspace.Data;
+
+/// <summary>
+/// One numbered database's keys within one shard. Keys are kept in one table per hash slot, so that
+/// SCAN's cursor can be a slot number (a key that exists for the whole scan is never missed, whatever
+/// the tables do meanwhile) and a slot's keys can be counted, listed or handed to another node.
+/// </summary>
+public sealed class Database
+{
+    private Dictionary<byte[], Entry>?[]? _slots;
+    private readonly List<Entry> _volatile = [];
+
+    public int Count { get; private set; }
+    public int VolatileCount => _volatile.Count;
+
+    /// <summary>The entry, or null; an expired entry is deleted first (lazy expiry).</summary>
+    public Entry? Find(int slot, byte[] key, long nowMs, Action<Entry>? onExpired = null)
+    {
+        var table = _slots?[slot];
+        if (table == null || !table.TryGetValue(key, out var entry)) return null;
+        if (entry.ExpireAt >= 0 && entry.ExpireAt <= nowMs)
+        {
+            onExpired?.Invoke(entry);
+            Remove(slot, entry);
+            return null;
+        }
+        return entry;
+    }
+
+    /// <summary>The entry even when expired (for the expiry cycle and for reads that must not delete).</summary>
+    public Entry? FindRaw(int slot, byte[] key)
+    {
+        var table = _slots?[slot];
+        return table != null && table.TryGetValue(key, out var entry) ? entry : null;
+    }
+
+    public void Add(int slot, Entry entry)
+    {
+        _slots ??= new Dictionary<byte[], Entry>?[HashSlot.Count];
+        var table = _slots[slot] ??= new Dictionary<byte[], Entry>(ByteArrayComparer.Instance);
+        table.Add(entry.Key, entry);
+        Count++;
+        if (entry.ExpireAt >= 0) TrackVolatile(entry);
+    }
+
+    public void Remove(int slot, Entry entry)
+    {
+        var table = _slots![slot]!;
+        table.Remove(entry.Key);
+        Count--;
+        UntrackVolatile(entry);
+    }
+
+    /// <summary>Sets or clears (-1) the expiry, keeping the volatile list in step.</summary>
+    public void SetExpiry(Entry entry, long expireAtMs)
+    {
+        entry.ExpireAt = expireAtMs;
+        if (expireAtMs >= 0) TrackVolatile(entry);
+        else UntrackVolatile(entry);
+    }
+
+    private void TrackVolatile(Entry entry)
+    {
+        if (entry.VolatileIndex >= 0) return;
+        entry.VolatileIndex = _volatile.Count;
+        _volatile.Add(entry);
+    }
+
+    private void UntrackVolatile(Entry entry)
+    {
+        int index = entry.VolatileIndex;
+        if (index < 0) return;
+        var last = _volatile[^1];
+        _volatile[index] = last;
+        last.VolatileIndex = index;
+        _volatile.RemoveAt(_volatile.Count - 1);
+        entry.VolatileIndex = -1;
+    }
+
+    /// <summary>A random key with an expiry, for the active expiry cycle.</summary>
+    public Entry? RandomVolatile(Random random) =>
+        _volatile.Count == 0 ? null : _volatile[random.Next(_volatile.Count)];
+
+    /// <summary>The table of one slot (null when it never held a key).</summary>
+    public Dictionary<byte[], Entry>? Slot(int slot) => _slots?[slot];
+
+    /// <summary>A uniformly chosen key: a random slot is probed a few times, then the keys are counted through.</summary>
+    public Entry? RandomEntry(Random random)
+    {
+        if (Count == 0 || _slots == null) return null;
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            var table = _slots[random.Next(HashSlot.Count)];
+            if (table is { Count: > 0 }) return table.Values.ElementAt(random.Next(table.Count));
+        }
+        int index = random.Next(Count);
+        foreach (var (_, entry) in All())
+            if (index-- == 0) return entry;
+        return null;
+    }
+
+    public int CountInSlot(int slot) => _slots?[slot]?.Count ?? 0;
+
+    public IEnumerable<(int Slot, Entry Entry)> All()
+    {
+        if (_slots == null) yield break;
+        for (int slot = 0; slot < _slots.Length; slot++)
+        {
+            var table = _slots[slot];
+            if (table == null) continue;
+            foreach (var entry in table.Values) yield return (slot, entry);
+        }
+    }
+
+    public void Clear()
+    {
+        _slots = null;
+        _volatile.Clear();
+        Count = 0;
+    }
+
+    /// <summary>Exchanges the contents of two databases (SWAPDB).</summary>
+    public void SwapWith(Database other)
+    {
+        (_slots, other._slots) = (other._slots, _slots);
+        (Count, other.Count) = (other.Count, Count);
+        var mine = _volatile.ToList();
+        _volatile.Clear();
+        _volatile.AddRange(other._volatile);
+        other._volatile.Clear();
+        other._volatile.AddRange(mine);
+    }
+}

@@ -1,0 +1,39 @@
+namespace AkkaRedis.Keyspace.Server;
+
+/// <summary>
+/// The server's settings: read at start-up from HOCON and command-line flags, some changeable with CONFIG SET.
+/// Fields read on other threads than the writer's are volatile; none of them is on the per-key data path.
+/// </summary>
+public sealed class ServerConfig
+{
+    public string Bind { get; set; } = "127.0.0.1";
+    public int Port { get; set; } = 6379;
+    public int Shards { get; set; } = Environment.ProcessorCount;
+    public int Databases { get; set; } = 16;
+    public string Dir { get; set; } = ".";
+    public bool AppendOnly { get; set; }
+    public string AppendFsync { get; set; } = "everysec";
+    public string AppendDirName { get; set; } = "appendonlydir";
+    public string AppendFilename { get; set; } = "appendonly.aof";
+    public int MaxClients { get; set; } = 10000;
+
+    private volatile int _hz = 10;
+    public int Hz { get => _hz; set => _hz = Math.Clamp(value, 1, 500); }
+
+    private long _protoMaxBulkLen = 512L * 1024 * 1024;
+    public long ProtoMaxBulkLen { get => Interlocked.Read(ref _protoMaxBulkLen); set => Interlocked.Exchange(ref _protoMaxBulkLen, value); }
+
+    private volatile string _maxMemoryPolicy = "noeviction";
+    public string MaxMemoryPolicy { get => _maxMemoryPolicy; set => _maxMemoryPolicy = value; }
+
+    private volatile int _lfuLogFactor = 10;
+    public int LfuLogFactor { get => _lfuLogFactor; set => _lfuLogFactor = value; }
+    private volatile int _lfuDecayTime = 1;
+    public int LfuDecayTime { get => _lfuDecayTime; set => _lfuDecayTime = value; }
+
+    private volatile string _logLevel = "notice";
+    public string LogLevel { get => _logLevel; set => _logLevel = value; }
+
+    public bool UsesLfu => MaxMemoryPolicy.Contains("lfu", StringComparison.Ordinal);
+    public bool UsesLru => MaxMemoryPolicy.Contains("lru", StringComparison.Ordinal);
+}

@@ -1,0 +1,37 @@
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Data;
+
+namespace AkkaRedis.Keyspace.Server;
+
+/// <summary>What every shard and session shares read-mostly: settings, the command table, the clock, start time.</summary>
+public sealed class ServerState(ServerConfig config, IClock clock)
+{
+    public ServerConfig Config { get; } = config;
+    public IClock Clock { get; } = clock;
+    public CommandTable Commands { get; set; } = null!;
+    public long StartTimeMs { get; } = clock.NowMs;
+    public string RunId { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant()[..32] + "00000000";
+    public static string Version => "7.0.15";
+
+    /// <summary>Server-wide information that sessions own (INFO clients, stats); filled in by the host.</summary>
+    public IServerInfoSource? Info { get; set; }
+
+    /// <summary>Commands answered in sessions (PING, SELECT...), counted per command id.</summary>
+    public long[] SessionCalls = [];
+    public long[] SessionMicroseconds = [];
+    public long[] SessionFailed = [];
+    public long[] Rejected = [];
+}
+
+/// <summary>Figures only the host knows (connections, network bytes), read by INFO.</summary>
+public interface IServerInfoSource
+{
+    long ConnectedClients { get; }
+    long TotalConnections { get; }
+    long RejectedConnections { get; }
+    long BlockedClients { get; }
+    long NetInputBytes { get; }
+    long NetOutputBytes { get; }
+    int TcpPort { get; }
+    string PersistenceInfo();
+}

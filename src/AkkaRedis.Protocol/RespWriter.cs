@@ -1,0 +1,190 @@
+using System.Buffers.Text;
+using System.Runtime.CompilerServices;
+using System.Text;
+
+namespace AkkaRedis.Protocol;
+
+/// <summary>
+/// Writes RESP2 or RESP3 replies into one growable buffer. Where the two protocols differ
+/// (null, maps, sets, doubles, booleans, verbatim strings) the writer follows <see cref="Resp3"/>,
+/// as Redis's addReply* functions do for the client's negotiated protocol.
+/// </summary>
+public sealed class RespWriter
+{
+    private byte[] _buffer;
+    private int _length;
+
+    public RespWriter(int capacity = 256) => _buffer = new byte[capacity];
+
+    /// <summary>True when the client negotiated RESP3 with HELLO 3.</summary>
+    public bool Resp3 { get; set; }
+
+    public int Length => _length;
+    public ReadOnlySpan<byte> Written => _buffer.AsSpan(0, _length);
+    public byte[] Buffer => _buffer;
+
+    public void Clear() => _length = 0;
+
+    /// <summary>Removes what was written after <paramref name="length"/> (used to replace a partly written reply).</summary>
+    public void Truncate(int length) => _length = length;
+
+    public byte[] ToArray() => _buffer.AsSpan(0, _length).ToArray();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<byte> Reserve(int count)
+    {
+        if (_length + count > _buffer.Length) Grow(count);
+        return _buffer.AsSpan(_length);
+    }
+
+    private void Grow(int count)
+    {
+        int size = Math.Max(_buffer.Length * 2, _length + count);
+        Array.Resize(ref _buffer, size);
+    }
+
+    public void WriteRaw(ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(Reserve(bytes.Length));
+        _length += bytes.Length;
+    }
+
+    private void WritePrefixed(byte prefix, long value)
+    {
+        var span = Reserve(24);
+        span[0] = prefix;
+        Utf8Formatter.TryFormat(value, span[1..], out int written);
+        span[1 + written] = (byte)'\r';
+        span[2 + written] = (byte)'\n';
+        _length += 3 + written;
+    }
+
+    private void WriteCrlf()
+    {
+        var span = Reserve(2);
+        span[0] = (byte)'\r';
+        span[1] = (byte)'\n';
+        _length += 2;
+    }
+
+    public void WriteOk() => WriteRaw("+OK\r\n"u8);
+    public void WriteQueued() => WriteRaw("+QUEUED\r\n"u8);
+
+    public void WriteSimple(string text)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(text.Length) + 3;
+        var span = Reserve(max);
+        span[0] = (byte)'+';
+        int n = Encoding.UTF8.GetBytes(text, span[1..]);
+        span[1 + n] = (byte)'\r';
+        span[2 + n] = (byte)'\n';
+        _length += n + 3;
+    }
+
+    public void WriteSimple(ReadOnlySpan<byte> text)
+    {
+        var span = Reserve(text.Length + 3);
+        span[0] = (byte)'+';
+        text.CopyTo(span[1..]);
+        span[1 + text.Length] = (byte)'\r';
+        span[2 + text.Length] = (byte)'\n';
+        _length += text.Length + 3;
+    }
+
+    /// <summary>An error reply; <paramref name="message"/> starts with its code (ERR, WRONGTYPE, ...), without the '-'.
+    /// Newlines are replaced by spaces, as Redis does, so an error can never break the framing.</summary>
+    public void WriteError(string message)
+    {
+        if (message.AsSpan().IndexOfAny('\r', '\n') >= 0) message = message.Replace('\r', ' ').Replace('\n', ' ');
+        int max = Encoding.UTF8.GetMaxByteCount(message.Length) + 3;
+        var span = Reserve(max);
+        span[0] = (byte)'-';
+        int n = Encoding.UTF8.GetBytes(message, span[1..]);
+        span[1 + n] = (byte)'\r';
+        span[2 + n] = (byte)'\n';
+        _length += n + 3;
+    }
+
+    public void WriteInteger(long value) => WritePrefixed((byte)':', value);
+
+    public void WriteBulk(ReadOnlySpan<byte> value)
+    {
+        var span = Reserve(value.Length + 24);
+        span[0] = (byte)'$';
+        Utf8Formatter.TryFormat(value.Length, span[1..], out int written);
+        int at = 1 + written;
+        span[at++] = (byte)'\r';
+        span[at++] = (byte)'\n';
+        value.CopyTo(span[at..]);
+        at += value.Length;
+        span[at++] = (byte)'\r';
+        span[at++] = (byte)'\n';
+        _length += at;
+    }
+
+    public void WriteBulk(string value) => WriteBulk(Encoding.UTF8.GetBytes(value));
+
+    /// <summary>An integer sent as a bulk string (for example CONFIG GET values).</summary>
+    public void WriteBulk(long value)
+    {
+        Span<byte> digits = stackalloc byte[20];
+        Utf8Formatter.TryFormat(value, digits, out int n);
+        WriteBulk(digits[..n]);
+    }
+
+    /// <summary>The null bulk string ($-1) in RESP2, the null (_) in RESP3.</summary>
+    public void WriteNull() => WriteRaw(Resp3 ? "_\r\n"u8 : "$-1\r\n"u8);
+
+    /// <summary>The null array (*-1) in RESP2, the null (_) in RESP3.</summary>
+    public void WriteNullArray() => WriteRaw(Resp3 ? "_\r\n"u8 : "*-1\r\n"u8);
+
+    public void WriteArrayHeader(long count) => WritePrefixed((byte)'*', count);
+
+    /// <summary>A map of <paramref name="pairs"/> entries: %n in RESP3, a flat array of 2n elements in RESP2.</summary>
+    public void WriteMapHeader(long pairs)
+    {
+        if (Resp3) WritePrefixed((byte)'%', pairs);
+        else WritePrefixed((byte)'*', pairs * 2);
+    }
+
+    public void WriteSetHeader(long count) => WritePrefixed(Resp3 ? (byte)'~' : (byte)'*', count);
+
+    public void WritePushHeader(long count) => WritePrefixed(Resp3 ? (byte)'>' : (byte)'*', count);
+
+    public void WriteBoolean(bool value)
+    {
+        if (Resp3) WriteRaw(value ? "#t\r\n"u8 : "#f\r\n"u8);
+        else WriteInteger(value ? 1 : 0);
+    }
+
+    /// <summary>A double: ',' in RESP3, a bulk string in RESP2, formatted as Redis 7.0 does (%.17g, inf, -inf, nan).</summary>
+    public void WriteDouble(double value)
+    {
+        var text = DoubleFormat.Format(value);
+        if (Resp3)
+        {
+            var span = Reserve(text.Length + 3);
+            span[0] = (byte)',';
+            Encoding.ASCII.GetBytes(text, span[1..]);
+            span[1 + text.Length] = (byte)'\r';
+            span[2 + text.Length] = (byte)'\n';
+            _length += text.Length + 3;
+        }
+        else WriteBulk(Encoding.ASCII.GetBytes(text));
+    }
+
+    /// <summary>A verbatim string (=) in RESP3 with the "txt" format, a bulk string in RESP2 (INFO, CLIENT LIST).</summary>
+    public void WriteVerbatim(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        if (!Resp3)
+        {
+            WriteBulk(bytes);
+            return;
+        }
+        WritePrefixed((byte)'=', bytes.Length + 4);
+        WriteRaw("txt:"u8);
+        WriteRaw(bytes);
+        WriteCrlf();
+    }
+}
