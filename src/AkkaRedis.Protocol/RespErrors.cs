@@ -55,7 +55,8 @@ public static class RespErrors
         foreach (var arg in args)
         {
             if (quoted.Length >= 128) break;
-            quoted.Append('\'').Append(Truncate(arg, 128 - quoted.Length)).Append("' ");
+            int room = 128 - quoted.Length;
+            quoted.Append('\'').Append(Truncate(arg, room)).Append("' ");
         }
         return text.Append(quoted).ToString();
     }

@@ -20,7 +20,7 @@ public sealed record CommandFacts(
 public static partial class CommandCatalog
 {
     private static readonly Dictionary<string, CommandFacts> ByName =
-        All.ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
+        All.Concat(Newer).ToDictionary(f => f.Name, StringComparer.OrdinalIgnoreCase);
 
     public static CommandFacts? Find(string name) => ByName.GetValueOrDefault(name);
 }

@@ -23,7 +23,12 @@ public sealed class CommandSpec
         Handler = handler;
         Name = facts.Name;
         IsWrite = facts.HasFlag("write");
+        SimpleKeys = facts.FirstKey > 0 && facts.KeySpecs.All(k => k.Search.Position > 0 && k.Find.IsRange && k.Find.Limit == 0);
     }
+
+    /// <summary>True when the keys are exactly Facts.FirstKey..LastKey by Step (no count argument, no keyword):
+    /// routing then finds them without allocating.</summary>
+    public bool SimpleKeys { get; }
 
     /// <summary>Lower case; subcommands as "config|get".</summary>
     public string Name { get; }

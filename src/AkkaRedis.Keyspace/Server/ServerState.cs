@@ -21,6 +21,19 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     public long[] SessionMicroseconds = [];
     public long[] SessionFailed = [];
     public long[] Rejected = [];
+
+    /// <summary>Sized once the command table is built.</summary>
+    public void SizeStatistics()
+    {
+        int n = Commands.AllSpecs.Count;
+        SessionCalls = new long[n];
+        SessionMicroseconds = new long[n];
+        SessionFailed = new long[n];
+        Rejected = new long[n];
+    }
+
+    /// <summary>Commands per second over the last samples, as Redis's instantaneous_ops_per_sec; kept by the host's sampler.</summary>
+    public long OpsPerSecond;
 }
 
 /// <summary>Figures only the host knows (connections, network bytes), read by INFO.</summary>

@@ -1,0 +1,14 @@
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>Every command family that runs on shards.</summary>
+public static class KeyspaceCommands
+{
+    public static CommandTable.Builder Register(CommandTable.Builder table)
+    {
+        Strings.Register(table);
+        Bits.Register(table);
+        Keys.Register(table);
+        Databases.Register(table);
+        return table;
+    }
+}

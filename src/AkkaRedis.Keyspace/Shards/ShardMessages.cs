@@ -1,0 +1,32 @@
+using Akka.Actor;
+using AkkaRedis.Keyspace.Commands;
+
+namespace AkkaRedis.Keyspace.Shards;
+
+/// <summary>One command for a shard: what to run, in which database, for which protocol, and its place in the connection's order.</summary>
+public readonly record struct ShardCommand(CommandSpec Spec, byte[][] Args, int Db, bool Resp3, long Seq);
+
+/// <summary>The commands of one socket read that belong to one shard, sent as one message (the hot path's batching).</summary>
+public sealed record ShardBatch(ShardCommand[] Commands, int Count, IActorRef ReplyTo);
+
+/// <summary>
+/// A shard's answer to a batch (or to one held command): all replies in one buffer; reply i is
+/// Buffer[Ends[i-1]..Ends[i]] and answers the command with sequence number Seqs[i].
+/// </summary>
+public sealed record ShardReplies(byte[] Buffer, long[] Seqs, int[] Ends, int Count);
+
+/// <summary>
+/// A command that needs several shards held at once (see <see cref="CrossShard"/>). It travels from shard to
+/// shard in ascending order; <paramref name="Hop"/> is the index, in <paramref name="Route"/>, of the shard it is at.
+/// </summary>
+public sealed record HeldCommand(long Id, IActorRef[] Route, int[] ShardIndexes, int Hop, ShardCommand Command, IActorRef ReplyTo);
+
+/// <summary>Ends a hold: the shard takes its data back and carries on with what it stashed.</summary>
+public sealed record Release(long Id);
+
+/// <summary>Timer tick for the active expiry cycle.</summary>
+public sealed class ExpireTick
+{
+    public static readonly ExpireTick Instance = new();
+    private ExpireTick() { }
+}

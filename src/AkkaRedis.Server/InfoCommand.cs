@@ -1,0 +1,195 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Server;
+
+namespace AkkaRedis.Server;
+
+/// <summary>
+/// INFO [section ...]: runs with every shard held, so the keyspace and command figures are one consistent
+/// snapshot; connection figures come from the host (<see cref="IServerInfoSource"/>).
+/// </summary>
+public static class InfoCommand
+{
+    private static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "cluster", "keyspace"];
+    private static readonly string[] AllSections = [.. DefaultSections, "commandstats"];
+
+    public static void Register(CommandTable.Builder table) => table.AllShards("info", Run);
+
+    private static void Run(CommandContext c)
+    {
+        var wanted = new List<string>();
+        for (int i = 1; i < c.Argc; i++)
+        {
+            var name = Args.Text(c[i]).ToLowerInvariant();
+            if (name is "all" or "everything") wanted.AddRange(AllSections);
+            else if (name == "default") wanted.AddRange(DefaultSections);
+            else wanted.Add(name);
+        }
+        if (wanted.Count == 0) wanted.AddRange(DefaultSections);
+        var text = new StringBuilder();
+        foreach (var section in wanted.Distinct())
+        {
+            int before = text.Length;
+            if (text.Length > 0) text.Append("\r\n");
+            if (!Write(c, section, text)) text.Length = before;
+        }
+        c.Reply.WriteVerbatim(text.ToString());
+    }
+
+    private static bool Write(CommandContext c, string section, StringBuilder s)
+    {
+        var info = c.Server.Info;
+        var shards = c.Keyspace.Shards;
+        switch (section)
+        {
+            case "server":
+                long uptime = (c.Now - c.Server.StartTimeMs) / 1000;
+                s.Append("# Server\r\n")
+                    .Line("redis_version", ServerState.Version)
+                    .Line("redis_git_sha1", "00000000")
+                    .Line("redis_git_dirty", 0)
+                    .Line("redis_build_id", "akkaredis")
+                    .Line("redis_mode", "standalone")
+                    .Line("akkaredis_version", typeof(InfoCommand).Assembly.GetName().Version?.ToString(3) ?? "0")
+                    .Line("akkaredis_shards", shards.Length)
+                    .Line("os", RuntimeInformation.OSDescription)
+                    .Line("arch_bits", IntPtr.Size * 8)
+                    .Line("multiplexing_api", "epoll")
+                    .Line("process_id", Environment.ProcessId)
+                    .Line("process_supervised", "no")
+                    .Line("run_id", c.Server.RunId)
+                    .Line("tcp_port", info?.TcpPort ?? c.Config.Port)
+                    .Line("server_time_usec", c.Now * 1000)
+                    .Line("uptime_in_seconds", uptime)
+                    .Line("uptime_in_days", uptime / 86400)
+                    .Line("hz", c.Config.Hz)
+                    .Line("configured_hz", c.Config.Hz)
+                    .Line("lru_clock", c.NowSeconds & ((1 << 24) - 1))
+                    .Line("executable", Environment.ProcessPath ?? "")
+                    .Line("config_file", "");
+                return true;
+            case "clients":
+                s.Append("# Clients\r\n")
+                    .Line("connected_clients", info?.ConnectedClients ?? 0)
+                    .Line("cluster_connections", 0)
+                    .Line("maxclients", c.Config.MaxClients)
+                    .Line("client_recent_max_input_buffer", 0)
+                    .Line("client_recent_max_output_buffer", 0)
+                    .Line("blocked_clients", info?.BlockedClients ?? 0)
+                    .Line("tracking_clients", 0)
+                    .Line("clients_in_timeout_table", 0);
+                return true;
+            case "memory":
+                long heap = GC.GetTotalMemory(false);
+                long rss = Process.GetCurrentProcess().WorkingSet64;
+                s.Append("# Memory\r\n")
+                    .Line("used_memory", heap)
+                    .Line("used_memory_human", Human(heap))
+                    .Line("used_memory_rss", rss)
+                    .Line("used_memory_rss_human", Human(rss))
+                    .Line("used_memory_peak", heap)
+                    .Line("maxmemory", 0)
+                    .Line("maxmemory_human", "0B")
+                    .Line("maxmemory_policy", c.Config.MaxMemoryPolicy)
+                    .Line("mem_fragmentation_ratio", heap == 0 ? "0" : ((double)rss / heap).ToString("0.00", CultureInfo.InvariantCulture))
+                    .Line("mem_allocator", "dotnet-gc")
+                    .Line("lazyfree_pending_objects", 0);
+                return true;
+            case "persistence":
+                s.Append("# Persistence\r\n").Append(info?.PersistenceInfo() ?? "loading:0\r\n");
+                return true;
+            case "stats":
+                long commands = shards.Sum(x => x.CommandsProcessed) + c.Server.SessionCalls.Sum();
+                s.Append("# Stats\r\n")
+                    .Line("total_connections_received", info?.TotalConnections ?? 0)
+                    .Line("total_commands_processed", commands)
+                    .Line("instantaneous_ops_per_sec", c.Server.OpsPerSecond)
+                    .Line("total_net_input_bytes", info?.NetInputBytes ?? 0)
+                    .Line("total_net_output_bytes", info?.NetOutputBytes ?? 0)
+                    .Line("rejected_connections", info?.RejectedConnections ?? 0)
+                    .Line("expired_keys", shards.Sum(x => x.ExpiredKeys))
+                    .Line("evicted_keys", 0)
+                    .Line("keyspace_hits", shards.Sum(x => x.KeyspaceHits))
+                    .Line("keyspace_misses", shards.Sum(x => x.KeyspaceMisses))
+                    .Line("pubsub_channels", 0)
+                    .Line("pubsub_patterns", 0)
+                    .Line("total_error_replies", shards.Sum(x => x.FailedCalls.Sum()) + c.Server.SessionFailed.Sum() + c.Server.Rejected.Sum());
+                return true;
+            case "replication":
+                s.Append("# Replication\r\n")
+                    .Line("role", "master")
+                    .Line("connected_slaves", 0)
+                    .Line("master_failover_state", "no-failover")
+                    .Line("master_replid", c.Server.RunId)
+                    .Line("master_replid2", new string('0', 40))
+                    .Line("master_repl_offset", 0)
+                    .Line("second_repl_offset", -1)
+                    .Line("repl_backlog_active", 0)
+                    .Line("repl_backlog_size", 1048576)
+                    .Line("repl_backlog_first_byte_offset", 0)
+                    .Line("repl_backlog_histlen", 0);
+                return true;
+            case "cpu":
+                var process = Process.GetCurrentProcess();
+                s.Append("# CPU\r\n")
+                    .Line("used_cpu_sys", process.PrivilegedProcessorTime.TotalSeconds.ToString("0.000000", CultureInfo.InvariantCulture))
+                    .Line("used_cpu_user", process.UserProcessorTime.TotalSeconds.ToString("0.000000", CultureInfo.InvariantCulture));
+                return true;
+            case "modules":
+                s.Append("# Modules\r\n");
+                return true;
+            case "cluster":
+                s.Append("# Cluster\r\n").Line("cluster_enabled", 0);
+                return true;
+            case "keyspace":
+                s.Append("# Keyspace\r\n");
+                for (int db = 0; db < c.Keyspace.DatabaseCount; db++)
+                {
+                    long keys = shards.Sum(x => (long)x.Databases[db].Count);
+                    if (keys == 0) continue;
+                    long expires = shards.Sum(x => (long)x.Databases[db].VolatileCount);
+                    s.Append("db").Append(db).Append(":keys=").Append(keys).Append(",expires=").Append(expires).Append(",avg_ttl=0\r\n");
+                }
+                return true;
+            case "commandstats":
+                s.Append("# Commandstats\r\n");
+                foreach (var spec in c.Server.Commands.AllSpecs)
+                {
+                    int id = spec.Id;
+                    long calls = shards.Sum(x => x.Calls.Length > id ? x.Calls[id] : 0) + c.Server.SessionCalls[id];
+                    long rejected = c.Server.Rejected[id];
+                    if (calls == 0 && rejected == 0) continue;
+                    long usec = shards.Sum(x => x.Microseconds.Length > id ? x.Microseconds[id] : 0) + c.Server.SessionMicroseconds[id];
+                    long failed = shards.Sum(x => x.FailedCalls.Length > id ? x.FailedCalls[id] : 0) + c.Server.SessionFailed[id];
+                    s.Append("cmdstat_").Append(spec.Name)
+                        .Append(":calls=").Append(calls)
+                        .Append(",usec=").Append(usec)
+                        .Append(",usec_per_call=").Append((calls == 0 ? 0 : (double)usec / calls).ToString("0.00", CultureInfo.InvariantCulture))
+                        .Append(",rejected_calls=").Append(rejected)
+                        .Append(",failed_calls=").Append(failed).Append("\r\n");
+                }
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static StringBuilder Line(this StringBuilder s, string name, object value) =>
+        s.Append(name).Append(':').Append(Convert.ToString(value, CultureInfo.InvariantCulture)).Append("\r\n");
+
+    private static string Human(long bytes)
+    {
+        string[] units = ["B", "K", "M", "G", "T"];
+        double value = bytes;
+        int unit = 0;
+        while (value >= 1024 && unit < units.Length - 1)
+        {
+            value /= 1024;
+            unit++;
+        }
+        return unit == 0 ? $"{bytes}B" : value.ToString("0.00", CultureInfo.InvariantCulture) + units[unit];
+    }
+}

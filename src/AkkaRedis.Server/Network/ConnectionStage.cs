@@ -1,0 +1,372 @@
+using System.Text;
+using Akka.Actor;
+using Akka.IO;
+using Akka.Streams;
+using Akka.Streams.Stage;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Shards;
+using AkkaRedis.Protocol;
+using AkkaRedis.Server.Sessions;
+
+namespace AkkaRedis.Server.Network;
+
+/// <summary>
+/// One client connection's whole byte-in/byte-out handling, behind a single Flow&lt;ByteString, ByteString&gt;
+/// so the transport can change without touching it. Per socket read it parses every complete request,
+/// answers connection commands at once, sends the rest to their shards as one batch per shard (Tell through
+/// the stage actor, no Ask), and puts replies back in request order in a ring. On pull it writes every
+/// contiguous ready reply as one ByteString: Akka's TCP stage writes one element per ack, so coalescing is
+/// what makes pipelining fast. A full ring stops reading: that is the backpressure.
+/// </summary>
+public sealed class ConnectionStage(ServerServices services, SessionCommandTable sessionCommands, string remote, string local)
+    : GraphStage<FlowShape<ByteString, ByteString>>
+{
+    private readonly ServerServices _services = services;
+    private readonly SessionCommandTable _sessionCommands = sessionCommands;
+    private readonly string _remote = remote;
+    private readonly string _local = local;
+    private readonly Inlet<ByteString> _in = new("resp.in");
+    private readonly Outlet<ByteString> _out = new("resp.out");
+
+    public override FlowShape<ByteString, ByteString> Shape => new(_in, _out);
+
+    protected override GraphStageLogic CreateLogic(Attributes inheritedAttributes) => new Logic(this);
+
+    /// <summary>Replies not yet written before the stage stops reading.</summary>
+    private const int MaxInFlight = 4096;
+
+    private struct ReplySlot
+    {
+        public byte[]? Buffer;
+        public int Start;
+        public int End;
+        public bool Ready;
+    }
+
+    private sealed class Logic : GraphStageLogic
+    {
+        private readonly ConnectionStage _stage;
+        private readonly ServerServices _services;
+        private readonly RequestParser _parser = new();
+        private readonly ClientSession _session;
+        private readonly SessionContext _sessionContext;
+        private StageActor _self = null!;
+
+        // Replies in request order: slot for sequence number s is _ring[s & (_ring.Length - 1)].
+        private ReplySlot[] _ring = new ReplySlot[256];
+        private long _head; // oldest reply not yet written
+        private long _next; // next sequence number to hand out
+
+        // Commands of the current read, grouped per shard.
+        private readonly ShardCommand[]?[] _batches;
+        private readonly int[] _batchCounts;
+
+        // A held (cross-shard) command is in flight: later commands wait behind it.
+        private long _barrier = -1;
+        private readonly Queue<byte[][]> _deferred = new();
+
+        private long _closeAfter = -1;
+        private bool _stopReading;
+        private bool _upstreamDone;
+        private bool _discardReplies;
+
+        public Logic(ConnectionStage stage) : base(stage.Shape)
+        {
+            _stage = stage;
+            _services = stage._services;
+            _session = _services.Clients.Open(stage._remote, stage._local, _services.State.Clock.NowMs);
+            _sessionContext = new SessionContext(_session, _services);
+            _batches = new ShardCommand[]?[_services.Shards.Length];
+            _batchCounts = new int[_services.Shards.Length];
+
+            SetHandler(stage._in, onPush: OnPush, onUpstreamFinish: () =>
+            {
+                _upstreamDone = true;
+                MaybeComplete();
+            }, onUpstreamFailure: _ =>
+            {
+                _upstreamDone = true;
+                _discardReplies = true;
+                MaybeComplete();
+            });
+            SetHandler(stage._out, onPull: TryEmit, onDownstreamFinish: _ =>
+            {
+                // The peer is gone: stop reading, drop replies, and finish once the shards have answered.
+                _stopReading = true;
+                _upstreamDone = true;
+                _discardReplies = true;
+                if (!IsClosed(stage._in)) Cancel(stage._in);
+                MaybeComplete();
+            });
+        }
+
+        public override void PreStart()
+        {
+            SetKeepGoing(true);
+            _self = GetStageActor(OnMessage);
+            var kill = GetAsyncCallback(Kill);
+            _session.Kill = kill;
+            Pull(_stage._in);
+        }
+
+        public override void PostStop() => _services.Clients.Close(_session);
+
+        private void Kill()
+        {
+            _stopReading = true;
+            _upstreamDone = true;
+            _discardReplies = true;
+            if (!IsClosed(_stage._in)) Cancel(_stage._in);
+            if (!IsClosed(_stage._out)) Complete(_stage._out);
+            MaybeComplete();
+        }
+
+        private void OnPush()
+        {
+            var chunk = Grab(_stage._in);
+            Interlocked.Add(ref _services.Clients.NetInputBytes, chunk.Count);
+            _parser.MaxBulkLength = _services.Config.ProtoMaxBulkLen;
+            {
+                // A socket read arrives as one compact buffer, so this does not copy.
+                ReadOnlySpan<byte> input = chunk.ToReadOnlySpan();
+                while (!_stopReading)
+                {
+                    var result = _parser.Read(ref input, out var args);
+                    if (result == ParseResult.NeedMore) break;
+                    if (result == ParseResult.Error)
+                    {
+                        ProtocolError(_parser.Error!);
+                        break;
+                    }
+                    if (_barrier >= 0) _deferred.Enqueue(args!);
+                    else Dispatch(args!);
+                }
+            }
+            FlushBatches();
+            MaybePull();
+            TryEmit();
+        }
+
+        private void MaybePull()
+        {
+            if (_stopReading || _upstreamDone || _barrier >= 0) return;
+            if (_next - _head >= MaxInFlight) return;
+            if (!HasBeenPulled(_stage._in) && !IsClosed(_stage._in)) Pull(_stage._in);
+        }
+
+        private long Reserve()
+        {
+            if (_next - _head == _ring.Length) GrowRing();
+            return _next++;
+        }
+
+        private void GrowRing()
+        {
+            var bigger = new ReplySlot[_ring.Length * 2];
+            for (long s = _head; s < _next; s++) bigger[s & (bigger.Length - 1)] = _ring[s & (_ring.Length - 1)];
+            _ring = bigger;
+        }
+
+        private void SetReply(long seq, byte[] buffer, int start, int end)
+        {
+            ref var slot = ref _ring[seq & (_ring.Length - 1)];
+            slot.Buffer = buffer;
+            slot.Start = start;
+            slot.End = end;
+            slot.Ready = true;
+        }
+
+        private void LocalReply(long seq, RespWriter writer) => SetReply(seq, writer.ToArray(), 0, writer.Length);
+
+        private void LocalError(long seq, string message)
+        {
+            var writer = _sessionContext.Reply;
+            writer.Clear();
+            writer.WriteError(message);
+            LocalReply(seq, writer);
+        }
+
+        private void ProtocolError(string message)
+        {
+            long seq = Reserve();
+            LocalError(seq, "ERR " + message);
+            _closeAfter = seq;
+            _stopReading = true;
+            if (!IsClosed(_stage._in)) Cancel(_stage._in);
+        }
+
+        private void Dispatch(byte[][] args)
+        {
+            long seq = Reserve();
+            Interlocked.Exchange(ref _session.LastInteractionMs, _services.State.Clock.NowMs);
+            var (spec, error) = _services.Table.Resolve(args);
+            if (error != null)
+            {
+                if (spec != null) Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
+                LocalError(seq, error);
+                return;
+            }
+            _session.LastCommand = spec!.Name;
+            var command = new ShardCommand(spec, args, _session.Db, _session.Resp3, seq);
+            switch (spec.Route)
+            {
+                case CommandRoute.Session:
+                    RunSessionCommand(seq, spec, args);
+                    break;
+                default:
+                    Route(command);
+                    break;
+            }
+        }
+
+        private void Route(in ShardCommand command)
+        {
+            int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
+            if (several != null) StartHeld(several, command);
+            else AddToBatch(shard, command);
+        }
+
+        private void AddToBatch(int shard, in ShardCommand command)
+        {
+            var batch = _batches[shard] ??= new ShardCommand[16];
+            if (_batchCounts[shard] == batch.Length) Array.Resize(ref _batches[shard], batch.Length * 2);
+            _batches[shard]![_batchCounts[shard]++] = command;
+        }
+
+        private void FlushBatches()
+        {
+            for (int shard = 0; shard < _batchCounts.Length; shard++)
+            {
+                int count = _batchCounts[shard];
+                if (count == 0) continue;
+                // The array travels with the message, so the next read starts a fresh one.
+                _services.Shards[shard].Tell(new ShardBatch(_batches[shard]!, count, _self.Ref), _self.Ref);
+                _batches[shard] = null;
+                _batchCounts[shard] = 0;
+            }
+        }
+
+        private void StartHeld(int[] shardIndexes, in ShardCommand command)
+        {
+            FlushBatches();
+            _barrier = command.Seq;
+            CrossShard.Start(_services.Shards, shardIndexes, command, _self.Ref);
+        }
+
+        private void RunSessionCommand(long seq, CommandSpec spec, byte[][] args)
+        {
+            var handler = _stage._sessionCommands.Find(spec)!;
+            var context = _sessionContext;
+            context.Args = args;
+            context.Spec = spec;
+            context.CloseAfterReply = false;
+            context.ResetRequested = false;
+            context.Reply.Clear();
+            context.Reply.Resp3 = _session.Resp3;
+            try
+            {
+                handler(context);
+            }
+            catch (Exception e)
+            {
+                context.Reply.Clear();
+                context.Reply.WriteError("ERR " + e.Message);
+            }
+            Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
+            if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-') Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
+            LocalReply(seq, context.Reply);
+            if (context.CloseAfterReply)
+            {
+                _closeAfter = seq;
+                _stopReading = true;
+                if (!IsClosed(_stage._in)) Cancel(_stage._in);
+            }
+        }
+
+        private void OnMessage((IActorRef Sender, object Message) envelope)
+        {
+            if (envelope.Message is not ShardReplies replies) return;
+            int start = 0;
+            bool barrierDone = false;
+            for (int i = 0; i < replies.Count; i++)
+            {
+                long seq = replies.Seqs[i];
+                SetReply(seq, replies.Buffer, start, replies.Ends[i]);
+                start = replies.Ends[i];
+                if (seq == _barrier) barrierDone = true;
+            }
+            if (barrierDone)
+            {
+                _barrier = -1;
+                while (_deferred.Count > 0 && _barrier < 0 && !_stopReading) Dispatch(_deferred.Dequeue());
+                FlushBatches();
+            }
+            TryEmit();
+            MaybePull();
+            MaybeComplete();
+        }
+
+        private void TryEmit()
+        {
+            if (_discardReplies)
+            {
+                while (_head < _next && _ring[_head & (_ring.Length - 1)].Ready) _ring[_head++ & (_ring.Length - 1)] = default;
+                MaybeComplete();
+                return;
+            }
+            if (!IsAvailable(_stage._out)) return;
+            int mask = _ring.Length - 1;
+            long end = _head;
+            int total = 0;
+            while (end < _next && _ring[end & mask].Ready)
+            {
+                ref var slot = ref _ring[end & mask];
+                total += slot.End - slot.Start;
+                end++;
+            }
+            if (end == _head) return;
+
+            ByteString output;
+            ref var first = ref _ring[_head & mask];
+            if (end == _head + 1 && first.Start == 0 && first.End == first.Buffer!.Length)
+            {
+                output = ByteString.FromBytes(first.Buffer); // the whole reply buffer: wrap it, no copy
+            }
+            else
+            {
+                var bytes = new byte[total];
+                int at = 0;
+                for (long s = _head; s < end; s++)
+                {
+                    ref var slot = ref _ring[s & mask];
+                    int length = slot.End - slot.Start;
+                    Buffer.BlockCopy(slot.Buffer!, slot.Start, bytes, at, length);
+                    at += length;
+                }
+                output = ByteString.FromBytes(bytes);
+            }
+            for (long s = _head; s < end; s++) _ring[s & mask] = default;
+            _head = end;
+            if (total > 0)
+            {
+                Interlocked.Add(ref _services.Clients.NetOutputBytes, total);
+                Push(_stage._out, output);
+            }
+            if (_closeAfter >= 0 && _head > _closeAfter)
+            {
+                _discardReplies = true;
+                _upstreamDone = true;
+                Complete(_stage._out);
+            }
+            MaybeComplete();
+            if (total == 0) TryEmit();
+        }
+
+        private void MaybeComplete()
+        {
+            if (_upstreamDone && _head == _next && _barrier < 0 && (_discardReplies || _deferred.Count == 0))
+                CompleteStage();
+        }
+    }
+
+}

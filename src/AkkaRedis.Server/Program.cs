@@ -1,0 +1,51 @@
+using Akka.Configuration;
+using Akka.Hosting;
+using AkkaRedis.Server;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+if (args.Contains("--help") || args.Contains("-h"))
+{
+    Console.Write(ServerOptions.Help());
+    return 0;
+}
+
+Config hocon;
+AkkaRedis.Keyspace.Server.ServerConfig config;
+try
+{
+    var defaults = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkaredis.conf")));
+    hocon = ServerOptions.ParseFlags(args).WithFallback(defaults);
+    config = ServerOptions.ToServerConfig(hocon);
+}
+catch (ServerOptions.UsageException e)
+{
+    Console.Error.WriteLine($"*** FATAL CONFIG ERROR: {e.Message}");
+    return 1;
+}
+
+// Akka's own log level follows redis' loglevel.
+string akkaLevel = config.LogLevel switch { "debug" => "DEBUG", "verbose" => "INFO", "nothing" => "OFF", _ => "WARNING" };
+hocon = ConfigurationFactory.ParseString($"akka.loglevel = {akkaLevel}\nakka.stdout-loglevel = {akkaLevel}").WithFallback(hocon);
+
+var host = Host.CreateDefaultBuilder()
+    .ConfigureLogging(logging => logging.ClearProviders())
+    .ConfigureServices(services =>
+    {
+        services.AddSingleton(config);
+        services.AddAkka("akkaredis", builder => builder.AddHocon(hocon, HoconAddMode.Prepend));
+        services.AddHostedService<RedisServer>();
+    })
+    .Build();
+
+try
+{
+    await host.RunAsync();
+}
+catch (Exception e)
+{
+    Console.Error.WriteLine($"*** FATAL: could not start the server: {e.Message}");
+    return 1;
+}
+return 0;

@@ -1,0 +1,106 @@
+using System.Globalization;
+using Akka.Configuration;
+using AkkaRedis.Keyspace.Server;
+using AkkaRedis.Server.Sessions;
+
+namespace AkkaRedis.Server;
+
+/// <summary>
+/// Settings: hocon/akkaredis.conf holds every default; redis-server style flags (--port 6380 --appendonly yes)
+/// override them. The result is both the HOCON the actor system starts with and the typed <see cref="ServerConfig"/>.
+/// </summary>
+public static class ServerOptions
+{
+    /// <summary>Flag name → what it sets, for --help.</summary>
+    public static readonly (string Flag, string Meaning)[] Flags =
+    [
+        ("bind", "address to listen on (default 127.0.0.1)"),
+        ("port", "TCP port (default 6379)"),
+        ("shards", "number of KeyspaceShard actors (default: the number of cores)"),
+        ("databases", "number of databases (default 16)"),
+        ("dir", "working directory for data files (default .)"),
+        ("appendonly", "yes|no: journal every write to the append-only file"),
+        ("appendfsync", "always|everysec|no: when the journal is fsynced"),
+        ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
+        ("proto-max-bulk-len", "largest accepted bulk string (default 512mb)"),
+        ("maxclients", "most simultaneous connections (default 10000)"),
+        ("maxmemory-policy", "noeviction|allkeys-lru|allkeys-lfu|...: selects LRU or LFU access tracking"),
+        ("lfu-log-factor", "LFU counter logarithm factor (default 10)"),
+        ("lfu-decay-time", "LFU counter decay in minutes (default 1)"),
+        ("loglevel", "debug|verbose|notice|warning|nothing (default notice)"),
+    ];
+
+    public sealed class UsageException(string message) : Exception(message);
+
+    /// <summary>Parses "--name value" pairs into HOCON overrides under akkaredis.</summary>
+    public static Config ParseFlags(string[] args)
+    {
+        var lines = new List<string>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"Unexpected argument '{arg}'");
+            var name = arg[2..].ToLowerInvariant();
+            if (!Flags.Any(f => f.Flag == name)) throw new UsageException($"Unknown option '--{name}' (see --help)");
+            if (i + 1 >= args.Length) throw new UsageException($"Option '--{name}' needs a value");
+            var value = args[++i].Replace("\\", "\\\\").Replace("\"", "\\\"");
+            lines.Add($"akkaredis.{name} = \"{value}\"");
+        }
+        return ConfigurationFactory.ParseString(string.Join("\n", lines));
+    }
+
+    public static string Help()
+    {
+        var text = new System.Text.StringBuilder("Usage: akkaredis-server [--option value ...]\n\nOptions (defaults in hocon/akkaredis.conf):\n");
+        foreach (var (flag, meaning) in Flags) text.Append("  --").Append(flag.PadRight(20)).Append(meaning).Append('\n');
+        text.Append("  --help                this text\n");
+        return text.ToString();
+    }
+
+    /// <summary>The typed settings from the merged HOCON, each checked as redis-server checks its config file.</summary>
+    public static ServerConfig ToServerConfig(Config hocon)
+    {
+        var c = hocon.GetConfig("akkaredis");
+        int shards = Int(c, "shards");
+        var config = new ServerConfig
+        {
+            Bind = c.GetString("bind"),
+            Port = Int(c, "port"),
+            Shards = shards <= 0 ? Environment.ProcessorCount : shards,
+            Databases = Int(c, "databases"),
+            Dir = c.GetString("dir"),
+            AppendOnly = YesNo(c, "appendonly"),
+            AppendFsync = OneOf(c, "appendfsync", "always", "everysec", "no"),
+            Hz = Int(c, "hz"),
+            MaxClients = Int(c, "maxclients"),
+            MaxMemoryPolicy = OneOf(c, "maxmemory-policy", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
+            LfuLogFactor = Int(c, "lfu-log-factor"),
+            LfuDecayTime = Int(c, "lfu-decay-time"),
+            LogLevel = OneOf(c, "loglevel", "debug", "verbose", "notice", "warning", "nothing"),
+        };
+        if (!ConfigCommands.TryMemory(c.GetString("proto-max-bulk-len"), out long bulk) || bulk < 1024 * 1024)
+            throw new UsageException("proto-max-bulk-len must be a memory value of at least 1mb");
+        config.ProtoMaxBulkLen = bulk;
+        if (config.Port is < 0 or > 65535) throw new UsageException("port must be between 0 and 65535");
+        if (config.Databases < 1) throw new UsageException("databases must be at least 1");
+        if (config.Shards > 1024) throw new UsageException("shards must be at most 1024");
+        return config;
+    }
+
+    private static int Int(Config c, string key)
+    {
+        var text = c.GetString(key);
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int value))
+            throw new UsageException($"{key} must be an integer, not '{text}'");
+        return value;
+    }
+
+    private static bool YesNo(Config c, string key) => OneOf(c, key, "yes", "no") == "yes";
+
+    private static string OneOf(Config c, string key, params string[] allowed)
+    {
+        var value = c.GetString(key).ToLowerInvariant();
+        if (!allowed.Contains(value)) throw new UsageException($"{key} must be one of {string.Join(", ", allowed)}, not '{value}'");
+        return value;
+    }
+}

@@ -1,0 +1,236 @@
+using System.Text;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Server.Sessions;
+
+/// <summary>CLIENT subcommands (networking.c clientCommand).</summary>
+public static class ClientCommands
+{
+    public static void Register(SessionCommandTable table)
+    {
+        table.Add("client|id", c => c.Reply.WriteInteger(c.Session.Id));
+        table.Add("client|getname", c =>
+        {
+            if (c.Session.Name.Length == 0) c.Reply.WriteNull();
+            else c.Reply.WriteBulk(c.Session.Name);
+        });
+        table.Add("client|setname", SetName);
+        table.Add("client|setinfo", SetInfo);
+        table.Add("client|info", c => c.Reply.WriteVerbatim(c.Session.Describe(c.Now) + "\n"));
+        table.Add("client|list", List);
+        table.Add("client|kill", Kill);
+        table.Add("client|help", Help);
+    }
+
+    private static void SetName(SessionContext c)
+    {
+        var name = Encoding.UTF8.GetString(c[2]);
+        if (!ConnectionCommands.ValidClientName(name))
+        {
+            c.Error(RespErrors.NoScriptName);
+            return;
+        }
+        c.Session.Name = name;
+        c.Reply.WriteOk();
+    }
+
+    private static void SetInfo(SessionContext c)
+    {
+        var value = Encoding.UTF8.GetString(c[3]);
+        bool name = Args.Is(c[2], "LIB-NAME");
+        if (!name && !Args.Is(c[2], "LIB-VER"))
+        {
+            c.Error($"ERR Unrecognized option '{Encoding.UTF8.GetString(c[2])}'");
+            return;
+        }
+        if (!ConnectionCommands.ValidClientName(value) && value.Length > 0)
+        {
+            c.Error($"ERR {(name ? "lib-name" : "lib-ver")} cannot contain spaces, newlines or special characters.");
+            return;
+        }
+        if (name) c.Session.LibName = value;
+        else c.Session.LibVersion = value;
+        c.Reply.WriteOk();
+    }
+
+    private static void List(SessionContext c)
+    {
+        IEnumerable<ClientSession> clients = c.Services.Clients.All;
+        if (c.Argc == 4 && Args.Is(c[2], "TYPE"))
+        {
+            var type = Encoding.UTF8.GetString(c[3]).ToLowerInvariant();
+            if (type is not ("normal" or "master" or "replica" or "slave" or "pubsub"))
+            {
+                c.Error($"ERR Unknown client type '{Encoding.UTF8.GetString(c[3])}'");
+                return;
+            }
+            if (type != "normal") clients = [];
+        }
+        else if (c.Argc >= 4 && Args.Is(c[2], "ID"))
+        {
+            var ids = new HashSet<long>();
+            for (int i = 3; i < c.Argc; i++)
+            {
+                if (!Args.TryLong(c[i], out long id) || id <= 0)
+                {
+                    c.Error("ERR Invalid client ID");
+                    return;
+                }
+                ids.Add(id);
+            }
+            clients = clients.Where(s => ids.Contains(s.Id));
+        }
+        else if (c.Argc != 2)
+        {
+            c.Error(RespErrors.Syntax);
+            return;
+        }
+        var text = new StringBuilder();
+        foreach (var client in clients) text.Append(client.Describe(c.Now)).Append('\n');
+        c.Reply.WriteVerbatim(text.ToString());
+    }
+
+    private static void Kill(SessionContext c)
+    {
+        if (c.Argc == 3)
+        {
+            // Old form: CLIENT KILL addr:port.
+            var address = Encoding.UTF8.GetString(c[2]);
+            var target = c.Services.Clients.All.FirstOrDefault(s => s.Address == address);
+            if (target == null)
+            {
+                c.Error(RespErrors.NoSuchClient);
+                return;
+            }
+            KillClient(c, target);
+            c.Reply.WriteOk();
+            return;
+        }
+        long? id = null;
+        string? addr = null, laddr = null, user = null, type = null;
+        bool skipMe = true;
+        for (int i = 2; i < c.Argc; i += 2)
+        {
+            if (i + 1 >= c.Argc)
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+            var value = Encoding.UTF8.GetString(c[i + 1]);
+            if (Args.Is(c[i], "ID"))
+            {
+                if (!Args.TryLong(c[i + 1], out long n) || n <= 0)
+                {
+                    c.Error("ERR client-id should be greater than 0");
+                    return;
+                }
+                id = n;
+            }
+            else if (Args.Is(c[i], "ADDR")) addr = value;
+            else if (Args.Is(c[i], "LADDR")) laddr = value;
+            else if (Args.Is(c[i], "USER")) user = value;
+            else if (Args.Is(c[i], "TYPE"))
+            {
+                type = value.ToLowerInvariant();
+                if (type is not ("normal" or "master" or "replica" or "slave" or "pubsub"))
+                {
+                    c.Error($"ERR Unknown client type '{value}'");
+                    return;
+                }
+            }
+            else if (Args.Is(c[i], "SKIPME"))
+            {
+                if (Args.Is(c[i + 1], "YES")) skipMe = true;
+                else if (Args.Is(c[i + 1], "NO")) skipMe = false;
+                else
+                {
+                    c.Error(RespErrors.Syntax);
+                    return;
+                }
+            }
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+        }
+        if (user != null && user != "default")
+        {
+            c.Error($"ERR No such user '{user}'");
+            return;
+        }
+        long killed = 0;
+        foreach (var client in c.Services.Clients.All.ToList())
+        {
+            if (id != null && client.Id != id) continue;
+            if (addr != null && client.Address != addr) continue;
+            if (laddr != null && client.LocalAddress != laddr) continue;
+            if (type != null && type != "normal") continue;
+            if (skipMe && client == c.Session) continue;
+            KillClient(c, client);
+            killed++;
+        }
+        c.Reply.WriteInteger(killed);
+    }
+
+    private static void KillClient(SessionContext c, ClientSession target)
+    {
+        // Redis closes its own connection after the reply; another one at once.
+        if (target == c.Session) c.CloseAfterReply = true;
+        else target.Kill?.Invoke();
+    }
+
+    private static void Help(SessionContext c)
+    {
+        string[] lines =
+        [
+            "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GETNAME",
+            "    Return the name of the current connection.",
+            "ID",
+            "    Return the ID of the current connection.",
+            "INFO",
+            "    Return information about the current client connection.",
+            "KILL <ip:port>",
+            "    Kill connection made from <ip:port>.",
+            "KILL <option> <value> [<option> <value> [...]]",
+            "    Kill connections. Options are:",
+            "    * ADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made from the specified address",
+            "    * LADDR (<ip:port>|<unixsocket>:0)",
+            "      Kill connections made to specified local address",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Kill connections by type.",
+            "    * USER <username>",
+            "      Kill connections authenticated by <username>.",
+            "    * SKIPME (YES|NO)",
+            "      Skip killing current connection (default: yes).",
+            "    * ID <client-id>",
+            "      Kill connections by client id.",
+            "LIST [options ...]",
+            "    Return information about client connections. Options:",
+            "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+            "      Return clients of specified type.",
+            "SETNAME <name>",
+            "    Assign the name <name> to the current connection.",
+            "SETINFO <option> <value>",
+            "    Set client meta attr. Options are:",
+            "    * LIB-NAME: the client lib name.",
+            "    * LIB-VER: the client lib version.",
+            "HELP",
+            "    Print this help.",
+        ];
+        HelpText.Write(c.Reply, lines);
+    }
+}
+
+/// <summary>The reply of every HELP subcommand: one status line per text line.</summary>
+public static class HelpText
+{
+    public static void Write(RespWriter reply, string[] lines)
+    {
+        reply.WriteArrayHeader(lines.Length);
+        foreach (var line in lines) reply.WriteSimple(line);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Collections.Concurrent;
+
+namespace AkkaRedis.Server.Sessions;
+
+/// <summary>The open connections, for CLIENT LIST / KILL and INFO clients. Not on the data path.</summary>
+public sealed class ClientRegistry
+{
+    private readonly ConcurrentDictionary<long, ClientSession> _clients = new();
+    private long _nextId;
+    private long _totalConnections;
+    private long _rejected;
+    public long NetInputBytes;
+    public long NetOutputBytes;
+
+    public ClientSession Open(string address, string localAddress, long nowMs)
+    {
+        var session = new ClientSession(Interlocked.Increment(ref _nextId), address, localAddress, nowMs);
+        _clients[session.Id] = session;
+        Interlocked.Increment(ref _totalConnections);
+        return session;
+    }
+
+    public void Close(ClientSession session) => _clients.TryRemove(session.Id, out _);
+
+    public void Rejected() => Interlocked.Increment(ref _rejected);
+
+    public IEnumerable<ClientSession> All => _clients.Values.OrderBy(c => c.Id);
+    public int Count => _clients.Count;
+    public long TotalConnections => Interlocked.Read(ref _totalConnections);
+    public long RejectedConnections => Interlocked.Read(ref _rejected);
+}

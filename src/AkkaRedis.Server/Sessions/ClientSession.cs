@@ -1,0 +1,46 @@
+using System.Text;
+
+namespace AkkaRedis.Server.Sessions;
+
+/// <summary>
+/// One connection's state. The connection stage owns and writes it; CLIENT LIST / INFO on other connections
+/// only read it (single fields, so a reader sees each one whole).
+/// </summary>
+public sealed class ClientSession(long id, string address, string localAddress, long createdMs)
+{
+    public long Id { get; } = id;
+    public string Address { get; } = address;
+    public string LocalAddress { get; } = localAddress;
+    public long CreatedMs { get; } = createdMs;
+
+    public volatile string Name = "";
+    public volatile string LibName = "";
+    public volatile string LibVersion = "";
+    public volatile int Db;
+    public volatile bool Resp3;
+    public long LastInteractionMs = createdMs;
+    public volatile string LastCommand = "NULL";
+
+    /// <summary>Set by the connection stage: closes the connection from any thread (CLIENT KILL, SHUTDOWN).</summary>
+    public Action? Kill;
+
+    /// <summary>One CLIENT LIST line, fields as Redis 7 prints them (buffers reported as this server has them).</summary>
+    public string Describe(long nowMs)
+    {
+        var line = new StringBuilder(256);
+        line.Append("id=").Append(Id)
+            .Append(" addr=").Append(Address)
+            .Append(" laddr=").Append(LocalAddress)
+            .Append(" fd=").Append(Id + 7)
+            .Append(" name=").Append(Name)
+            .Append(" age=").Append((nowMs - CreatedMs) / 1000)
+            .Append(" idle=").Append((nowMs - Interlocked.Read(ref LastInteractionMs)) / 1000)
+            .Append(" flags=N db=").Append(Db)
+            .Append(" sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+            .Append(" cmd=").Append(LastCommand)
+            .Append(" user=default redir=-1 resp=").Append(Resp3 ? 3 : 2)
+            .Append(" lib-name=").Append(LibName)
+            .Append(" lib-ver=").Append(LibVersion);
+        return line.ToString();
+    }
+}

@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Server.Sessions;
+
+/// <summary>
+/// CONFIG GET / SET / RESETSTAT / REWRITE / HELP. Only parameters this server really has are listed, and
+/// CONFIG SET accepts only those it applies at run time; the others answer Redis's "immutable" error.
+/// </summary>
+public static class ConfigCommands
+{
+    /// <summary>A parameter: its value as CONFIG GET shows it, and (when mutable) how to apply a new value (null = ok, else the reason).</summary>
+    private sealed record Parameter(string Name, Func<ServerConfig, string> Get, Func<ServerConfig, string, string?>? Set = null, string? Alias = null);
+
+    private static readonly string[] Policies =
+        ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
+    private static readonly string[] LogLevels = ["debug", "verbose", "notice", "warning", "nothing"];
+
+    private static readonly Parameter[] Parameters =
+    [
+        new("bind", c => c.Bind),
+        new("port", c => c.Port.ToString(CultureInfo.InvariantCulture)),
+        new("databases", c => c.Databases.ToString(CultureInfo.InvariantCulture)),
+        new("shards", c => c.Shards.ToString(CultureInfo.InvariantCulture)),
+        new("dir", c => Path.GetFullPath(c.Dir)),
+        new("appendonly", c => c.AppendOnly ? "yes" : "no"),
+        new("appendfsync", c => c.AppendFsync),
+        new("appendfilename", c => c.AppendFilename),
+        new("appenddirname", c => c.AppendDirName),
+        new("maxclients", c => c.MaxClients.ToString(CultureInfo.InvariantCulture)),
+        new("maxmemory", _ => "0"),
+        new("save", _ => ""),
+        new("cluster-enabled", _ => "no"),
+        new("replica-read-only", _ => "yes", Alias: "slave-read-only"),
+        new("hz", c => c.Hz.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.Hz = n)),
+        new("proto-max-bulk-len", c => c.ProtoMaxBulkLen.ToString(CultureInfo.InvariantCulture), (c, v) =>
+        {
+            if (!TryMemory(v, out long bytes)) return "argument must be a memory value";
+            if (bytes < 1024 * 1024) return "argument must be between 1048576 and 9223372036854775807 inclusive";
+            c.ProtoMaxBulkLen = bytes;
+            return null;
+        }),
+        new("maxmemory-policy", c => c.MaxMemoryPolicy, (c, v) => SetEnum(v, Policies, s => c.MaxMemoryPolicy = s)),
+        new("lfu-log-factor", c => c.LfuLogFactor.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LfuLogFactor = n)),
+        new("lfu-decay-time", c => c.LfuDecayTime.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LfuDecayTime = n)),
+        new("loglevel", c => c.LogLevel, (c, v) => SetEnum(v, LogLevels, s => c.LogLevel = s)),
+    ];
+
+    public static void Register(SessionCommandTable table)
+    {
+        table.Add("config|get", Get);
+        table.Add("config|set", Set);
+        table.Add("config|rewrite", c => c.Error("ERR The server is running without a config file"));
+        table.Add("config|help", c => HelpText.Write(c.Reply,
+        [
+            "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+            "HELP",
+            "    Print this help.",
+        ]));
+    }
+
+    private static void Get(SessionContext c)
+    {
+        var found = new List<(string Name, string Value)>();
+        for (int i = 2; i < c.Argc; i++)
+        {
+            var pattern = c[i];
+            foreach (var p in Parameters)
+            {
+                bool match = Glob.Match(pattern, Encoding.ASCII.GetBytes(p.Name), noCase: true);
+                string name = p.Name;
+                if (!match && p.Alias != null && Glob.IsLiteral(pattern) && Args.Is(pattern, p.Alias))
+                {
+                    match = true;
+                    name = p.Alias;
+                }
+                if (match && !found.Any(f => f.Name == name)) found.Add((name, p.Get(c.Services.Config)));
+            }
+        }
+        c.Reply.WriteMapHeader(found.Count);
+        foreach (var (name, value) in found)
+        {
+            c.Reply.WriteBulk(name);
+            c.Reply.WriteBulk(value);
+        }
+    }
+
+    private static void Set(SessionContext c)
+    {
+        if (c.Argc % 2 != 0)
+        {
+            c.Error(RespErrors.WrongArgs("config|set"));
+            return;
+        }
+        var changes = new List<(Parameter Parameter, string Value, string Given)>();
+        for (int i = 2; i < c.Argc; i += 2)
+        {
+            var given = Encoding.UTF8.GetString(c[i]);
+            var parameter = Parameters.FirstOrDefault(p =>
+                string.Equals(p.Name, given, StringComparison.OrdinalIgnoreCase) ||
+                string.Equals(p.Alias, given, StringComparison.OrdinalIgnoreCase));
+            if (parameter == null)
+            {
+                c.Error($"ERR Unknown option or number of arguments for CONFIG SET - '{given}'");
+                return;
+            }
+            if (parameter.Set == null)
+            {
+                c.Error($"ERR CONFIG SET failed (possibly related to argument '{given}') - can't set immutable config");
+                return;
+            }
+            if (changes.Any(x => x.Parameter == parameter))
+            {
+                c.Error($"ERR CONFIG SET failed (possibly related to argument '{given}') - duplicate parameter");
+                return;
+            }
+            changes.Add((parameter, Encoding.UTF8.GetString(c[i + 1]), given));
+        }
+        // All or nothing, as Redis 7: validate every value on a copy first, then apply them all.
+        var trial = new ServerConfig();
+        foreach (var (parameter, value, given) in changes)
+        {
+            var problem = parameter.Set!(trial, value);
+            if (problem != null)
+            {
+                c.Error($"ERR CONFIG SET failed (possibly related to argument '{given}') - {problem}");
+                return;
+            }
+        }
+        foreach (var (parameter, value, _) in changes) parameter.Set!(c.Services.Config, value);
+        c.Reply.WriteOk();
+    }
+
+    private static string? SetInt(string value, long min, long max, Action<int> apply)
+    {
+        if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n))
+            return "argument couldn't be parsed into an integer";
+        if (n < min || n > max) return $"argument must be between {min} and {max} inclusive";
+        apply((int)n);
+        return null;
+    }
+
+    private static string? SetEnum(string value, string[] allowed, Action<string> apply)
+    {
+        var lower = value.ToLowerInvariant();
+        if (!allowed.Contains(lower)) return "argument(s) must be one of the following: " + string.Join(", ", allowed);
+        apply(lower);
+        return null;
+    }
+
+    /// <summary>Redis's memtoull: a number with an optional k, kb, m, mb, g, gb unit (case-insensitive).</summary>
+    public static bool TryMemory(string text, out long bytes)
+    {
+        bytes = 0;
+        var lower = text.ToLowerInvariant();
+        (string Suffix, long Multiplier)[] units = [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024L * 1024 * 1024), ("k", 1000), ("m", 1000 * 1000), ("g", 1000L * 1000 * 1000), ("b", 1)];
+        long multiplier = 1;
+        foreach (var (suffix, m) in units)
+        {
+            if (lower.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                lower = lower[..^suffix.Length];
+                multiplier = m;
+                break;
+            }
+        }
+        if (!long.TryParse(lower, NumberStyles.None, CultureInfo.InvariantCulture, out long n)) return false;
+        if (n > long.MaxValue / multiplier) return false;
+        bytes = n * multiplier;
+        return true;
+    }
+}

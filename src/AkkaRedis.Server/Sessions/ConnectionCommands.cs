@@ -1,0 +1,160 @@
+using System.Text;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Server;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Server.Sessions;
+
+/// <summary>Connection commands (networking.c, server.c): they change or read only the connection's own state.</summary>
+public static class ConnectionCommands
+{
+    public static void Register(SessionCommandTable table)
+    {
+        table.Add("ping", Ping);
+        table.Add("echo", c => c.Reply.WriteBulk(c[1]));
+        table.Add("quit", c =>
+        {
+            c.Reply.WriteOk();
+            c.CloseAfterReply = true;
+        });
+        table.Add("select", Select);
+        table.Add("hello", Hello);
+        table.Add("reset", Reset);
+        table.Add("auth", Auth);
+        table.Add("time", Time);
+    }
+
+    private static void Ping(SessionContext c)
+    {
+        if (c.Argc > 2)
+        {
+            c.Error(RespErrors.WrongArgs("ping"));
+            return;
+        }
+        if (c.Argc == 1) c.Reply.WriteRaw("+PONG\r\n"u8);
+        else c.Reply.WriteBulk(c[1]);
+    }
+
+    private static void Select(SessionContext c)
+    {
+        if (!Args.TryLong(c[1], out long db) || db < int.MinValue || db > int.MaxValue)
+        {
+            c.Error(RespErrors.NotInteger);
+            return;
+        }
+        if (db < 0 || db >= c.Services.Keyspace.DatabaseCount)
+        {
+            c.Error(RespErrors.DbIndexOutOfRange);
+            return;
+        }
+        c.Session.Db = (int)db;
+        c.Reply.WriteOk();
+    }
+
+    private static void Hello(SessionContext c)
+    {
+        long version = c.Session.Resp3 ? 3 : 2;
+        int next = 1;
+        if (c.Argc >= 2)
+        {
+            if (!Args.TryLong(c[1], out version))
+            {
+                c.Error("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+            next = 2;
+            if (version < 2 || version > 3)
+            {
+                c.Error(RespErrors.UnsupportedProtocol);
+                return;
+            }
+        }
+        string? name = null;
+        for (int j = next; j < c.Argc; j++)
+        {
+            int more = c.Argc - j - 1;
+            if (Args.Is(c[j], "AUTH") && more >= 2)
+            {
+                if (!CheckCredentials(c, c[j + 1], c[j + 2])) return;
+                j += 2;
+            }
+            else if (Args.Is(c[j], "SETNAME") && more >= 1)
+            {
+                name = Encoding.UTF8.GetString(c[j + 1]);
+                if (!ValidClientName(name))
+                {
+                    c.Error(RespErrors.NoScriptName);
+                    return;
+                }
+                j++;
+            }
+            else
+            {
+                c.Error($"ERR Syntax error in HELLO option '{Encoding.UTF8.GetString(c[j])}'");
+                return;
+            }
+        }
+        if (name != null) c.Session.Name = name;
+        c.Session.Resp3 = version == 3;
+        c.Reply.Resp3 = version == 3;
+        c.Reply.WriteMapHeader(7);
+        c.Reply.WriteBulk("server"u8);
+        c.Reply.WriteBulk("redis"u8);
+        c.Reply.WriteBulk("version"u8);
+        c.Reply.WriteBulk(ServerState.Version);
+        c.Reply.WriteBulk("proto"u8);
+        c.Reply.WriteInteger(version);
+        c.Reply.WriteBulk("id"u8);
+        c.Reply.WriteInteger(c.Session.Id);
+        c.Reply.WriteBulk("mode"u8);
+        c.Reply.WriteBulk("standalone"u8);
+        c.Reply.WriteBulk("role"u8);
+        c.Reply.WriteBulk("master"u8);
+        c.Reply.WriteBulk("modules"u8);
+        c.Reply.WriteArrayHeader(0);
+    }
+
+    /// <summary>Only the default user exists, and it has no password (Redis's default "nopass"): any password is accepted for it.</summary>
+    private static bool CheckCredentials(SessionContext c, byte[] user, byte[] password)
+    {
+        if (Encoding.UTF8.GetString(user) == "default") return true;
+        c.Error("WRONGPASS invalid username-password pair or user is disabled.");
+        return false;
+    }
+
+    private static void Auth(SessionContext c)
+    {
+        if (c.Argc > 3)
+        {
+            c.Error(RespErrors.Syntax);
+            return;
+        }
+        if (c.Argc == 2)
+        {
+            c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+            return;
+        }
+        if (CheckCredentials(c, c[1], c[2])) c.Reply.WriteOk();
+    }
+
+    private static void Reset(SessionContext c)
+    {
+        c.Session.Db = 0;
+        c.Session.Resp3 = false;
+        c.Session.Name = "";
+        c.Reply.Resp3 = false;
+        c.ResetRequested = true;
+        c.Reply.WriteRaw("+RESET\r\n"u8);
+    }
+
+    private static void Time(SessionContext c)
+    {
+        long micros = DateTimeOffset.UtcNow.Ticks / 10 - DateTimeOffset.UnixEpoch.Ticks / 10;
+        c.Reply.WriteArrayHeader(2);
+        c.Reply.WriteBulk(micros / 1_000_000);
+        c.Reply.WriteBulk(micros % 1_000_000);
+    }
+
+    /// <summary>Redis allows client names of printable ASCII without spaces (clientSetName).</summary>
+    public static bool ValidClientName(string name) => name.All(ch => ch > ' ' && ch <= '~');
+}

@@ -1,0 +1,28 @@
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Server.Sessions;
+
+/// <summary>What a connection-local command (PING, SELECT, CLIENT, HELLO, CONFIG...) sees, and what it asks of the connection.</summary>
+public sealed class SessionContext(ClientSession session, ServerServices services)
+{
+    public ClientSession Session { get; } = session;
+    public ServerServices Services { get; } = services;
+    public RespWriter Reply { get; } = new(256);
+    public byte[][] Args = [];
+    public CommandSpec Spec = null!;
+
+    /// <summary>Close the connection once this reply is written (QUIT, CLIENT KILL of itself).</summary>
+    public bool CloseAfterReply;
+
+    /// <summary>Set by RESET: the connection drops its transaction and subscriptions too.</summary>
+    public bool ResetRequested;
+
+    public int Argc => Args.Length;
+    public byte[] this[int index] => Args[index];
+    public long Now => Services.State.Clock.NowMs;
+
+    public void Error(string message) => Reply.WriteError(message);
+}
+
+public delegate void SessionHandler(SessionContext context);

@@ -1,0 +1,39 @@
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Server.Sessions;
+
+/// <summary>SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server; on success no reply is sent, as Redis closes the connection.</summary>
+public static class ShutdownCommand
+{
+    public static void Register(SessionCommandTable table) => table.Add("shutdown", Run);
+
+    private static void Run(SessionContext c)
+    {
+        bool abort = false, save = false, noSave = false;
+        for (int i = 1; i < c.Argc; i++)
+        {
+            if (Args.Is(c[i], "NOSAVE")) noSave = true;
+            else if (Args.Is(c[i], "SAVE")) save = true;
+            else if (Args.Is(c[i], "NOW") || Args.Is(c[i], "FORCE")) { }
+            else if (Args.Is(c[i], "ABORT")) abort = true;
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+        }
+        if ((abort && c.Argc != 2) || (save && noSave))
+        {
+            c.Error(RespErrors.Syntax);
+            return;
+        }
+        if (abort)
+        {
+            c.Error("ERR No shutdown in progress.");
+            return;
+        }
+        c.CloseAfterReply = true;
+        c.Services.RequestShutdown("SHUTDOWN from client " + c.Session.Address);
+    }
+}

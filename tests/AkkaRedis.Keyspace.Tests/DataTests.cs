@@ -1,0 +1,54 @@
+using System.Text;
+using AkkaRedis.Keyspace.Data;
+
+namespace AkkaRedis.Keyspace.Tests;
+
+public class DataTests
+{
+    [Theory]
+    [InlineData("foo", 12182)]
+    [InlineData("bar", 5061)]
+    [InlineData("{user1000}.following", 3443)]
+    [InlineData("{user1000}.followers", 3443)]
+    [InlineData("foo{}{bar}", 8363)]
+    [InlineData("foo{{bar}}zap", 4015)]
+    [InlineData("foo{bar}{zap}", 5061)]
+    public void HashSlotsMatchRedisCluster(string key, int slot) => Assert.Equal(slot, HashSlot.Of(Encoding.UTF8.GetBytes(key)));
+
+    [Theory]
+    [InlineData("*", "anything", true)]
+    [InlineData("h?llo", "hello", true)]
+    [InlineData("h*llo", "heeeello", true)]
+    [InlineData("h[ae]llo", "hallo", true)]
+    [InlineData("h[^e]llo", "hello", false)]
+    [InlineData("h[a-b]llo", "hbllo", true)]
+    [InlineData("h\\*llo", "h*llo", true)]
+    [InlineData("h\\*llo", "hello", false)]
+    [InlineData("a*b", "acb", true)]
+    [InlineData("a*b", "acbd", false)]
+    public void GlobMatchesLikeStringmatchlen(string pattern, string text, bool expected) =>
+        Assert.Equal(expected, Glob.Match(Encoding.UTF8.GetBytes(pattern), Encoding.UTF8.GetBytes(text)));
+
+    [Theory]
+    [InlineData("10.5", "0.1", "10.6")]
+    [InlineData("10.52", "1000", "1010.52000000000000002")]
+    [InlineData("3.0e3", "1.5", "3001.5")]
+    [InlineData("0.1", "0.2", "0.3")]
+    [InlineData("1e20", "-1e20", "0")]
+    [InlineData("-5", "2", "-3")]
+    public void LongDoubleSumsPrintLikeRedis(string a, string b, string expected)
+    {
+        Assert.True(LongDouble.TryParse(Encoding.ASCII.GetBytes(a), out var x));
+        Assert.True(LongDouble.TryParse(Encoding.ASCII.GetBytes(b), out var y));
+        Assert.Equal(expected, (x + y).ToString());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData(" 1")]
+    [InlineData("1 ")]
+    [InlineData("nan")]
+    [InlineData("1.2.3")]
+    [InlineData("abc")]
+    public void LongDoubleRejectsWhatStrtoldRejects(string text) => Assert.False(LongDouble.TryParse(Encoding.ASCII.GetBytes(text), out _));
+}

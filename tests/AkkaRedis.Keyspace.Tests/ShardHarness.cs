@@ -1,0 +1,68 @@
+using System.Text;
+using Akka.Actor;
+using Akka.TestKit;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
+using AkkaRedis.Keyspace.Shards;
+
+namespace AkkaRedis.Keyspace.Tests;
+
+/// <summary>Real KeyspaceShard actors over a small keyspace, driven the way the connection stage drives them, with a manual clock.</summary>
+public sealed class ShardHarness
+{
+    private readonly TestKitBase _kit;
+    private long _seq;
+
+    public ShardHarness(TestKitBase kit, int shards = 3)
+    {
+        _kit = kit;
+        Clock = new ManualClock();
+        Config = new ServerConfig { Shards = shards };
+        Table = KeyspaceCommands.Register(new CommandTable.Builder()).Build();
+        State = new ServerState(Config, Clock) { Commands = Table };
+        State.SizeStatistics();
+        Keyspace = new Data.Keyspace(shards, 16);
+        Shards = Enumerable.Range(0, shards).Select(i => kit.Sys.ActorOf(KeyspaceShard.Props(Keyspace, i, State))).ToArray();
+    }
+
+    public ManualClock Clock { get; }
+    public ServerConfig Config { get; }
+    public CommandTable Table { get; }
+    public ServerState State { get; }
+    public Data.Keyspace Keyspace { get; }
+    public IActorRef[] Shards { get; }
+    public int Db { get; set; }
+    public bool Resp3 { get; set; }
+
+    /// <summary>Runs one command and returns its raw RESP reply.</summary>
+    public string Run(params string[] args) => Run(args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray());
+
+    public string Run(byte[][] args)
+    {
+        var (spec, error) = Table.Resolve(args);
+        if (error != null) return "-" + error + "\r\n";
+        var command = new ShardCommand(spec!, args, Db, Resp3, ++_seq);
+        int shard = Routing.ShardFor(spec!, args, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several);
+        if (several != null) CrossShard.Start(Shards, several, command, _kit.TestActor);
+        else Shards[shard].Tell(new ShardBatch([command], 1, _kit.TestActor), _kit.TestActor);
+        var replies = _kit.ExpectMsg<ShardReplies>(TimeSpan.FromSeconds(5));
+        Assert.Equal(_seq, replies.Seqs[0]);
+        return Encoding.UTF8.GetString(replies.Buffer, 0, replies.Ends[0]);
+    }
+
+    /// <summary>A key name that hashes to <paramref name="shard"/>.</summary>
+    public string KeyOn(int shard, string prefix = "k")
+    {
+        for (int i = 0; ; i++)
+        {
+            var key = prefix + i;
+            if (Keyspace.ShardOf(Encoding.UTF8.GetBytes(key)) == shard) return key;
+        }
+    }
+
+    public void ExpireCycle()
+    {
+        foreach (var shard in Shards) shard.Tell(ExpireTick.Instance);
+    }
+}
