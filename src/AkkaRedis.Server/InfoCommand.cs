@@ -16,7 +16,19 @@ public static class InfoCommand
     private static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "cluster", "keyspace"];
     private static readonly string[] AllSections = [.. DefaultSections, "commandstats"];
 
-    public static void Register(CommandTable.Builder table) => table.AllShards("info", Run);
+    public static void Register(CommandTable.Builder table) => table
+        .AllShards("info", Run)
+        .AllShards("config|resetstat", ResetStatistics);
+
+    /// <summary>CONFIG RESETSTAT: every figure INFO counts starts again from zero (shards are held, so none is mid-update).</summary>
+    private static void ResetStatistics(CommandContext c)
+    {
+        foreach (var shard in c.Keyspace.Shards) shard.ResetStats();
+        foreach (var counters in new[] { c.Server.SessionCalls, c.Server.SessionMicroseconds, c.Server.SessionFailed, c.Server.Rejected })
+            Array.Clear(counters);
+        c.Server.Info?.ResetStatistics();
+        c.Reply.WriteOk();
+    }
 
     private static void Run(CommandContext c)
     {

@@ -44,6 +44,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         ConfigCommands.Register(session);
         CommandCommands.Register(session);
         ShutdownCommand.Register(session);
+        ClusterCommands.Register(session);
         session.RegisterInto(builder);
         var table = builder.Build();
         session.Bind(table);
@@ -119,6 +120,8 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     public long BlockedClients => 0;
     public long NetInputBytes => Interlocked.Read(ref _clients.NetInputBytes);
     public long NetOutputBytes => Interlocked.Read(ref _clients.NetOutputBytes);
+
+    public void ResetStatistics() => _clients.ResetStatistics();
 
     public string PersistenceInfo() =>
         "loading:0\r\nasync_loading:0\r\n" +

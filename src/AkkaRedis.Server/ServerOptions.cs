@@ -81,6 +81,8 @@ public static class ServerOptions
         if (!ConfigCommands.TryMemory(c.GetString("proto-max-bulk-len"), out long bulk) || bulk < 1024 * 1024)
             throw new UsageException("proto-max-bulk-len must be a memory value of at least 1mb");
         config.ProtoMaxBulkLen = bulk;
+        // The journal arrives with the persistence work; until then refuse rather than pretend to persist.
+        if (config.AppendOnly) throw new UsageException("appendonly yes is not available yet: this build keeps data in memory only");
         if (config.Port is < 0 or > 65535) throw new UsageException("port must be between 0 and 65535");
         if (config.Databases < 1) throw new UsageException("databases must be at least 1");
         if (config.Shards > 1024) throw new UsageException("shards must be at most 1024");

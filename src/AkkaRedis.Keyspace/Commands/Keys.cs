@@ -28,7 +28,27 @@ public static class Keys
         .Keyed("object|encoding", ObjectEncoding)
         .Keyed("object|freq", ObjectFreq)
         .Keyed("object|idletime", ObjectIdleTime)
-        .Keyed("object|refcount", ObjectRefCount);
+        .Keyed("object|refcount", ObjectRefCount)
+        .Keyed("object|help", ObjectHelp);
+
+    private static void ObjectHelp(CommandContext c) => HelpText.Write(c.Reply,
+    [
+        "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+        "HELP",
+        "    Print this help.",
+    ]);
 
     private static void Del(CommandContext c)
     {

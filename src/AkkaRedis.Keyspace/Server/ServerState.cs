@@ -47,4 +47,5 @@ public interface IServerInfoSource
     long NetOutputBytes { get; }
     int TcpPort { get; }
     string PersistenceInfo();
+    void ResetStatistics();
 }

@@ -24,6 +24,14 @@ public sealed class ClientRegistry
 
     public void Rejected() => Interlocked.Increment(ref _rejected);
 
+    public void ResetStatistics()
+    {
+        Interlocked.Exchange(ref _totalConnections, 0);
+        Interlocked.Exchange(ref _rejected, 0);
+        Interlocked.Exchange(ref NetInputBytes, 0);
+        Interlocked.Exchange(ref NetOutputBytes, 0);
+    }
+
     public IEnumerable<ClientSession> All => _clients.Values.OrderBy(c => c.Id);
     public int Count => _clients.Count;
     public long TotalConnections => Interlocked.Read(ref _totalConnections);

@@ -1,0 +1,109 @@
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>Connection and server commands through a raw client, errors included.</summary>
+public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<SharedServer>
+{
+    private readonly int _port = server.Port;
+    private static RespClient.RespError Err(string message) => new(message);
+
+    [Fact]
+    public void SelectSwitchesDatabase()
+    {
+        using var c = new RespClient(_port);
+        c.Call("SET", "sel:k", "db0");
+        Assert.Equal("OK", c.Call("SELECT", "3"));
+        Assert.Null(c.Call("GET", "sel:k"));
+        Assert.Equal(Err("ERR DB index is out of range"), c.Call("SELECT", "16"));
+        Assert.Equal(Err("ERR value is not an integer or out of range"), c.Call("SELECT", "x"));
+        Assert.Equal("RESET", c.Call("RESET"));
+        Assert.Equal("db0", c.Call("GET", "sel:k"));
+    }
+
+    [Fact]
+    public void ClientSubcommands()
+    {
+        using var c = new RespClient(_port);
+        using var other = new RespClient(_port);
+        Assert.Equal("OK", c.Call("CLIENT", "SETNAME", "tester"));
+        Assert.Equal("tester", c.Call("CLIENT", "GETNAME"));
+        Assert.Equal(Err("ERR Client names cannot contain spaces, newlines or special characters."), c.Call("CLIENT", "SETNAME", "a b"));
+        Assert.Equal("OK", c.Call("CLIENT", "SETINFO", "LIB-NAME", "mylib"));
+        var id = Assert.IsType<long>(c.Call("CLIENT", "ID"));
+        var info = Assert.IsType<string>(c.Call("CLIENT", "INFO"));
+        Assert.Contains($"id={id} ", info);
+        Assert.Contains("name=tester", info);
+        Assert.Contains("lib-name=mylib", info);
+        Assert.Contains("name=tester", Assert.IsType<string>(c.Call("CLIENT", "LIST")));
+        var otherId = Assert.IsType<long>(other.Call("CLIENT", "ID"));
+        Assert.Equal(1L, c.Call("CLIENT", "KILL", "ID", otherId.ToString()));
+        Assert.True(other.IsClosedByServer());
+        Assert.Equal(0L, c.Call("CLIENT", "KILL", "ID", id.ToString()));
+        Assert.Equal(Err("ERR No such client"), c.Call("CLIENT", "KILL", "1.2.3.4:5"));
+        Assert.Equal(Err("ERR unknown subcommand 'NOPE'. Try CLIENT HELP."), c.Call("CLIENT", "NOPE"));
+        Assert.Equal(Err("ERR wrong number of arguments for 'client|setname' command"), c.Call("CLIENT", "SETNAME"));
+    }
+
+    [Fact]
+    public void ConfigGetAndSet()
+    {
+        using var c = new RespClient(_port);
+        Assert.Equal(new List<object?> { "databases", "16" }, c.Call("CONFIG", "GET", "databases"));
+        Assert.Equal(new List<object?> { "slave-read-only", "yes" }, c.Call("CONFIG", "GET", "slave-read-only"));
+        Assert.Equal(new List<object?>(), c.Call("CONFIG", "GET", "no-such-parameter"));
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "hz", "20"));
+        Assert.Equal(new List<object?> { "hz", "20" }, c.Call("CONFIG", "GET", "hz"));
+        c.Call("CONFIG", "SET", "hz", "10");
+        Assert.Equal(Err("ERR Unknown option or number of arguments for CONFIG SET - 'nope'"), c.Call("CONFIG", "SET", "nope", "1"));
+        Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"), c.Call("CONFIG", "SET", "port", "1"));
+        Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"), c.Call("CONFIG", "SET", "hz", "fast"));
+        Assert.Equal(Err("ERR wrong number of arguments for 'config|set' command"), c.Call("CONFIG", "SET", "hz", "1", "lfu-log-factor"));
+    }
+
+    [Fact]
+    public void CommandIntrospection()
+    {
+        using var c = new RespClient(_port);
+        var count = Assert.IsType<long>(c.Call("COMMAND", "COUNT"));
+        Assert.True(count > 50);
+        var info = Assert.IsType<List<object?>>(c.Call("COMMAND", "INFO", "get", "nosuch"));
+        var get = Assert.IsType<List<object?>>(info[0]);
+        Assert.Equal("get", get[0]);
+        Assert.Equal(2L, get[1]);
+        Assert.Equal(new List<object?> { "readonly", "fast" }, get[2]);
+        Assert.Null(info[1]);
+        Assert.Equal(new List<object?> { "a", "c" }, c.Call("COMMAND", "GETKEYS", "MSET", "a", "b", "c", "d"));
+        Assert.Equal(Err("ERR The command has no key arguments"), c.Call("COMMAND", "GETKEYS", "ECHO", "x"));
+        Assert.Equal(Err("ERR Invalid command specified"), c.Call("COMMAND", "GETKEYS", "NOPE", "x"));
+        Assert.Equal(Err("ERR wrong number of arguments for 'command|getkeys' command"), c.Call("COMMAND", "GETKEYS", "PING"));
+        var all = Assert.IsType<List<object?>>(c.Call("COMMAND"));
+        Assert.Equal(count, all.Count);
+        Assert.Contains("set", Assert.IsType<List<object?>>(c.Call("COMMAND", "LIST")));
+    }
+
+    [Fact]
+    public void InfoSections()
+    {
+        using var c = new RespClient(_port);
+        c.Call("SET", "info:k", "v");
+        var all = Assert.IsType<string>(c.Call("INFO"));
+        foreach (var section in new[] { "# Server", "# Clients", "# Memory", "# Persistence", "# Stats", "# Replication", "# Keyspace" })
+            Assert.Contains(section, all);
+        Assert.Contains("db0:keys=", all);
+        Assert.DoesNotContain("# Commandstats", all);
+        var stats = Assert.IsType<string>(c.Call("INFO", "commandstats"));
+        Assert.Contains("cmdstat_set:calls=", stats);
+        Assert.Equal("", c.Call("INFO", "nosuchsection"));
+    }
+
+    [Fact]
+    public void TimeEchoAuthAndCluster()
+    {
+        using var c = new RespClient(_port);
+        var time = Assert.IsType<List<object?>>(c.Call("TIME"));
+        Assert.InRange(long.Parse((string)time[0]!), DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 60, DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 60);
+        Assert.Equal("hi", c.Call("ECHO", "hi"));
+        Assert.Equal(Err("ERR wrong number of arguments for 'ping' command"), c.Call("PING", "a", "b"));
+        Assert.Equal(Err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"), c.Call("AUTH", "pw"));
+        Assert.Equal(Err("ERR This instance has cluster support disabled"), c.Call("CLUSTER", "NODES"));
+    }
+}

@@ -1,0 +1,31 @@
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>Start-up, configuration flags and shutdown of the real process.</summary>
+public sealed class LifecycleTests
+{
+    [Fact]
+    public void StartupLineAndFlags()
+    {
+        using var server = ServerProcess.Start("--shards", "3", "--databases", "4");
+        Assert.Contains(server.Output, l => l.Contains("shards=3") && l.Contains("databases=4"));
+        using var c = new RespClient(server.Port);
+        Assert.Equal(new RespClient.RespError("ERR DB index is out of range"), c.Call("SELECT", "4"));
+        Assert.Equal(new List<object?> { "shards", "3" }, c.Call("CONFIG", "GET", "shards"));
+    }
+
+    [Fact]
+    public void ShutdownStopsTheProcess()
+    {
+        using var server = ServerProcess.Start();
+        using var c = new RespClient(server.Port);
+        c.SendRaw(RespClient.Encode("SHUTDOWN"));
+        Assert.True(server.WaitForExit(TimeSpan.FromSeconds(30)));
+    }
+
+    [Fact]
+    public void BadFlagsFailWithAMessage()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => ServerProcess.Start("--appendfsync", "sometimes"));
+        Assert.Contains("appendfsync must be one of always, everysec, no", e.Message);
+    }
+}

@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>
+/// The real server process, started from the build output with --port 0 (it prints the port it got, so no
+/// two tests can race for one), and killed with its whole process tree when disposed.
+/// </summary>
+public sealed partial class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = [];
+
+    public int Port { get; }
+    public IReadOnlyList<string> Output
+    {
+        get { lock (_output) return _output.ToList(); }
+    }
+
+    private ServerProcess(Process process, int port)
+    {
+        _process = process;
+        Port = port;
+    }
+
+    public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "akkaredis-server.dll");
+
+    public static ServerProcess Start(params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        info.ArgumentList.Add(ServerDll);
+        info.ArgumentList.Add("--port");
+        info.ArgumentList.Add("0");
+        foreach (var arg in args) info.ArgumentList.Add(arg);
+        var process = Process.Start(info)!;
+        var lines = new List<string>();
+        var ready = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnLine(string? line)
+        {
+            if (line == null) return;
+            lock (lines) lines.Add(line);
+            var match = ReadyLine().Match(line);
+            if (match.Success) ready.TrySetResult(int.Parse(match.Groups[1].Value));
+        }
+        process.OutputDataReceived += (_, e) => OnLine(e.Data);
+        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) =>
+        {
+            process.WaitForExit(); // the output read to its end
+            lock (lines) ready.TrySetException(new InvalidOperationException("server exited: " + string.Join("\n", lines)));
+        };
+        if (Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(60))).GetAwaiter().GetResult() != ready.Task)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("server did not start: " + string.Join("\n", lines));
+        }
+        var server = new ServerProcess(process, ready.Task.GetAwaiter().GetResult());
+        lock (lines) server._output.AddRange(lines);
+        return server;
+    }
+
+    [GeneratedRegex(@"ready to accept connections on [^:]+:(\d+)")]
+    private static partial Regex ReadyLine();
+
+    public bool HasExited => _process.HasExited;
+
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
+    public void Kill()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit(10_000);
+    }
+
+    public void Dispose()
+    {
+        Kill();
+        _process.Dispose();
+    }
+}
+
+/// <summary>One server shared by a test class (tests in a class run one at a time).</summary>
+public sealed class SharedServer : IDisposable
+{
+    public ServerProcess Server { get; } = ServerProcess.Start("--shards", "4");
+    public int Port => Server.Port;
+    public void Dispose() => Server.Dispose();
+}

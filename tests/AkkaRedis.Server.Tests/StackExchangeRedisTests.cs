@@ -1,0 +1,142 @@
+using StackExchange.Redis;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>StackExchange.Redis with default options, as an application would use it.</summary>
+public sealed class StackExchangeRedisTests : IClassFixture<SharedServer>, IDisposable
+{
+    private readonly ConnectionMultiplexer _redis;
+    private readonly IDatabase _db;
+    private readonly string _prefix = Guid.NewGuid().ToString("N")[..8] + ":";
+
+    private readonly int _port;
+
+    public StackExchangeRedisTests(SharedServer server)
+    {
+        _port = server.Port;
+        _redis = ConnectionMultiplexer.Connect($"127.0.0.1:{server.Port}");
+        _db = _redis.GetDatabase();
+    }
+
+    public void Dispose() => _redis.Dispose();
+
+    private RedisKey K(string name) => _prefix + name;
+
+    [Fact]
+    public void ConnectsWithDefaultOptions()
+    {
+        Assert.True(_redis.IsConnected);
+        var server = _redis.GetServer(_redis.GetEndPoints()[0]);
+        Assert.Equal(new Version(7, 0, 15), server.Version);
+        Assert.Equal(ServerType.Standalone, server.ServerType);
+        Assert.Equal(16, server.DatabaseCount);
+        Assert.True(_db.Ping() >= TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void Strings()
+    {
+        Assert.True(_db.StringSet(K("a"), "hello"));
+        Assert.Equal("hello", (string?)_db.StringGet(K("a")));
+        Assert.False(_db.StringSet(K("a"), "x", when: When.NotExists));
+        Assert.Equal(11, _db.StringAppend(K("a"), " world"));
+        Assert.Equal("world", (string?)_db.StringGetRange(K("a"), 6, -1));
+        Assert.Equal(11, _db.StringLength(K("a")));
+        Assert.Equal(5, _db.StringIncrement(K("n"), 5));
+        Assert.Equal(3, _db.StringDecrement(K("n"), 2));
+        Assert.Equal(3.5, _db.StringIncrement(K("n"), 0.5));
+        Assert.Equal("3.5", (string?)_db.StringGetSet(K("n"), "1"));
+        Assert.Equal("1", (string?)_db.StringGetDelete(K("n")));
+        Assert.False(_db.KeyExists(K("n")));
+    }
+
+    [Fact]
+    public void MultiKeyAcrossShards()
+    {
+        var pairs = Enumerable.Range(0, 50).Select(i => new KeyValuePair<RedisKey, RedisValue>(K("m" + i), "v" + i)).ToArray();
+        Assert.True(_db.StringSet(pairs));
+        var values = _db.StringGet(pairs.Select(p => p.Key).ToArray());
+        Assert.Equal(pairs.Select(p => (string?)p.Value), values.Select(v => (string?)v));
+        Assert.False(_db.StringSet(pairs, When.NotExists));
+        Assert.Equal(50, _db.KeyDelete(pairs.Select(p => p.Key).ToArray()));
+    }
+
+    [Fact]
+    public void ExpiryAndKeys()
+    {
+        _db.StringSet(K("e"), "v", TimeSpan.FromSeconds(100));
+        var ttl = _db.KeyTimeToLive(K("e"));
+        Assert.InRange(ttl!.Value.TotalSeconds, 98, 100);
+        Assert.True(_db.KeyPersist(K("e")));
+        Assert.Null(_db.KeyTimeToLive(K("e")));
+        Assert.True(_db.KeyExpire(K("e"), TimeSpan.FromMilliseconds(1)));
+        Thread.Sleep(20);
+        Assert.False(_db.KeyExists(K("e")));
+        _db.StringSet(K("r1"), "v");
+        Assert.True(_db.KeyRename(K("r1"), K("r2")));
+        Assert.Equal(RedisType.String, _db.KeyType(K("r2")));
+        Assert.True(_db.KeyCopy(K("r2"), K("r3")));
+        Assert.Equal("v", (string?)_db.StringGet(K("r3")));
+        Assert.Equal("embstr", (string?)_db.Execute("OBJECT", "ENCODING", K("r3").ToString()));
+    }
+
+    [Fact]
+    public void ScanThroughServerKeys()
+    {
+        for (int i = 0; i < 300; i++) _db.StringSet(K("scan:" + i), i);
+        var server = _redis.GetServer(_redis.GetEndPoints()[0]);
+        var keys = server.Keys(pattern: _prefix + "scan:*", pageSize: 37).Select(k => (string)k!).ToList();
+        Assert.Equal(300, keys.Count);
+        Assert.Equal(300, keys.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task PipelinedAsyncCallsAnswerInOrder()
+    {
+        var tasks = new List<Task<long>>();
+        for (int i = 0; i < 2000; i++) tasks.Add(_db.StringIncrementAsync(K("c" + i % 7)));
+        var results = await Task.WhenAll(tasks);
+        for (int k = 0; k < 7; k++)
+        {
+            var mine = results.Where((_, i) => i % 7 == k).ToList();
+            Assert.Equal(Enumerable.Range(1, mine.Count).Select(x => (long)x), mine);
+        }
+    }
+
+    [Fact]
+    public void BitsAndLcs()
+    {
+        Assert.False(_db.StringSetBit(K("bits"), 7, true));
+        Assert.True(_db.StringGetBit(K("bits"), 7));
+        Assert.Equal(1, _db.StringBitCount(K("bits")));
+        Assert.Equal(7, _db.StringBitPosition(K("bits"), true));
+        _db.StringSet("{lcs}1", "ohmytext");
+        _db.StringSet("{lcs}2", "mynewtext");
+        Assert.Equal("mytext", _db.StringLongestCommonSubsequence("{lcs}1", "{lcs}2"));
+    }
+
+    [Fact]
+    public void ErrorsCarryRedisWords()
+    {
+        var e = Assert.Throws<RedisServerException>(() => _db.Execute("GET"));
+        Assert.Equal("ERR wrong number of arguments for 'get' command", e.Message);
+        _db.StringSet(K("s"), "abc");
+        e = Assert.Throws<RedisServerException>(() => _db.StringIncrement(K("s")));
+        Assert.Equal("ERR value is not an integer or out of range", e.Message);
+        e = Assert.Throws<RedisServerException>(() => _db.Execute("NOSUCHCOMMAND", "x"));
+        Assert.Equal("ERR unknown command 'NOSUCHCOMMAND', with args beginning with: 'x' ", e.Message);
+    }
+
+    [Fact]
+    public void ServerCommands()
+    {
+        using var admin = ConnectionMultiplexer.Connect($"127.0.0.1:{_port},allowAdmin=true");
+        var server = admin.GetServer(admin.GetEndPoints()[0]);
+        var info = server.Info("server");
+        Assert.Contains(info.SelectMany(g => g), kv => kv.Key == "redis_version" && kv.Value == "7.0.15");
+        Assert.True(server.DatabaseSize() >= 0);
+        Assert.True((server.Time() - DateTime.UtcNow).Duration() < TimeSpan.FromMinutes(1));
+        Assert.Contains(server.ConfigGet("databases"), kv => kv.Value == "16");
+        Assert.NotEmpty(server.ClientList());
+    }
+}
