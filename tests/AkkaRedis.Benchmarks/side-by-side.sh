@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs redis-benchmark against redis-server and AkkaRedis side by side, in one run, alternating case by case,
+# and prints requests per second for both, the ratio AkkaRedis/Redis, and each server's CPU time per request.
+#
+#   tests/AkkaRedis.Benchmarks/side-by-side.sh [-n requests] [-c clients] [-t tests] [-P "1 16"] [-- extra server flags]
+#
+# Both servers run without persistence on free loopback ports. Needs redis-server and redis-benchmark (redis-tools).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+requests=200000
+clients=50
+tests="set,get,incr,mset"
+pipelines="1 16"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -n) requests=$2; shift 2 ;;
+    -c) clients=$2; shift 2 ;;
+    -t) tests=$2; shift 2 ;;
+    -P) pipelines=$2; shift 2 ;;
+    --) shift; break ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+extra_server_flags=("$@")
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+
+dotnet build -c Release src/AkkaRedis.Server -v q -nologo >/dev/null
+redis_port=$(free_port)
+akka_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --loglevel warning >/dev/null &
+redis_pid=$!
+dotnet src/AkkaRedis.Server/bin/Release/net10.0/akkaredis-server.dll --port "$akka_port" "${extra_server_flags[@]}" >/tmp/akkaredis-bench.log 2>&1 &
+akka_pid=$!
+trap 'kill $redis_pid $akka_pid 2>/dev/null || true' EXIT
+for port in "$redis_port" "$akka_port"; do
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.2; done
+done
+
+hz=$(getconf CLK_TCK)
+run() { # port pid test pipeline -> "rps cpu_us_per_request"
+  local before after rps
+  before=$(cpu_ticks "$2")
+  rps=$(redis-benchmark -p "$1" -t "$3" -n "$requests" -c "$clients" -P "$4" -q 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | awk '{print $(NF-5)}')
+  after=$(cpu_ticks "$2")
+  awk -v r="$rps" -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%s %.2f", r, t / hz * 1e6 / n }'
+}
+
+printf "%-6s %-3s %14s %14s %7s %12s %12s\n" test P redis akkaredis ratio "redis µs/req" "akka µs/req"
+for pipeline in $pipelines; do
+  for test in ${tests//,/ }; do
+    read -r redis_rps redis_cpu <<<"$(run "$redis_port" "$redis_pid" "$test" "$pipeline")"
+    read -r akka_rps akka_cpu <<<"$(run "$akka_port" "$akka_pid" "$test" "$pipeline")"
+    ratio=$(awk -v a="$akka_rps" -v r="$redis_rps" 'BEGIN { printf "%.2f", a / r }')
+    printf "%-6s %-3s %14s %14s %6sx %12s %12s\n" "$test" "$pipeline" "$redis_rps" "$akka_rps" "$ratio" "$redis_cpu" "$akka_cpu"
+  done
+done
