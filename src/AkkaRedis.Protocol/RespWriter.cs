@@ -70,16 +70,7 @@ public sealed class RespWriter
     public void WriteOk() => WriteRaw("+OK\r\n"u8);
     public void WriteQueued() => WriteRaw("+QUEUED\r\n"u8);
 
-    public void WriteSimple(string text)
-    {
-        int max = Encoding.UTF8.GetMaxByteCount(text.Length) + 3;
-        var span = Reserve(max);
-        span[0] = (byte)'+';
-        int n = Encoding.UTF8.GetBytes(text, span[1..]);
-        span[1 + n] = (byte)'\r';
-        span[2 + n] = (byte)'\n';
-        _length += n + 3;
-    }
+    public void WriteSimple(string text) => WriteLine((byte)'+', text);
 
     public void WriteSimple(ReadOnlySpan<byte> text)
     {
@@ -96,10 +87,16 @@ public sealed class RespWriter
     public void WriteError(string message)
     {
         if (message.AsSpan().IndexOfAny('\r', '\n') >= 0) message = message.Replace('\r', ' ').Replace('\n', ' ');
-        int max = Encoding.UTF8.GetMaxByteCount(message.Length) + 3;
+        WriteLine((byte)'-', message);
+    }
+
+    /// <summary>A one-line reply: the type byte, the text as UTF-8, CRLF.</summary>
+    private void WriteLine(byte prefix, string text)
+    {
+        int max = Encoding.UTF8.GetMaxByteCount(text.Length) + 3;
         var span = Reserve(max);
-        span[0] = (byte)'-';
-        int n = Encoding.UTF8.GetBytes(message, span[1..]);
+        span[0] = prefix;
+        int n = Encoding.UTF8.GetBytes(text, span[1..]);
         span[1 + n] = (byte)'\r';
         span[2 + n] = (byte)'\n';
         _length += n + 3;

@@ -343,15 +343,21 @@ public static class Strings
             return;
         }
         long result = current + delta;
-        var bytes = Args.Bytes(result);
-        if (entry == null) c.Add(c[1], bytes);
-        else
-        {
-            entry.Value = bytes;
-            entry.RawString = false;
-            c.KeyChanged(c[1]);
-        }
+        StoreNumber(c, entry, Args.Bytes(result));
         c.Reply.WriteInteger(result);
+    }
+
+    /// <summary>Stores the result of INCR-like commands at c[1], keeping its expiry (incrDecrCommand replaces the value in place).</summary>
+    private static void StoreNumber(CommandContext c, Entry? entry, byte[] value)
+    {
+        if (entry == null)
+        {
+            c.Add(c[1], value);
+            return;
+        }
+        entry.Value = value;
+        entry.RawString = false;
+        c.KeyChanged(c[1]);
     }
 
     /// <summary>A stored string read as an integer: at most 20 characters and strictly formatted (getLongLongFromObject).</summary>
@@ -383,13 +389,7 @@ public static class Strings
             return;
         }
         var bytes = Args.Bytes(sum.ToString());
-        if (entry == null) c.Add(c[1], bytes);
-        else
-        {
-            entry.Value = bytes;
-            entry.RawString = false;
-            c.KeyChanged(c[1]);
-        }
+        StoreNumber(c, entry, bytes);
         c.Reply.WriteBulk(bytes);
         // Replay must not depend on float arithmetic: journal the result (t_string.c incrbyfloatCommand).
         c.Propagate(Cmd.Set, c[1], bytes, Cmd.KeepTtl);

@@ -104,65 +104,31 @@ public static class CommandCommands
         reply.WriteBulk("flags"u8);
         reply.WriteSetHeader(flags.Length);
         foreach (var flag in flags) reply.WriteSimple(flag);
-        reply.WriteBulk("begin_search"u8);
-        reply.WriteMapHeader(2);
-        reply.WriteBulk("type"u8);
         if (spec.Search.Word != null)
-        {
-            reply.WriteBulk("keyword"u8);
-            reply.WriteBulk("spec"u8);
-            reply.WriteMapHeader(2);
-            reply.WriteBulk("keyword"u8);
-            reply.WriteBulk(spec.Search.Word);
-            reply.WriteBulk("startfrom"u8);
-            reply.WriteInteger(spec.Search.StartFrom);
-        }
-        else if (spec.Search.Position > 0)
-        {
-            reply.WriteBulk("index"u8);
-            reply.WriteBulk("spec"u8);
-            reply.WriteMapHeader(1);
-            reply.WriteBulk("index"u8);
-            reply.WriteInteger(spec.Search.Position);
-        }
-        else
-        {
-            reply.WriteBulk("unknown"u8);
-            reply.WriteBulk("spec"u8);
-            reply.WriteMapHeader(0);
-        }
-        reply.WriteBulk("find_keys"u8);
+            WriteTyped(reply, "begin_search", "keyword", ("keyword", spec.Search.Word), ("startfrom", spec.Search.StartFrom));
+        else if (spec.Search.Position > 0) WriteTyped(reply, "begin_search", "index", ("index", spec.Search.Position));
+        else WriteTyped(reply, "begin_search", "unknown");
+        if (spec.Find.IsRange)
+            WriteTyped(reply, "find_keys", "range", ("lastkey", spec.Find.LastKey), ("keystep", spec.Find.Step), ("limit", spec.Find.Limit));
+        else if (spec.Find.KeyNumIndex >= 0)
+            WriteTyped(reply, "find_keys", "keynum", ("keynumidx", spec.Find.KeyNumIndex), ("firstkey", spec.Find.FirstKey), ("keystep", spec.Find.Step));
+        else WriteTyped(reply, "find_keys", "unknown");
+    }
+
+    /// <summary>One "name => {type: ..., spec: {field: value, ...}}" entry of a key spec; values are strings or integers.</summary>
+    private static void WriteTyped(RespWriter reply, string name, string type, params (string Field, object Value)[] fields)
+    {
+        reply.WriteBulk(name);
         reply.WriteMapHeader(2);
         reply.WriteBulk("type"u8);
-        if (spec.Find.IsRange)
+        reply.WriteBulk(type);
+        reply.WriteBulk("spec"u8);
+        reply.WriteMapHeader(fields.Length);
+        foreach (var (field, value) in fields)
         {
-            reply.WriteBulk("range"u8);
-            reply.WriteBulk("spec"u8);
-            reply.WriteMapHeader(3);
-            reply.WriteBulk("lastkey"u8);
-            reply.WriteInteger(spec.Find.LastKey);
-            reply.WriteBulk("keystep"u8);
-            reply.WriteInteger(spec.Find.Step);
-            reply.WriteBulk("limit"u8);
-            reply.WriteInteger(spec.Find.Limit);
-        }
-        else if (spec.Find.KeyNumIndex >= 0)
-        {
-            reply.WriteBulk("keynum"u8);
-            reply.WriteBulk("spec"u8);
-            reply.WriteMapHeader(3);
-            reply.WriteBulk("keynumidx"u8);
-            reply.WriteInteger(spec.Find.KeyNumIndex);
-            reply.WriteBulk("firstkey"u8);
-            reply.WriteInteger(spec.Find.FirstKey);
-            reply.WriteBulk("keystep"u8);
-            reply.WriteInteger(spec.Find.Step);
-        }
-        else
-        {
-            reply.WriteBulk("unknown"u8);
-            reply.WriteBulk("spec"u8);
-            reply.WriteMapHeader(0);
+            reply.WriteBulk(field);
+            if (value is string text) reply.WriteBulk(text);
+            else reply.WriteInteger(Convert.ToInt64(value));
         }
     }
 
