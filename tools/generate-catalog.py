@@ -38,7 +38,8 @@ def key_spec(spec):
         find = f'KeyFind.KeyNum({k["keynumidx"]}, {k["firstkey"]}, {k["step"]})'
     else:
         find = 'KeyFind.Unknown'
-    flags = ' '.join(spec.get('flags', []))
+    # COMMAND INFO prints the access flags in capitals and the others in lower case (addReplyFlagsForKeyArgs).
+    flags = ' '.join(f if f in ('RO', 'RW', 'OW', 'RM') else f.lower() for f in spec.get('flags', []))
     return f'new KeySpec({begin}, {find}, {cs(flags)})'
 
 def legacy_range(specs):
@@ -66,8 +67,8 @@ def main():
         for cmd, d in doc.items():
             flags = [x.lower() for x in d.get('command_flags', [])]
             specs = d.get('key_specs', [])
-            movable = 'get_keys_function' in d or any(
-                'index' not in s.get('begin_search', {}) or 'range' not in s.get('find_keys', {}) for s in specs)
+            # As populateCommandMovableKeys: keys are movable when a key spec is not a fixed index and range.
+            movable = any('index' not in s.get('begin_search', {}) or 'range' not in s.get('find_keys', {}) for s in specs)
             if movable:
                 flags.append('movablekeys')
             flags = [x for x in FLAG_ORDER if x in flags]
