@@ -3,7 +3,6 @@ using Akka.Hosting;
 using AkkaRedis.Server;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
@@ -29,8 +28,9 @@ catch (ServerOptions.UsageException e)
 string akkaLevel = config.LogLevel switch { "debug" => "DEBUG", "verbose" => "INFO", "nothing" => "OFF", _ => "WARNING" };
 hocon = ConfigurationFactory.ParseString($"akka.loglevel = {akkaLevel}\nakka.stdout-loglevel = {akkaLevel}").WithFallback(hocon);
 
-var host = Host.CreateDefaultBuilder()
-    .ConfigureLogging(logging => logging.ClearProviders())
+// A bare host: no appsettings files (and no file watchers), console lifetime for SIGINT/SIGTERM.
+var host = new HostBuilder()
+    .UseConsoleLifetime(options => options.SuppressStatusMessages = true)
     .ConfigureServices(services =>
     {
         services.AddSingleton(config);

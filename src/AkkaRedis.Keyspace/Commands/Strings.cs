@@ -87,10 +87,11 @@ public static class Strings
         if ((flags & SetFlags.Get) != 0) WriteBulkOrNull(c, old);
         else c.Reply.WriteOk();
 
-        // The journal gets the absolute form, so replay gives the same expiry (t_string.c).
+        // The journal gets the absolute form, so replay gives the same expiry (t_string.c); without an expiry
+        // or GET the command as sent is its own effect, and nothing is allocated for it.
         if (expireAt >= 0 && expireAt > c.Now) c.Propagate(Cmd.Set, c[1], c[2], Cmd.PxAt, Args.Bytes(expireAt));
-        else if (expireAt < 0) c.Propagate(
-            (flags & SetFlags.KeepTtl) != 0 ? [Cmd.Set, c[1], c[2], Cmd.KeepTtl] : [Cmd.Set, c[1], c[2]]);
+        else if (expireAt < 0 && (flags & SetFlags.Get) != 0)
+            c.Propagate((flags & SetFlags.KeepTtl) != 0 ? [Cmd.Set, c[1], c[2], Cmd.KeepTtl] : [Cmd.Set, c[1], c[2]]);
     }
 
     private static bool TryExpireUnit(byte[] arg, out SetFlags unit)
@@ -216,7 +217,6 @@ public static class Strings
         if (!TryReadString(c, c[1], out var old)) return;
         c.SetValue(c[1], c[2]);
         WriteBulkOrNull(c, old);
-        c.Propagate(Cmd.Set, c[1], c[2]);
     }
 
     private static void GetDel(CommandContext c)

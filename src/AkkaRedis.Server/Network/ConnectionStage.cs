@@ -228,7 +228,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private void AddToBatch(int shard, in ShardCommand command)
         {
-            var batch = _batches[shard] ??= new ShardCommand[16];
+            var batch = _batches[shard] ??= new ShardCommand[4];
             if (_batchCounts[shard] == batch.Length) Array.Resize(ref _batches[shard], batch.Length * 2);
             _batches[shard]![_batchCounts[shard]++] = command;
         }
