@@ -55,7 +55,7 @@ public static class Bits
             ((byte[])entry.Value).CopyTo(grown, 0);
             entry.Value = grown;
         }
-        entry.RawString = true;
+        entry.Form = StringForm.Raw;
         return true;
     }
 
@@ -132,6 +132,11 @@ public static class Bits
                 return;
             }
             if (c.Argc == 5 && !TryUnit(c, c[4], out isBit)) return;
+            if (start < 0 && end < 0 && start > end)
+            {
+                c.Reply.WriteInteger(0);
+                return;
+            }
             Normalize(ref start, ref end, isBit ? (long)value.Length * 8 : value.Length, isBit, out firstMask, out lastMask);
         }
         else if (c.Argc == 2)
@@ -332,7 +337,7 @@ public static class Bits
         }
         else
         {
-            c.SetValue(c[2], result).RawString = true;
+            c.SetValue(c[2], result).Form = StringForm.Raw;
             c.Propagate(Cmd.Set, c[2], result);
         }
         c.Reply.WriteInteger(maxLength);

@@ -118,7 +118,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         var entry = Lookup(key, target);
         if (entry == null) return Add(key, value, -1, target);
         entry.Value = value;
-        entry.RawString = false;
+        entry.Form = StringForm.Encoded;
         if (!keepTtl && entry.ExpireAt >= 0) DatabaseOf(HashSlot.Of(key), target).SetExpiry(entry, -1);
         KeyChanged(key, target);
         return entry;

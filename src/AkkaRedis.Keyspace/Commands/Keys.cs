@@ -224,7 +224,7 @@ public static class Keys
             c.Delete(c[2]);
         }
         var moved = c.Add(c[2], source.Value, source.ExpireAt);
-        moved.RawString = source.RawString;
+        moved.Form = source.Form;
         c.Delete(c[1]);
         if (nx) c.Reply.WriteInteger(1);
         else c.Reply.WriteOk();
@@ -285,7 +285,7 @@ public static class Keys
             }
             c.Delete(c[2], targetDb);
         }
-        c.Add(c[2], Values.Clone(source.Value), source.ExpireAt, targetDb).RawString = source.RawString;
+        c.Add(c[2], Values.Clone(source.Value), source.ExpireAt, targetDb).Form = source.Form;
         c.Reply.WriteInteger(1);
     }
 
@@ -303,7 +303,7 @@ public static class Keys
             c.Reply.WriteInteger(0);
             return;
         }
-        c.Add(c[1], source.Value, source.ExpireAt, targetDb).RawString = source.RawString;
+        c.Add(c[1], source.Value, source.ExpireAt, targetDb).Form = source.Form;
         c.Delete(c[1]);
         c.Reply.WriteInteger(1);
     }

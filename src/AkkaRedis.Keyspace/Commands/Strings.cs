@@ -250,8 +250,6 @@ public static class Strings
                 return;
             }
         }
-        long expireAt = -1;
-        if (expireArg != null && !TryExpireAt(c, unit, expireArg, "getex", out expireAt)) return;
         var entry = c.Read(c[1]);
         if (!c.TryGet<byte[]>(entry, out var value)) return;
         if (value == null)
@@ -259,6 +257,9 @@ public static class Strings
             c.Reply.WriteNull();
             return;
         }
+        // getexCommand looks the key up before it checks the expiry argument.
+        long expireAt = -1;
+        if (expireArg != null && !TryExpireAt(c, unit, expireArg, "getex", out expireAt)) return;
         c.Reply.WriteBulk(value);
         if (expireAt >= 0)
         {
@@ -283,20 +284,21 @@ public static class Strings
             c.Reply.WriteInteger(c[2].Length);
             return;
         }
-        if (!CheckLength(c, (long)value.Length + c[2].Length)) return;
+        if (!CheckLength(c, value.Length, c[2].Length)) return;
         var joined = new byte[value.Length + c[2].Length];
         value.CopyTo(joined, 0);
         c[2].CopyTo(joined, value.Length);
         entry!.Value = joined;
-        entry.RawString = true;
+        entry.Form = StringForm.Raw;
         c.KeyChanged(c[1]);
         c.Reply.WriteInteger(joined.Length);
     }
 
-    /// <summary>Strings may not grow past proto-max-bulk-len (checkStringLength).</summary>
-    public static bool CheckLength(CommandContext c, long length)
+    /// <summary>Strings may not grow past proto-max-bulk-len, and size + append must not overflow (checkStringLength).</summary>
+    public static bool CheckLength(CommandContext c, long size, long append)
     {
-        if (length <= c.Config.ProtoMaxBulkLen) return true;
+        long total = unchecked(size + append);
+        if (total <= c.Config.ProtoMaxBulkLen && total >= size && total >= append) return true;
         c.Error(RespErrors.StringTooLong);
         return false;
     }
@@ -343,20 +345,16 @@ public static class Strings
             return;
         }
         long result = current + delta;
-        StoreNumber(c, entry, Args.Bytes(result));
+        StoreNumber(c, entry, Args.Bytes(result), StringForm.Encoded);
         c.Reply.WriteInteger(result);
     }
 
     /// <summary>Stores the result of INCR-like commands at c[1], keeping its expiry (incrDecrCommand replaces the value in place).</summary>
-    private static void StoreNumber(CommandContext c, Entry? entry, byte[] value)
+    private static void StoreNumber(CommandContext c, Entry? entry, byte[] value, StringForm form)
     {
-        if (entry == null)
-        {
-            c.Add(c[1], value);
-            return;
-        }
+        entry ??= c.Add(c[1], value);
         entry.Value = value;
-        entry.RawString = false;
+        entry.Form = form;
         c.KeyChanged(c[1]);
     }
 
@@ -389,7 +387,7 @@ public static class Strings
             return;
         }
         var bytes = Args.Bytes(sum.ToString());
-        StoreNumber(c, entry, bytes);
+        StoreNumber(c, entry, bytes, StringForm.Plain);
         c.Reply.WriteBulk(bytes);
         // Replay must not depend on float arithmetic: journal the result (t_string.c incrbyfloatCommand).
         c.Propagate(Cmd.Set, c[1], bytes, Cmd.KeepTtl);
@@ -441,10 +439,10 @@ public static class Strings
                 c.Propagate([]);
                 return;
             }
-            if (!CheckLength(c, offset + patch.Length)) return;
+            if (!CheckLength(c, offset, patch.Length)) return;
             var created = new byte[offset + patch.Length];
             patch.CopyTo(created, offset);
-            c.Add(c[1], created).RawString = true;
+            c.Add(c[1], created).Form = StringForm.Raw;
             c.Reply.WriteInteger(created.Length);
             return;
         }
@@ -454,13 +452,13 @@ public static class Strings
             c.Propagate([]);
             return;
         }
-        if (!CheckLength(c, offset + patch.Length)) return;
+        if (!CheckLength(c, offset, patch.Length)) return;
         long needed = Math.Max(value.Length, offset + patch.Length);
         var result = needed == value.Length ? value : new byte[needed];
         if (!ReferenceEquals(result, value)) value.CopyTo(result, 0);
         patch.CopyTo(result, offset);
         entry!.Value = result;
-        entry.RawString = true;
+        entry.Form = StringForm.Raw;
         c.KeyChanged(c[1]);
         c.Reply.WriteInteger(result.Length);
     }

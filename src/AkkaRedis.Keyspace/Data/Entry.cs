@@ -21,6 +21,20 @@ public sealed class Entry(byte[] key, object value)
     /// <summary>Logarithmic access counter (OBJECT FREQ under an LFU policy), as Redis's LFU.</summary>
     public byte Frequency = 5;
 
-    /// <summary>A string changed in place (APPEND, SETRANGE, SETBIT...) reports encoding "raw", as Redis does.</summary>
-    public bool RawString;
+    /// <summary>How Redis would have encoded this string, which OBJECT ENCODING reports.</summary>
+    public StringForm Form;
+}
+
+/// <summary>
+/// Redis picks a string's encoding by how it was made: SET and friends try the integer encoding
+/// (tryObjectEncoding), INCRBYFLOAT makes a plain string object, and strings changed in place are raw.
+/// </summary>
+public enum StringForm : byte
+{
+    /// <summary>int when the value is a 64-bit integer of at most 20 characters, else embstr up to 44 bytes, else raw.</summary>
+    Encoded,
+    /// <summary>embstr up to 44 bytes, else raw; never int.</summary>
+    Plain,
+    /// <summary>Changed in place (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP result): always raw.</summary>
+    Raw,
 }

@@ -12,8 +12,8 @@ public static class Values
     /// <summary>Redis 7's encoding names: strings are int (a 64-bit integer of at most 20 characters), embstr (up to 44 bytes), or raw.</summary>
     public static string Encoding(Entry entry) => entry.Value switch
     {
-        byte[] bytes when bytes.Length <= 20 && Protocol.RequestParser.TryParseInteger(bytes, out _) => "int",
-        byte[] bytes => bytes.Length <= 44 && !entry.RawString ? "embstr" : "raw",
+        byte[] bytes when entry.Form == StringForm.Encoded && bytes.Length <= 20 && Protocol.RequestParser.TryParseInteger(bytes, out _) => "int",
+        byte[] bytes => bytes.Length <= 44 && entry.Form != StringForm.Raw ? "embstr" : "raw",
         _ => throw new InvalidOperationException($"Unknown value type {entry.Value.GetType().Name}"),
     };
 

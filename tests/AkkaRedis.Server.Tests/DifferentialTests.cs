@@ -1,0 +1,149 @@
+using System.Text;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>
+/// The same seeded random commands, valid and invalid, sent to redis-server and to AkkaRedis: every reply must be
+/// equal. Only commands whose reply is deterministic are drawn (no RANDOMKEY, SCAN cursors, TIME...); KEYS is sorted.
+/// </summary>
+public sealed class DifferentialTests
+{
+    private static readonly string[] Keys = ["k0", "k1", "k2", "k3", "{t}a", "{t}b", "{t}c", "n", "f", "bits"];
+
+    private sealed class Generator(int seed)
+    {
+        private readonly Random _r = new(seed);
+        private string Key() => Keys[_r.Next(Keys.Length)];
+        private string TagKey() => "{t}" + "abc"[_r.Next(3)];
+        private string Int() => _r.Next(8) switch
+        {
+            0 => "-" + _r.Next(100),
+            1 => "abc",
+            2 => "9223372036854775807",
+            3 => "-9223372036854775808",
+            4 => "1.5",
+            _ => _r.Next(100).ToString(),
+        };
+        private string Value() => _r.Next(6) switch
+        {
+            0 => _r.Next(-50, 50).ToString(),
+            1 => (_r.NextDouble() * 100).ToString("0.###"),
+            2 => "",
+            3 => "hello world",
+            4 => new string('x', _r.Next(1, 60)),
+            _ => "v" + _r.Next(10),
+        };
+        private string Float() => _r.Next(6) switch { 0 => "abc", 1 => "1e3", 2 => "-0.25", 3 => "inf", _ => (_r.NextDouble() * 10 - 5).ToString("0.####") };
+        private string Range() => _r.Next(4) == 0 ? Int() : _r.Next(-12, 12).ToString();
+
+        public string[] Next()
+        {
+            switch (_r.Next(36))
+            {
+                case 0: return SetCommand();
+                case 1: return ["GET", Key()];
+                case 2: return ["GETSET", Key(), Value()];
+                case 3: return ["GETDEL", Key()];
+                case 4: return ["APPEND", Key(), Value()];
+                case 5: return ["STRLEN", Key()];
+                case 6: return ["INCR", Key()];
+                case 7: return ["INCRBY", Key(), Int()];
+                case 8: return ["DECRBY", Key(), Int()];
+                case 9: return ["INCRBYFLOAT", Key(), Float()];
+                case 10: return ["GETRANGE", Key(), Range(), Range()];
+                case 11: return ["SETRANGE", Key(), _r.Next(3) == 0 ? Int() : _r.Next(0, 20).ToString(), Value()];
+                case 12: return ["MSET", TagKey(), Value(), TagKey(), Value()];
+                case 13: return ["MGET", Key(), Key(), Key()];
+                case 14: return ["MSETNX", TagKey(), Value(), TagKey(), Value()];
+                case 15: return ["SETNX", Key(), Value()];
+                case 16: return ["DEL", Key(), Key()];
+                case 17: return ["EXISTS", Key(), Key(), Key()];
+                case 18: return ["TYPE", Key()];
+                case 19: return [_r.Next(2) == 0 ? "RENAME" : "RENAMENX", TagKey(), TagKey()];
+                case 20: return _r.Next(2) == 0 ? ["COPY", TagKey(), TagKey()] : ["COPY", TagKey(), TagKey(), "REPLACE"];
+                case 21: return ["EXPIRE", Key(), _r.Next(4) == 0 ? Int() : (1000 + _r.Next(1000)).ToString(), .. Pick("", "NX", "XX", "GT", "LT", "NX XX")];
+                case 22: return ["PERSIST", Key()];
+                case 23: return ["SETBIT", Key(), _r.Next(4) == 0 ? Int() : _r.Next(0, 64).ToString(), _r.Next(5) == 0 ? "2" : _r.Next(2).ToString()];
+                case 24: return ["GETBIT", Key(), _r.Next(0, 80).ToString()];
+                case 25: return _r.Next(2) == 0 ? ["BITCOUNT", Key()] : ["BITCOUNT", Key(), Range(), Range(), .. Pick("", "BYTE", "BIT", "BAD")];
+                case 26: return ["BITPOS", Key(), _r.Next(5) == 0 ? "3" : _r.Next(2).ToString(), .. Pick("", Range(), $"{Range()} {Range()}", $"{Range()} {Range()} BIT", $"{Range()} {Range()} BYTE")];
+                case 27: return ["BITOP", "AND OR XOR NOT BAD".Split(' ')[_r.Next(5)], TagKey(), TagKey(), .. Pick("", TagKey())];
+                case 28: return BitFieldCommand();
+                case 29: return ["LCS", TagKey(), TagKey(), .. Pick("", "LEN", "IDX", "IDX WITHMATCHLEN", "IDX MINMATCHLEN 2", "LEN IDX")];
+                case 30: return ["OBJECT", "ENCODING", Key()];
+                case 31: return ["DBSIZE"];
+                case 32: return ["TTL", Key()];
+                case 33: return ["GETEX", Key(), .. Pick("", "PERSIST", "EX 1000", "PX abc", "EX -1", "EX 5 PERSIST")];
+                case 34: return ["KEYS", _r.Next(2) == 0 ? "*" : "k[0-2]"];
+                default: return ["SUBSTR", Key(), Range(), Range()];
+            }
+        }
+
+        private string[] Pick(params string[] options) =>
+            options[_r.Next(options.Length)].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+        private string[] SetCommand()
+        {
+            var args = new List<string> { "SET", Key(), Value() };
+            foreach (var option in Pick("", "NX", "XX", "GET", "NX GET", "XX GET", "KEEPTTL", "EX 1000", "PX 100000", "EX 0", "EX abc", "NX XX", "EX 10 KEEPTTL", "BOGUS"))
+                args.Add(option);
+            return args.ToArray();
+        }
+
+        private string[] BitFieldCommand()
+        {
+            var args = new List<string> { "BITFIELD", Key() };
+            for (int i = _r.Next(1, 4); i > 0; i--)
+            {
+                string type = (_r.Next(2) == 0 ? "i" : "u") + _r.Next(1, 17) + (_r.Next(12) == 0 ? "x" : "");
+                string offset = _r.Next(4) == 0 ? "#" + _r.Next(4) : _r.Next(0, 40).ToString();
+                switch (_r.Next(4))
+                {
+                    case 0: args.AddRange(["GET", type, offset]); break;
+                    case 1: args.AddRange(["SET", type, offset, _r.Next(-300, 300).ToString()]); break;
+                    case 2: args.AddRange(["INCRBY", type, offset, _r.Next(-300, 300).ToString()]); break;
+                    default: args.AddRange(["OVERFLOW", "WRAP SAT FAIL BAD".Split(' ')[_r.Next(4)]]); break;
+                }
+            }
+            return args.ToArray();
+        }
+    }
+
+    private static string Show(object? reply) => reply switch
+    {
+        null => "(nil)",
+        List<object?> items => "[" + string.Join(", ", items.Select(Show)) + "]",
+        RespClient.RespError e => "ERR<" + e.Message + ">",
+        _ => reply.ToString()!,
+    };
+
+    /// <summary>TTLs are compared as "none / missing / some" (the two servers' clocks are read at different moments).</summary>
+    private static string Normalize(string[] command, object? reply)
+    {
+        if (command[0] == "TTL" && reply is long ttl) return ttl > 0 ? "positive" : ttl.ToString();
+        if (command[0] == "KEYS" && reply is List<object?> keys) return Show(keys.Select(k => (string)k!).Order().Cast<object?>().ToList());
+        return Show(reply);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void RandomCommandsGetTheSameRepliesAsRedis(int seed)
+    {
+        using var redis = new RedisServerProcess();
+        using var akka = ServerProcess.Start("--shards", "3");
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(akka.Port);
+        var generator = new Generator(seed);
+        var mismatches = new StringBuilder();
+        for (int i = 0; i < 4000; i++)
+        {
+            var command = generator.Next();
+            var want = Normalize(command, expected.Call(command));
+            var got = Normalize(command, actual.Call(command));
+            if (want != got) mismatches.Append($"#{i} {string.Join(' ', command)}\n  redis: {want}\n  akka:  {got}\n");
+        }
+        Assert.True(mismatches.Length == 0, mismatches.ToString());
+    }
+}

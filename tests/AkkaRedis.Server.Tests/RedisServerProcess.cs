@@ -1,0 +1,46 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>A real redis-server (Debian's package, installed by .ci/run) on a free loopback port, without persistence.</summary>
+public sealed class RedisServerProcess : IDisposable
+{
+    private readonly Process _process;
+    public int Port { get; }
+
+    public RedisServerProcess()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        Port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        _process = Process.Start(new ProcessStartInfo("redis-server",
+            $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --daemonize no --loglevel warning")
+        {
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        for (int i = 0; i < 100; i++)
+        {
+            try
+            {
+                using var probe = new RespClient(Port);
+                if (probe.Call("PING") as string == "PONG") return;
+            }
+            catch (SocketException)
+            {
+                Thread.Sleep(100);
+            }
+        }
+        throw new InvalidOperationException("redis-server did not start");
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill();
+        _process.WaitForExit(5000);
+        _process.Dispose();
+    }
+}
