@@ -116,6 +116,59 @@ public sealed class StackExchangeRedisTests : IClassFixture<SharedServer>, IDisp
     }
 
     [Fact]
+    public void Hashes()
+    {
+        _db.HashSet(K("h"), [new("a", "1"), new("b", "2")]);
+        Assert.Equal("1", (string?)_db.HashGet(K("h"), "a"));
+        Assert.Equal(["a", "b"], _db.HashKeys(K("h")).Select(k => (string?)k));
+        Assert.Equal(12, _db.HashIncrement(K("h"), "b", 10));
+        Assert.Equal(1.5, _db.HashIncrement(K("h"), "c", 1.5));
+        Assert.True(_db.HashExists(K("h"), "c"));
+        Assert.Equal(3, _db.HashLength(K("h")));
+        Assert.Equal(2, _db.HashGetAll(K("h")).Count(e => e.Name != "c"));
+        Assert.True(_db.HashDelete(K("h"), "a"));
+        Assert.Equal(2, _db.HashScan(K("h")).Count());
+        Assert.NotNull((string?)_db.HashRandomField(K("h")));
+        var e = Assert.Throws<RedisServerException>(() => _db.HashIncrement(K("h"), "c", 1));
+        Assert.Equal("ERR hash value is not an integer", e.Message);
+    }
+
+    [Fact]
+    public void Lists()
+    {
+        Assert.Equal(3, _db.ListRightPush(K("l"), ["a", "b", "c"]));
+        Assert.Equal(4, _db.ListLeftPush(K("l"), "z"));
+        Assert.Equal(["z", "a", "b", "c"], _db.ListRange(K("l")).Select(v => (string?)v));
+        Assert.Equal("b", (string?)_db.ListGetByIndex(K("l"), -2));
+        Assert.Equal(2, _db.ListPosition(K("l"), "b"));
+        Assert.Equal("c", (string?)_db.ListRightPopLeftPush(K("l"), K("l")));
+        Assert.Equal(["c", "z"], _db.ListLeftPop(K("l"), 2)!.Select(v => (string?)v));
+        _db.ListTrim(K("l"), 0, 0);
+        Assert.Equal(1, _db.ListLength(K("l")));
+        Assert.Equal("a", (string?)_db.ListMove(K("l"), K("l2"), ListSide.Left, ListSide.Right));
+        Assert.False(_db.KeyExists(K("l")));
+        var e = Assert.Throws<RedisServerException>(() => _db.ListSetByIndex(K("l2"), 5, "x"));
+        Assert.Equal("ERR index out of range", e.Message);
+    }
+
+    [Fact]
+    public void Sets()
+    {
+        Assert.Equal(3, _db.SetAdd(K("s1"), ["a", "b", "c"]));
+        _db.SetAdd(K("s2"), ["b", "c", "d"]);
+        Assert.True(_db.SetContains(K("s1"), "a"));
+        Assert.Equal(["b", "c"], _db.SetCombine(SetOperation.Intersect, K("s1"), K("s2")).Select(v => (string)v!).Order());
+        Assert.Equal(4, _db.SetCombineAndStore(SetOperation.Union, K("u"), K("s1"), K("s2")));
+        Assert.Equal(["a"], _db.SetCombine(SetOperation.Difference, K("s1"), K("s2")).Select(v => (string)v!));
+        Assert.True(_db.SetMove(K("s1"), K("s2"), "a"));
+        Assert.Equal(4, _db.SetLength(K("s2")));
+        Assert.Equal(2, _db.SetPop(K("s2"), 2).Length);
+        Assert.Equal(2, _db.SetMembers(K("s2")).Length);
+        Assert.Equal(2, _db.SetScan(K("s2")).Count());
+        Assert.Equal(2, _db.SetIntersectionLength([K("s1"), K("u")]));
+    }
+
+    [Fact]
     public void ErrorsCarryRedisWords()
     {
         var e = Assert.Throws<RedisServerException>(() => _db.Execute("GET"));

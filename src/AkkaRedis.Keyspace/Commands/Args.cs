@@ -42,6 +42,19 @@ public static class Args
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
 
+    /// <summary>getPositiveLongFromObjectOrReply: an integer (else "not an integer"), at least 0 (else "must be positive").</summary>
+    public static bool TryPositive(CommandContext c, byte[] arg, out long value)
+    {
+        if (!TryLong(arg, out value))
+        {
+            c.Error(RespErrors.NotInteger);
+            return false;
+        }
+        if (value >= 0) return true;
+        c.Error(RespErrors.MustBePositive);
+        return false;
+    }
+
     public static string Text(byte[] arg) => Encoding.UTF8.GetString(arg);
 
     public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);

@@ -131,12 +131,12 @@ public static class Bits
                 c.Error(RespErrors.NotInteger);
                 return;
             }
-            if (c.Argc == 5 && !TryUnit(c, c[4], out isBit)) return;
             if (start < 0 && end < 0 && start > end)
             {
                 c.Reply.WriteInteger(0);
                 return;
             }
+            if (c.Argc == 5 && !TryUnit(c, c[4], out isBit)) return;
             Normalize(ref start, ref end, isBit ? (long)value.Length * 8 : value.Length, isBit, out firstMask, out lastMask);
         }
         else if (c.Argc == 2)

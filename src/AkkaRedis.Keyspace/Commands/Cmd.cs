@@ -12,4 +12,6 @@ public static class Cmd
     public static readonly byte[] Select = "SELECT"u8.ToArray();
     public static readonly byte[] Multi = "MULTI"u8.ToArray();
     public static readonly byte[] Exec = "EXEC"u8.ToArray();
+    public static readonly byte[] HSet = "HSET"u8.ToArray();
+    public static readonly byte[] SRem = "SREM"u8.ToArray();
 }

@@ -172,5 +172,38 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         return false;
     }
 
+    /// <summary>
+    /// The collection at <paramref name="key"/> for writing, created (not yet stored) when missing; false with
+    /// WRONGTYPE written when the key holds another type. Call <see cref="Store"/> after adding to a new one.
+    /// </summary>
+    public bool TryGetForWrite<T>(byte[] key, Func<T> create, out T value, out Entry? entry) where T : class
+    {
+        entry = Write(key);
+        if (entry == null)
+        {
+            value = create();
+            return true;
+        }
+        if (entry.Value is T typed)
+        {
+            value = typed;
+            return true;
+        }
+        value = null!;
+        Reply.WriteError(RespErrors.WrongType);
+        return false;
+    }
+
+    /// <summary>After a write: stores a new collection, deletes an emptied one (Redis never keeps empty collections), or records the change.</summary>
+    public void Store(byte[] key, Entry? entry, object value, int count)
+    {
+        if (count == 0)
+        {
+            if (entry != null) Delete(key);
+        }
+        else if (entry == null) Add(key, value);
+        else KeyChanged(key);
+    }
+
     public void Error(string message) => Reply.WriteError(message);
 }

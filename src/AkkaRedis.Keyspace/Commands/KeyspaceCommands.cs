@@ -9,6 +9,9 @@ public static class KeyspaceCommands
         Bits.Register(table);
         Keys.Register(table);
         Databases.Register(table);
+        Hashes.Register(table);
+        Sets.Register(table);
+        Lists.Register(table);
         return table;
     }
 }

@@ -365,17 +365,13 @@ public static class Strings
         return value.Length <= 20 && RequestParser.TryParseInteger(value, out result);
     }
 
+    /// <summary>The type, then the stored value, then the increment are checked, in incrbyfloatCommand's order.</summary>
     private static void IncrByFloat(CommandContext c)
     {
-        if (!LongDouble.TryParse(c[2], out var increment))
-        {
-            c.Error(RespErrors.NotFloat);
-            return;
-        }
         var entry = c.Write(c[1]);
         if (!c.TryGet<byte[]>(entry, out var value)) return;
         var current = default(LongDouble);
-        if (value != null && !LongDouble.TryParse(value, out current))
+        if ((value != null && !LongDouble.TryParse(value, out current)) || !LongDouble.TryParse(c[2], out var increment))
         {
             c.Error(RespErrors.NotFloat);
             return;

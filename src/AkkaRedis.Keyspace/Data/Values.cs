@@ -6,20 +6,29 @@ public static class Values
     public static string TypeName(object value) => value switch
     {
         byte[] => "string",
+        RedisList => "list",
+        RedisHash => "hash",
+        RedisSet => "set",
         _ => throw new InvalidOperationException($"Unknown value type {value.GetType().Name}"),
     };
 
-    /// <summary>Redis 7's encoding names: strings are int (a 64-bit integer of at most 20 characters), embstr (up to 44 bytes), or raw.</summary>
+    /// <summary>Redis 7.0's encoding names: strings int, embstr or raw; lists quicklist; hashes listpack or hashtable; sets intset or hashtable.</summary>
     public static string Encoding(Entry entry) => entry.Value switch
     {
         byte[] bytes when entry.Form == StringForm.Encoded && bytes.Length <= 20 && Protocol.RequestParser.TryParseInteger(bytes, out _) => "int",
         byte[] bytes => bytes.Length <= 44 && entry.Form != StringForm.Raw ? "embstr" : "raw",
+        RedisList => "quicklist",
+        RedisHash hash => hash.IsListpack ? "listpack" : "hashtable",
+        RedisSet set => set.IsIntset ? "intset" : "hashtable",
         _ => throw new InvalidOperationException($"Unknown value type {entry.Value.GetType().Name}"),
     };
 
     public static object Clone(object value) => value switch
     {
         byte[] bytes => bytes.ToArray(),
+        RedisList list => list.Clone(),
+        RedisHash hash => hash.Clone(),
+        RedisSet set => set.Clone(),
         _ => throw new InvalidOperationException($"Unknown value type {value.GetType().Name}"),
     };
 }

@@ -31,6 +31,14 @@ public sealed class ServerConfig
     private volatile int _lfuDecayTime = 1;
     public int LfuDecayTime { get => _lfuDecayTime; set => _lfuDecayTime = value; }
 
+    // Encoding thresholds (Redis 7.0's built-in defaults).
+    private volatile int _hashMaxListpackEntries = 512;
+    public int HashMaxListpackEntries { get => _hashMaxListpackEntries; set => _hashMaxListpackEntries = value; }
+    private volatile int _hashMaxListpackValue = 64;
+    public int HashMaxListpackValue { get => _hashMaxListpackValue; set => _hashMaxListpackValue = value; }
+    private volatile int _setMaxIntsetEntries = 512;
+    public int SetMaxIntsetEntries { get => _setMaxIntsetEntries; set => _setMaxIntsetEntries = value; }
+
     private volatile string _logLevel = "notice";
     public string LogLevel { get => _logLevel; set => _logLevel = value; }
 

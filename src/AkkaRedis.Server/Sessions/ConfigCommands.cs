@@ -47,6 +47,9 @@ public static class ConfigCommands
         new("maxmemory-policy", c => c.MaxMemoryPolicy, (c, v) => SetEnum(v, Policies, s => c.MaxMemoryPolicy = s)),
         new("lfu-log-factor", c => c.LfuLogFactor.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LfuLogFactor = n)),
         new("lfu-decay-time", c => c.LfuDecayTime.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LfuDecayTime = n)),
+        new("hash-max-listpack-entries", c => c.HashMaxListpackEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.HashMaxListpackEntries = n), Alias: "hash-max-ziplist-entries"),
+        new("hash-max-listpack-value", c => c.HashMaxListpackValue.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.HashMaxListpackValue = n), Alias: "hash-max-ziplist-value"),
+        new("set-max-intset-entries", c => c.SetMaxIntsetEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.SetMaxIntsetEntries = n)),
         new("loglevel", c => c.LogLevel, (c, v) => SetEnum(v, LogLevels, s => c.LogLevel = s)),
     ];
 

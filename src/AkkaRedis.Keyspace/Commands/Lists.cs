@@ -1,0 +1,409 @@
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>List commands (t_list.c), without the blocking forms.</summary>
+public static class Lists
+{
+    public static void Register(CommandTable.Builder table) => table
+        .Keyed("lpush", c => Push(c, left: true, onlyExisting: false))
+        .Keyed("rpush", c => Push(c, left: false, onlyExisting: false))
+        .Keyed("lpushx", c => Push(c, left: true, onlyExisting: true))
+        .Keyed("rpushx", c => Push(c, left: false, onlyExisting: true))
+        .Keyed("lpop", c => Pop(c, left: true))
+        .Keyed("rpop", c => Pop(c, left: false))
+        .Keyed("llen", c => WithList(c, l => c.Reply.WriteInteger(l?.Count ?? 0)))
+        .Keyed("lindex", LIndex)
+        .Keyed("lrange", LRange)
+        .Keyed("lset", LSet)
+        .Keyed("linsert", LInsert)
+        .Keyed("lrem", LRem)
+        .Keyed("ltrim", LTrim)
+        .Keyed("lpos", LPos)
+        .Keyed("lmove", LMove)
+        .Keyed("rpoplpush", c => Move(c, fromLeft: false, toLeft: true))
+        .Keyed("lmpop", LMPop);
+
+    private static void WithList(CommandContext c, Action<RedisList?> action)
+    {
+        if (c.TryGet<RedisList>(c.Read(c[1]), out var list)) action(list);
+    }
+
+    private static void Push(CommandContext c, bool left, bool onlyExisting)
+    {
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<RedisList>(entry, out var list)) return;
+        if (list == null)
+        {
+            if (onlyExisting)
+            {
+                c.Reply.WriteInteger(0);
+                return;
+            }
+            list = new RedisList();
+        }
+        for (int i = 2; i < c.Argc; i++)
+        {
+            if (left) list.PushFront(c[i]);
+            else list.PushBack(c[i]);
+        }
+        c.Store(c[1], entry, list, list.Count);
+        c.Reply.WriteInteger(list.Count);
+    }
+
+    private static void Pop(CommandContext c, bool left)
+    {
+        bool hasCount = c.Argc == 3;
+        if (c.Argc > 3)
+        {
+            c.Error(RespErrors.WrongArgs(c.Spec.Name));
+            return;
+        }
+        long count = 1;
+        if (hasCount && (!Args.TryLong(c[2], out count) || count < 0))
+        {
+            c.Error(RespErrors.MustBePositive);
+            return;
+        }
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<RedisList>(entry, out var list)) return;
+        if (list == null)
+        {
+            if (hasCount) c.Reply.WriteNullArray();
+            else c.Reply.WriteNull();
+            return;
+        }
+        if (hasCount && count == 0)
+        {
+            c.Reply.WriteArrayHeader(0);
+            return;
+        }
+        if (!hasCount)
+        {
+            c.Reply.WriteBulk(left ? list.PopFront() : list.PopBack());
+            c.Store(c[1], entry, list, list.Count);
+            return;
+        }
+        WritePopped(c, list, left, count);
+        c.Store(c[1], entry, list, list.Count);
+    }
+
+    private static void WritePopped(CommandContext c, RedisList list, bool left, long count)
+    {
+        int n = (int)Math.Min(count, list.Count);
+        c.Reply.WriteArrayHeader(n);
+        for (int i = 0; i < n; i++) c.Reply.WriteBulk(left ? list.PopFront() : list.PopBack());
+    }
+
+    /// <summary>An index argument: any 64-bit integer (negative counts from the end).</summary>
+    private static bool TryIndex(CommandContext c, byte[] arg, out long index)
+    {
+        if (Args.TryLong(arg, out index)) return true;
+        c.Error(RespErrors.NotInteger);
+        return false;
+    }
+
+    /// <summary>LINDEX looks the key up before it parses the index (lindexCommand).</summary>
+    private static void LIndex(CommandContext c) => WithList(c, l =>
+    {
+        if (l == null)
+        {
+            c.Reply.WriteNull();
+            return;
+        }
+        if (!TryIndex(c, c[2], out long index)) return;
+        if (index < 0) index += l.Count;
+        if (index < 0 || index >= l.Count) c.Reply.WriteNull();
+        else c.Reply.WriteBulk(l[(int)index]);
+    });
+
+    private static void LRange(CommandContext c)
+    {
+        if (!TryIndex(c, c[2], out long start) || !TryIndex(c, c[3], out long end)) return;
+        WithList(c, l =>
+        {
+            if (l == null)
+            {
+                c.Reply.WriteArrayHeader(0);
+                return;
+            }
+            long length = l.Count;
+            if (start < 0) start = length + start;
+            if (end < 0) end = length + end;
+            if (start < 0) start = 0;
+            if (start > end || start >= length)
+            {
+                c.Reply.WriteArrayHeader(0);
+                return;
+            }
+            if (end >= length) end = length - 1;
+            c.Reply.WriteArrayHeader(end - start + 1);
+            for (long i = start; i <= end; i++) c.Reply.WriteBulk(l[(int)i]);
+        });
+    }
+
+    private static void LSet(CommandContext c)
+    {
+        var entry = c.Write(c[1]);
+        if (entry == null)
+        {
+            c.Error(RespErrors.NoSuchKey);
+            return;
+        }
+        if (!c.TryGet<RedisList>(entry, out var list)) return;
+        if (!TryIndex(c, c[2], out long index)) return;
+        if (index < 0) index += list!.Count;
+        if (index < 0 || index >= list!.Count)
+        {
+            c.Error(RespErrors.IndexOutOfRange);
+            return;
+        }
+        list[(int)index] = c[3];
+        c.KeyChanged(c[1]);
+        c.Reply.WriteOk();
+    }
+
+    private static void LInsert(CommandContext c)
+    {
+        bool after = Args.Is(c[2], "AFTER");
+        if (!after && !Args.Is(c[2], "BEFORE"))
+        {
+            c.Error(RespErrors.Syntax);
+            return;
+        }
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<RedisList>(entry, out var list)) return;
+        if (list == null)
+        {
+            c.Reply.WriteInteger(0);
+            return;
+        }
+        for (int i = 0; i < list.Count; i++)
+        {
+            if (!list[i].AsSpan().SequenceEqual(c[3])) continue;
+            list.Insert(after ? i + 1 : i, c[4]);
+            c.KeyChanged(c[1]);
+            c.Reply.WriteInteger(list.Count);
+            return;
+        }
+        c.Reply.WriteInteger(-1);
+    }
+
+    private static void LRem(CommandContext c)
+    {
+        if (!TryIndex(c, c[2], out long count)) return;
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<RedisList>(entry, out var list)) return;
+        long removed = 0;
+        if (list != null)
+        {
+            if (count >= 0)
+            {
+                for (int i = 0; i < list.Count && (count == 0 || removed < count);)
+                {
+                    if (list[i].AsSpan().SequenceEqual(c[3]))
+                    {
+                        list.RemoveAt(i);
+                        removed++;
+                    }
+                    else i++;
+                }
+            }
+            else
+            {
+                for (int i = list.Count - 1; i >= 0 && removed < -count; i--)
+                {
+                    if (!list[i].AsSpan().SequenceEqual(c[3])) continue;
+                    list.RemoveAt(i);
+                    removed++;
+                }
+            }
+            if (removed > 0) c.Store(c[1], entry, list, list.Count);
+        }
+        c.Reply.WriteInteger(removed);
+    }
+
+    private static void LTrim(CommandContext c)
+    {
+        if (!TryIndex(c, c[2], out long start) || !TryIndex(c, c[3], out long end)) return;
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<RedisList>(entry, out var list)) return;
+        if (list != null)
+        {
+            long length = list.Count;
+            if (start < 0) start = length + start;
+            if (end < 0) end = length + end;
+            if (start < 0) start = 0;
+            if (start > end || start >= length) list.Trim(0, -1);
+            else
+            {
+                if (end >= length) end = length - 1;
+                list.Trim((int)start, (int)end);
+            }
+            c.Store(c[1], entry, list, list.Count);
+        }
+        c.Reply.WriteOk();
+    }
+
+    private static void LPos(CommandContext c)
+    {
+        long rank = 1, count = -1, maxLen = 0;
+        for (int i = 3; i < c.Argc; i += 2)
+        {
+            if (i + 1 >= c.Argc)
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+            if (Args.Is(c[i], "RANK"))
+            {
+                if (!Args.TryLong(c[i + 1], out rank))
+                {
+                    c.Error(RespErrors.NotInteger);
+                    return;
+                }
+                if (rank == 0 || rank == long.MinValue)
+                {
+                    c.Error(rank == 0
+                        ? "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+                        : "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+                    return;
+                }
+            }
+            else if (Args.Is(c[i], "COUNT"))
+            {
+                if (!Args.TryLong(c[i + 1], out count) || count < 0)
+                {
+                    c.Error("ERR COUNT can't be negative");
+                    return;
+                }
+            }
+            else if (Args.Is(c[i], "MAXLEN"))
+            {
+                if (!Args.TryLong(c[i + 1], out maxLen) || maxLen < 0)
+                {
+                    c.Error("ERR MAXLEN can't be negative");
+                    return;
+                }
+            }
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+        }
+        WithList(c, l =>
+        {
+            var matches = new List<long>();
+            if (l != null)
+            {
+                bool forward = rank > 0;
+                long skip = Math.Abs(rank) - 1;
+                long want = count < 0 ? 1 : count == 0 ? long.MaxValue : count;
+                for (long scanned = 0; scanned < l.Count && (maxLen == 0 || scanned < maxLen) && matches.Count < want; scanned++)
+                {
+                    int index = (int)(forward ? scanned : l.Count - 1 - scanned);
+                    if (!l[index].AsSpan().SequenceEqual(c[2])) continue;
+                    if (skip > 0) skip--;
+                    else matches.Add(index);
+                }
+            }
+            if (count < 0)
+            {
+                if (matches.Count == 0) c.Reply.WriteNull();
+                else c.Reply.WriteInteger(matches[0]);
+                return;
+            }
+            c.Reply.WriteArrayHeader(matches.Count);
+            foreach (var m in matches) c.Reply.WriteInteger(m);
+        });
+    }
+
+    private static bool TryDirection(CommandContext c, byte[] arg, out bool left)
+    {
+        left = Args.Is(arg, "LEFT");
+        if (left || Args.Is(arg, "RIGHT")) return true;
+        c.Error(RespErrors.Syntax);
+        return false;
+    }
+
+    private static void LMove(CommandContext c)
+    {
+        if (!TryDirection(c, c[3], out bool fromLeft) || !TryDirection(c, c[4], out bool toLeft)) return;
+        Move(c, fromLeft, toLeft);
+    }
+
+    /// <summary>LMOVE / RPOPLPUSH: a missing source answers nil before the destination's type is looked at (lmoveGenericCommand).</summary>
+    private static void Move(CommandContext c, bool fromLeft, bool toLeft)
+    {
+        var sourceEntry = c.Write(c[1]);
+        if (!c.TryGet<RedisList>(sourceEntry, out var source)) return;
+        if (source == null)
+        {
+            c.Reply.WriteNull();
+            return;
+        }
+        var destinationEntry = c.Write(c[2]);
+        if (!c.TryGet<RedisList>(destinationEntry, out var destination)) return;
+        var value = fromLeft ? source.PopFront() : source.PopBack();
+        if (ReferenceEquals(source, destination) || destination == null && c[1].AsSpan().SequenceEqual(c[2]))
+        {
+            destination = source;
+            destinationEntry = sourceEntry;
+        }
+        destination ??= new RedisList();
+        if (toLeft) destination.PushFront(value);
+        else destination.PushBack(value);
+        c.Store(c[1], sourceEntry, source, source.Count);
+        if (!ReferenceEquals(destination, source)) c.Store(c[2], destinationEntry, destination, destination.Count);
+        c.Reply.WriteBulk(value);
+    }
+
+    private static void LMPop(CommandContext c)
+    {
+        if (!Args.TryLong(c[1], out long numKeys) || numKeys <= 0)
+        {
+            c.Error("ERR numkeys should be greater than 0");
+            return;
+        }
+        if (numKeys > c.Argc - 3)
+        {
+            c.Error(RespErrors.Syntax);
+            return;
+        }
+        int where = 2 + (int)numKeys;
+        if (!TryDirection(c, c[where], out bool left)) return;
+        long count = 1;
+        bool countGiven = false;
+        for (int i = where + 1; i < c.Argc; i += 2)
+        {
+            if (Args.Is(c[i], "COUNT") && i + 1 < c.Argc && !countGiven)
+            {
+                if (!Args.TryLong(c[i + 1], out count) || count <= 0)
+                {
+                    c.Error("ERR count should be greater than 0");
+                    return;
+                }
+                countGiven = true;
+            }
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+        }
+        for (int k = 2; k < where; k++)
+        {
+            var entry = c.Write(c[k]);
+            if (!c.TryGet<RedisList>(entry, out var list)) return;
+            if (list == null) continue;
+            c.Reply.WriteArrayHeader(2);
+            c.Reply.WriteBulk(c[k]);
+            WritePopped(c, list, left, count);
+            c.Store(c[k], entry, list, list.Count);
+            return;
+        }
+        c.Reply.WriteNullArray();
+    }
+}

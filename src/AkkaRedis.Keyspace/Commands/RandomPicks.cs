@@ -1,0 +1,55 @@
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>The count rules shared by HRANDFIELD and SRANDMEMBER: positive means distinct picks, negative means picks may repeat.</summary>
+public static class RandomPicks
+{
+    /// <summary>Parses the count (getRangeLongFromObjectOrReply with -LONG_MAX..LONG_MAX).</summary>
+    public static bool TryCount(CommandContext c, byte[] arg, out long count, out bool unique)
+    {
+        unique = true;
+        if (!Args.TryLong(arg, out count))
+        {
+            c.Error(RespErrors.NotInteger);
+            return false;
+        }
+        if (count == long.MinValue)
+        {
+            c.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
+            return false;
+        }
+        if (count < 0)
+        {
+            count = -count;
+            unique = false;
+        }
+        return true;
+    }
+
+    /// <summary>Indexes into a collection of <paramref name="size"/>: distinct (all of them, in order, when count &gt;= size) or with repeats.</summary>
+    public static List<int> Choose(Random random, int size, long count, bool unique)
+    {
+        var picks = new List<int>();
+        if (size == 0 || count == 0) return picks;
+        if (!unique)
+        {
+            for (long i = 0; i < count; i++) picks.Add(random.Next(size));
+            return picks;
+        }
+        if (count >= size)
+        {
+            for (int i = 0; i < size; i++) picks.Add(i);
+            return picks;
+        }
+        // A partial Fisher-Yates shuffle: count distinct indexes.
+        var indexes = Enumerable.Range(0, size).ToArray();
+        for (int i = 0; i < count; i++)
+        {
+            int j = random.Next(i, size);
+            (indexes[i], indexes[j]) = (indexes[j], indexes[i]);
+            picks.Add(indexes[i]);
+        }
+        return picks;
+    }
+}
