@@ -55,6 +55,13 @@ public static class Args
         return false;
     }
 
+    /// <summary>a + b, false when it would overflow 64 bits (incrDecrCommand's check).</summary>
+    public static bool TryAdd(long a, long b, out long sum)
+    {
+        sum = unchecked(a + b);
+        return !((b < 0 && a < 0 && b < long.MinValue - a) || (b > 0 && a > 0 && b > long.MaxValue - a));
+    }
+
     public static string Text(byte[] arg) => Encoding.UTF8.GetString(arg);
 
     public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);

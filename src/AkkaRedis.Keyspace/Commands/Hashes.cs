@@ -119,13 +119,11 @@ public static class Hashes
             c.Error("ERR hash value is not an integer");
             return;
         }
-        if ((increment < 0 && current < 0 && increment < long.MinValue - current) ||
-            (increment > 0 && current > 0 && increment > long.MaxValue - current))
+        if (!Args.TryAdd(current, increment, out long result))
         {
             c.Error(RespErrors.Overflow);
             return;
         }
-        long result = current + increment;
         hash.Set(c[2], Args.Bytes(result), c.Config.HashMaxListpackEntries, c.Config.HashMaxListpackValue);
         c.Store(c[1], entry, hash, hash.Count);
         c.Reply.WriteInteger(result);

@@ -338,13 +338,11 @@ public static class Strings
             c.Error(RespErrors.NotInteger);
             return;
         }
-        if ((delta < 0 && current < 0 && delta < long.MinValue - current) ||
-            (delta > 0 && current > 0 && delta > long.MaxValue - current))
+        if (!Args.TryAdd(current, delta, out long result))
         {
             c.Error(RespErrors.Overflow);
             return;
         }
-        long result = current + delta;
         StoreNumber(c, entry, Args.Bytes(result), StringForm.Encoded);
         c.Reply.WriteInteger(result);
     }
