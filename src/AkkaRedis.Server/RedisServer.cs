@@ -45,6 +45,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         CommandCommands.Register(session);
         ShutdownCommand.Register(session);
         ClusterCommands.Register(session);
+        TransactionCommands.Register(session);
         session.RegisterInto(builder);
         var table = builder.Build();
         session.Bind(table);

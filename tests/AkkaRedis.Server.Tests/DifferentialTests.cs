@@ -41,7 +41,15 @@ public sealed class DifferentialTests
         private string Member() => _r.Next(3) == 0 ? _r.Next(-5, 20).ToString() : "m" + _r.Next(8);
         private string Field() => "f" + _r.Next(6);
 
-        public string[] Next() => _r.Next(3) == 0 ? NextString() : NextCollection();
+        public string[] Next() => _r.Next(25) switch
+        {
+            0 => ["MULTI"],
+            1 => ["EXEC"],
+            2 => _r.Next(3) == 0 ? ["DISCARD"] : ["WATCH", Key(), CKey()],
+            3 => ["UNWATCH"],
+            < 11 => NextString(),
+            _ => NextCollection(),
+        };
 
         private string[] NextCollection()
         {
@@ -194,9 +202,14 @@ public sealed class DifferentialTests
         using var actual = new RespClient(akka.Port);
         var generator = new Generator(seed);
         var mismatches = new StringBuilder();
+        bool inMulti = false;
         for (int i = 0; i < 6000; i++)
         {
             var command = generator.Next();
+            // Inside EXEC's array the order-free replies could not be normalized: leave them out of transactions.
+            if (inMulti && command[0] is "KEYS" or "SMEMBERS" or "SINTER" or "SUNION" or "SDIFF") continue;
+            if (command[0] == "MULTI") inMulti = true;
+            else if (command[0] is "EXEC" or "DISCARD") inMulti = false;
             var want = Normalize(command, expected.Call(command));
             var got = Normalize(command, actual.Call(command));
             if (want != got) mismatches.Append($"#{i} {string.Join(' ', command)}\n  redis: {want}\n  akka:  {got}\n");

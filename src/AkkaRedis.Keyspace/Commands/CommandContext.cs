@@ -41,8 +41,12 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public byte[] this[int index] => Args[index];
     public long NowSeconds => Now / 1000;
 
-    public void Begin(CommandSpec spec, byte[][] args, int db, RespWriter reply, ShardStore shard, long now)
+    /// <summary>Connection state some commands need (see ShardCommand.Payload).</summary>
+    public object? Payload;
+
+    public void Begin(CommandSpec spec, byte[][] args, int db, RespWriter reply, ShardStore shard, long now, object? payload)
     {
+        Payload = payload;
         Spec = spec;
         Args = args;
         Db = db;
@@ -91,6 +95,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     private void OnExpired(Entry entry)
     {
         Keyspace.Shards[Keyspace.SlotOwner[HashSlot.Of(entry.Key)]].ExpiredKeys++;
+        Keyspace.TouchWatched(Db, entry.Key);
     }
 
     private void Touch(Entry entry)
@@ -151,6 +156,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     {
         Changes++;
         Shard.Dirty++;
+        Keyspace.TouchWatched(db, key);
     }
 
     /// <summary>Journals <paramref name="args"/> instead of the command as sent (Redis's alsoPropagate + preventCommandPropagation).</summary>

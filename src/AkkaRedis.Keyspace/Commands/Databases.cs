@@ -33,6 +33,7 @@ public static class Databases
     private static void FlushDb(CommandContext c)
     {
         if (!TryFlushMode(c)) return;
+        foreach (var shard in c.Keyspace.Shards) shard.TouchWatchedExisting(c.Db);
         long removed = 0;
         foreach (var database in Each(c, c.Db))
         {
@@ -47,8 +48,10 @@ public static class Databases
     {
         if (!TryFlushMode(c)) return;
         foreach (var shard in c.Keyspace.Shards)
-            foreach (var database in shard.Databases)
-                database.Clear();
+        {
+            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
+            foreach (var database in shard.Databases) database.Clear();
+        }
         c.Changes++;
         c.Reply.WriteOk();
     }
@@ -73,7 +76,11 @@ public static class Databases
         if (first != second)
         {
             foreach (var shard in c.Keyspace.Shards)
+            {
+                shard.TouchWatchedExisting((int)first, shard.Databases[(int)second]);
+                shard.TouchWatchedExisting((int)second, shard.Databases[(int)first]);
                 shard.Databases[first].SwapWith(shard.Databases[second]);
+            }
             c.Changes++;
         }
         c.Reply.WriteOk();

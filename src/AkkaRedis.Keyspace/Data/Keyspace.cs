@@ -10,7 +10,7 @@ public sealed class Keyspace
     public Keyspace(int shardCount, int databases)
     {
         Shards = new ShardStore[shardCount];
-        for (int i = 0; i < shardCount; i++) Shards[i] = new ShardStore(i, databases);
+        for (int i = 0; i < shardCount; i++) Shards[i] = new ShardStore(i, databases, this);
         SlotOwner = new int[HashSlot.Count];
         for (int slot = 0; slot < HashSlot.Count; slot++) SlotOwner[slot] = OwnerOf(slot, shardCount);
         DatabaseCount = databases;
@@ -27,11 +27,23 @@ public sealed class Keyspace
     public static int FirstSlot(int shard, int shardCount) => (int)(((long)shard * HashSlot.Count + shardCount - 1) / shardCount);
 
     public int ShardOf(ReadOnlySpan<byte> key) => SlotOwner[HashSlot.Of(key)];
+
+    /// <summary>How many keys are watched anywhere: writes look for watchers only when this is not zero.</summary>
+    public int WatchedKeys;
+
+    /// <summary>Marks the watchers of a key dirty (signalModifiedKey → touchWatchedKey).</summary>
+    public void TouchWatched(int db, byte[] key)
+    {
+        if (Volatile.Read(ref WatchedKeys) == 0) return;
+        Shards[SlotOwner[HashSlot.Of(key)]].TouchWatched(db, key);
+    }
 }
 
 /// <summary>One shard's databases and counters.</summary>
-public sealed class ShardStore(int index, int databases)
+public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
 {
+    private readonly Dictionary<byte[], List<Commands.WatchState>>?[] _watchers = new Dictionary<byte[], List<Commands.WatchState>>?[databases];
+
     public int Index { get; } = index;
     public Database[] Databases { get; } = Enumerable.Range(0, databases).Select(_ => new Database()).ToArray();
 
@@ -48,6 +60,45 @@ public sealed class ShardStore(int index, int databases)
     public long[] Microseconds = [];
     public long[] FailedCalls = [];
     public long[] RejectedCalls = [];
+
+    /// <summary>Registers a watcher for a key of this shard; false when it already watches it.</summary>
+    public bool AddWatcher(int db, byte[] key, Commands.WatchState watch)
+    {
+        var table = _watchers[db] ??= new Dictionary<byte[], List<Commands.WatchState>>(ByteArrayComparer.Instance);
+        if (!table.TryGetValue(key, out var list)) table[key] = list = [];
+        if (list.Contains(watch)) return false;
+        list.Add(watch);
+        if (owner != null) Interlocked.Increment(ref owner.WatchedKeys);
+        return true;
+    }
+
+    public void RemoveWatcher(int db, byte[] key, Commands.WatchState watch)
+    {
+        var table = _watchers[db];
+        if (table == null || !table.TryGetValue(key, out var list) || !list.Remove(watch)) return;
+        if (list.Count == 0) table.Remove(key);
+        if (owner != null) Interlocked.Decrement(ref owner.WatchedKeys);
+    }
+
+    public void TouchWatched(int db, byte[] key)
+    {
+        var table = _watchers[db];
+        if (table != null && table.TryGetValue(key, out var list))
+            foreach (var watch in list) watch.Touch();
+    }
+
+    /// <summary>FLUSHDB / FLUSHALL / SWAPDB: watched keys that exist in <paramref name="db"/> (or in <paramref name="other"/>) are touched.</summary>
+    public void TouchWatchedExisting(int db, Database? other = null)
+    {
+        var table = _watchers[db];
+        if (table == null) return;
+        foreach (var (key, list) in table)
+        {
+            int slot = HashSlot.Of(key);
+            if (Databases[db].FindRaw(slot, key) == null && other?.FindRaw(slot, key) == null) continue;
+            foreach (var watch in list) watch.Touch();
+        }
+    }
 
     public void EnsureStats(int commands)
     {

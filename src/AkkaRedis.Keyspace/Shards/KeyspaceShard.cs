@@ -57,6 +57,10 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
                 ActiveExpireCycle();
                 ScheduleExpiry();
                 break;
+            case Unwatch unwatch:
+                foreach (var (shard, db, key, _) in unwatch.Watch.Keys)
+                    if (shard == _store.Index) _store.RemoveWatcher(db, key, unwatch.Watch);
+                break;
             default:
                 Unhandled(message);
                 break;
@@ -112,7 +116,7 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
         _writer.Resp3 = command.Resp3;
         var spec = command.Spec;
         long began = Stopwatch.GetTimestamp();
-        _context.Begin(spec, command.Args, command.Db, _writer, _store, _server.Clock.NowMs);
+        _context.Begin(spec, command.Args, command.Db, _writer, _store, _server.Clock.NowMs, command.Payload);
         try
         {
             spec.Handler!(_context);
@@ -142,8 +146,9 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
         long now = _server.Clock.NowMs;
         var budget = Stopwatch.StartNew();
         long budgetMs = Math.Max(1, 250 / _server.Config.Hz);
-        foreach (var database in _store.Databases)
+        for (int db = 0; db < _store.Databases.Length; db++)
         {
+            var database = _store.Databases[db];
             while (database.VolatileCount > 0)
             {
                 int expired = 0;
@@ -154,6 +159,7 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
                     if (entry == null || entry.ExpireAt > now) continue;
                     database.Remove(HashSlot.Of(entry.Key), entry);
                     _store.ExpiredKeys++;
+                    _context.Keyspace.TouchWatched(db, entry.Key);
                     expired++;
                 }
                 if (expired * 10 <= samples || budget.ElapsedMilliseconds >= budgetMs) break;

@@ -3,8 +3,11 @@ using AkkaRedis.Keyspace.Commands;
 
 namespace AkkaRedis.Keyspace.Shards;
 
-/// <summary>One command for a shard: what to run, in which database, for which protocol, and its place in the connection's order.</summary>
-public readonly record struct ShardCommand(CommandSpec Spec, byte[][] Args, int Db, bool Resp3, long Seq);
+/// <summary>
+/// One command for a shard: what to run, in which database, for which protocol, and its place in the connection's order.
+/// <paramref name="Payload"/> carries connection state a few commands need (EXEC's transaction, WATCH's watch list).
+/// </summary>
+public readonly record struct ShardCommand(CommandSpec Spec, byte[][] Args, int Db, bool Resp3, long Seq, object? Payload = null);
 
 /// <summary>The commands of one socket read that belong to one shard, sent as one message (the hot path's batching).</summary>
 public sealed record ShardBatch(ShardCommand[] Commands, int Count, IActorRef ReplyTo);
@@ -23,6 +26,9 @@ public sealed record HeldCommand(long Id, IActorRef[] Route, int[] ShardIndexes,
 
 /// <summary>Ends a hold: the shard takes its data back and carries on with what it stashed.</summary>
 public sealed record Release(long Id);
+
+/// <summary>Forgets a connection's watched keys on this shard (UNWATCH, DISCARD, RESET, disconnect).</summary>
+public sealed record Unwatch(Commands.WatchState Watch);
 
 /// <summary>Timer tick for the active expiry cycle.</summary>
 public sealed class ExpireTick

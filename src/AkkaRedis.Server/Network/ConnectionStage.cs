@@ -109,7 +109,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             Pull(_stage._in);
         }
 
-        public override void PostStop() => _services.Clients.Close(_session);
+        public override void PostStop()
+        {
+            _sessionContext.Transaction.Unwatch(_services.Shards);
+            _services.Clients.Close(_session);
+        }
 
         private void Kill()
         {
@@ -203,20 +207,94 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (error != null)
             {
                 if (spec != null) Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
+                // Inside MULTI a rejected command dooms the transaction (flagTransaction).
+                if (_sessionContext.Transaction.InMulti) _sessionContext.Transaction.Aborted = true;
                 LocalError(seq, error);
                 return;
             }
             _session.LastCommand = spec!.Name;
-            var command = new ShardCommand(spec, args, _session.Db, _session.Resp3, seq);
-            switch (spec.Route)
+            var transaction = _sessionContext.Transaction;
+            if (transaction.InMulti && !TransactionState.RunsImmediately(spec.Name))
             {
-                case CommandRoute.Session:
-                    RunSessionCommand(seq, spec, args);
-                    break;
-                default:
-                    Route(command);
-                    break;
+                Queue(seq, spec, args, transaction);
+                return;
             }
+            var command = new ShardCommand(spec, args, _session.Db, _session.Resp3, seq);
+            switch (spec.Name)
+            {
+                case "exec":
+                    Exec(seq, command, transaction);
+                    return;
+                case "watch":
+                    if (transaction.InMulti) LocalError(seq, TransactionCommands.WatchInsideMulti);
+                    else Route(command with { Payload = transaction.Watch ??= new WatchState() });
+                    return;
+            }
+            if (spec.Route == CommandRoute.Session) RunSessionCommand(seq, spec, args);
+            else Route(command);
+        }
+
+        /// <summary>Inside MULTI: a valid command answers QUEUED; a rejected one answers its error and dooms the EXEC.</summary>
+        private void Queue(long seq, CommandSpec spec, byte[][] args, TransactionState transaction)
+        {
+            if (spec.Facts.HasFlag("no_multi"))
+            {
+                transaction.Aborted = true;
+                LocalError(seq, TransactionCommands.NotAllowedInMulti);
+                return;
+            }
+            Action<RespWriter>? runInSession = null;
+            if (spec.Route == CommandRoute.Session)
+            {
+                var handler = _stage._sessionCommands.Find(spec)!;
+                // Runs on the shard that executes the EXEC, while this connection waits for it: nothing else touches the session then.
+                runInSession = writer =>
+                {
+                    var context = new SessionContext(_session, _services) { Args = args, Spec = spec };
+                    context.Reply.Resp3 = _session.Resp3;
+                    handler(context);
+                    writer.WriteRaw(context.Reply.Written);
+                };
+            }
+            transaction.Queue.Add(new QueuedCommand(spec, args, runInSession));
+            _session.QueuedInMulti = transaction.Queue.Count;
+            var writer = _sessionContext.Reply;
+            writer.Clear();
+            writer.WriteQueued();
+            LocalReply(seq, writer);
+        }
+
+        /// <summary>EXEC: one held command over every shard the queued commands and watched keys live on.</summary>
+        private void Exec(long seq, in ShardCommand command, TransactionState transaction)
+        {
+            if (!transaction.InMulti)
+            {
+                LocalError(seq, TransactionCommands.ExecWithoutMulti);
+                return;
+            }
+            _session.QueuedInMulti = -1;
+            if (transaction.Aborted)
+            {
+                transaction.Discard();
+                transaction.Unwatch(_services.Shards);
+                LocalError(seq, TransactionCommands.ExecAbort);
+                return;
+            }
+            var shards = new SortedSet<int>();
+            foreach (var queued in transaction.Queue)
+            {
+                if (queued.RunInSession != null) continue;
+                int shard = Routing.ShardFor(queued.Spec, queued.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
+                if (several != null) shards.UnionWith(several);
+                else shards.Add(shard);
+            }
+            var watch = transaction.Watch;
+            if (watch != null) shards.UnionWith(watch.Shards);
+            if (shards.Count == 0) shards.Add(0);
+            var payload = new Transaction(transaction.Queue.ToList(), watch, _session);
+            transaction.Discard();
+            transaction.Watch = null; // EXEC forgets the watched keys on the shards it holds
+            StartHeld(shards.ToArray(), command with { Payload = payload });
         }
 
         private void Route(in ShardCommand command)
@@ -275,6 +353,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
             if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-') Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
             LocalReply(seq, context.Reply);
+            if (context.ResetRequested)
+            {
+                context.Transaction.Discard();
+                context.Transaction.Unwatch(_services.Shards);
+                _session.QueuedInMulti = -1;
+            }
             if (context.CloseAfterReply)
             {
                 _closeAfter = seq;

@@ -6,8 +6,11 @@ namespace AkkaRedis.Server.Sessions;
 /// One connection's state. The connection stage owns and writes it; CLIENT LIST / INFO on other connections
 /// only read it (single fields, so a reader sees each one whole).
 /// </summary>
-public sealed class ClientSession(long id, string address, string localAddress, long createdMs)
+public sealed class ClientSession(long id, string address, string localAddress, long createdMs) : Keyspace.Commands.IClientState
 {
+    int Keyspace.Commands.IClientState.Db => Db;
+    bool Keyspace.Commands.IClientState.Resp3 => Resp3;
+
     public long Id { get; } = id;
     public string Address { get; } = address;
     public string LocalAddress { get; } = localAddress;
@@ -20,6 +23,9 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public volatile bool Resp3;
     public long LastInteractionMs = createdMs;
     public volatile string LastCommand = "NULL";
+
+    /// <summary>Commands queued in an open MULTI, or -1 (CLIENT LIST's multi field).</summary>
+    public volatile int QueuedInMulti = -1;
 
     /// <summary>Set by the connection stage: closes the connection from any thread (CLIENT KILL, SHUTDOWN).</summary>
     public Action? Kill;
@@ -36,7 +42,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" age=").Append((nowMs - CreatedMs) / 1000)
             .Append(" idle=").Append((nowMs - Interlocked.Read(ref LastInteractionMs)) / 1000)
             .Append(" flags=N db=").Append(Db)
-            .Append(" sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+            .Append(" sub=0 psub=0 ssub=0 multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
             .Append(" user=default redir=-1 resp=").Append(Resp3 ? 3 : 2)
             .Append(" lib-name=").Append(LibName)

@@ -7,6 +7,7 @@ namespace AkkaRedis.Server.Sessions;
 public sealed class SessionContext(ClientSession session, ServerServices services)
 {
     public ClientSession Session { get; } = session;
+    public TransactionState Transaction { get; } = new();
     public ServerServices Services { get; } = services;
     public RespWriter Reply { get; } = new(256);
     public byte[][] Args = [];

@@ -1,0 +1,122 @@
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>What a transaction reads of its connection while it runs: SELECT and HELLO inside MULTI change them.</summary>
+public interface IClientState
+{
+    int Db { get; }
+    bool Resp3 { get; }
+}
+
+/// <summary>A command queued after MULTI. Connection commands carry a closure that runs them and writes their reply.</summary>
+public sealed record QueuedCommand(CommandSpec Spec, byte[][] Args, Action<RespWriter>? RunInSession);
+
+/// <summary>EXEC's payload: the queued commands, the connection's watch list, and the connection itself.</summary>
+public sealed record Transaction(List<QueuedCommand> Commands, WatchState? Watch, IClientState Client);
+
+/// <summary>
+/// A connection's watched keys. Shards mark it dirty when one of them is written, expires or is flushed;
+/// EXEC then answers nil. Written by shard actors, read by the EXEC that holds those shards.
+/// </summary>
+public sealed class WatchState
+{
+    private volatile bool _dirty;
+    public bool Dirty => _dirty;
+    public void Touch() => _dirty = true;
+
+    /// <summary>(shard, db, key, expired when watched); only added to by WATCH, which the connection waits for.</summary>
+    public List<(int Shard, int Db, byte[] Key, bool ExpiredWhenWatched)> Keys { get; } = [];
+
+    public IEnumerable<int> Shards => Keys.Select(k => k.Shard).Distinct();
+}
+
+/// <summary>
+/// WATCH and EXEC on the shards (multi.c). EXEC runs as one held command over every shard its queued commands
+/// and watched keys live on (see CrossShard), so no other client sees a partial transaction. Errors inside EXEC
+/// do not roll back, as in Redis.
+/// </summary>
+public static class Transactions
+{
+    public static void Register(CommandTable.Builder table) => table
+        .Keyed("watch", Watch)
+        .Keyed("exec", Exec);
+
+    private static void Watch(CommandContext c)
+    {
+        var watch = (WatchState)c.Payload!;
+        for (int i = 1; i < c.Argc; i++)
+        {
+            var key = c[i];
+            int slot = HashSlot.Of(key);
+            int shard = c.Keyspace.SlotOwner[slot];
+            var raw = c.DatabaseOf(slot, c.Db).FindRaw(slot, key);
+            bool expired = raw != null && raw.ExpireAt >= 0 && raw.ExpireAt <= c.Now;
+            if (c.Keyspace.Shards[shard].AddWatcher(c.Db, key, watch)) watch.Keys.Add((shard, c.Db, key, expired));
+        }
+        c.Reply.WriteOk();
+    }
+
+    /// <summary>True when a watched key was touched, or has expired since it was watched (multi.c isWatchedKeyExpired).</summary>
+    private static bool WatchFailed(CommandContext c, WatchState watch)
+    {
+        if (watch.Dirty) return true;
+        foreach (var (_, db, key, expiredWhenWatched) in watch.Keys)
+        {
+            if (expiredWhenWatched) continue;
+            int slot = HashSlot.Of(key);
+            var raw = c.DatabaseOf(slot, db).FindRaw(slot, key);
+            if (raw != null && raw.ExpireAt >= 0 && raw.ExpireAt <= c.Now) return true;
+        }
+        return false;
+    }
+
+    public static void Forget(Data.Keyspace keyspace, WatchState watch)
+    {
+        foreach (var (shard, db, key, _) in watch.Keys) keyspace.Shards[shard].RemoveWatcher(db, key, watch);
+    }
+
+    private static void Exec(CommandContext c)
+    {
+        var transaction = (Transaction)c.Payload!;
+        var watch = transaction.Watch;
+        if (watch != null)
+        {
+            bool failed = WatchFailed(c, watch);
+            Forget(c.Keyspace, watch);
+            if (failed)
+            {
+                c.Reply.WriteNullArray();
+                return;
+            }
+        }
+        var reply = c.Reply;
+        var client = transaction.Client;
+        reply.WriteArrayHeader(transaction.Commands.Count);
+        int db = c.Db;
+        foreach (var queued in transaction.Commands)
+        {
+            if (queued.RunInSession != null)
+            {
+                queued.RunInSession(reply);
+                db = client.Db;
+                reply.Resp3 = client.Resp3;
+                continue;
+            }
+            int start = reply.Length;
+            c.Begin(queued.Spec, queued.Args, db, reply, c.Shard, c.Now, null);
+            try
+            {
+                queued.Spec.Handler!(c);
+            }
+            catch (Exception e)
+            {
+                reply.Truncate(start);
+                reply.WriteError("ERR " + e.Message);
+            }
+            c.Shard.Calls[queued.Spec.Id]++;
+            if (reply.Length > start && reply.Buffer[start] == (byte)'-') c.Shard.FailedCalls[queued.Spec.Id]++;
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using StackExchange.Redis;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>MULTI / EXEC / DISCARD / WATCH with Redis's semantics, and their atomicity across shards.</summary>
+public sealed class TransactionTests(SharedServer server) : IClassFixture<SharedServer>
+{
+    private readonly int _port = server.Port;
+    private static RespClient.RespError Err(string message) => new(message);
+
+    [Fact]
+    public void WatchedKeyTouchedByAnotherClientAbortsExec()
+    {
+        using var a = new RespClient(_port);
+        using var b = new RespClient(_port);
+        a.Call("SET", "w:k", "1");
+        Assert.Equal("OK", a.Call("WATCH", "w:k", "w:other"));
+        b.Call("SET", "w:k", "2");
+        a.Call("MULTI");
+        Assert.Equal("QUEUED", a.Call("SET", "w:k", "3"));
+        Assert.Null(a.Call("EXEC"));
+        Assert.Equal("2", a.Call("GET", "w:k"));
+
+        // Untouched: EXEC runs, and the watch is gone afterwards.
+        a.Call("WATCH", "w:k");
+        a.Call("MULTI");
+        a.Call("INCR", "w:k");
+        Assert.Equal(new List<object?> { 3L }, a.Call("EXEC"));
+        b.Call("SET", "w:k", "9");
+        a.Call("MULTI");
+        a.Call("GET", "w:k");
+        Assert.Equal(new List<object?> { "9" }, a.Call("EXEC"));
+    }
+
+    [Fact]
+    public void FlushAndExpiryTouchWatchedKeys()
+    {
+        using var a = new RespClient(_port);
+        using var b = new RespClient(_port);
+        a.Call("SELECT", "7");
+        b.Call("SELECT", "7");
+        a.Call("SET", "w:f", "1");
+        a.Call("WATCH", "w:f");
+        b.Call("FLUSHDB");
+        a.Call("MULTI");
+        a.Call("PING");
+        Assert.Null(a.Call("EXEC"));
+
+        a.Call("SET", "w:e", "1", "PX", "50");
+        a.Call("WATCH", "w:e");
+        Thread.Sleep(100);
+        a.Call("MULTI");
+        a.Call("PING");
+        Assert.Null(a.Call("EXEC"));
+
+        a.Call("WATCH", "w:u");
+        b.Call("SET", "w:u", "x");
+        Assert.Equal("OK", a.Call("UNWATCH"));
+        a.Call("MULTI");
+        a.Call("PING");
+        Assert.Equal(new List<object?> { "PONG" }, a.Call("EXEC"));
+    }
+
+    [Fact]
+    public void RuntimeErrorsDoNotRollBack()
+    {
+        using var c = new RespClient(_port);
+        c.Call("DEL", "t:s", "t:l");
+        c.Call("SET", "t:s", "text");
+        c.Call("MULTI");
+        c.Call("INCR", "t:s");
+        c.Call("RPUSH", "t:l", "a");
+        var results = Assert.IsType<List<object?>>(c.Call("EXEC"));
+        Assert.Equal(Err("ERR value is not an integer or out of range"), results[0]);
+        Assert.Equal(1L, results[1]);
+        Assert.Equal(Err("ERR DISCARD without MULTI"), c.Call("DISCARD"));
+        c.Call("MULTI");
+        Assert.Equal(Err("ERR unknown command 'NOPE', with args beginning with: "), c.Call("NOPE"));
+        Assert.Equal(Err("EXECABORT Transaction discarded because of previous errors."), c.Call("EXEC"));
+    }
+
+    [Fact]
+    public void StackExchangeTransactionsWithConditions()
+    {
+        using var redis = ConnectionMultiplexer.Connect($"127.0.0.1:{_port}");
+        var db = redis.GetDatabase();
+        db.KeyDelete(["se:a", "se:b"]);
+        var tran = db.CreateTransaction();
+        tran.AddCondition(Condition.KeyNotExists("se:a"));
+        _ = tran.StringSetAsync("se:a", "1");
+        _ = tran.StringSetAsync("se:b", "2");
+        Assert.True(tran.Execute());
+        Assert.Equal("2", (string?)db.StringGet("se:b"));
+        var second = db.CreateTransaction();
+        second.AddCondition(Condition.KeyNotExists("se:a"));
+        _ = second.StringSetAsync("se:b", "3");
+        Assert.False(second.Execute());
+        Assert.Equal("2", (string?)db.StringGet("se:b"));
+    }
+
+    [Fact]
+    public async Task TransfersAcrossShardsNeverShowAPartialState()
+    {
+        var keys = Enumerable.Range(0, 8).Select(i => $"acct:{i}").ToArray(); // spread over the four shards
+        using (var setup = new RespClient(_port))
+            foreach (var key in keys) setup.Call("SET", key, "1000");
+        long violations = 0, transfers = 0, reads = 0;
+        var stop = DateTime.UtcNow.AddSeconds(4);
+        var movers = Enumerable.Range(0, 4).Select(n => Task.Run(() =>
+        {
+            var random = new Random(n);
+            using var c = new RespClient(_port);
+            while (DateTime.UtcNow < stop)
+            {
+                var from = keys[random.Next(keys.Length)];
+                var to = keys[random.Next(keys.Length)];
+                var amount = random.Next(1, 50).ToString();
+                c.Call("MULTI");
+                c.Call("DECRBY", from, amount);
+                c.Call("INCRBY", to, amount);
+                c.Call("EXEC");
+                Interlocked.Increment(ref transfers);
+            }
+        }));
+        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        {
+            using var c = new RespClient(_port);
+            while (DateTime.UtcNow < stop)
+            {
+                var values = Assert.IsType<List<object?>>(c.Call(["MGET", .. keys]));
+                if (values.Sum(v => long.Parse((string)v!)) != 8000) Interlocked.Increment(ref violations);
+                c.Call("MULTI");
+                foreach (var key in keys) c.Call("GET", key);
+                var exec = Assert.IsType<List<object?>>(c.Call("EXEC"));
+                if (exec.Sum(v => long.Parse((string)v!)) != 8000) Interlocked.Increment(ref violations);
+                Interlocked.Increment(ref reads);
+            }
+        }));
+        await Task.WhenAll(movers.Concat(readers));
+        Assert.True(transfers > 100, $"only {transfers} transfers");
+        Assert.True(reads > 10, $"only {reads} reads");
+        Assert.Equal(0, violations);
+    }
+
+    [Fact]
+    public async Task OverlappingTransactionsInOppositeOrdersAllComplete()
+    {
+        var keys = Enumerable.Range(0, 6).Select(i => $"dl:{i}").ToArray();
+        var clients = Enumerable.Range(0, 8).Select(n => Task.Run(() =>
+        {
+            using var c = new RespClient(_port);
+            var order = n % 2 == 0 ? keys : keys.Reverse().ToArray();
+            for (int round = 0; round < 200; round++)
+            {
+                c.Call("MULTI");
+                foreach (var key in order) c.Call("INCR", key);
+                Assert.IsType<List<object?>>(c.Call("EXEC"));
+            }
+        }));
+        var all = Task.WhenAll(clients);
+        Assert.Same(all, await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(60))));
+        using var check = new RespClient(_port);
+        foreach (var key in keys) Assert.Equal("1600", check.Call("GET", key));
+    }
+}
