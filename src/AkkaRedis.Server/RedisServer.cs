@@ -60,7 +60,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _keyspace = new Keyspace.Data.Keyspace(config.Shards, config.Databases);
         var shards = new IActorRef[config.Shards];
         for (int i = 0; i < shards.Length; i++)
-            shards[i] = system.ActorOf(KeyspaceShard.Props(_keyspace, i, _state), $"shard-{i}");
+            shards[i] = system.ActorOf(KeyspaceShard.Props(_keyspace, i, _state, shards), $"shard-{i}");
 
         var services = new ServerServices(_state, _keyspace, shards, _clients, reason =>
         {
@@ -118,7 +118,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     public long ConnectedClients => _clients.Count;
     public long TotalConnections => _clients.TotalConnections;
     public long RejectedConnections => _clients.RejectedConnections;
-    public long BlockedClients => 0;
+    public long BlockedClients => _clients.BlockedCount;
     public long NetInputBytes => Interlocked.Read(ref _clients.NetInputBytes);
     public long NetOutputBytes => Interlocked.Read(ref _clients.NetOutputBytes);
 

@@ -23,7 +23,8 @@ public sealed class ShardHarness
         State = new ServerState(Config, Clock) { Commands = Table };
         State.SizeStatistics();
         Keyspace = new Data.Keyspace(shards, 16);
-        Shards = Enumerable.Range(0, shards).Select(i => kit.Sys.ActorOf(KeyspaceShard.Props(Keyspace, i, State))).ToArray();
+        Shards = new IActorRef[shards];
+        for (int i = 0; i < shards; i++) Shards[i] = kit.Sys.ActorOf(KeyspaceShard.Props(Keyspace, i, State, Shards));
     }
 
     public ManualClock Clock { get; }

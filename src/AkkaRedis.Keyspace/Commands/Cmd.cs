@@ -14,4 +14,7 @@ public static class Cmd
     public static readonly byte[] Exec = "EXEC"u8.ToArray();
     public static readonly byte[] HSet = "HSET"u8.ToArray();
     public static readonly byte[] SRem = "SREM"u8.ToArray();
+    public static readonly byte[] LPop = "LPOP"u8.ToArray();
+    public static readonly byte[] RPop = "RPOP"u8.ToArray();
+    public static readonly byte[] LMove = "LMOVE"u8.ToArray();
 }

@@ -41,12 +41,22 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public byte[] this[int index] => Args[index];
     public long NowSeconds => Now / 1000;
 
+    /// <summary>Keys written while clients wait on them; the shard serves those clients after the command (handleClientsBlockedOnKeys).</summary>
+    public List<(int Db, byte[] Key)> ReadyKeys { get; } = [];
+
+    /// <summary>Elements a served BLMOVE sends to another shard's list, sent by the shard after the command.</summary>
+    public List<(int Shard, Shards.DeliverElement Delivery)> Deliveries { get; } = [];
+
+    /// <summary>Set by a command that blocked: it has no reply now; a shard or the connection will finish it.</summary>
+    public bool Blocked;
+
     /// <summary>Connection state some commands need (see ShardCommand.Payload).</summary>
     public object? Payload;
 
     public void Begin(CommandSpec spec, byte[][] args, int db, RespWriter reply, ShardStore shard, long now, object? payload)
     {
         Payload = payload;
+        Blocked = false;
         Spec = spec;
         Args = args;
         Db = db;
@@ -157,6 +167,8 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         Changes++;
         Shard.Dirty++;
         Keyspace.TouchWatched(db, key);
+        if (Volatile.Read(ref Keyspace.BlockedWaiters) > 0 && Keyspace.Shards[Keyspace.SlotOwner[HashSlot.Of(key)]].HasWaiters(db, key))
+            ReadyKeys.Add((db, key));
     }
 
     /// <summary>Journals <paramref name="args"/> instead of the command as sent (Redis's alsoPropagate + preventCommandPropagation).</summary>

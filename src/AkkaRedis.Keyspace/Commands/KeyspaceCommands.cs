@@ -12,6 +12,7 @@ public static class KeyspaceCommands
         Hashes.Register(table);
         Sets.Register(table);
         Lists.Register(table);
+        BlockingLists.Register(table);
         Transactions.Register(table);
         return table;
     }

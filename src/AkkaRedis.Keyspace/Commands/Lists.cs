@@ -320,7 +320,7 @@ public static class Lists
         });
     }
 
-    private static bool TryDirection(CommandContext c, byte[] arg, out bool left)
+    public static bool TryDirection(CommandContext c, byte[] arg, out bool left)
     {
         left = Args.Is(arg, "LEFT");
         if (left || Args.Is(arg, "RIGHT")) return true;
@@ -335,7 +335,7 @@ public static class Lists
     }
 
     /// <summary>LMOVE / RPOPLPUSH: a missing source answers nil before the destination's type is looked at (lmoveGenericCommand).</summary>
-    private static void Move(CommandContext c, bool fromLeft, bool toLeft)
+    public static void Move(CommandContext c, bool fromLeft, bool toLeft)
     {
         var sourceEntry = c.Write(c[1]);
         if (!c.TryGet<RedisList>(sourceEntry, out var source)) return;
@@ -362,48 +362,65 @@ public static class Lists
 
     private static void LMPop(CommandContext c)
     {
-        if (!Args.TryLong(c[1], out long numKeys) || numKeys <= 0)
+        if (!TryMPopArguments(c, 1, out int keysEnd, out bool left, out long count)) return;
+        for (int k = 2; k < keysEnd; k++)
+        {
+            var entry = c.Write(c[k]);
+            if (!c.TryGet<RedisList>(entry, out var list)) return;
+            if (list == null) continue;
+            PopMany(c, c[k], left, count);
+            return;
+        }
+        c.Reply.WriteNullArray();
+    }
+
+    /// <summary>LMPOP / BLMPOP: numkeys at <paramref name="numKeysIndex"/>, the keys, LEFT|RIGHT, [COUNT n] (lmpopGenericCommand).</summary>
+    public static bool TryMPopArguments(CommandContext c, int numKeysIndex, out int keysEnd, out bool left, out long count)
+    {
+        keysEnd = 0;
+        left = false;
+        count = 1;
+        if (!Args.TryLong(c[numKeysIndex], out long numKeys) || numKeys <= 0)
         {
             c.Error("ERR numkeys should be greater than 0");
-            return;
+            return false;
         }
-        if (numKeys > c.Argc - 3)
+        if (numKeys > c.Argc - numKeysIndex - 2)
         {
             c.Error(RespErrors.Syntax);
-            return;
+            return false;
         }
-        int where = 2 + (int)numKeys;
-        if (!TryDirection(c, c[where], out bool left)) return;
-        long count = 1;
+        keysEnd = numKeysIndex + 1 + (int)numKeys;
+        if (!TryDirection(c, c[keysEnd], out left)) return false;
         bool countGiven = false;
-        for (int i = where + 1; i < c.Argc; i += 2)
+        for (int i = keysEnd + 1; i < c.Argc; i += 2)
         {
             if (Args.Is(c[i], "COUNT") && i + 1 < c.Argc && !countGiven)
             {
                 if (!Args.TryLong(c[i + 1], out count) || count <= 0)
                 {
                     c.Error("ERR count should be greater than 0");
-                    return;
+                    return false;
                 }
                 countGiven = true;
             }
             else
             {
                 c.Error(RespErrors.Syntax);
-                return;
+                return false;
             }
         }
-        for (int k = 2; k < where; k++)
-        {
-            var entry = c.Write(c[k]);
-            if (!c.TryGet<RedisList>(entry, out var list)) return;
-            if (list == null) continue;
-            c.Reply.WriteArrayHeader(2);
-            c.Reply.WriteBulk(c[k]);
-            WritePopped(c, list, left, count);
-            c.Store(c[k], entry, list, list.Count);
-            return;
-        }
-        c.Reply.WriteNullArray();
+        return true;
+    }
+
+    /// <summary>Pops up to <paramref name="count"/> elements of a non-empty list and answers [key, [elements]].</summary>
+    public static void PopMany(CommandContext c, byte[] key, bool left, long count)
+    {
+        var entry = c.Write(key)!;
+        var list = (RedisList)entry.Value;
+        c.Reply.WriteArrayHeader(2);
+        c.Reply.WriteBulk(key);
+        WritePopped(c, list, left, count);
+        c.Store(key, entry, list, list.Count);
     }
 }

@@ -28,6 +28,9 @@ public sealed class Keyspace
 
     public int ShardOf(ReadOnlySpan<byte> key) => SlotOwner[HashSlot.Of(key)];
 
+    /// <summary>How many clients wait on list keys anywhere: writes look for waiters only when this is not zero.</summary>
+    public int BlockedWaiters;
+
     /// <summary>How many keys are watched anywhere: writes look for watchers only when this is not zero.</summary>
     public int WatchedKeys;
 
@@ -60,6 +63,48 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
     public long[] Microseconds = [];
     public long[] FailedCalls = [];
     public long[] RejectedCalls = [];
+
+    private readonly Dictionary<byte[], LinkedList<Commands.BlockedClient>>?[] _waiters = new Dictionary<byte[], LinkedList<Commands.BlockedClient>>?[databases];
+
+    public void AddWaiter(int db, byte[] key, Commands.BlockedClient client)
+    {
+        var table = _waiters[db] ??= new Dictionary<byte[], LinkedList<Commands.BlockedClient>>(ByteArrayComparer.Instance);
+        if (!table.TryGetValue(key, out var queue)) table[key] = queue = new LinkedList<Commands.BlockedClient>();
+        queue.AddLast(client);
+        if (owner != null) Interlocked.Increment(ref owner.BlockedWaiters);
+    }
+
+    public bool HasWaiters(int db, byte[] key) => _waiters[db]?.ContainsKey(key) == true;
+
+    /// <summary>The first client still waiting on a key, dropping those already finished elsewhere.</summary>
+    public Commands.BlockedClient? FirstWaiter(int db, byte[] key)
+    {
+        var table = _waiters[db];
+        if (table == null || !table.TryGetValue(key, out var queue)) return null;
+        while (queue.First != null && !queue.First.Value.IsWaiting) RemoveFirst(table, key, queue);
+        return queue.First?.Value;
+    }
+
+    public void RemoveFirstWaiter(int db, byte[] key)
+    {
+        var table = _waiters[db]!;
+        RemoveFirst(table, key, table[key]);
+    }
+
+    private void RemoveFirst(Dictionary<byte[], LinkedList<Commands.BlockedClient>> table, byte[] key, LinkedList<Commands.BlockedClient> queue)
+    {
+        queue.RemoveFirst();
+        if (owner != null) Interlocked.Decrement(ref owner.BlockedWaiters);
+        if (queue.Count == 0) table.Remove(key);
+    }
+
+    public void RemoveWaiter(int db, byte[] key, Commands.BlockedClient client)
+    {
+        var table = _waiters[db];
+        if (table == null || !table.TryGetValue(key, out var queue) || !queue.Remove(client)) return;
+        if (owner != null) Interlocked.Decrement(ref owner.BlockedWaiters);
+        if (queue.Count == 0) table.Remove(key);
+    }
 
     /// <summary>Registers a watcher for a key of this shard; false when it already watches it.</summary>
     public bool AddWatcher(int db, byte[] key, Commands.WatchState watch)

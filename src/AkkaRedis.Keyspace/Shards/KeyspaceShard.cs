@@ -27,16 +27,22 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
     public IStash Stash { get; set; } = null!;
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public KeyspaceShard(Data.Keyspace keyspace, int index, ServerState server)
+    private readonly IActorRef[] _peers;
+    private readonly CommandSpec _pushSpec;
+
+    public KeyspaceShard(Data.Keyspace keyspace, int index, ServerState server, IActorRef[] peers)
     {
+        _peers = peers;
+        _pushSpec = server.Commands.Find("lpush")!;
         _store = keyspace.Shards[index];
         _server = server;
         _context = new CommandContext(keyspace, server);
         _store.EnsureStats(server.Commands.AllSpecs.Count);
     }
 
-    public static Props Props(Data.Keyspace keyspace, int index, ServerState server) =>
-        Akka.Actor.Props.Create(() => new KeyspaceShard(keyspace, index, server));
+    /// <summary><paramref name="peers"/> is filled with every shard before the first command arrives (for BLMOVE deliveries).</summary>
+    public static Props Props(Data.Keyspace keyspace, int index, ServerState server, IActorRef[] peers) =>
+        Akka.Actor.Props.Create(() => new KeyspaceShard(keyspace, index, server, peers));
 
     protected override void PreStart() => ScheduleExpiry();
 
@@ -56,6 +62,13 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
             case ExpireTick:
                 ActiveExpireCycle();
                 ScheduleExpiry();
+                break;
+            case ForgetWaiter forget:
+                foreach (var (shard, db, key) in forget.Client.Keys)
+                    if (shard == _store.Index) _store.RemoveWaiter(db, key, forget.Client);
+                break;
+            case DeliverElement delivery:
+                Deliver(delivery);
                 break;
             case Unwatch unwatch:
                 foreach (var (shard, db, key, _) in unwatch.Watch.Keys)
@@ -85,14 +98,16 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
         _writer.Clear();
         var seqs = new long[batch.Count];
         var ends = new int[batch.Count];
+        int answered = 0;
         for (int i = 0; i < batch.Count; i++)
         {
             ref readonly var command = ref batch.Commands[i];
-            Execute(command);
-            seqs[i] = command.Seq;
-            ends[i] = _writer.Length;
+            // A command that blocked has no reply in this batch: whoever finishes it answers later.
+            if (Execute(command)) continue;
+            seqs[answered] = command.Seq;
+            ends[answered++] = _writer.Length;
         }
-        batch.ReplyTo.Tell(new ShardReplies(_writer.ToArray(), seqs, ends, batch.Count));
+        if (answered > 0) batch.ReplyTo.Tell(new ShardReplies(_writer.ToArray(), seqs, ends, answered));
     }
 
     private void Hold(HeldCommand held)
@@ -105,12 +120,13 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
             return;
         }
         _writer.Clear();
-        Execute(held.Command);
+        bool blocked = Execute(held.Command);
         for (int i = 0; i < held.Route.Length - 1; i++) held.Route[i].Tell(new Release(held.Id));
-        held.ReplyTo.Tell(new ShardReplies(_writer.ToArray(), [held.Command.Seq], [_writer.Length], 1));
+        if (!blocked) held.ReplyTo.Tell(new ShardReplies(_writer.ToArray(), [held.Command.Seq], [_writer.Length], 1));
     }
 
-    private void Execute(in ShardCommand command)
+    /// <summary>Runs one command into the batch writer; true when it blocked (no reply written).</summary>
+    private bool Execute(in ShardCommand command)
     {
         int start = _writer.Length;
         _writer.Resp3 = command.Resp3;
@@ -127,12 +143,74 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
             _log.Error(e, "Command {0} failed", spec.Name);
             _writer.Truncate(start);
             _writer.WriteError("ERR " + e.Message);
+            _context.Blocked = false;
         }
+        bool blocked = _context.Blocked;
         long elapsed = Stopwatch.GetElapsedTime(began).Ticks / 10;
         _store.Calls[spec.Id]++;
         _store.Microseconds[spec.Id] += elapsed;
         _store.CommandsProcessed++;
         if (_writer.Length > start && _writer.Buffer[start] == (byte)'-') _store.FailedCalls[spec.Id]++;
+        if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
+        return blocked;
+    }
+
+    /// <summary>
+    /// After a command pushed to lists that clients wait on, serve those clients in the order they blocked
+    /// (blocked.c handleClientsBlockedOnKeys). A client is popped for only after winning its claim.
+    /// </summary>
+    private void ServeBlockedClients()
+    {
+        var ready = _context.ReadyKeys;
+        var keyspace = _context.Keyspace;
+        for (int i = 0; i < ready.Count; i++)
+        {
+            var (db, key) = ready[i];
+            var owner = keyspace.Shards[keyspace.SlotOwner[HashSlot.Of(key)]];
+            while (true)
+            {
+                var client = owner.FirstWaiter(db, key);
+                if (client == null) break;
+                if (_context.Lookup(key, db)?.Value is not RedisList { Count: > 0 }) break;
+                owner.RemoveFirstWaiter(db, key);
+                if (!client.TryClaim()) continue;
+                foreach (var (shard, _, _) in client.Keys.Where(k => k.Shard != owner.Index).DistinctBy(k => k.Shard))
+                    _peers[shard].Tell(new ForgetWaiter(client));
+                foreach (var (shard, waitDb, waitKey) in client.Keys)
+                    if (shard == owner.Index) owner.RemoveWaiter(waitDb, waitKey, client);
+                var writer = new RespWriter(64) { Resp3 = client.Resp3 };
+                _context.Begin(_pushSpec, [], client.Db, writer, _store, _server.Clock.NowMs, null);
+                bool answered = client.Serve!(_context, key);
+                foreach (var (shard, delivery) in _context.Deliveries) _peers[shard].Tell(delivery with { Client = client });
+                _context.Deliveries.Clear();
+                if (answered) client.ReplyTo.Tell(new ShardReplies(writer.ToArray(), [client.Seq], [writer.Length], 1));
+            }
+        }
+        ready.Clear();
+    }
+
+    /// <summary>The far half of a woken BLMOVE: push the element here and answer the client (or give it back on WRONGTYPE).</summary>
+    private void Deliver(DeliverElement delivery)
+    {
+        var writer = new RespWriter(64) { Resp3 = delivery.Client?.Resp3 ?? false };
+        _context.Begin(_pushSpec, [], delivery.Db, writer, _store, _server.Clock.NowMs, null);
+        var entry = _context.Write(delivery.Key);
+        if (entry != null && entry.Value is not RedisList)
+        {
+            writer.WriteError(RespErrors.WrongType);
+            _peers[_context.Keyspace.SlotOwner[HashSlot.Of(delivery.SourceKey)]]
+                .Tell(new DeliverElement(delivery.Db, delivery.SourceKey, delivery.Element, delivery.SourceLeft, null, delivery.SourceKey, delivery.SourceLeft));
+        }
+        else
+        {
+            var list = entry?.Value as RedisList ?? new RedisList();
+            if (delivery.ToLeft) list.PushFront(delivery.Element);
+            else list.PushBack(delivery.Element);
+            _context.Store(delivery.Key, entry, list, list.Count);
+            writer.WriteBulk(delivery.Element);
+        }
+        if (delivery.Client != null) delivery.Client.ReplyTo.Tell(new ShardReplies(writer.ToArray(), [delivery.Client.Seq], [writer.Length], 1));
+        if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
     }
 
     /// <summary>

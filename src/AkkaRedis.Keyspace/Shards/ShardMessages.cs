@@ -30,6 +30,15 @@ public sealed record Release(long Id);
 /// <summary>Forgets a connection's watched keys on this shard (UNWATCH, DISCARD, RESET, disconnect).</summary>
 public sealed record Unwatch(Commands.WatchState Watch);
 
+/// <summary>Forgets a blocked client on this shard (it timed out, disconnected, was unblocked or served elsewhere).</summary>
+public sealed record ForgetWaiter(Commands.BlockedClient Client);
+
+/// <summary>
+/// BLMOVE / BRPOPLPUSH served on the source's shard: the popped element travels to the destination's shard,
+/// which pushes it and answers the client; if the destination holds another type, the element goes back.
+/// </summary>
+public sealed record DeliverElement(int Db, byte[] Key, byte[] Element, bool ToLeft, Commands.BlockedClient? Client, byte[] SourceKey, bool SourceLeft);
+
 /// <summary>Timer tick for the active expiry cycle.</summary>
 public sealed class ExpireTick
 {

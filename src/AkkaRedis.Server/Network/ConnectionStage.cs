@@ -43,8 +43,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         public bool Ready;
     }
 
-    private sealed class Logic : GraphStageLogic
+    private sealed class Logic : TimerGraphStageLogic
     {
+        // The blocking command this connection waits on (BLPOP...), if any.
+        private BlockedClient? _blocked;
+
         private readonly ConnectionStage _stage;
         private readonly ServerServices _services;
         private readonly RequestParser _parser = new();
@@ -82,11 +85,13 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             SetHandler(stage._in, onPush: OnPush, onUpstreamFinish: () =>
             {
                 _upstreamDone = true;
+                AbandonBlocked();
                 MaybeComplete();
             }, onUpstreamFailure: _ =>
             {
                 _upstreamDone = true;
                 _discardReplies = true;
+                AbandonBlocked();
                 MaybeComplete();
             });
             SetHandler(stage._out, onPull: TryEmit, onDownstreamFinish: _ =>
@@ -96,8 +101,23 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 _upstreamDone = true;
                 _discardReplies = true;
                 if (!IsClosed(stage._in)) Cancel(stage._in);
+                AbandonBlocked();
                 MaybeComplete();
             });
+        }
+
+        /// <summary>
+        /// The client went away while blocked: take the blocked command back from the shards (so no element is
+        /// popped for nobody) and let the stage finish. If a shard won the claim first, its reply is on its way.
+        /// </summary>
+        private void AbandonBlocked()
+        {
+            var client = _blocked;
+            if (client == null || !client.TryCancel()) return;
+            ForgetBlocked(client);
+            _discardReplies = true;
+            _deferred.Clear();
+            OnReplies(new ShardReplies([], [client.Seq], [0], 1));
         }
 
         public override void PreStart()
@@ -106,11 +126,15 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _self = GetStageActor(OnMessage);
             var kill = GetAsyncCallback(Kill);
             _session.Kill = kill;
+            _session.Unblocked = GetAsyncCallback<bool>(withError => FinishBlocked(withError
+                ? ErrorBytes("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                : BlockedClient.TimeoutReply(_session.Resp3)));
             Pull(_stage._in);
         }
 
         public override void PostStop()
         {
+            if (_blocked != null && _blocked.TryCancel()) ForgetBlocked(_blocked);
             _sessionContext.Transaction.Unwatch(_services.Shards);
             _services.Clients.Close(_session);
         }
@@ -120,6 +144,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _stopReading = true;
             _upstreamDone = true;
             _discardReplies = true;
+            AbandonBlocked();
             if (!IsClosed(_stage._in)) Cancel(_stage._in);
             if (!IsClosed(_stage._out)) Complete(_stage._out);
             MaybeComplete();
@@ -231,7 +256,51 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     return;
             }
             if (spec.Route == CommandRoute.Session) RunSessionCommand(seq, spec, args);
+            else if (spec.Facts.HasFlag("blocking")) Block(command);
             else Route(command);
+        }
+
+        /// <summary>
+        /// A blocking command: the connection reads nothing more until it is answered (as Redis stops processing a
+        /// blocked client's input), and a timer answers nil at the deadline if no shard served it first.
+        /// </summary>
+        private void Block(in ShardCommand command)
+        {
+            var client = new BlockedClient(command.Seq, _self.Ref);
+            _blocked = client;
+            _session.Blocked = client;
+            Route(command with { Payload = client });
+            _barrier = command.Seq;
+            int timeoutAt = command.Spec.Name switch { "blmpop" => 1, _ => command.Args.Length - 1 };
+            if (Args.TryDouble(command.Args[timeoutAt], out double seconds) && seconds > 0 && seconds * 1000 < int.MaxValue)
+                ScheduleOnce(client, TimeSpan.FromMilliseconds(Math.Ceiling(seconds * 1000)));
+        }
+
+        protected override void OnTimer(object timerKey)
+        {
+            if (timerKey is BlockedClient client && client == _blocked && client.TryCancel())
+                FinishBlocked(BlockedClient.TimeoutReply(_session.Resp3));
+        }
+
+        /// <summary>Answers the blocked command locally (timeout, CLIENT UNBLOCK) after this side won its claim.</summary>
+        private void FinishBlocked(byte[] reply)
+        {
+            var client = _blocked;
+            if (client == null) return;
+            ForgetBlocked(client);
+            OnReplies(new ShardReplies(reply, [client.Seq], [reply.Length], 1));
+        }
+
+        private void ForgetBlocked(BlockedClient client)
+        {
+            foreach (var shard in _services.Shards) shard.Tell(new ForgetWaiter(client));
+        }
+
+        private static byte[] ErrorBytes(string message)
+        {
+            var writer = new RespWriter(64);
+            writer.WriteError(message);
+            return writer.ToArray();
         }
 
         /// <summary>Inside MULTI: a valid command answers QUEUED; a rejected one answers its error and dooms the EXEC.</summary>
@@ -369,7 +438,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private void OnMessage((IActorRef Sender, object Message) envelope)
         {
-            if (envelope.Message is not ShardReplies replies) return;
+            if (envelope.Message is ShardReplies replies) OnReplies(replies);
+        }
+
+        private void OnReplies(ShardReplies replies)
+        {
             int start = 0;
             bool barrierDone = false;
             for (int i = 0; i < replies.Count; i++)
@@ -378,6 +451,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 SetReply(seq, replies.Buffer, start, replies.Ends[i]);
                 start = replies.Ends[i];
                 if (seq == _barrier) barrierDone = true;
+                if (_blocked != null && seq == _blocked.Seq)
+                {
+                    CancelTimer(_blocked);
+                    _blocked = null;
+                    _session.Blocked = null;
+                }
             }
             if (barrierDone)
             {

@@ -20,6 +20,7 @@ public static class ClientCommands
         table.Add("client|info", c => c.Reply.WriteVerbatim(c.Session.Describe(c.Now) + "\n"));
         table.Add("client|list", List);
         table.Add("client|kill", Kill);
+        table.Add("client|unblock", Unblock);
         table.Add("client|help", Help);
     }
 
@@ -174,6 +175,39 @@ public static class ClientCommands
         c.Reply.WriteInteger(killed);
     }
 
+    /// <summary>CLIENT UNBLOCK id [TIMEOUT|ERROR]: 1 when this call, and not a shard or the timeout, finished the blocked command.</summary>
+    private static void Unblock(SessionContext c)
+    {
+        if (!Args.TryLong(c[2], out long id))
+        {
+            c.Error(RespErrors.NotInteger);
+            return;
+        }
+        bool withError = false;
+        if (c.Argc == 4)
+        {
+            withError = Args.Is(c[3], "ERROR");
+            if (!withError && !Args.Is(c[3], "TIMEOUT"))
+            {
+                c.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                return;
+            }
+        }
+        else if (c.Argc > 4)
+        {
+            c.Error(RespErrors.Syntax);
+            return;
+        }
+        var target = c.Services.Clients.All.FirstOrDefault(s => s.Id == id);
+        var blocked = target?.Blocked;
+        if (target?.Unblocked != null && blocked != null && blocked.TryCancel())
+        {
+            target.Unblocked(withError);
+            c.Reply.WriteInteger(1);
+        }
+        else c.Reply.WriteInteger(0);
+    }
+
     private static void KillClient(SessionContext c, ClientSession target)
     {
         // Redis closes its own connection after the reply; another one at once.
@@ -212,6 +246,8 @@ public static class ClientCommands
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+            "    Unblock the specified blocked client.",
             "SETNAME <name>",
             "    Assign the name <name> to the current connection.",
             "SETINFO <option> <value>",

@@ -30,6 +30,12 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>Set by the connection stage: closes the connection from any thread (CLIENT KILL, SHUTDOWN).</summary>
     public Action? Kill;
 
+    /// <summary>The blocking command this connection waits on, or null (CLIENT UNBLOCK, INFO blocked_clients).</summary>
+    public volatile Keyspace.Commands.BlockedClient? Blocked;
+
+    /// <summary>Set by the connection stage: answers the blocked command after CLIENT UNBLOCK won its claim (true: with the UNBLOCKED error).</summary>
+    public Action<bool>? Unblocked;
+
     /// <summary>One CLIENT LIST line, fields as Redis 7 prints them (buffers reported as this server has them).</summary>
     public string Describe(long nowMs)
     {
@@ -41,7 +47,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" name=").Append(Name)
             .Append(" age=").Append((nowMs - CreatedMs) / 1000)
             .Append(" idle=").Append((nowMs - Interlocked.Read(ref LastInteractionMs)) / 1000)
-            .Append(" flags=N db=").Append(Db)
+            .Append(" flags=").Append(Blocked != null ? "b" : "N").Append(" db=").Append(Db)
             .Append(" sub=0 psub=0 ssub=0 multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
             .Append(" user=default redir=-1 resp=").Append(Resp3 ? 3 : 2)

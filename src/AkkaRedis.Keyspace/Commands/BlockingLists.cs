@@ -1,0 +1,193 @@
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>
+/// BLPOP, BRPOP, BLMPOP, BRPOPLPUSH, BLMOVE (t_list.c, blocked.c). Served at once when a list has elements;
+/// otherwise the client waits on every key (see <see cref="BlockedClient"/>) and the first shard that sees a
+/// push to one of them serves it. Inside MULTI (no BlockedClient payload) they behave as the non-blocking forms.
+/// </summary>
+public static class BlockingLists
+{
+    public static void Register(CommandTable.Builder table) => table
+        .Keyed("blpop", c => Run(c, x => BPop(x, left: true)))
+        .Keyed("brpop", c => Run(c, x => BPop(x, left: false)))
+        .Keyed("blmpop", c => Run(c, BLMPop))
+        .Keyed("brpoplpush", c => Run(c, x => BMove(x, fromLeft: false, toLeft: true, timeoutIndex: 3)))
+        .Keyed("blmove", c => Run(c, BLMove));
+
+    /// <summary>Runs a blocking command only if its client is still pending, and marks it finished unless it blocked.</summary>
+    private static void Run(CommandContext c, Action<CommandContext> command)
+    {
+        var client = c.Payload as BlockedClient;
+        if (client != null && !client.TryStart())
+        {
+            c.Blocked = true; // already answered by its timeout or disconnect: nothing to say
+            return;
+        }
+        command(c);
+        if (client != null && !c.Blocked) client.Finish();
+    }
+
+    /// <summary>getTimeoutFromObjectOrReply: seconds as a float, not negative; milliseconds out.</summary>
+    public static bool TryTimeout(CommandContext c, byte[] arg, out long milliseconds)
+    {
+        milliseconds = 0;
+        if (!LongDouble.TryParse(arg, out _) || !Args.TryDouble(arg, out double seconds))
+        {
+            c.Error("ERR timeout is not a float or out of range");
+            return false;
+        }
+        double ms = seconds * 1000;
+        if (ms > long.MaxValue)
+        {
+            c.Error("ERR timeout is out of range");
+            return false;
+        }
+        if (ms < 0)
+        {
+            c.Error("ERR timeout is negative");
+            return false;
+        }
+        milliseconds = (long)Math.Ceiling(ms);
+        return true;
+    }
+
+    /// <summary>Waits on the keys, or (inside MULTI) answers the null array at once.</summary>
+    private static void Block(CommandContext c, IEnumerable<byte[]> keys, Func<CommandContext, byte[], bool> serve)
+    {
+        if (c.Payload is not BlockedClient client)
+        {
+            c.Reply.WriteNullArray();
+            return;
+        }
+        client.Serve = serve;
+        client.Db = c.Db;
+        client.Resp3 = c.Reply.Resp3;
+        var registered = new List<(int Shard, int Db, byte[] Key)>();
+        foreach (var key in keys.Distinct(ByteArrayComparer.Instance))
+        {
+            int shard = c.Keyspace.SlotOwner[HashSlot.Of(key)];
+            c.Keyspace.Shards[shard].AddWaiter(c.Db, key, client);
+            registered.Add((shard, c.Db, key));
+        }
+        client.Keys = registered.ToArray();
+        client.StartWaiting();
+        c.Blocked = true;
+    }
+
+    /// <summary>The first non-empty list among the keys, WRONGTYPE (and false) at the first key of another type.</summary>
+    private static bool TryFirstList(CommandContext c, int from, int to, out byte[]? key, out RedisList? list, out Entry? entry)
+    {
+        key = null;
+        list = null;
+        entry = null;
+        for (int i = from; i < to; i++)
+        {
+            var found = c.Write(c[i]);
+            if (found == null) continue;
+            if (found.Value is not RedisList l)
+            {
+                c.Error(RespErrors.WrongType);
+                return false;
+            }
+            if (l.Count == 0) continue;
+            key = c[i];
+            list = l;
+            entry = found;
+            return true;
+        }
+        return true;
+    }
+
+    private static void BPop(CommandContext c, bool left)
+    {
+        if (!TryTimeout(c, c[c.Argc - 1], out _)) return;
+        if (!TryFirstList(c, 1, c.Argc - 1, out var key, out _, out _)) return;
+        if (key != null)
+        {
+            PopOne(c, key, left);
+            return;
+        }
+        Block(c, c.Args[1..^1], (context, readyKey) => PopOne(context, readyKey, left));
+    }
+
+    /// <summary>Pops one element of the list at <paramref name="key"/> and answers [key, element].</summary>
+    private static bool PopOne(CommandContext c, byte[] key, bool left)
+    {
+        var entry = c.Write(key)!;
+        var list = (RedisList)entry.Value;
+        var element = left ? list.PopFront() : list.PopBack();
+        c.Store(key, entry, list, list.Count);
+        c.Reply.WriteArrayHeader(2);
+        c.Reply.WriteBulk(key);
+        c.Reply.WriteBulk(element);
+        c.Propagate([left ? Cmd.LPop : Cmd.RPop, key]);
+        return true;
+    }
+
+    private static void BLMPop(CommandContext c)
+    {
+        if (!TryTimeout(c, c[1], out _)) return;
+        if (!Lists.TryMPopArguments(c, 2, out int keysEnd, out bool left, out long count)) return;
+        if (!TryFirstList(c, 3, keysEnd, out var key, out _, out _)) return;
+        if (key != null)
+        {
+            Lists.PopMany(c, key, left, count);
+            return;
+        }
+        Block(c, c.Args[3..keysEnd], (context, readyKey) =>
+        {
+            Lists.PopMany(context, readyKey, left, count);
+            return true;
+        });
+    }
+
+    private static void BLMove(CommandContext c)
+    {
+        if (!Lists.TryDirection(c, c[3], out bool fromLeft) || !Lists.TryDirection(c, c[4], out bool toLeft)) return;
+        BMove(c, fromLeft, toLeft, timeoutIndex: 5);
+    }
+
+    private static void BMove(CommandContext c, bool fromLeft, bool toLeft, int timeoutIndex)
+    {
+        if (!TryTimeout(c, c[timeoutIndex], out _)) return;
+        var source = c.Write(c[1]);
+        if (!c.TryGet<RedisList>(source, out var list)) return;
+        if (list is { Count: > 0 })
+        {
+            Lists.Move(c, fromLeft, toLeft);
+            return;
+        }
+        var destination = c[2];
+        Block(c, [c[1]], (context, readyKey) => ServeMove(context, readyKey, destination, fromLeft, toLeft));
+    }
+
+    /// <summary>
+    /// Serves a woken BLMOVE: on the destination's own shard the move is done here; otherwise the element is
+    /// popped here and delivered by the destination's shard, which answers the client (returns false: no reply yet).
+    /// </summary>
+    private static bool ServeMove(CommandContext c, byte[] source, byte[] destination, bool fromLeft, bool toLeft)
+    {
+        int destinationShard = c.Keyspace.SlotOwner[HashSlot.Of(destination)];
+        if (destinationShard == c.Shard.Index)
+        {
+            var destinationEntry = c.Write(destination);
+            if (destinationEntry != null && destinationEntry.Value is not RedisList)
+            {
+                c.Error(RespErrors.WrongType);
+                return true;
+            }
+            c.Args = [Cmd.LMove, source, destination];
+            Lists.Move(c, fromLeft, toLeft);
+            return true;
+        }
+        var entry = c.Write(source)!;
+        var list = (RedisList)entry.Value;
+        var element = fromLeft ? list.PopFront() : list.PopBack();
+        c.Store(source, entry, list, list.Count);
+        c.Deliveries.Add((destinationShard, new Shards.DeliverElement(c.Db, destination, element, toLeft, null, source, fromLeft)));
+        return false;
+    }
+}
