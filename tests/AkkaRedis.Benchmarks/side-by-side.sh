@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 
 requests=200000
 clients=50
-tests="set,get,incr,mset"
+tests="set,get,incr,mset,hset,lpush,lpop,sadd,spop,lrange_100"
 pipelines="1 16"
 while [ $# -gt 0 ]; do
   case "$1" in

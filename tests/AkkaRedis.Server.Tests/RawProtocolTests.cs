@@ -35,6 +35,22 @@ public sealed class RawProtocolTests(SharedServer server) : IClassFixture<Shared
     }
 
     [Fact]
+    public async Task APipelineLongerThanTheReplyRingKeepsFlowing()
+    {
+        // Far more commands than the connection keeps in flight, with replies large enough to back the socket up
+        // while the client is not reading yet: reading must resume once the client drains the replies.
+        using var client = new RespClient(_port);
+        var value = new string('v', 2000);
+        Assert.Equal("OK", client.Call("SET", "flow:value", value));
+        const int count = 20_000;
+        var wire = string.Concat(Enumerable.Repeat("*2\r\n$3\r\nGET\r\n$10\r\nflow:value\r\n", count));
+        var sending = Task.Run(() => client.SendRaw(wire));
+        await Task.Delay(1000);
+        for (int i = 0; i < count; i++) Assert.Equal(value, client.Read());
+        await sending;
+    }
+
+    [Fact]
     public void InlineCommandsWork()
     {
         using var client = new RespClient(_port);

@@ -522,6 +522,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 Complete(_stage._out);
             }
             MaybeComplete();
+            // Writing freed room in the ring: read again if a full ring had stopped reading.
+            MaybePull();
             if (total == 0) TryEmit();
         }
 

@@ -1,0 +1,133 @@
+using System.Diagnostics;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>
+/// Every hash, list, set and transaction command, with its options and error cases, typed into redis-cli against
+/// redis-server and against AkkaRedis: the printed output must be the same, line for line.
+/// </summary>
+public sealed class RedisCliDifferentialTests
+{
+    private const string Script = """
+        HSET h f1 v1 f2 v2
+        HSETNX h f1 x
+        HMSET h f3 v3
+        HGET h f1
+        HMGET h f1 nope f3
+        HLEN h
+        HSTRLEN h f2
+        HEXISTS h f9
+        HKEYS h
+        HVALS h
+        HGETALL h
+        HINCRBY h n 5
+        HINCRBY h f1 1
+        HINCRBYFLOAT h fl 1.5
+        HINCRBYFLOAT h fl abc
+        HDEL h f1 f9
+        HRANDFIELD h 0
+        HRANDFIELD h 1 WITHVALUES extra
+        HSCAN h 0 MATCH f*
+        HSET h odd
+        RPUSH l a b c
+        LPUSH l z
+        LPUSHX nolist x
+        RPUSHX l d
+        LRANGE l 0 -1
+        LINDEX l -1
+        LSET l 0 y
+        LSET l 99 y
+        LINSERT l BEFORE b bb
+        LINSERT l SIDEWAYS b bb
+        LREM l 0 bb
+        LPOS l c
+        LPOS l c RANK 0
+        LTRIM l 0 2
+        LLEN l
+        LPOP l 2
+        RPOP l
+        RPOP l -1
+        LMOVE l l2 LEFT RIGHT
+        RPOPLPUSH l2 l
+        LMPOP 2 none l LEFT COUNT 5
+        LMPOP 0 l LEFT
+        BLPOP l 0.01
+        BRPOP l 0.01
+        BLMPOP 0.01 1 l RIGHT
+        BRPOPLPUSH l l3 0.01
+        BLMOVE l l3 LEFT LEFT 0.01
+        BLPOP l -1
+        SADD s 3 1 2
+        SADD s 2
+        OBJECT ENCODING s
+        SMEMBERS s
+        SISMEMBER s 1
+        SMISMEMBER s 1 9
+        SCARD s
+        SREM s 1 9
+        SADD s2 2 x
+        SINTER s s2
+        SINTERCARD 2 s s2 LIMIT 5
+        SINTERCARD 0 s
+        SDIFF s s2
+        SUNIONSTORE u s s2
+        SCARD u
+        SINTERSTORE i s s2
+        SDIFFSTORE d s2 s
+        SMEMBERS d
+        SMOVE s2 s x
+        SPOP s -1
+        SRANDMEMBER s 0
+        SSCAN s 0 COUNT 0
+        OBJECT ENCODING h
+        OBJECT ENCODING l
+        TYPE s
+        MULTI
+        SET t 1
+        INCR t
+        LPUSH t x
+        EXEC
+        MULTI
+        NOSUCH
+        EXEC
+        DISCARD
+        WATCH t
+        UNWATCH
+        """;
+
+    private static string RunCli(int port)
+    {
+        var info = new ProcessStartInfo("redis-cli", $"-p {port} --no-raw")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info)!;
+        process.StandardInput.Write("FLUSHALL\n" + Script.Replace("\r", "") + "\n");
+        process.StandardInput.Close();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit(60_000);
+        return output;
+    }
+
+    [Fact]
+    public void SameOutputAsRedisServer()
+    {
+        using var redis = new RedisServerProcess();
+        using var akka = ServerProcess.Start("--shards", "3");
+        var expected = RunCli(redis.Port).Split('\n');
+        var actual = RunCli(akka.Port).Split('\n');
+        var commands = ("FLUSHALL\n" + Script.Replace("\r", "")).Split('\n');
+        for (int i = 0; i < Math.Max(expected.Length, actual.Length); i++)
+        {
+            var want = i < expected.Length ? expected[i] : "<missing>";
+            var got = i < actual.Length ? actual[i] : "<missing>";
+            Assert.True(want == got, $"line {i}: redis '{want}' but akkaredis '{got}'\n--- redis:\n{string.Join('\n', expected)}\n--- akkaredis:\n{string.Join('\n', actual)}");
+        }
+        Assert.True(commands.Length > 80);
+        Assert.True(expected.Length > 100, "redis-cli printed too little: " + string.Join('\n', expected));
+        Assert.Contains("QUEUED", expected);
+        Assert.Contains("(error) EXECABORT Transaction discarded because of previous errors.", expected);
+    }
+}
