@@ -491,9 +491,17 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
             ByteString output;
             ref var first = ref _ring[_head & mask];
-            if (end == _head + 1 && first.Start == 0 && first.End == first.Buffer!.Length)
+            bool contiguous = true;
+            for (long s = _head + 1; s < end && contiguous; s++)
             {
-                output = ByteString.FromBytes(first.Buffer); // the whole reply buffer: wrap it, no copy
+                ref var previous = ref _ring[(s - 1) & mask];
+                ref var slot = ref _ring[s & mask];
+                contiguous = ReferenceEquals(slot.Buffer, previous.Buffer) && slot.Start == previous.End;
+            }
+            if (contiguous)
+            {
+                // One shard's replies back to back in its buffer (a pipelined read on one shard): wrap, do not copy.
+                output = ByteString.FromBytes(first.Buffer!, first.Start, total);
             }
             else
             {
