@@ -149,13 +149,8 @@ public static class Hashes
             c.Error("ERR hash value is not a float");
             return;
         }
-        var sum = current + increment;
-        if (!sum.IsFinite)
-        {
-            c.Error(RespErrors.NaNOrInfinity);
-            return;
-        }
-        var bytes = Args.Bytes(sum.ToString());
+        var bytes = Strings.AddFloats(c, current, increment);
+        if (bytes == null) return;
         hash.Set(c[2], bytes, c.Config.HashMaxListpackEntries, c.Config.HashMaxListpackValue);
         c.Store(c[1], entry, hash, hash.Count);
         c.Reply.WriteBulk(bytes);

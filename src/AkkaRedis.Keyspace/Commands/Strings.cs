@@ -374,17 +374,21 @@ public static class Strings
             c.Error(RespErrors.NotFloat);
             return;
         }
-        var sum = current + increment;
-        if (!sum.IsFinite)
-        {
-            c.Error(RespErrors.NaNOrInfinity);
-            return;
-        }
-        var bytes = Args.Bytes(sum.ToString());
+        var bytes = AddFloats(c, current, increment);
+        if (bytes == null) return;
         StoreNumber(c, entry, bytes, StringForm.Plain);
         c.Reply.WriteBulk(bytes);
         // Replay must not depend on float arithmetic: journal the result (t_string.c incrbyfloatCommand).
         c.Propagate(Cmd.Set, c[1], bytes, Cmd.KeepTtl);
+    }
+
+    /// <summary>current + increment in long double, formatted as Redis stores it; null (error written) when not finite.</summary>
+    public static byte[]? AddFloats(CommandContext c, LongDouble current, LongDouble increment)
+    {
+        var sum = current + increment;
+        if (sum.IsFinite) return Args.Bytes(sum.ToString());
+        c.Error(RespErrors.NaNOrInfinity);
+        return null;
     }
 
     private static void GetRange(CommandContext c)
