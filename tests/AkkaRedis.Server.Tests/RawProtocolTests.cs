@@ -77,6 +77,20 @@ public sealed class RawProtocolTests(SharedServer server) : IClassFixture<Shared
     }
 
     [Fact]
+    public void AProtocolErrorBehindABlockedCommandWaitsItsTurn()
+    {
+        using var client = new RespClient(_port);
+        client.Call("SET", "behind:k", "v");
+        client.SendRaw(RespClient.Encode("BLPOP", "behind:none", "0.2"));
+        client.SendRaw(RespClient.Encode("GET", "behind:k"));
+        client.SendRaw("*1\r\n$x\r\n");
+        Assert.Null(client.Read());
+        Assert.Equal("v", client.Read());
+        Assert.Equal(new RespClient.RespError("ERR Protocol error: invalid bulk length"), client.Read());
+        Assert.True(client.IsClosedByServer());
+    }
+
+    [Fact]
     public void QuitRepliesOkAndCloses()
     {
         using var client = new RespClient(_port);

@@ -66,7 +66,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         // A held (cross-shard) command is in flight: later commands wait behind it.
         private long _barrier = -1;
-        private readonly Queue<byte[][]> _deferred = new();
+        // Requests read while a held or blocked command is in flight: arguments, or a protocol error (string) met after them.
+        private readonly Queue<object> _deferred = new();
 
         private long _closeAfter = -1;
         private bool _stopReading;
@@ -164,7 +165,14 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     if (result == ParseResult.NeedMore) break;
                     if (result == ParseResult.Error)
                     {
-                        ProtocolError(_parser.Error!);
+                        // Behind a barrier the error waits its turn, so earlier commands still get their replies.
+                        if (_barrier >= 0)
+                        {
+                            _deferred.Enqueue(_parser.Error!);
+                            _stopReading = true;
+                            if (!IsClosed(_stage._in)) Cancel(_stage._in);
+                        }
+                        else ProtocolError(_parser.Error!);
                         break;
                     }
                     if (_barrier >= 0) _deferred.Enqueue(args!);
@@ -461,7 +469,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (barrierDone)
             {
                 _barrier = -1;
-                while (_deferred.Count > 0 && _barrier < 0 && !_stopReading) Dispatch(_deferred.Dequeue());
+                while (_deferred.Count > 0 && _barrier < 0 && _closeAfter < 0 && !_discardReplies)
+                {
+                    var next = _deferred.Dequeue();
+                    if (next is string protocolError) ProtocolError(protocolError);
+                    else Dispatch((byte[][])next);
+                }
                 FlushBatches();
             }
             TryEmit();
