@@ -10,20 +10,8 @@ cd "$(dirname "$0")/../.."
 count=1000000
 [ "${1:-}" = "-n" ] && count=$2
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
-
-dotnet build -c Release src/AkkaRedis.Server -v q -nologo >/dev/null
-redis_port=$(free_port)
-akka_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --loglevel warning >/dev/null &
-redis_pid=$!
-dotnet src/AkkaRedis.Server/bin/Release/net10.0/akkaredis-server.dll --port "$akka_port" >/tmp/akkaredis-memory.log 2>&1 &
-akka_pid=$!
-trap 'kill $redis_pid $akka_pid 2>/dev/null || true' EXIT
-for port in "$redis_port" "$akka_port"; do
-  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.2; done
-done
+source tests/AkkaRedis.Benchmarks/start-servers.sh
 
 data=$(mktemp)
 python3 - "$count" >"$data" <<'PY'
