@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace AkkaRedis.Protocol;
 
 /// <summary>
@@ -86,7 +84,4 @@ public static class InlineSplitter
     private static bool IsSpace(byte c) => c is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t' or (byte)'\v' or (byte)'\f';
     private static bool IsHex(byte c) => c is >= (byte)'0' and <= (byte)'9' or >= (byte)'a' and <= (byte)'f' or >= (byte)'A' and <= (byte)'F';
     private static int HexValue(byte c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-
-    /// <summary>Text for log lines and error messages.</summary>
-    public static string Show(byte[] arg) => Encoding.UTF8.GetString(arg);
 }

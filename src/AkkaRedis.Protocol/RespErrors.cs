@@ -27,14 +27,12 @@ public static class RespErrors
     public const string InvalidBitfieldType = "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.";
     public const string BitfieldOverflowType = "ERR Invalid OVERFLOW type specified";
     public const string BitfieldRoOnlyGet = "ERR BITFIELD_RO only supports the GET subcommand";
-    public const string NoScriptName = "ERR Client names cannot contain spaces, newlines or special characters.";
+    public const string InvalidClientName = "ERR Client names cannot contain spaces, newlines or special characters.";
     public const string NoSuchClient = "ERR No such client";
     public const string LcsBothLenIdx = "ERR If you want both the length and indexes, please just use IDX.";
-    public const string MultiDbSwap = "ERR invalid first DB index";
+    public const string InvalidFirstDb = "ERR invalid first DB index";
     public const string InvalidSecondDb = "ERR invalid second DB index";
     public const string UnsupportedProtocol = "NOPROTO unsupported protocol version";
-    public const string MisconfPersistence = "MISCONF Errors writing to the AOF file: ";
-    public const string OnlyInteger = "ERR value is not an integer or out of range";
     public const string LfuNotSelected = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
     public const string LruNotSelected = "ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
 

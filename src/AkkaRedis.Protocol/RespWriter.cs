@@ -146,8 +146,6 @@ public sealed class RespWriter
 
     public void WriteSetHeader(long count) => WritePrefixed(Resp3 ? (byte)'~' : (byte)'*', count);
 
-    public void WritePushHeader(long count) => WritePrefixed(Resp3 ? (byte)'>' : (byte)'*', count);
-
     public void WriteBoolean(bool value)
     {
         if (Resp3) WriteRaw(value ? "#t\r\n"u8 : "#f\r\n"u8);

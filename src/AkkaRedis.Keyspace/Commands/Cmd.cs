@@ -9,9 +9,6 @@ public static class Cmd
     public static readonly byte[] KeepTtl = "KEEPTTL"u8.ToArray();
     public static readonly byte[] PExpireAt = "PEXPIREAT"u8.ToArray();
     public static readonly byte[] Persist = "PERSIST"u8.ToArray();
-    public static readonly byte[] Select = "SELECT"u8.ToArray();
-    public static readonly byte[] Multi = "MULTI"u8.ToArray();
-    public static readonly byte[] Exec = "EXEC"u8.ToArray();
     public static readonly byte[] HSet = "HSET"u8.ToArray();
     public static readonly byte[] SRem = "SREM"u8.ToArray();
     public static readonly byte[] LPop = "LPOP"u8.ToArray();

@@ -60,7 +60,7 @@ public static class Databases
     {
         if (!Args.TryLong(c[1], out long first) || first is < int.MinValue or > int.MaxValue)
         {
-            c.Error(RespErrors.MultiDbSwap);
+            c.Error(RespErrors.InvalidFirstDb);
             return;
         }
         if (!Args.TryLong(c[2], out long second) || second is < int.MinValue or > int.MaxValue)

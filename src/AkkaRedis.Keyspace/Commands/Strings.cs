@@ -1,4 +1,3 @@
-using System.Buffers.Text;
 using AkkaRedis.Keyspace.Data;
 using AkkaRedis.Protocol;
 
@@ -459,12 +458,5 @@ public static class Strings
         entry.Form = StringForm.Raw;
         c.KeyChanged(c[1]);
         c.Reply.WriteInteger(result.Length);
-    }
-
-    /// <summary>Formats an integer reply value into a stack buffer (used by commands that reply numbers as bulk strings).</summary>
-    public static int FormatInteger(long value, Span<byte> destination)
-    {
-        Utf8Formatter.TryFormat(value, destination, out int written);
-        return written;
     }
 }

@@ -99,8 +99,6 @@ public sealed class Database
         return null;
     }
 
-    public int CountInSlot(int slot) => _slots?[slot]?.Count ?? 0;
-
     public IEnumerable<(int Slot, Entry Entry)> All()
     {
         if (_slots == null) yield break;

@@ -23,9 +23,6 @@ public sealed class Keyspace
     /// <summary>Contiguous slot ranges, as Redis Cluster assigns them to masters.</summary>
     public static int OwnerOf(int slot, int shardCount) => (int)((long)slot * shardCount / HashSlot.Count);
 
-    /// <summary>The first slot owned by <paramref name="shard"/>.</summary>
-    public static int FirstSlot(int shard, int shardCount) => (int)(((long)shard * HashSlot.Count + shardCount - 1) / shardCount);
-
     public int ShardOf(ReadOnlySpan<byte> key) => SlotOwner[HashSlot.Of(key)];
 
     /// <summary>How many clients wait on list keys anywhere: writes look for waiters only when this is not zero.</summary>

@@ -43,5 +43,4 @@ public sealed class ServerConfig
     public string LogLevel { get => _logLevel; set => _logLevel = value; }
 
     public bool UsesLfu => MaxMemoryPolicy.Contains("lfu", StringComparison.Ordinal);
-    public bool UsesLru => MaxMemoryPolicy.Contains("lru", StringComparison.Ordinal);
 }

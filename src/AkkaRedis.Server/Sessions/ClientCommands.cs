@@ -29,7 +29,7 @@ public static class ClientCommands
         var name = Encoding.UTF8.GetString(c[2]);
         if (!ConnectionCommands.ValidClientName(name))
         {
-            c.Error(RespErrors.NoScriptName);
+            c.Error(RespErrors.InvalidClientName);
             return;
         }
         c.Session.Name = name;

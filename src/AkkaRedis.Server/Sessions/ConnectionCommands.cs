@@ -83,7 +83,7 @@ public static class ConnectionCommands
                 name = Encoding.UTF8.GetString(c[j + 1]);
                 if (!ValidClientName(name))
                 {
-                    c.Error(RespErrors.NoScriptName);
+                    c.Error(RespErrors.InvalidClientName);
                     return;
                 }
                 j++;
