@@ -42,14 +42,28 @@ public static class Args
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';
 
+    /// <summary>getLongLongFromObjectOrReply: an integer argument, else "value is not an integer or out of range" is answered.</summary>
+    public static bool TryInteger(CommandContext c, byte[] arg, out long value)
+    {
+        if (TryLong(arg, out value)) return true;
+        c.Error(RespErrors.NotInteger);
+        return false;
+    }
+
+    /// <summary>A database index (SELECT, COPY ... DB, MOVE): an int, below <paramref name="databases"/>; the error to answer, or null.</summary>
+    public static string? ParseDatabaseIndex(byte[] arg, int databases, out int db)
+    {
+        db = 0;
+        if (!TryLong(arg, out long value) || value < int.MinValue || value > int.MaxValue) return RespErrors.NotInteger;
+        if (value < 0 || value >= databases) return RespErrors.DbIndexOutOfRange;
+        db = (int)value;
+        return null;
+    }
+
     /// <summary>getPositiveLongFromObjectOrReply: an integer (else "not an integer"), at least 0 (else "must be positive").</summary>
     public static bool TryPositive(CommandContext c, byte[] arg, out long value)
     {
-        if (!TryLong(arg, out value))
-        {
-            c.Error(RespErrors.NotInteger);
-            return false;
-        }
+        if (!TryInteger(c, arg, out value)) return false;
         if (value >= 0) return true;
         c.Error(RespErrors.MustBePositive);
         return false;

@@ -185,11 +185,7 @@ public static class Bits
 
     private static void BitPos(CommandContext c)
     {
-        if (!Args.TryLong(c[2], out long bitArg))
-        {
-            c.Error(RespErrors.NotInteger);
-            return;
-        }
+        if (!Args.TryInteger(c, c[2], out long bitArg)) return;
         if (bitArg is not (0 or 1))
         {
             c.Error("ERR The bit argument must be 1 or 0.");
@@ -209,19 +205,11 @@ public static class Bits
         if (c.Argc is 4 or 5 or 6)
         {
             long total = p!.Length;
-            if (!Args.TryLong(c[3], out start))
-            {
-                c.Error(RespErrors.NotInteger);
-                return;
-            }
+            if (!Args.TryInteger(c, c[3], out start)) return;
             if (c.Argc == 6 && !TryUnit(c, c[5], out isBit)) return;
             if (c.Argc >= 5)
             {
-                if (!Args.TryLong(c[4], out end))
-                {
-                    c.Error(RespErrors.NotInteger);
-                    return;
-                }
+                if (!Args.TryInteger(c, c[4], out end)) return;
                 endGiven = true;
             }
             else end = isBit ? (total << 3) + 7 : total - 1;
@@ -402,11 +390,7 @@ public static class Bits
             if (op != FieldOp.Get)
             {
                 readOnly = false;
-                if (!Args.TryLong(c[j + 3], out value))
-                {
-                    c.Error(RespErrors.NotInteger);
-                    return;
-                }
+                if (!Args.TryInteger(c, c[j + 3], out value)) return;
                 highestWrite = Math.Max(highestWrite, offset + bits - 1);
             }
             ops.Add(new FieldCommand(op, signed, bits, offset, value, overflow));

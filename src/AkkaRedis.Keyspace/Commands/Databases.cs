@@ -156,11 +156,7 @@ public static class Databases
             bool hasValue = i + 1 < c.Argc;
             if (Args.Is(c[i], "COUNT") && hasValue)
             {
-                if (!Args.TryLong(c[i + 1], out count))
-                {
-                    c.Error(RespErrors.NotInteger);
-                    return false;
-                }
+                if (!Args.TryInteger(c, c[i + 1], out count)) return false;
                 if (count < 1)
                 {
                     c.Error(RespErrors.Syntax);

@@ -106,11 +106,7 @@ public static class Hashes
 
     private static void HIncrBy(CommandContext c)
     {
-        if (!Args.TryLong(c[3], out long increment))
-        {
-            c.Error(RespErrors.NotInteger);
-            return;
-        }
+        if (!Args.TryInteger(c, c[3], out long increment)) return;
         if (!c.TryGetForWrite(c[1], () => new RedisHash(), out var hash, out var entry)) return;
         long current = 0;
         var existing = hash.Get(c[2]);

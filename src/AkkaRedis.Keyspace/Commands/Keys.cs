@@ -109,11 +109,7 @@ public static class Keys
             c.Error(RespErrors.GtLt);
             return;
         }
-        if (!Args.TryLong(c[2], out long when))
-        {
-            c.Error(RespErrors.NotInteger);
-            return;
-        }
+        if (!Args.TryInteger(c, c[2], out long when)) return;
         string name = c.Spec.Name;
         if (seconds)
         {
@@ -233,19 +229,9 @@ public static class Keys
     /// <summary>A database index argument: an integer (getIntFromObjectOrReply) within the configured databases.</summary>
     public static bool TryDatabaseIndex(CommandContext c, byte[] arg, out int db)
     {
-        db = 0;
-        if (!Args.TryLong(arg, out long value) || value < int.MinValue || value > int.MaxValue)
-        {
-            c.Error(RespErrors.NotInteger);
-            return false;
-        }
-        if (value < 0 || value >= c.Keyspace.DatabaseCount)
-        {
-            c.Error(RespErrors.DbIndexOutOfRange);
-            return false;
-        }
-        db = (int)value;
-        return true;
+        var error = Args.ParseDatabaseIndex(arg, c.Keyspace.DatabaseCount, out db);
+        if (error != null) c.Error(error);
+        return error == null;
     }
 
     private static void Copy(CommandContext c)

@@ -26,11 +26,7 @@ public static class Lcs
             else if (Args.Is(c[j], "WITHMATCHLEN")) withMatchLen = true;
             else if (Args.Is(c[j], "MINMATCHLEN") && more)
             {
-                if (!Args.TryLong(c[j + 1], out minMatchLen))
-                {
-                    c.Error(RespErrors.NotInteger);
-                    return;
-                }
+                if (!Args.TryInteger(c, c[j + 1], out minMatchLen)) return;
                 if (minMatchLen < 0) minMatchLen = 0;
                 j++;
             }

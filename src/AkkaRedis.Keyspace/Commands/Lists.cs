@@ -96,14 +96,6 @@ public static class Lists
         for (int i = 0; i < n; i++) c.Reply.WriteBulk(left ? list.PopFront() : list.PopBack());
     }
 
-    /// <summary>An index argument: any 64-bit integer (negative counts from the end).</summary>
-    private static bool TryIndex(CommandContext c, byte[] arg, out long index)
-    {
-        if (Args.TryLong(arg, out index)) return true;
-        c.Error(RespErrors.NotInteger);
-        return false;
-    }
-
     /// <summary>LINDEX looks the key up before it parses the index (lindexCommand).</summary>
     private static void LIndex(CommandContext c) => WithList(c, l =>
     {
@@ -112,7 +104,7 @@ public static class Lists
             c.Reply.WriteNull();
             return;
         }
-        if (!TryIndex(c, c[2], out long index)) return;
+        if (!Args.TryInteger(c, c[2], out long index)) return;
         if (index < 0) index += l.Count;
         if (index < 0 || index >= l.Count) c.Reply.WriteNull();
         else c.Reply.WriteBulk(l[(int)index]);
@@ -120,7 +112,7 @@ public static class Lists
 
     private static void LRange(CommandContext c)
     {
-        if (!TryIndex(c, c[2], out long start) || !TryIndex(c, c[3], out long end)) return;
+        if (!Args.TryInteger(c, c[2], out long start) || !Args.TryInteger(c, c[3], out long end)) return;
         WithList(c, l =>
         {
             if (l == null)
@@ -152,7 +144,7 @@ public static class Lists
             return;
         }
         if (!c.TryGet<RedisList>(entry, out var list)) return;
-        if (!TryIndex(c, c[2], out long index)) return;
+        if (!Args.TryInteger(c, c[2], out long index)) return;
         if (index < 0) index += list!.Count;
         if (index < 0 || index >= list!.Count)
         {
@@ -192,7 +184,7 @@ public static class Lists
 
     private static void LRem(CommandContext c)
     {
-        if (!TryIndex(c, c[2], out long count)) return;
+        if (!Args.TryInteger(c, c[2], out long count)) return;
         var entry = c.Write(c[1]);
         if (!c.TryGet<RedisList>(entry, out var list)) return;
         long removed = 0;
@@ -226,7 +218,7 @@ public static class Lists
 
     private static void LTrim(CommandContext c)
     {
-        if (!TryIndex(c, c[2], out long start) || !TryIndex(c, c[3], out long end)) return;
+        if (!Args.TryInteger(c, c[2], out long start) || !Args.TryInteger(c, c[3], out long end)) return;
         var entry = c.Write(c[1]);
         if (!c.TryGet<RedisList>(entry, out var list)) return;
         if (list != null)
@@ -258,11 +250,7 @@ public static class Lists
             }
             if (Args.Is(c[i], "RANK"))
             {
-                if (!Args.TryLong(c[i + 1], out rank))
-                {
-                    c.Error(RespErrors.NotInteger);
-                    return;
-                }
+                if (!Args.TryInteger(c, c[i + 1], out rank)) return;
                 if (rank == 0 || rank == long.MinValue)
                 {
                     c.Error(rank == 0

@@ -9,11 +9,7 @@ public static class RandomPicks
     public static bool TryCount(CommandContext c, byte[] arg, out long count, out bool unique)
     {
         unique = true;
-        if (!Args.TryLong(arg, out count))
-        {
-            c.Error(RespErrors.NotInteger);
-            return false;
-        }
+        if (!Args.TryInteger(c, arg, out count)) return false;
         if (count == long.MinValue)
         {
             c.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");

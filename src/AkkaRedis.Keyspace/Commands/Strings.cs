@@ -104,11 +104,7 @@ public static class Strings
     private static bool TryExpireAt(CommandContext c, SetFlags unit, byte[] arg, string command, out long expireAt)
     {
         expireAt = -1;
-        if (!Args.TryLong(arg, out long value))
-        {
-            c.Error(RespErrors.NotInteger);
-            return false;
-        }
+        if (!Args.TryInteger(c, arg, out long value)) return false;
         bool seconds = (unit & (SetFlags.Ex | SetFlags.ExAt)) != 0;
         bool relative = (unit & (SetFlags.Ex | SetFlags.Px)) != 0;
         if (value <= 0 || (seconds && value > long.MaxValue / 1000))
@@ -310,11 +306,7 @@ public static class Strings
 
     private static void IncrByArg(CommandContext c, bool negate)
     {
-        if (!Args.TryLong(c[2], out long delta))
-        {
-            c.Error(RespErrors.NotInteger);
-            return;
-        }
+        if (!Args.TryInteger(c, c[2], out long delta)) return;
         if (negate)
         {
             if (delta == long.MinValue)
@@ -415,11 +407,7 @@ public static class Strings
 
     private static void SetRange(CommandContext c)
     {
-        if (!Args.TryLong(c[2], out long offset))
-        {
-            c.Error(RespErrors.NotInteger);
-            return;
-        }
+        if (!Args.TryInteger(c, c[2], out long offset)) return;
         if (offset < 0)
         {
             c.Error(RespErrors.OffsetOutOfRange);

@@ -37,17 +37,13 @@ public static class ConnectionCommands
 
     private static void Select(SessionContext c)
     {
-        if (!Args.TryLong(c[1], out long db) || db < int.MinValue || db > int.MaxValue)
+        var error = Args.ParseDatabaseIndex(c[1], c.Services.Keyspace.DatabaseCount, out int db);
+        if (error != null)
         {
-            c.Error(RespErrors.NotInteger);
+            c.Error(error);
             return;
         }
-        if (db < 0 || db >= c.Services.Keyspace.DatabaseCount)
-        {
-            c.Error(RespErrors.DbIndexOutOfRange);
-            return;
-        }
-        c.Session.Db = (int)db;
+        c.Session.Db = db;
         c.Reply.WriteOk();
     }
 
