@@ -24,7 +24,7 @@ public static class InfoCommand
     private static void ResetStatistics(CommandContext c)
     {
         foreach (var shard in c.Keyspace.Shards) shard.ResetStats();
-        foreach (var counters in new[] { c.Server.SessionCalls, c.Server.SessionMicroseconds, c.Server.SessionFailed, c.Server.Rejected })
+        foreach (var counters in new[] { c.Server.SessionCalls, c.Server.SessionElapsedTicks, c.Server.SessionFailed, c.Server.Rejected })
             Array.Clear(counters);
         c.Server.Info?.ResetStatistics();
         c.Reply.WriteOk();
@@ -174,7 +174,8 @@ public static class InfoCommand
                     long calls = shards.Sum(x => x.Calls.Length > id ? x.Calls[id] : 0) + c.Server.SessionCalls[id];
                     long rejected = c.Server.Rejected[id];
                     if (calls == 0 && rejected == 0) continue;
-                    long usec = shards.Sum(x => x.Microseconds.Length > id ? x.Microseconds[id] : 0) + c.Server.SessionMicroseconds[id];
+                    long ticks = shards.Sum(x => x.ElapsedTicks.Length > id ? x.ElapsedTicks[id] : 0) + c.Server.SessionElapsedTicks[id];
+                    long usec = (long)(ticks * 1_000_000.0 / System.Diagnostics.Stopwatch.Frequency);
                     long failed = shards.Sum(x => x.FailedCalls.Length > id ? x.FailedCalls[id] : 0) + c.Server.SessionFailed[id];
                     s.Append("cmdstat_").Append(spec.Name)
                         .Append(":calls=").Append(calls)

@@ -96,6 +96,26 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
     }
 
     [Fact]
+    public void CommandStatsCountTimeForConnectionAndShardCommands()
+    {
+        using var c = new RespClient(_port);
+        Assert.Equal("OK", c.Call("CONFIG", "RESETSTAT"));
+        for (int i = 0; i < 2000; i++)
+        {
+            c.Call("PING");
+            c.Call("GET", "stats:k");
+        }
+        var stats = (string)c.Call("INFO", "commandstats")!;
+        foreach (var command in new[] { "ping", "get" })
+        {
+            var match = System.Text.RegularExpressions.Regex.Match(stats, $@"cmdstat_{command}:calls=(\d+),usec=(\d+),");
+            Assert.True(match.Success, stats);
+            Assert.Equal("2000", match.Groups[1].Value);
+            Assert.True(long.Parse(match.Groups[2].Value) > 0, $"{command} usec is 0: {stats}");
+        }
+    }
+
+    [Fact]
     public void TimeEchoAuthAndCluster()
     {
         using var c = new RespClient(_port);

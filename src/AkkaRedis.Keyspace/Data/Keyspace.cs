@@ -57,7 +57,8 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
 
     /// <summary>Per command id: calls, microseconds, failed calls (INFO commandstats).</summary>
     public long[] Calls = [];
-    public long[] Microseconds = [];
+    /// <summary>Stopwatch ticks, summed per command and turned into microseconds only by INFO, so sub-microsecond commands still count.</summary>
+    public long[] ElapsedTicks = [];
     public long[] FailedCalls = [];
     public long[] RejectedCalls = [];
 
@@ -146,7 +147,7 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
     {
         if (Calls.Length >= commands) return;
         Array.Resize(ref Calls, commands);
-        Array.Resize(ref Microseconds, commands);
+        Array.Resize(ref ElapsedTicks, commands);
         Array.Resize(ref FailedCalls, commands);
         Array.Resize(ref RejectedCalls, commands);
     }
@@ -155,7 +156,7 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
     {
         KeyspaceHits = KeyspaceMisses = ExpiredKeys = CommandsProcessed = 0;
         Array.Clear(Calls);
-        Array.Clear(Microseconds);
+        Array.Clear(ElapsedTicks);
         Array.Clear(FailedCalls);
         Array.Clear(RejectedCalls);
     }

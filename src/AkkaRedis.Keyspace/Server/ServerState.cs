@@ -18,7 +18,7 @@ public sealed class ServerState(ServerConfig config, IClock clock)
 
     /// <summary>Commands answered in sessions (PING, SELECT...), counted per command id.</summary>
     public long[] SessionCalls = [];
-    public long[] SessionMicroseconds = [];
+    public long[] SessionElapsedTicks = [];
     public long[] SessionFailed = [];
     public long[] Rejected = [];
 
@@ -27,7 +27,7 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     {
         int n = Commands.AllSpecs.Count;
         SessionCalls = new long[n];
-        SessionMicroseconds = new long[n];
+        SessionElapsedTicks = new long[n];
         SessionFailed = new long[n];
         Rejected = new long[n];
     }

@@ -146,9 +146,9 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
             _context.Blocked = false;
         }
         bool blocked = _context.Blocked;
-        long elapsed = Stopwatch.GetElapsedTime(began).Ticks / 10;
+        long elapsed = Stopwatch.GetTimestamp() - began;
         _store.Calls[spec.Id]++;
-        _store.Microseconds[spec.Id] += elapsed;
+        _store.ElapsedTicks[spec.Id] += elapsed;
         _store.CommandsProcessed++;
         if (_writer.Length > start && _writer.Buffer[start] == (byte)'-') _store.FailedCalls[spec.Id]++;
         if (_context.ReadyKeys.Count > 0) ServeBlockedClients();

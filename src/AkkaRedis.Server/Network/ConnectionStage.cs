@@ -418,6 +418,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             context.ResetRequested = false;
             context.Reply.Clear();
             context.Reply.Resp3 = _session.Resp3;
+            long began = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
                 handler(context);
@@ -427,6 +428,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 context.Reply.Clear();
                 context.Reply.WriteError("ERR " + e.Message);
             }
+            Interlocked.Add(ref _services.State.SessionElapsedTicks[spec.Id], System.Diagnostics.Stopwatch.GetTimestamp() - began);
             Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
             if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-') Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
             LocalReply(seq, context.Reply);
