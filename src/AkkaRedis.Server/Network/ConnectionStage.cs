@@ -235,7 +235,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void Dispatch(byte[][] args)
         {
             long seq = Reserve();
-            Interlocked.Exchange(ref _session.LastInteractionMs, _services.State.Clock.NowMs);
+            Volatile.Write(ref _session.LastInteractionMs, _services.State.Clock.NowMs); // one writer: no full fence per command
             var (spec, error) = _services.Table.Resolve(args);
             if (error != null)
             {

@@ -46,7 +46,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" fd=").Append(Id + 7)
             .Append(" name=").Append(Name)
             .Append(" age=").Append((nowMs - CreatedMs) / 1000)
-            .Append(" idle=").Append((nowMs - Interlocked.Read(ref LastInteractionMs)) / 1000)
+            .Append(" idle=").Append((nowMs - Volatile.Read(ref LastInteractionMs)) / 1000)
             .Append(" flags=").Append(Blocked != null ? "b" : "N").Append(" db=").Append(Db)
             .Append(" sub=0 psub=0 ssub=0 multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
