@@ -116,7 +116,7 @@ public sealed class BlockingTests(SharedServer server) : IClassFixture<SharedSer
         var consumed = new ConcurrentBag<string>();
         const int producers = 4, perProducer = 300;
         var stop = new CancellationTokenSource();
-        var consumers = Enumerable.Range(0, 8).Select(n => Task.Run(() =>
+        var consumers = Enumerable.Range(0, 8).Select(n => BlockingWork.Run(() =>
         {
             using var c = new RespClient(_port);
             var mine = keys.Skip(n % 3).Concat(keys.Take(n % 3)).ToArray();
@@ -127,7 +127,7 @@ public sealed class BlockingTests(SharedServer server) : IClassFixture<SharedSer
                 else if (stop.IsCancellationRequested) return;
             }
         })).ToArray();
-        var producing = Enumerable.Range(0, producers).Select(p => Task.Run(() =>
+        var producing = Enumerable.Range(0, producers).Select(p => BlockingWork.Run(() =>
         {
             using var c = new RespClient(_port);
             for (int i = 0; i < perProducer; i++) c.Call("RPUSH", keys[(p + i) % keys.Length], $"{p}:{i}");

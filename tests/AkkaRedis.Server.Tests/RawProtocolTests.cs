@@ -44,7 +44,7 @@ public sealed class RawProtocolTests(SharedServer server) : IClassFixture<Shared
         Assert.Equal("OK", client.Call("SET", "flow:value", value));
         const int count = 20_000;
         var wire = string.Concat(Enumerable.Repeat("*2\r\n$3\r\nGET\r\n$10\r\nflow:value\r\n", count));
-        var sending = Task.Run(() => client.SendRaw(wire));
+        var sending = BlockingWork.Run(() => client.SendRaw(wire));
         await Task.Delay(1000);
         for (int i = 0; i < count; i++) Assert.Equal(value, client.Read());
         await sending;
@@ -133,7 +133,7 @@ public sealed class RawProtocolTests(SharedServer server) : IClassFixture<Shared
         using var good = new RespClient(_port);
         var random = new Random(42);
         var stop = DateTime.UtcNow.AddSeconds(5);
-        var fuzzers = Enumerable.Range(0, 16).Select(n => Task.Run(() =>
+        var fuzzers = Enumerable.Range(0, 16).Select(n => BlockingWork.Run(() =>
         {
             var rnd = new Random(n);
             while (DateTime.UtcNow < stop)

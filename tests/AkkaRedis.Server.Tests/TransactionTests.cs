@@ -106,7 +106,7 @@ public sealed class TransactionTests(SharedServer server) : IClassFixture<Shared
             foreach (var key in keys) setup.Call("SET", key, "1000");
         long violations = 0, transfers = 0, reads = 0;
         var stop = DateTime.UtcNow.AddSeconds(4);
-        var movers = Enumerable.Range(0, 4).Select(n => Task.Run(() =>
+        var movers = Enumerable.Range(0, 4).Select(n => BlockingWork.Run(() =>
         {
             var random = new Random(n);
             using var c = new RespClient(_port);
@@ -122,7 +122,7 @@ public sealed class TransactionTests(SharedServer server) : IClassFixture<Shared
                 Interlocked.Increment(ref transfers);
             }
         }));
-        var readers = Enumerable.Range(0, 2).Select(_ => Task.Run(() =>
+        var readers = Enumerable.Range(0, 2).Select(_ => BlockingWork.Run(() =>
         {
             using var c = new RespClient(_port);
             while (DateTime.UtcNow < stop)
@@ -146,7 +146,7 @@ public sealed class TransactionTests(SharedServer server) : IClassFixture<Shared
     public async Task OverlappingTransactionsInOppositeOrdersAllComplete()
     {
         var keys = Enumerable.Range(0, 6).Select(i => $"dl:{i}").ToArray();
-        var clients = Enumerable.Range(0, 8).Select(n => Task.Run(() =>
+        var clients = Enumerable.Range(0, 8).Select(n => BlockingWork.Run(() =>
         {
             using var c = new RespClient(_port);
             var order = n % 2 == 0 ? keys : keys.Reverse().ToArray();
