@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using Akka.Persistence;
+using Akka.Persistence.Journal;
+
+namespace AkkaRedis.Persistence;
+
+/// <summary>
+/// The Akka.Persistence journal that is Redis's append-only file. Every shard's events (<see cref="AofBatch"/>,
+/// RESP effects) go to one multi-part AOF in write order, as Redis has one AOF for its whole keyspace; the
+/// files are what redis-server itself writes and loads. On recovery the AOF is read once and each unit goes
+/// to the shard that now owns its keys (<see cref="IAofRouter"/>), as <see cref="AofUnit"/> events.
+///
+/// Sequence numbers: a shard's events are numbered by position among the units replayed to it, then onwards
+/// for what it writes; the AOF itself stores none (it is Redis's format). Compaction is by rewrite
+/// (<see cref="RewriteAof"/>), not by deleting messages, so DeleteMessagesTo is refused.
+/// </summary>
+public sealed class AofJournal : AsyncWriteJournal
+{
+    private readonly string _directory;
+    private readonly string _fileName;
+    private readonly string _fsync;
+    private readonly AofLoadOptions _loadOptions;
+    private readonly AofRuntime _runtime;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly ConcurrentDictionary<string, long> _highest = new();
+    private readonly ConcurrentDictionary<string, bool> _replayed = new();
+    private readonly byte[][] _selects = new byte[64][];
+    private Task<AofLoadResult>? _load;
+    private AofWriter? _writer;
+    private int _fileDb = -1;
+
+    public AofJournal(Config config)
+    {
+        _directory = Path.GetFullPath(Path.Combine(config.GetString("dir", "."), config.GetString("appenddirname", "appendonlydir")));
+        _fileName = config.GetString("appendfilename", "appendonly.aof");
+        _fsync = config.GetString("appendfsync", "everysec");
+        _loadOptions = new AofLoadOptions(config.GetBoolean("aof-load-truncated", true), config.GetBoolean("aof-load-damaged", false));
+        _runtime = AofRuntime.For(Context.System);
+    }
+
+    private Task<AofLoadResult> EnsureLoaded() => _load ??= Task.Run(() =>
+    {
+        var router = _runtime.Router ?? throw new InvalidOperationException("The AOF journal has no router: the server sets AofRuntime.Router before starting shards");
+        var manifest = AofWriter.OpenOrCreate(_directory, _fileName);
+        var result = AofLoader.Load(_directory, manifest, router, _loadOptions, message => _log.Warning(message));
+        for (int shard = 0; shard < result.Units.Length; shard++)
+            _highest[AofPersistenceIds.ForShard(shard)] = result.Units[shard].Count;
+        var status = _runtime.Status;
+        status.BaseSize = manifest.Base is { } b && File.Exists(Path.Combine(_directory, b.Name)) ? new FileInfo(Path.Combine(_directory, b.Name)).Length : 0;
+        status.CurrentSize = manifest.Files.Sum(f => File.Exists(Path.Combine(_directory, f.Name)) ? new FileInfo(Path.Combine(_directory, f.Name)).Length : 0);
+        _writer = new AofWriter(_directory, _fileName, manifest, _fsync, status, message => _log.Warning(message));
+        return result;
+    });
+
+    protected override bool ReceivePluginInternal(object message)
+    {
+        switch (message)
+        {
+            case LoadAof:
+                var sender = Sender;
+                EnsureLoaded().ContinueWith(t => t.IsCompletedSuccessfully
+                    ? (object)new AofLoaded(t.Result.Commands, t.Result.Bytes, t.Result.Units.Select(u => u.Count).ToArray())
+                    : new Status.Failure(t.Exception!.InnerException ?? t.Exception), TaskContinuationOptions.ExecuteSynchronously).PipeTo(sender);
+                return true;
+            case RewriteAof rewrite:
+                // Everything appended so far stays in the old files; what is appended next goes to the new increment.
+                _fileDb = -1;
+                _writer!.RewriteAsync(rewrite.BaseContent).ContinueWith(
+                    t => t.IsCompletedSuccessfully ? (object)t.Result : new Status.Failure(t.Exception!), TaskContinuationOptions.ExecuteSynchronously).PipeTo(Sender);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    protected override Task<IImmutableList<Exception>> WriteMessagesAsync(IEnumerable<AtomicWrite> messages, CancellationToken cancellationToken)
+    {
+        var writer = _writer ?? throw new InvalidOperationException("The AOF journal was written to before it was loaded");
+        foreach (var write in messages)
+        {
+            foreach (var persistent in (IImmutableList<IPersistentRepresentation>)write.Payload)
+            {
+                if (persistent.Payload is not AofBatch batch)
+                    throw new NotSupportedException($"The AOF journal stores AofBatch events only, not {persistent.Payload.GetType().Name}");
+                if (batch.Units == 0) continue;
+                if (batch.FirstDb != _fileDb) writer.Append(Select(batch.FirstDb));
+                writer.Append(batch.Resp);
+                _fileDb = batch.LastDb;
+                _highest.AddOrUpdate(persistent.PersistenceId, batch.Units, (_, n) => n + batch.Units);
+            }
+        }
+        return writer.CommitAsync().ContinueWith(_ => (IImmutableList<Exception>)null!, TaskContinuationOptions.ExecuteSynchronously);
+    }
+
+    private byte[] Select(int db)
+    {
+        if (db < _selects.Length && _selects[db] is { } cached) return cached;
+        var digits = db.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var bytes = Encoding.ASCII.GetBytes($"*2\r\n$6\r\nSELECT\r\n${digits.Length}\r\n{digits}\r\n");
+        if (db < _selects.Length) _selects[db] = bytes;
+        return bytes;
+    }
+
+    public override async Task ReplayMessagesAsync(IActorContext context, string persistenceId, long fromSequenceNr, long toSequenceNr, long max,
+        Action<IPersistentRepresentation> recoveryCallback)
+    {
+        var loaded = await EnsureLoaded();
+        int shard = AofPersistenceIds.ShardOf(persistenceId);
+        // A shard's data outlives its actor (it lives in the keyspace), so the AOF is applied once per process:
+        // a restarted shard actor replays nothing.
+        if (shard >= loaded.Units.Length || !_replayed.TryAdd(persistenceId, true)) return;
+        var units = loaded.Units[shard];
+        loaded.Units[shard] = [];
+        long sequenceNr = 0, sent = 0;
+        foreach (var unit in units)
+        {
+            sequenceNr++;
+            if (sequenceNr < fromSequenceNr) continue;
+            if (sequenceNr > toSequenceNr || sent >= max) break;
+            recoveryCallback(new Persistent(unit, sequenceNr, persistenceId));
+            sent++;
+        }
+    }
+
+    public override async Task<long> ReadHighestSequenceNrAsync(string persistenceId, long fromSequenceNr, CancellationToken cancellationToken)
+    {
+        await EnsureLoaded();
+        return _highest.GetValueOrDefault(persistenceId);
+    }
+
+    protected override Task DeleteMessagesToAsync(string persistenceId, long toSequenceNr, CancellationToken cancellationToken) =>
+        Task.FromException(new NotSupportedException("The AOF journal is compacted by BGREWRITEAOF, not by deleting messages"));
+
+    protected override void PostStop()
+    {
+        // A clean stop (SHUTDOWN, SIGTERM) writes and fsyncs whatever is queued before the process exits.
+        _writer?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+        base.PostStop();
+    }
+}

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace AkkaRedis.Persistence;
+
+/// <summary>How to treat a damaged AOF (redis.conf aof-load-truncated, and our opt-in for damage elsewhere).</summary>
+public sealed record AofLoadOptions(bool LoadTruncated, bool LoadUpToDamage);
+
+/// <summary>The AOF read back and split by owning shard, unit by unit, in file order.</summary>
+public sealed class AofLoadResult(List<AofUnit>[] units, long commands, long bytes)
+{
+    public List<AofUnit>[] Units { get; } = units;
+    public long Commands { get; } = commands;
+    public long Bytes { get; } = bytes;
+}
+
+/// <summary>
+/// Loads the multi-part AOF (base, then increments, in manifest order) as Redis's loadAppendOnlyFiles does:
+/// SELECT sets the database for what follows, a MULTI ... EXEC block is one unit, and each command is routed
+/// to the shard that owns its keys. A command cut off at the end of the last file (a crash mid-write) is
+/// dropped and the file truncated to the last whole unit when <see cref="AofLoadOptions.LoadTruncated"/>;
+/// anything else that is not RESP stops the load with the file name and offset.
+/// </summary>
+public static class AofLoader
+{
+    public static AofLoadResult Load(string directory, AofManifest manifest, IAofRouter router, AofLoadOptions options, Action<string> log)
+    {
+        var units = new List<AofUnit>[router.ShardCount];
+        for (int i = 0; i < units.Length; i++) units[i] = [];
+        var files = manifest.Files.ToList();
+        long total = files.Sum(f => File.Exists(Path.Combine(directory, f.Name)) ? new FileInfo(Path.Combine(directory, f.Name)).Length : 0);
+        long commands = 0, done = 0;
+        var progress = Stopwatch.StartNew();
+        for (int f = 0; f < files.Count; f++)
+        {
+            var path = Path.Combine(directory, files[f].Name);
+            bool last = f == files.Count - 1;
+            if (!File.Exists(path))
+            {
+                // Redis creates an empty increment lazily; a missing base or middle file is lost data.
+                if (last && files[f].Type == 'i') continue;
+                throw new AofLoadException($"The AOF file {files[f].Name} listed in the manifest does not exist in {directory}");
+            }
+            long good;
+            string? damage;
+            using (var reader = new AofReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16)))
+            {
+                var file = new FileLoad(reader, router, units);
+                damage = file.Run(ref commands, () =>
+                {
+                    if (progress.ElapsedMilliseconds < 1000) return;
+                    log($"Loading AOF: {(done + reader.Offset) / (1024 * 1024)} of {total / (1024 * 1024)} MB, {commands} commands");
+                    progress.Restart();
+                });
+                good = file.LastGoodOffset;
+                done += reader.Offset;
+            }
+            if (damage == null) continue;
+            bool truncatedTail = damage.StartsWith("truncated", StringComparison.Ordinal);
+            if (truncatedTail && last && options.LoadTruncated)
+            {
+                log($"!!! Warning: short read while loading the AOF file {files[f].Name} ({damage})! " +
+                    $"AOF loaded anyway because aof-load-truncated is enabled; the file is truncated to {good} bytes");
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+                stream.SetLength(good);
+                stream.Flush(flushToDisk: true);
+                break;
+            }
+            if (options.LoadUpToDamage)
+            {
+                log($"!!! Warning: {damage} in the AOF file {files[f].Name} at offset {good}: loaded up to there and ignoring the rest, " +
+                    "because aof-load-damaged is enabled");
+                return new AofLoadResult(units, commands, done);
+            }
+            throw new AofLoadException(
+                $"Bad file format reading the append only file {files[f].Name} at offset {good} ({damage}): " +
+                $"make a backup of your AOF file, then use ./redis-check-aof --fix <filename.manifest>" +
+                (truncatedTail && last ? ", or start with --aof-load-truncated yes" : ", or start with --aof-load-damaged yes to load up to the damage"));
+        }
+        return new AofLoadResult(units, commands, done);
+    }
+
+    /// <summary>One file's pass: units in order, the offset after the last whole unit, and what stopped it early.</summary>
+    private sealed class FileLoad(AofReader reader, IAofRouter router, List<AofUnit>[] units)
+    {
+        private readonly List<AofCommand> _block = [];
+        private bool _inMulti;
+        private int _db;
+        public long LastGoodOffset { get; private set; }
+
+        /// <summary>Null when the file was read to its end; otherwise what was wrong.</summary>
+        public string? Run(ref long commands, Action tick)
+        {
+            while (true)
+            {
+                var status = reader.Next(out var args);
+                switch (status)
+                {
+                    case AofRead.End:
+                        return _inMulti ? "truncated: a MULTI without its EXEC at the end" : null;
+                    case AofRead.Truncated:
+                        return "truncated: the last command is incomplete";
+                    case AofRead.Corrupt:
+                        if (!_inMulti) LastGoodOffset = reader.CommandStart;
+                        return "not a RESP command";
+                }
+                commands++;
+                if ((commands & 0xFFFF) == 0) tick();
+                string? error = Apply(args);
+                if (error != null)
+                {
+                    if (!_inMulti) LastGoodOffset = reader.CommandStart;
+                    return error;
+                }
+                if (!_inMulti) LastGoodOffset = reader.Offset;
+            }
+        }
+
+        private string? Apply(byte[][] args)
+        {
+            if (Is(args[0], "select"))
+            {
+                if (args.Length != 2 || !int.TryParse(Encoding.ASCII.GetString(args[1]), out _db) || _db < 0) return "invalid SELECT";
+                return null;
+            }
+            if (Is(args[0], "multi"))
+            {
+                if (_inMulti) return "nested MULTI";
+                _inMulti = true;
+                return null;
+            }
+            if (Is(args[0], "exec"))
+            {
+                if (!_inMulti) return "EXEC without MULTI";
+                _inMulti = false;
+                var error = Route(_block.ToArray());
+                _block.Clear();
+                return error;
+            }
+            var command = new AofCommand(_db, args);
+            if (_inMulti)
+            {
+                _block.Add(command);
+                return null;
+            }
+            return Route([command]);
+        }
+
+        /// <summary>Adds the unit to every shard that owns part of it, keeping only that shard's commands.</summary>
+        private string? Route(AofCommand[] unit)
+        {
+            if (unit.Length == 0) return null;
+            Span<int> owners = unit.Length <= 64 ? stackalloc int[unit.Length] : new int[unit.Length];
+            bool single = true;
+            for (int i = 0; i < unit.Length; i++)
+            {
+                if (!router.TryRoute(unit[i].Args, out owners[i], out var error))
+                    return $"{error} (command '{Encoding.UTF8.GetString(unit[i].Args[0])}')";
+                if (owners[i] != owners[0]) single = false;
+            }
+            if (single && owners[0] >= 0)
+            {
+                units[owners[0]].Add(new AofUnit(unit));
+                return null;
+            }
+            for (int shard = 0; shard < units.Length; shard++)
+            {
+                var part = new List<AofCommand>();
+                for (int i = 0; i < unit.Length; i++)
+                    if (owners[i] == shard || owners[i] < 0) part.Add(unit[i]);
+                if (part.Count > 0) units[shard].Add(new AofUnit(part.ToArray()));
+            }
+            return null;
+        }
+
+        private static bool Is(byte[] name, string expected) => Ascii.EqualsIgnoreCase(name, expected);
+    }
+}

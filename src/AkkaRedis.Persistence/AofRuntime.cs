@@ -1,0 +1,35 @@
+using Akka.Actor;
+
+namespace AkkaRedis.Persistence;
+
+/// <summary>
+/// What the server hands the journal plugin that HOCON cannot carry: the router that knows which shard owns
+/// a command's keys, and the status object INFO and the shards read. Set before the first shard starts.
+/// </summary>
+public sealed class AofRuntime : IExtension
+{
+    public IAofRouter? Router { get; set; }
+    public AofStatus Status { get; set; } = new();
+
+    public static AofRuntime For(ActorSystem system) => system.WithExtension<AofRuntime, AofRuntimeProvider>();
+}
+
+public sealed class AofRuntimeProvider : ExtensionIdProvider<AofRuntime>
+{
+    public override AofRuntime CreateExtension(ExtendedActorSystem system) => new();
+}
+
+/// <summary>Asks the journal to read the AOF now; answered with <see cref="AofLoaded"/> or a Status.Failure with the reason.</summary>
+public sealed record LoadAof
+{
+    public static readonly LoadAof Instance = new();
+}
+
+/// <summary>The AOF was read: how much, and how many units each shard will replay.</summary>
+public sealed record AofLoaded(long Commands, long Bytes, int[] UnitsPerShard);
+
+/// <summary>
+/// Starts a rewrite: <paramref name="BaseContent"/> is the whole dataset as commands, taken while every shard
+/// was held after its earlier writes reached the journal; writes that follow go to a new increment.
+/// </summary>
+public sealed record RewriteAof(byte[] BaseContent);

@@ -1,0 +1,39 @@
+namespace AkkaRedis.Persistence;
+
+/// <summary>
+/// The journal's state as INFO persistence reports it. Written by the journal's writer, read by INFO and by the
+/// shards (which refuse writes while the disk fails, as Redis answers MISCONF).
+/// </summary>
+public sealed class AofStatus
+{
+    private volatile string? _writeError;
+    private int _rewriting;
+    private volatile bool _lastRewriteOk = true;
+    private long _currentSize, _baseSize, _rewrites, _lastRewriteMs = -1, _rewriteStartedMs, _delayedFsyncs;
+
+    public bool Enabled { get; init; }
+
+    /// <summary>Null while writes succeed; the error of the last failed write otherwise.</summary>
+    public string? WriteError { get => _writeError; set => _writeError = value; }
+
+    public bool RewriteInProgress { get => Volatile.Read(ref _rewriting) == 1; set => Volatile.Write(ref _rewriting, value ? 1 : 0); }
+    public bool LastRewriteOk { get => _lastRewriteOk; set => _lastRewriteOk = value; }
+    public long CurrentSize { get => Interlocked.Read(ref _currentSize); set => Interlocked.Exchange(ref _currentSize, value); }
+    public long BaseSize { get => Interlocked.Read(ref _baseSize); set => Interlocked.Exchange(ref _baseSize, value); }
+    public long Rewrites => Interlocked.Read(ref _rewrites);
+    public long LastRewriteMs { get => Interlocked.Read(ref _lastRewriteMs); set => Interlocked.Exchange(ref _lastRewriteMs, value); }
+    public long RewriteStartedMs { get => Interlocked.Read(ref _rewriteStartedMs); set => Interlocked.Exchange(ref _rewriteStartedMs, value); }
+    public long DelayedFsyncs => Interlocked.Read(ref _delayedFsyncs);
+
+    public void AddCurrentSize(long bytes) => Interlocked.Add(ref _currentSize, bytes);
+    public void CountRewrite() => Interlocked.Increment(ref _rewrites);
+    public void CountDelayedFsync() => Interlocked.Increment(ref _delayedFsyncs);
+
+    /// <summary>Takes the rewrite flag; false when a rewrite is already running (BGREWRITEAOF's "already in progress").</summary>
+    public bool TryStartRewrite()
+    {
+        if (Interlocked.CompareExchange(ref _rewriting, 1, 0) != 0) return false;
+        RewriteStartedMs = Environment.TickCount64;
+        return true;
+    }
+}

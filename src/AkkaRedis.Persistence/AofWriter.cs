@@ -1,0 +1,303 @@
+using System.Text;
+using System.Threading.Channels;
+
+namespace AkkaRedis.Persistence;
+
+/// <summary>
+/// Appends to the AOF on a writer task of its own, with group commit: everything queued while the previous
+/// write (and fsync) ran goes out as one write(2) and, for appendfsync always, one fsync. A commit completes
+/// once its bytes are in the kernel (everysec, no) or on disk (always), so an acknowledged write survives
+/// kill -9 under every policy and a power cut under always.
+///
+/// A failed write is kept and retried every second; meanwhile <see cref="AofStatus.WriteError"/> is set,
+/// so new writes are refused (MISCONF) while reads go on, and everything resumes when the disk does.
+/// A rewrite switches to a new increment in order with the writes, then writes the new base beside them.
+/// </summary>
+public sealed class AofWriter : IAsyncDisposable
+{
+    private abstract record Item;
+    private sealed record Bytes(byte[] Data) : Item;
+    private sealed record Commit(TaskCompletionSource Done) : Item;
+    private sealed record StartRewrite(byte[] BaseContent, TaskCompletionSource<string> Done) : Item;
+    private sealed record FinishRewrite(AofFileInfo NewBase, long BaseSize, TaskCompletionSource<string> Done) : Item;
+
+    private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
+    private readonly string _directory;
+    private readonly string _manifestPath;
+    private readonly string _fileName;
+    private readonly string _fsync;
+    private readonly AofStatus _status;
+    private readonly Action<string> _log;
+    private readonly Task _loop;
+    private AofManifest _manifest;
+    private FileStream _file;
+    private long _fileLength;
+    private long _lastFsyncMs;
+    private bool _unsynced;
+    private List<AofFileInfo>? _replaced;
+
+    public AofWriter(string directory, string fileName, AofManifest manifest, string fsync, AofStatus status, Action<string> log)
+    {
+        _directory = directory;
+        _fileName = fileName;
+        _manifestPath = Path.Combine(directory, fileName + ".manifest");
+        _manifest = manifest;
+        _fsync = fsync;
+        _status = status;
+        _log = log;
+        _file = AofFiles.OpenAppend(Path.Combine(directory, manifest.LastIncrement.Name));
+        _fileLength = _file.Length;
+        _lastFsyncMs = Environment.TickCount64;
+        _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+    }
+
+    /// <summary>Queues bytes to append; called from one thread (the journal) so their order is the file's order.</summary>
+    public void Append(byte[] data) => _queue.Writer.TryWrite(new Bytes(data));
+
+    /// <summary>Completes when everything appended before it is written (and fsynced, for always).</summary>
+    public Task CommitAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _queue.Writer.TryWrite(new Commit(done));
+        return done.Task;
+    }
+
+    /// <summary>
+    /// Starts a rewrite: writes appended after this call go to a new increment; <paramref name="baseContent"/>
+    /// (the whole dataset as commands, consistent with everything appended before) becomes the new base.
+    /// Completes with the new base's name once the manifest names it and the old files are gone.
+    /// </summary>
+    public Task<string> RewriteAsync(byte[] baseContent)
+    {
+        var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        _queue.Writer.TryWrite(new StartRewrite(baseContent, done));
+        return done.Task;
+    }
+
+    private async Task Run()
+    {
+        var group = new List<Item>();
+        var reader = _queue.Reader;
+        while (true)
+        {
+            bool more;
+            if (_fsync == "everysec" && _unsynced)
+            {
+                using var wait = new CancellationTokenSource(1000);
+                try
+                {
+                    more = await reader.WaitToReadAsync(wait.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    more = true;
+                }
+            }
+            else more = await reader.WaitToReadAsync();
+            if (!more) break;
+            while (reader.TryRead(out var item)) group.Add(item);
+            await WriteGroup(group);
+            group.Clear();
+        }
+        FsyncQuietly();
+        _file.Dispose();
+    }
+
+    /// <summary>Writes one group in order, retrying every second until the disk takes it.</summary>
+    private async Task WriteGroup(List<Item> group)
+    {
+        while (true)
+        {
+            try
+            {
+                WriteOnce(group);
+                if (_status.WriteError != null) _log("AOF write error is solved, the AOF is being written again");
+                _status.WriteError = null;
+                return;
+            }
+            catch (IOException e)
+            {
+                if (_status.WriteError == null) _log($"Error writing to the AOF file: {e.Message}");
+                _status.WriteError = e.Message;
+                TryCutBack();
+                await Task.Delay(1000);
+            }
+        }
+    }
+
+    /// <summary>Writes runs of bytes as one write(2) each, handling rewrite steps in their place; what was done leaves the group.</summary>
+    private void WriteOnce(List<Item> group)
+    {
+        int done = 0;
+        try
+        {
+            while (done < group.Count)
+            {
+                int end = done, bytes = 0;
+                bool commits = false;
+                for (; end < group.Count && group[end] is Bytes or Commit; end++)
+                {
+                    if (group[end] is Bytes b) bytes += b.Data.Length;
+                    else commits = true;
+                }
+                if (end > done)
+                {
+                    WriteRun(group, done, end, bytes, commits);
+                    done = end;
+                }
+                if (done == group.Count) break;
+                if (group[done] is StartRewrite rewrite) BeginRewrite(rewrite);
+                else if (group[done] is FinishRewrite finish) CompleteRewrite(finish);
+                done++;
+            }
+            if (_fsync == "everysec" && _unsynced && Environment.TickCount64 - _lastFsyncMs >= 1000) Fsync();
+        }
+        finally
+        {
+            group.RemoveRange(0, done);
+        }
+    }
+
+    private void WriteRun(List<Item> group, int start, int end, int bytes, bool commits)
+    {
+        if (bytes > 0)
+        {
+            var buffer = new byte[bytes];
+            int filled = 0;
+            for (int i = start; i < end; i++)
+            {
+                if (group[i] is not Bytes b) continue;
+                b.Data.CopyTo(buffer, filled);
+                filled += b.Data.Length;
+            }
+            _file.Write(buffer, 0, filled);
+            _fileLength += filled;
+            _status.AddCurrentSize(filled);
+            _unsynced = true;
+        }
+        if (_unsynced && _fsync == "always" && commits) Fsync();
+        for (int i = start; i < end; i++)
+            if (group[i] is Commit c) c.Done.TrySetResult();
+    }
+
+    private void Fsync()
+    {
+        _file.Flush(flushToDisk: true);
+        _unsynced = false;
+        _lastFsyncMs = Environment.TickCount64;
+    }
+
+    /// <summary>After a failed write, cut the file back to its last whole length (Redis's ftruncate after a short write).</summary>
+    private void TryCutBack()
+    {
+        try
+        {
+            if (_file.Length != _fileLength) _file.SetLength(_fileLength);
+        }
+        catch (IOException)
+        {
+            // The retry will find out.
+        }
+    }
+
+    private void BeginRewrite(StartRewrite rewrite)
+    {
+        var old = _manifest;
+        long baseSeq = (old.Base?.Seq ?? 0) + 1;
+        long incrSeq = old.LastIncrement.Seq + 1;
+        var increment = new AofFileInfo($"{_fileName}.{incrSeq}.incr.aof", incrSeq, 'i');
+        var next = AofFiles.OpenAppend(Path.Combine(_directory, increment.Name));
+        // Until the new base exists, the old files stay listed before the new increment: a crash now loses nothing.
+        var bridging = new AofManifest(old.Base, [.. old.Increments, increment]);
+        bridging.SaveAtomically(_manifestPath);
+        _file.Flush(flushToDisk: true);
+        _file.Dispose();
+        _file = next;
+        _fileLength = 0;
+        _unsynced = false;
+        _manifest = bridging;
+        _replaced = [.. old.Files];
+        var newBase = new AofFileInfo($"{_fileName}.{baseSeq}.base.aof", baseSeq, 'b');
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var temp = Path.Combine(_directory, "temp-rewriteaof-" + Environment.ProcessId + ".aof");
+                await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                {
+                    await stream.WriteAsync(rewrite.BaseContent);
+                    stream.Flush(flushToDisk: true);
+                }
+                File.Move(temp, Path.Combine(_directory, newBase.Name), overwrite: true);
+                _queue.Writer.TryWrite(new FinishRewrite(newBase, rewrite.BaseContent.Length, rewrite.Done));
+            }
+            catch (Exception e)
+            {
+                _log($"Background AOF rewrite failed: {e.Message}");
+                _status.LastRewriteOk = false;
+                _status.RewriteInProgress = false;
+                rewrite.Done.TrySetException(e);
+            }
+        });
+    }
+
+    private void CompleteRewrite(FinishRewrite finish)
+    {
+        var replaced = _replaced ?? [];
+        var increments = _manifest.Increments.Where(i => replaced.All(r => r.Name != i.Name)).ToList();
+        var manifest = new AofManifest(finish.NewBase, increments);
+        manifest.SaveAtomically(_manifestPath);
+        _manifest = manifest;
+        foreach (var file in replaced)
+        {
+            try
+            {
+                File.Delete(Path.Combine(_directory, file.Name));
+            }
+            catch (IOException e)
+            {
+                _log($"Could not delete the old AOF file {file.Name}: {e.Message}");
+            }
+        }
+        _replaced = null;
+        _status.BaseSize = finish.BaseSize;
+        _status.CurrentSize = finish.BaseSize + _fileLength;
+        _status.LastRewriteOk = true;
+        _status.LastRewriteMs = Environment.TickCount64 - _status.RewriteStartedMs;
+        _status.CountRewrite();
+        _status.RewriteInProgress = false;
+        _log($"Background AOF rewrite finished successfully: base {finish.NewBase.Name}, {finish.BaseSize} bytes");
+        finish.Done.TrySetResult(finish.NewBase.Name);
+    }
+
+    private void FsyncQuietly()
+    {
+        try
+        {
+            if (_unsynced) _file.Flush(flushToDisk: true);
+        }
+        catch (IOException)
+        {
+            // Shutting down: nothing left to tell.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _loop;
+    }
+
+    /// <summary>Creates the directory and a fresh manifest (empty base, first increment) when there is none yet.</summary>
+    public static AofManifest OpenOrCreate(string directory, string fileName)
+    {
+        Directory.CreateDirectory(directory);
+        var path = Path.Combine(directory, fileName + ".manifest");
+        if (File.Exists(path)) return AofManifest.Parse(File.ReadAllText(path, Encoding.UTF8), path);
+        var manifest = new AofManifest(new AofFileInfo($"{fileName}.1.base.aof", 1, 'b'), [new AofFileInfo($"{fileName}.1.incr.aof", 1, 'i')]);
+        File.WriteAllBytes(Path.Combine(directory, manifest.Base!.Name), []);
+        using (File.Create(Path.Combine(directory, manifest.LastIncrement.Name))) { }
+        manifest.SaveAtomically(path);
+        return manifest;
+    }
+}
