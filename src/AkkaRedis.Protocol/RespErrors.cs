@@ -60,4 +60,7 @@ public static class RespErrors
     }
 
     private static string Truncate(string text, int max) => text.Length > max ? text[..max] : text;
+
+    /// <summary>Prefix of the error for writes while the AOF cannot be written (processCommand); the cause follows.</summary>
+    public const string MisconfAof = "MISCONF Errors writing to the AOF file: ";
 }

@@ -27,6 +27,7 @@ catch (ServerOptions.UsageException e)
 // Akka's own log level follows redis' loglevel.
 string akkaLevel = config.LogLevel switch { "debug" => "DEBUG", "verbose" => "INFO", "nothing" => "OFF", _ => "WARNING" };
 hocon = ConfigurationFactory.ParseString($"akka.loglevel = {akkaLevel}\nakka.stdout-loglevel = {akkaLevel}").WithFallback(hocon);
+hocon = ServerOptions.JournalConfig(config).WithFallback(hocon);
 
 // A bare host: no appsettings files (and no file watchers), console lifetime for SIGINT/SIGTERM.
 var host = new HostBuilder()

@@ -5,6 +5,8 @@ using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Journal;
+using AkkaRedis.Persistence;
 using AkkaRedis.Keyspace.Data;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Keyspace.Shards;
@@ -23,6 +25,8 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     private readonly ClientRegistry _clients = new();
     private Akka.Streams.Dsl.Tcp.ServerBinding? _binding;
     private Timer? _sampler;
+    private Timer? _rewriteCheck;
+    private IActorRef[]? _shards;
     private readonly long[] _opsSamples = new long[16];
     private int _sampleIndex;
     private long _lastCommands;
@@ -58,9 +62,14 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _state = new ServerState(config, SystemClock.Instance) { Commands = table, Info = this };
         _state.SizeStatistics();
         _keyspace = new Keyspace.Data.Keyspace(config.Shards, config.Databases);
+        if (config.AppendOnly) await ReadAof(table);
         var shards = new IActorRef[config.Shards];
         for (int i = 0; i < shards.Length; i++)
             shards[i] = system.ActorOf(KeyspaceShard.Props(_keyspace, i, _state, shards), $"shard-{i}");
+        _shards = shards;
+        // Connections are accepted once every shard has replayed its part of the AOF.
+        var ready = await Task.WhenAll(shards.Select(s => s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
+        if (config.AppendOnly) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
 
         var services = new ServerServices(_state, _keyspace, shards, _clients, reason =>
         {
@@ -87,9 +96,40 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         TcpPort = (_binding.Value.LocalAddress as IPEndPoint)?.Port ?? config.Port;
         _lastSampleMs = Environment.TickCount64;
         _sampler = new Timer(_ => SampleOps(), null, 100, 100);
+        if (config.AppendOnly) _rewriteCheck = new Timer(_ => MaybeRewriteAof(), null, 1000, 1000);
         Console.WriteLine($"AkkaRedis {typeof(RedisServer).Assembly.GetName().Version?.ToString(3)} (Redis {ServerState.Version} compatible) " +
                           $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
                           $"persistence={(config.AppendOnly ? "aof appendfsync " + config.AppendFsync : "none (in memory)")}");
+    }
+
+    /// <summary>Reads the AOF before any shard starts, so a damaged file stops the start with its name and offset.</summary>
+    private async Task ReadAof(CommandTable table)
+    {
+        var runtime = AofRuntime.For(system);
+        runtime.Router = new KeyRouter(table, _keyspace.SlotOwner, config.Shards);
+        runtime.Status = new AofStatus { Enabled = true };
+        var journal = Akka.Persistence.Persistence.Instance.Apply(system).JournalFor(KeyspaceShard.JournalPlugin);
+        _state.Aof = runtime.Status;
+        _state.Journal = journal;
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var loaded = await journal.Ask<AofLoaded>(LoadAof.Instance, TimeSpan.FromHours(24));
+        Console.WriteLine($"Reading the AOF in {Path.Combine(Path.GetFullPath(config.Dir), config.AppendDirName)}: " +
+                          $"{loaded.Commands} commands, {loaded.Bytes} bytes in {watch.ElapsedMilliseconds} ms; " +
+                          $"units per shard: {string.Join(",", loaded.UnitsPerShard)}");
+    }
+
+    /// <summary>serverCron's automatic rewrite: when the AOF grew by auto-aof-rewrite-percentage since the last rewrite.</summary>
+    private void MaybeRewriteAof()
+    {
+        var status = _state.Aof;
+        int percentage = config.AutoAofRewritePercentage;
+        if (status == null || percentage <= 0 || status.RewriteInProgress || _shards == null) return;
+        long current = status.CurrentSize, baseSize = Math.Max(1, status.BaseSize);
+        if (current < config.AutoAofRewriteMinSize || (current * 100 / baseSize) - 100 < percentage) return;
+        Console.WriteLine($"Starting automatic rewriting of AOF on {(current * 100 / baseSize) - 100}% growth");
+        var spec = _state.Commands.Find("bgrewriteaof")!;
+        CrossShard.Start(_shards, Enumerable.Range(0, _shards.Length).ToArray(),
+            new ShardCommand(spec, [System.Text.Encoding.ASCII.GetBytes("BGREWRITEAOF")], 0, false, 0), ActorRefs.Nobody);
     }
 
     private static string Format(EndPoint endPoint) => endPoint is IPEndPoint ip
@@ -111,6 +151,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         _sampler?.Dispose();
+        _rewriteCheck?.Dispose();
         if (_binding is { } binding) await binding.Unbind();
         foreach (var client in _clients.All) client.Kill?.Invoke();
     }
@@ -124,13 +165,30 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
 
     public void ResetStatistics() => _clients.ResetStatistics();
 
-    public string PersistenceInfo() =>
-        "loading:0\r\nasync_loading:0\r\n" +
-        $"rdb_changes_since_last_save:{_keyspace.Shards.Sum(s => s.Dirty)}\r\n" +
-        "rdb_bgsave_in_progress:0\r\n" +
-        $"rdb_last_save_time:{_state.StartTimeMs / 1000}\r\n" +
-        "rdb_last_bgsave_status:ok\r\n" +
-        $"aof_enabled:{(config.AppendOnly ? 1 : 0)}\r\n" +
-        "aof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\n" +
-        "aof_last_bgrewrite_status:ok\r\naof_last_write_status:ok\r\n";
+    public string PersistenceInfo()
+    {
+        var aof = _state.Aof;
+        var text = new System.Text.StringBuilder()
+            .Append("loading:0\r\nasync_loading:0\r\n")
+            .Append($"rdb_changes_since_last_save:{_keyspace.Shards.Sum(s => s.Dirty)}\r\n")
+            .Append("rdb_bgsave_in_progress:0\r\n")
+            .Append($"rdb_last_save_time:{_state.StartTimeMs / 1000}\r\n")
+            .Append("rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n")
+            .Append($"aof_enabled:{(aof != null ? 1 : 0)}\r\n")
+            .Append($"aof_rewrite_in_progress:{(aof?.RewriteInProgress == true ? 1 : 0)}\r\n")
+            .Append("aof_rewrite_scheduled:0\r\n")
+            .Append($"aof_last_rewrite_time_sec:{(aof == null || aof.LastRewriteMs < 0 ? -1 : aof.LastRewriteMs / 1000)}\r\n")
+            .Append($"aof_current_rewrite_time_sec:{(aof?.RewriteInProgress == true ? (Environment.TickCount64 - aof.RewriteStartedMs) / 1000 : -1)}\r\n")
+            .Append($"aof_last_bgrewrite_status:{(aof?.LastRewriteOk == false ? "err" : "ok")}\r\n")
+            .Append($"aof_rewrites:{aof?.Rewrites ?? 0}\r\n")
+            .Append($"aof_last_write_status:{(aof?.WriteError != null ? "err" : "ok")}\r\n")
+            .Append("aof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+        if (aof != null)
+        {
+            text.Append($"aof_current_size:{aof.CurrentSize}\r\naof_base_size:{aof.BaseSize}\r\n")
+                .Append("aof_pending_rewrite:0\r\naof_buffer_length:0\r\naof_pending_bio_fsync:0\r\n")
+                .Append($"aof_delayed_fsync:{aof.DelayedFsyncs}\r\n");
+        }
+        return text.ToString();
+    }
 }

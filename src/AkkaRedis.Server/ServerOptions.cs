@@ -21,6 +21,12 @@ public static class ServerOptions
         ("dir", "working directory for data files (default .)"),
         ("appendonly", "yes|no: journal every write to the append-only file"),
         ("appendfsync", "always|everysec|no: when the journal is fsynced"),
+        ("appenddirname", "directory under --dir holding the AOF files (default appendonlydir)"),
+        ("appendfilename", "base name of the AOF files (default appendonly.aof)"),
+        ("aof-load-truncated", "yes|no: start when the AOF ends in a cut-off command, dropping it (default yes)"),
+        ("aof-load-damaged", "yes|no: start when the AOF is damaged elsewhere, loading up to the damage (default no)"),
+        ("auto-aof-rewrite-percentage", "rewrite the AOF when it grew by this percentage since the last rewrite (0: never)"),
+        ("auto-aof-rewrite-min-size", "... and is at least this large (default 64mb)"),
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
         ("proto-max-bulk-len", "largest accepted bulk string (default 512mb)"),
         ("maxclients", "most simultaneous connections (default 10000)"),
@@ -43,7 +49,7 @@ public static class ServerOptions
             var name = arg[2..].ToLowerInvariant();
             if (!Flags.Any(f => f.Flag == name)) throw new UsageException($"Unknown option '--{name}' (see --help)");
             if (i + 1 >= args.Length) throw new UsageException($"Option '--{name}' needs a value");
-            var value = args[++i].Replace("\\", "\\\\").Replace("\"", "\\\"");
+            var value = Escape(args[++i]);
             lines.Add($"akkaredis.{name} = \"{value}\"");
         }
         return ConfigurationFactory.ParseString(string.Join("\n", lines));
@@ -71,6 +77,11 @@ public static class ServerOptions
             Dir = c.GetString("dir"),
             AppendOnly = YesNo(c, "appendonly"),
             AppendFsync = OneOf(c, "appendfsync", "always", "everysec", "no"),
+            AppendDirName = FileName(c, "appenddirname"),
+            AppendFilename = FileName(c, "appendfilename"),
+            AofLoadTruncated = YesNo(c, "aof-load-truncated"),
+            AofLoadDamaged = YesNo(c, "aof-load-damaged"),
+            AutoAofRewritePercentage = Int(c, "auto-aof-rewrite-percentage"),
             Hz = Int(c, "hz"),
             MaxClients = Int(c, "maxclients"),
             MaxMemoryPolicy = OneOf(c, "maxmemory-policy", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
@@ -81,8 +92,10 @@ public static class ServerOptions
         if (!ConfigCommands.TryMemory(c.GetString("proto-max-bulk-len"), out long bulk) || bulk < 1024 * 1024)
             throw new UsageException("proto-max-bulk-len must be a memory value of at least 1mb");
         config.ProtoMaxBulkLen = bulk;
-        // The journal arrives with the persistence work; until then refuse rather than pretend to persist.
-        if (config.AppendOnly) throw new UsageException("appendonly yes is not available yet: this build keeps data in memory only");
+        if (!ConfigCommands.TryMemory(c.GetString("auto-aof-rewrite-min-size"), out long minSize) || minSize < 0)
+            throw new UsageException("auto-aof-rewrite-min-size must be a memory value");
+        config.AutoAofRewriteMinSize = minSize;
+        if (config.AutoAofRewritePercentage < 0) throw new UsageException("auto-aof-rewrite-percentage must be at least 0");
         if (config.Port is < 0 or > 65535) throw new UsageException("port must be between 0 and 65535");
         if (config.Databases < 1) throw new UsageException("databases must be at least 1");
         if (config.Shards > 1024) throw new UsageException("shards must be at most 1024");
@@ -96,6 +109,28 @@ public static class ServerOptions
             throw new UsageException($"{key} must be an integer, not '{text}'");
         return value;
     }
+
+    /// <summary>A plain file name (redis.conf rejects paths for appendfilename and appenddirname).</summary>
+    private static string FileName(Config c, string key)
+    {
+        var name = c.GetString(key);
+        if (name.Length == 0 || name.Contains('/') || name.Contains('\\') || name is "." or "..")
+            throw new UsageException($"{key} can't be a path, just a filename");
+        return name;
+    }
+
+    /// <summary>The journal plugin's section, from the typed settings (the plugin reads only its own section).</summary>
+    public static Config JournalConfig(ServerConfig config) => ConfigurationFactory.ParseString(
+        "akkaredis.journal {\n" +
+        $"  dir = \"{Escape(Path.GetFullPath(config.Dir))}\"\n" +
+        $"  appenddirname = \"{Escape(config.AppendDirName)}\"\n" +
+        $"  appendfilename = \"{Escape(config.AppendFilename)}\"\n" +
+        $"  appendfsync = {config.AppendFsync}\n" +
+        $"  aof-load-truncated = {(config.AofLoadTruncated ? "on" : "off")}\n" +
+        $"  aof-load-damaged = {(config.AofLoadDamaged ? "on" : "off")}\n" +
+        "}");
+
+    private static string Escape(string text) => text.Replace("\\", "\\\\").Replace("\"", "\\\"");
 
     private static bool YesNo(Config c, string key) => OneOf(c, key, "yes", "no") == "yes";
 

@@ -187,6 +187,7 @@ public static class BlockingLists
         var list = (RedisList)entry.Value;
         var element = fromLeft ? list.PopFront() : list.PopBack();
         c.Store(source, entry, list, list.Count);
+        c.Propagate(fromLeft ? Cmd.LPop : Cmd.RPop, source);
         c.Deliveries.Add((destinationShard, new Shards.DeliverElement(c.Db, destination, element, toLeft, null, source, fromLeft)));
         return false;
     }

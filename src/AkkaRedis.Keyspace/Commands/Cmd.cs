@@ -14,4 +14,10 @@ public static class Cmd
     public static readonly byte[] LPop = "LPOP"u8.ToArray();
     public static readonly byte[] RPop = "RPOP"u8.ToArray();
     public static readonly byte[] LMove = "LMOVE"u8.ToArray();
+    public static readonly byte[] LPush = "LPUSH"u8.ToArray();
+    public static readonly byte[] RPush = "RPUSH"u8.ToArray();
+    public static readonly byte[] SAdd = "SADD"u8.ToArray();
+    public static readonly byte[] Select = "SELECT"u8.ToArray();
+    public static readonly byte[] Multi = "MULTI"u8.ToArray();
+    public static readonly byte[] Exec = "EXEC"u8.ToArray();
 }

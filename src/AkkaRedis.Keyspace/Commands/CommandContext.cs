@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Journal;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
@@ -37,6 +38,18 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     /// <summary>True while the journal is being replayed: no clock-dependent shortcuts (Redis's server.loading).</summary>
     public bool Replaying;
 
+    /// <summary>Where effects are journaled; null when appendonly is off and while replaying.</summary>
+    public EffectLog? Journal;
+
+    /// <summary>Keys changed by the current command, kept only while journaling (for cross-slot effects).</summary>
+    private readonly List<(int Db, byte[] Key)> _changedKeys = [];
+
+    /// <summary>The database of the lookup in progress, for the DEL an expiry journals.</summary>
+    private int _lookupDb;
+
+    /// <summary>The shards a whole-database command (FLUSHALL, SWAPDB) acts on: all of them, or while replaying only this one (each shard replays its own part).</summary>
+    public IEnumerable<ShardStore> ShardsInScope => Replaying ? [Shard] : Keyspace.Shards;
+
     public int Argc => Args.Length;
     public byte[] this[int index] => Args[index];
     public long NowSeconds => Now / 1000;
@@ -65,6 +78,67 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         Now = now;
         Effects = null;
         Changes = 0;
+        _changedKeys.Clear();
+    }
+
+    /// <summary>
+    /// Journals what the command just run changed, in the form Redis propagates: the effects it gave with
+    /// <see cref="Propagate"/>, else the command as sent when it changed data. A command whose keys are in
+    /// different slots is journaled as the new state of each key it changed, so every shard can replay its part
+    /// whatever the shard count at the next start.
+    /// </summary>
+    public void RecordEffects()
+    {
+        var log = Journal;
+        if (log == null) return;
+        if (Effects != null)
+        {
+            if (Effects.Count > 1) log.BeginBlock();
+            foreach (var effect in Effects)
+                if (effect.Length > 0) log.Add(Db, effect);
+            if (Effects.Count > 1) log.EndBlock();
+        }
+        else if (Changes > 0)
+        {
+            if (Spec.Route == CommandRoute.AllShards || KeysShareSlot()) log.Add(Db, Args);
+            else
+            {
+                log.BeginBlock();
+                var seen = new HashSet<(int, byte[])>(new ChangedKeyComparer());
+                foreach (var (db, key) in _changedKeys)
+                {
+                    if (!seen.Add((db, key))) continue;
+                    int slot = HashSlot.Of(key);
+                    var entry = DatabaseOf(slot, db).FindRaw(slot, key);
+                    if (entry != null && entry.ExpireAt >= 0 && entry.ExpireAt <= Now) entry = null;
+                    KeyState.Write(log, db, key, entry, replace: true);
+                }
+                log.EndBlock();
+            }
+        }
+        Effects = null;
+        Changes = 0;
+        _changedKeys.Clear();
+    }
+
+    private bool KeysShareSlot()
+    {
+        var facts = Spec.Facts;
+        if (Spec.SimpleKeys && facts.FirstKey == facts.LastKey) return true;
+        int first = -1;
+        foreach (int position in Spec.KeyPositions(Args))
+        {
+            int slot = HashSlot.Of(Args[position]);
+            if (first < 0) first = slot;
+            else if (slot != first) return false;
+        }
+        return true;
+    }
+
+    private sealed class ChangedKeyComparer : IEqualityComparer<(int Db, byte[] Key)>
+    {
+        public bool Equals((int Db, byte[] Key) x, (int Db, byte[] Key) y) => x.Db == y.Db && x.Key.AsSpan().SequenceEqual(y.Key);
+        public int GetHashCode((int Db, byte[] Key) obj) => HashCode.Combine(obj.Db, ByteArrayComparer.Instance.GetHashCode(obj.Key));
     }
 
     public Database DatabaseOf(int slot, int db) => Keyspace.Shards[Keyspace.SlotOwner[slot]].Databases[db];
@@ -99,13 +173,16 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public Entry? Lookup(byte[] key, int db)
     {
         int slot = HashSlot.Of(key);
+        _lookupDb = db;
         return DatabaseOf(slot, db).Find(slot, key, Now, OnExpired);
     }
 
     private void OnExpired(Entry entry)
     {
         Keyspace.Shards[Keyspace.SlotOwner[HashSlot.Of(entry.Key)]].ExpiredKeys++;
-        Keyspace.TouchWatched(Db, entry.Key);
+        Keyspace.TouchWatched(_lookupDb, entry.Key);
+        // Redis propagates a DEL for every key it expires, so the journal never depends on the clock at replay.
+        Journal?.Add(_lookupDb, [Cmd.Del, entry.Key]);
     }
 
     private void Touch(Entry entry)
@@ -146,6 +223,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     {
         int slot = HashSlot.Of(key);
         var database = DatabaseOf(slot, db);
+        _lookupDb = db;
         var entry = database.Find(slot, key, Now, OnExpired);
         if (entry == null) return false;
         database.Remove(slot, entry);
@@ -165,6 +243,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public void KeyChanged(byte[] key, int db)
     {
         Changes++;
+        if (Journal != null) _changedKeys.Add((db, key));
         Shard.Dirty++;
         Keyspace.TouchWatched(db, key);
         if (Volatile.Read(ref Keyspace.BlockedWaiters) > 0 && Keyspace.Shards[Keyspace.SlotOwner[HashSlot.Of(key)]].HasWaiters(db, key))

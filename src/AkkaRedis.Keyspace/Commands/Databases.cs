@@ -17,7 +17,7 @@ public static class Databases
         .AllShards("scan", Scan)
         .AllShards("randomkey", RandomKey);
 
-    private static IEnumerable<Database> Each(CommandContext c, int db) => c.Keyspace.Shards.Select(s => s.Databases[db]);
+    private static IEnumerable<Database> Each(CommandContext c, int db) => c.ShardsInScope.Select(s => s.Databases[db]);
 
     private static void DbSize(CommandContext c) => c.Reply.WriteInteger(Each(c, c.Db).Sum(d => (long)d.Count));
 
@@ -33,7 +33,7 @@ public static class Databases
     private static void FlushDb(CommandContext c)
     {
         if (!TryFlushMode(c)) return;
-        foreach (var shard in c.Keyspace.Shards) shard.TouchWatchedExisting(c.Db);
+        foreach (var shard in c.ShardsInScope) shard.TouchWatchedExisting(c.Db);
         long removed = 0;
         foreach (var database in Each(c, c.Db))
         {
@@ -47,7 +47,7 @@ public static class Databases
     private static void FlushAll(CommandContext c)
     {
         if (!TryFlushMode(c)) return;
-        foreach (var shard in c.Keyspace.Shards)
+        foreach (var shard in c.ShardsInScope)
         {
             for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
             foreach (var database in shard.Databases) database.Clear();
@@ -75,7 +75,7 @@ public static class Databases
         }
         if (first != second)
         {
-            foreach (var shard in c.Keyspace.Shards)
+            foreach (var shard in c.ShardsInScope)
             {
                 shard.TouchWatchedExisting((int)first, shard.Databases[(int)second]);
                 shard.TouchWatchedExisting((int)second, shard.Databases[(int)first]);

@@ -14,6 +14,7 @@ public static class KeyspaceCommands
         Lists.Register(table);
         BlockingLists.Register(table);
         Transactions.Register(table);
+        AofCommands.Register(table);
         return table;
     }
 }

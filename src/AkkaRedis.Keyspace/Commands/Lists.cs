@@ -346,6 +346,21 @@ public static class Lists
         c.Store(c[1], sourceEntry, source, source.Count);
         if (!ReferenceEquals(destination, source)) c.Store(c[2], destinationEntry, destination, destination.Count);
         c.Reply.WriteBulk(value);
+        // Journaled as LMOVE (also for RPOPLPUSH and a served BLMOVE), or as its two halves when the keys are in
+        // different slots, so each half replays on the shard that owns its key.
+        byte[] from = fromLeft ? Direction.Left : Direction.Right, to = toLeft ? Direction.Left : Direction.Right;
+        if (HashSlot.Of(c[1]) == HashSlot.Of(c[2])) c.Propagate(Cmd.LMove, c[1], c[2], from, to);
+        else
+        {
+            c.Propagate(fromLeft ? Cmd.LPop : Cmd.RPop, c[1]);
+            c.Propagate(toLeft ? Cmd.LPush : Cmd.RPush, c[2], value);
+        }
+    }
+
+    private static class Direction
+    {
+        public static readonly byte[] Left = "LEFT"u8.ToArray();
+        public static readonly byte[] Right = "RIGHT"u8.ToArray();
     }
 
     private static void LMPop(CommandContext c)
@@ -410,5 +425,7 @@ public static class Lists
         c.Reply.WriteBulk(key);
         WritePopped(c, list, left, count);
         c.Store(key, entry, list, list.Count);
+        // LMPOP and BLMPOP are journaled as the pop they did (as Redis propagates them).
+        c.Propagate(left ? Cmd.LPop : Cmd.RPop, key, Args.Bytes(count));
     }
 }

@@ -149,6 +149,12 @@ public static class Sets
         destination.Add(c[3], c.Config.SetMaxIntsetEntries);
         c.Store(c[2], destinationEntry, destination, destination.Count);
         c.Reply.WriteInteger(1);
+        if (HashSlot.Of(c[1]) != HashSlot.Of(c[2]))
+        {
+            // Two halves, each replayed by the shard that owns its key.
+            c.Propagate(Cmd.SRem, c[1], c[3]);
+            c.Propagate(Cmd.SAdd, c[2], c[3]);
+        }
     }
 
     private enum Operation { Inter, Union, Diff }

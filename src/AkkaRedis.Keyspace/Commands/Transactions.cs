@@ -95,6 +95,8 @@ public static class Transactions
         var client = transaction.Client;
         reply.WriteArrayHeader(transaction.Commands.Count);
         int db = c.Db;
+        // The transaction's effects are journaled as one MULTI/EXEC block: replayed whole or not at all.
+        c.Journal?.BeginBlock();
         foreach (var queued in transaction.Commands)
         {
             if (queued.RunInSession != null)
@@ -115,8 +117,10 @@ public static class Transactions
                 reply.Truncate(start);
                 reply.WriteError("ERR " + e.Message);
             }
+            c.RecordEffects();
             c.Shard.Calls[queued.Spec.Id]++;
             if (reply.Length > start && reply.Buffer[start] == (byte)'-') c.Shard.FailedCalls[queued.Spec.Id]++;
         }
+        c.Journal?.EndBlock();
     }
 }

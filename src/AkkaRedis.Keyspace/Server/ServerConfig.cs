@@ -15,6 +15,13 @@ public sealed class ServerConfig
     public string AppendFsync { get; set; } = "everysec";
     public string AppendDirName { get; set; } = "appendonlydir";
     public string AppendFilename { get; set; } = "appendonly.aof";
+    public bool AofLoadTruncated { get; set; } = true;
+    public bool AofLoadDamaged { get; set; }
+
+    private volatile int _autoAofRewritePercentage = 100;
+    public int AutoAofRewritePercentage { get => _autoAofRewritePercentage; set => _autoAofRewritePercentage = value; }
+    private long _autoAofRewriteMinSize = 64L * 1024 * 1024;
+    public long AutoAofRewriteMinSize { get => Interlocked.Read(ref _autoAofRewriteMinSize); set => Interlocked.Exchange(ref _autoAofRewriteMinSize, value); }
     public int MaxClients { get; set; } = 10000;
 
     private volatile int _hz = 10;

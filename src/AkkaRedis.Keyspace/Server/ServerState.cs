@@ -13,6 +13,12 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     public string RunId { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant()[..32] + "00000000";
     public static string Version => "7.0.15";
 
+    /// <summary>The AOF's state (null when appendonly is off): INFO reads it, shards refuse writes while it fails.</summary>
+    public Persistence.AofStatus? Aof { get; set; }
+
+    /// <summary>The journal actor, for BGREWRITEAOF (null when appendonly is off).</summary>
+    public Akka.Actor.IActorRef? Journal { get; set; }
+
     /// <summary>Server-wide information that sessions own (INFO clients, stats); filled in by the host.</summary>
     public IServerInfoSource? Info { get; set; }
 

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
+using Akka.Persistence;
 using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Journal;
+using AkkaRedis.Persistence;
 using AkkaRedis.Keyspace.Data;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
@@ -12,10 +15,19 @@ namespace AkkaRedis.Keyspace.Shards;
 /// Owns one share of the hash slots: the only code that touches that share's data, except while it has
 /// handed it over to a held command (<see cref="CrossShard"/>). Runs batches of commands, answers each
 /// batch with one message, and expires keys actively on a timer as Redis's activeExpireCycle does.
-/// Hot path: an UntypedActor with a type switch, one reused writer and context, no allocation per command
-/// beyond the reply arrays of a batch.
+/// Hot path: a type switch, one reused writer and context, no allocation per command beyond the reply
+/// arrays of a batch.
+///
+/// Persistence (appendonly yes): what a message's commands changed is persisted as one <see cref="AofBatch"/>
+/// with PersistAsync, and the replies (to the batch, and to blocked clients it served) go out only once the
+/// journal has it, so an acknowledged write is in the AOF to the promise of appendfsync; reads of later
+/// messages do not wait. On start the shard replays the AOF units that the journal routes to it.
+/// The AOF is one log for all shards, so the order of writes to a key must be the order they reach the
+/// journal. A shard's own writes reach it in order; for held commands, which write other shards' keys:
+///   - a shard takes part in a hold (forwards or runs it) only once all its earlier writes are in the journal;
+///   - the runner releases the held shards only once the held command's effects are in the journal.
 /// </summary>
-public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTimers
+public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
 {
     private readonly ShardStore _store;
     private readonly ServerState _server;
@@ -23,8 +35,22 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
     private readonly RespWriter _writer = new(4096);
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _heldBy;
+    private readonly EffectLog? _journal;
+    private readonly AofStatus? _aof;
+    private readonly RespWriter _replayReplies = new(256);
+    private long _replayedCommands;
 
-    public IStash Stash { get; set; } = null!;
+    /// <summary>Events persisted whose handler has not run yet.</summary>
+    private int _unwritten;
+
+    /// <summary>A held command waiting for <see cref="_unwritten"/> to reach zero.</summary>
+    private HeldCommand? _waitingHold;
+
+    /// <summary>Replies to blocked clients served by the current message; sent with the message's own replies.</summary>
+    private readonly List<(IActorRef To, ShardReplies Replies)> _servedReplies = [];
+    private readonly List<(int Shard, DeliverElement Delivery)> _pendingDeliveries = [];
+
+    public override string PersistenceId { get; }
     public ITimerScheduler Timers { get; set; } = null!;
 
     private readonly IActorRef[] _peers;
@@ -38,7 +64,20 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
         _server = server;
         _context = new CommandContext(keyspace, server);
         _store.EnsureStats(server.Commands.AllSpecs.Count);
+        PersistenceId = AofPersistenceIds.ForShard(index);
+        if (server.Config.AppendOnly)
+        {
+            JournalPluginId = JournalPlugin;
+            _journal = new EffectLog();
+            _aof = server.Aof;
+        }
+        else JournalPluginId = InMemoryJournal; // nothing is ever persisted to it: recovery finds nothing
+        SnapshotPluginId = NoSnapshots;
     }
+
+    public const string JournalPlugin = "akkaredis.journal";
+    private const string InMemoryJournal = "akka.persistence.journal.inmem";
+    private const string NoSnapshots = "akka.persistence.no-snapshot-store";
 
     /// <summary><paramref name="peers"/> is filled with every shard before the first command arrives (for BLMOVE deliveries).</summary>
     public static Props Props(Data.Keyspace keyspace, int index, ServerState server, IActorRef[] peers) =>
@@ -49,7 +88,100 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
     private void ScheduleExpiry() =>
         Timers.StartSingleTimer(ExpireTick.Instance, ExpireTick.Instance, TimeSpan.FromMilliseconds(1000.0 / _server.Config.Hz));
 
-    protected override void OnReceive(object message)
+    /// <summary>Replays one AOF unit: its commands run as they did, with nothing journaled again and no replies.</summary>
+    protected override void OnRecover(object message)
+    {
+        switch (message)
+        {
+            case AofUnit unit:
+                _context.Replaying = true;
+                _context.Journal = null;
+                foreach (var command in unit.Commands)
+                {
+                    var spec = _server.Commands.Find(command.Args[0]);
+                    if (spec?.Handler == null) continue;
+                    _replayReplies.Clear();
+                    _context.Begin(spec, command.Args, command.Db, _replayReplies, _store, _server.Clock.NowMs, null);
+                    try
+                    {
+                        spec.Handler(_context);
+                    }
+                    catch (Exception e)
+                    {
+                        _log.Error(e, "Replaying {0} failed", spec.Name);
+                    }
+                    _replayedCommands++;
+                }
+                break;
+            case RecoveryCompleted:
+                _context.Replaying = false;
+                _context.Journal = _journal;
+                if (_journal != null)
+                    _log.Info("Shard {0}: {1} keys loaded from {2} AOF commands", _store.Index, _store.Databases.Sum(d => (long)d.Count), _replayedCommands);
+                break;
+        }
+    }
+
+    /// <summary>A shard that cannot replay its data must not serve an empty keyspace: stop, as Redis stops when loading fails.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        Console.Error.WriteLine($"*** FATAL: shard {_store.Index} could not replay the AOF: {reason.Message}");
+        Environment.Exit(1);
+    }
+
+    /// <summary>The replies of what just ran, once its effects are in the journal (at once when nothing changed).</summary>
+    private void Commit(Action? reply)
+    {
+        if (_journal == null || _journal.IsEmpty)
+        {
+            reply?.Invoke();
+            SendServed();
+            return;
+        }
+        var served = _servedReplies.Count > 0 || _pendingDeliveries.Count > 0 ? TakeServed() : null;
+        _unwritten++;
+        PersistAsync(_journal.Take(), _ =>
+        {
+            reply?.Invoke();
+            served?.Invoke();
+            Written();
+        });
+    }
+
+    private void SendServed()
+    {
+        foreach (var (to, replies) in _servedReplies) to.Tell(replies);
+        foreach (var (shard, delivery) in _pendingDeliveries) _peers[shard].Tell(delivery);
+        _servedReplies.Clear();
+        _pendingDeliveries.Clear();
+    }
+
+    private Action TakeServed()
+    {
+        var replies = _servedReplies.ToArray();
+        var deliveries = _pendingDeliveries.ToArray();
+        _servedReplies.Clear();
+        _pendingDeliveries.Clear();
+        return () =>
+        {
+            foreach (var (to, r) in replies) to.Tell(r);
+            foreach (var (shard, delivery) in deliveries) _peers[shard].Tell(delivery);
+        };
+    }
+
+    private void Written()
+    {
+        if (--_unwritten > 0 || _waitingHold is not { } held) return;
+        _waitingHold = null;
+        Context.UnbecomeStacked();
+        Hold(held);
+        Stash.UnstashAll();
+    }
+
+    /// <summary>Waiting for earlier writes to reach the journal before taking part in a hold: everything else waits.</summary>
+    private void Draining(object message) => Stash.Stash();
+
+    protected override void OnCommand(object message)
     {
         switch (message)
         {
@@ -61,6 +193,7 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
                 break;
             case ExpireTick:
                 ActiveExpireCycle();
+                Commit(null);
                 ScheduleExpiry();
                 break;
             case ForgetWaiter forget:
@@ -69,6 +202,9 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
                 break;
             case DeliverElement delivery:
                 Deliver(delivery);
+                break;
+            case AwaitReady:
+                Sender.Tell(new ShardReady(_store.Index, _store.Databases.Sum(d => (long)d.Count)));
                 break;
             case Unwatch unwatch:
                 foreach (var (shard, db, key, _) in unwatch.Watch.Keys)
@@ -107,11 +243,24 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
             seqs[answered] = command.Seq;
             ends[answered++] = _writer.Length;
         }
-        if (answered > 0) batch.ReplyTo.Tell(new ShardReplies(_writer.ToArray(), seqs, ends, answered));
+        if (answered == 0)
+        {
+            Commit(null);
+            return;
+        }
+        var replies = new ShardReplies(_writer.ToArray(), seqs, ends, answered);
+        var replyTo = batch.ReplyTo;
+        Commit(() => replyTo.Tell(replies));
     }
 
     private void Hold(HeldCommand held)
     {
+        if (_unwritten > 0)
+        {
+            _waitingHold = held;
+            Context.BecomeStacked(Draining);
+            return;
+        }
         if (held.Hop < held.Route.Length - 1)
         {
             _heldBy = held.Id;
@@ -121,8 +270,12 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
         }
         _writer.Clear();
         bool blocked = Execute(held.Command);
-        for (int i = 0; i < held.Route.Length - 1; i++) held.Route[i].Tell(new Release(held.Id));
-        if (!blocked) held.ReplyTo.Tell(new ShardReplies(_writer.ToArray(), [held.Command.Seq], [_writer.Length], 1));
+        var replies = blocked ? null : new ShardReplies(_writer.ToArray(), [held.Command.Seq], [_writer.Length], 1);
+        Commit(() =>
+        {
+            for (int i = 0; i < held.Route.Length - 1; i++) held.Route[i].Tell(new Release(held.Id));
+            if (replies != null) held.ReplyTo.Tell(replies);
+        });
     }
 
     /// <summary>Runs one command into the batch writer; true when it blocked (no reply written).</summary>
@@ -133,6 +286,14 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
         var spec = command.Spec;
         long began = Stopwatch.GetTimestamp();
         _context.Begin(spec, command.Args, command.Db, _writer, _store, _server.Clock.NowMs, command.Payload);
+        if (_aof?.WriteError is { } writeError && spec.IsWrite)
+        {
+            // Redis's processCommand: while the AOF cannot be written, writes are refused and reads go on.
+            _writer.WriteError(RespErrors.MisconfAof + writeError);
+            _store.Calls[spec.Id]++;
+            _store.FailedCalls[spec.Id]++;
+            return false;
+        }
         try
         {
             spec.Handler!(_context);
@@ -145,6 +306,7 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
             _writer.WriteError("ERR " + e.Message);
             _context.Blocked = false;
         }
+        _context.RecordEffects();
         bool blocked = _context.Blocked;
         long elapsed = Stopwatch.GetTimestamp() - began;
         _store.Calls[spec.Id]++;
@@ -181,9 +343,10 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
                 var writer = new RespWriter(64) { Resp3 = client.Resp3 };
                 _context.Begin(_pushSpec, [], client.Db, writer, _store, _server.Clock.NowMs, null);
                 bool answered = client.Serve!(_context, key);
-                foreach (var (shard, delivery) in _context.Deliveries) _peers[shard].Tell(delivery with { Client = client });
+                _context.RecordEffects();
+                foreach (var (shard, delivery) in _context.Deliveries) _pendingDeliveries.Add((shard, delivery with { Client = client }));
                 _context.Deliveries.Clear();
-                if (answered) client.ReplyTo.Tell(new ShardReplies(writer.ToArray(), [client.Seq], [writer.Length], 1));
+                if (answered) _servedReplies.Add((client.ReplyTo, new ShardReplies(writer.ToArray(), [client.Seq], [writer.Length], 1)));
             }
         }
         ready.Clear();
@@ -198,8 +361,8 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
         if (entry != null && entry.Value is not RedisList)
         {
             writer.WriteError(RespErrors.WrongType);
-            _peers[_context.Keyspace.SlotOwner[HashSlot.Of(delivery.SourceKey)]]
-                .Tell(new DeliverElement(delivery.Db, delivery.SourceKey, delivery.Element, delivery.SourceLeft, null, delivery.SourceKey, delivery.SourceLeft));
+            _pendingDeliveries.Add((_context.Keyspace.SlotOwner[HashSlot.Of(delivery.SourceKey)],
+                new DeliverElement(delivery.Db, delivery.SourceKey, delivery.Element, delivery.SourceLeft, null, delivery.SourceKey, delivery.SourceLeft)));
         }
         else
         {
@@ -207,10 +370,13 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
             if (delivery.ToLeft) list.PushFront(delivery.Element);
             else list.PushBack(delivery.Element);
             _context.Store(delivery.Key, entry, list, list.Count);
+            _context.Propagate(delivery.ToLeft ? Cmd.LPush : Cmd.RPush, delivery.Key, delivery.Element);
             writer.WriteBulk(delivery.Element);
         }
-        if (delivery.Client != null) delivery.Client.ReplyTo.Tell(new ShardReplies(writer.ToArray(), [delivery.Client.Seq], [writer.Length], 1));
+        _context.RecordEffects();
+        if (delivery.Client != null) _servedReplies.Add((delivery.Client.ReplyTo, new ShardReplies(writer.ToArray(), [delivery.Client.Seq], [writer.Length], 1)));
         if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
+        Commit(null);
     }
 
     /// <summary>
@@ -238,6 +404,7 @@ public sealed class KeyspaceShard : UntypedActor, IWithUnboundedStash, IWithTime
                     database.Remove(HashSlot.Of(entry.Key), entry);
                     _store.ExpiredKeys++;
                     _context.Keyspace.TouchWatched(db, entry.Key);
+                    _journal?.Add(db, [Cmd.Del, entry.Key]);
                     expired++;
                 }
                 if (expired * 10 <= samples || budget.ElapsedMilliseconds >= budgetMs) break;

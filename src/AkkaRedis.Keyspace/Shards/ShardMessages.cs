@@ -39,6 +39,16 @@ public sealed record ForgetWaiter(Commands.BlockedClient Client);
 /// </summary>
 public sealed record DeliverElement(int Db, byte[] Key, byte[] Element, bool ToLeft, Commands.BlockedClient? Client, byte[] SourceKey, bool SourceLeft);
 
+/// <summary>Answered with <see cref="ShardReady"/> once the shard has recovered (messages wait until then).</summary>
+public sealed class AwaitReady
+{
+    public static readonly AwaitReady Instance = new();
+    private AwaitReady() { }
+}
+
+/// <summary>The shard has replayed its part of the AOF and serves commands.</summary>
+public sealed record ShardReady(int Shard, long Keys);
+
 /// <summary>Timer tick for the active expiry cycle.</summary>
 public sealed class ExpireTick
 {

@@ -1,0 +1,33 @@
+using AkkaRedis.Keyspace.Journal;
+using AkkaRedis.Persistence;
+using Akka.Actor;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>
+/// BGREWRITEAOF: runs with every shard held, after each shard's earlier writes reached the journal, so the
+/// snapshot it takes is exactly the state those writes produced; writes that follow go to a new increment.
+/// Serializing happens while the shards are held; writing the new base to disk happens in the background.
+/// </summary>
+public static class AofCommands
+{
+    public static void Register(CommandTable.Builder table) => table.AllShards("bgrewriteaof", BgRewriteAof);
+
+    private static void BgRewriteAof(CommandContext c)
+    {
+        var status = c.Server.Aof;
+        var journal = c.Server.Journal;
+        if (status == null || journal == null)
+        {
+            c.Error("ERR Background append only file rewriting needs appendonly yes (this server keeps no AOF)");
+            return;
+        }
+        if (!status.TryStartRewrite())
+        {
+            c.Error("ERR Background append only file rewriting already in progress");
+            return;
+        }
+        journal.Tell(new RewriteAof(KeyState.Snapshot(c.Keyspace, c.Now)));
+        c.Reply.WriteSimple("Background append only file rewriting started");
+    }
+}

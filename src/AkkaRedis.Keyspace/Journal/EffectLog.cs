@@ -1,0 +1,70 @@
+using AkkaRedis.Persistence;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Journal;
+
+/// <summary>
+/// Collects what a shard's commands changed, as the RESP commands Redis writes to its AOF, until the shard
+/// persists them as one <see cref="AofBatch"/>. A block (EXEC, a command with several effects, a cross-slot
+/// command written as key states) becomes MULTI ... EXEC, written only if something inside it changed data;
+/// SELECT is written where the database changes, before MULTI when it can be.
+/// </summary>
+public sealed class EffectLog
+{
+    private static readonly byte[][] Multi = [Cmd.Multi];
+    private static readonly byte[][] Exec = [Cmd.Exec];
+
+    private readonly RespWriter _out = new(4096);
+    private int _firstDb = -1;
+    private int _db = -1;
+    private int _units;
+    private int _blockDepth;
+    private bool _blockOpened;
+
+    public bool IsEmpty => _units == 0 && !_blockOpened;
+
+    public void Add(int db, ReadOnlySpan<byte[]> args)
+    {
+        if (_firstDb < 0) _firstDb = _db = db;
+        else if (db != _db)
+        {
+            WriteCommand([Cmd.Select, Commands.Args.Bytes(db)]);
+            _db = db;
+        }
+        if (_blockDepth > 0 && !_blockOpened)
+        {
+            WriteCommand(Multi);
+            _blockOpened = true;
+        }
+        WriteCommand(args);
+        if (_blockDepth == 0) _units++;
+    }
+
+    /// <summary>Starts a MULTI/EXEC block; blocks nest (a multi-effect command inside EXEC) into one.</summary>
+    public void BeginBlock() => _blockDepth++;
+
+    public void EndBlock()
+    {
+        if (--_blockDepth > 0 || !_blockOpened) return;
+        WriteCommand(Exec);
+        _blockOpened = false;
+        _units++;
+    }
+
+    private void WriteCommand(ReadOnlySpan<byte[]> args)
+    {
+        _out.WriteArrayHeader(args.Length);
+        foreach (var arg in args) _out.WriteBulk(arg);
+    }
+
+    /// <summary>The collected effects as one event; the log starts empty again.</summary>
+    public AofBatch Take()
+    {
+        var batch = new AofBatch(_out.ToArray(), _firstDb, _db, _units);
+        _out.Clear();
+        _firstDb = _db = -1;
+        _units = 0;
+        return batch;
+    }
+}
