@@ -5,23 +5,37 @@ namespace AkkaRedis.Server.Tests;
 
 /// <summary>
 /// The real server process, started from the build output with --port 0 (it prints the port it got, so no
-/// two tests can race for one), and killed with its whole process tree when disposed.
+/// two tests can race for one), and killed with its whole process tree when disposed. Its data directory is a
+/// fresh temporary one, removed on dispose, unless the test gives --dir itself.
 /// </summary>
 public sealed partial class ServerProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly List<string> _output = [];
+    private readonly List<string> _output;
+    private readonly string? _ownedDirectory;
 
     public int Port { get; }
+
+    /// <summary>Everything the server printed so far.</summary>
     public IReadOnlyList<string> Output
     {
         get { lock (_output) return _output.ToList(); }
     }
 
-    private ServerProcess(Process process, int port)
+    private ServerProcess(Process process, int port, List<string> output, string? ownedDirectory)
     {
         _process = process;
         Port = port;
+        _output = output;
+        _ownedDirectory = ownedDirectory;
+    }
+
+    /// <summary>A new empty directory for a server's data; the caller removes it.</summary>
+    public static string NewDataDirectory()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "akkaredis-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        return directory;
     }
 
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "akkaredis-server.dll");
@@ -37,6 +51,13 @@ public sealed partial class ServerProcess : IDisposable
         info.ArgumentList.Add(ServerDll);
         info.ArgumentList.Add("--port");
         info.ArgumentList.Add("0");
+        string? owned = null;
+        if (!args.Contains("--dir"))
+        {
+            owned = NewDataDirectory();
+            info.ArgumentList.Add("--dir");
+            info.ArgumentList.Add(owned);
+        }
         foreach (var arg in args) info.ArgumentList.Add(arg);
         var process = Process.Start(info)!;
         var lines = new List<string>();
@@ -63,9 +84,15 @@ public sealed partial class ServerProcess : IDisposable
             process.Kill(entireProcessTree: true);
             throw new TimeoutException("server did not start: " + string.Join("\n", lines));
         }
-        var server = new ServerProcess(process, ready.Task.GetAwaiter().GetResult());
-        lock (lines) server._output.AddRange(lines);
-        return server;
+        try
+        {
+            return new ServerProcess(process, ready.Task.GetAwaiter().GetResult(), lines, owned);
+        }
+        catch
+        {
+            if (owned != null) Directory.Delete(owned, recursive: true);
+            throw;
+        }
     }
 
     [GeneratedRegex(@"ready to accept connections on [^:]+:(\d+)")]
@@ -85,6 +112,7 @@ public sealed partial class ServerProcess : IDisposable
     {
         Kill();
         _process.Dispose();
+        if (_ownedDirectory != null && Directory.Exists(_ownedDirectory)) Directory.Delete(_ownedDirectory, recursive: true);
     }
 }
 

@@ -1,0 +1,50 @@
+using System.Text;
+
+namespace AkkaRedis.Persistence.Tests;
+
+/// <summary>Helpers: RESP text for commands, temporary AOF directories, and a router by the key's first byte.</summary>
+public static class Aof
+{
+    public static byte[][] Args(params string[] args) => args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
+
+    public static string Resp(params string[] args)
+    {
+        var text = new StringBuilder($"*{args.Length}\r\n");
+        foreach (var arg in args) text.Append($"${Encoding.UTF8.GetByteCount(arg)}\r\n{arg}\r\n");
+        return text.ToString();
+    }
+
+    public static string Text(byte[][] args) => string.Join(" ", args.Select(a => Encoding.UTF8.GetString(a)));
+
+    public static string NewDirectory()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "akkaredis-aof-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        return directory;
+    }
+
+    /// <summary>Routes by the first byte of the key (args[1]) modulo the shard count; FLUSHALL goes to every shard; BOGUS is unknown.</summary>
+    public sealed class FirstByteRouter(int shards) : IAofRouter
+    {
+        public int ShardCount => shards;
+
+        public bool TryRoute(byte[][] args, out int shard, out string? error)
+        {
+            error = null;
+            shard = 0;
+            var name = Encoding.UTF8.GetString(args[0]).ToUpperInvariant();
+            if (name == "BOGUS")
+            {
+                error = "Unknown command 'BOGUS' reading the append only file";
+                return false;
+            }
+            if (name is "FLUSHALL" or "FLUSHDB" or "SWAPDB")
+            {
+                shard = -1;
+                return true;
+            }
+            shard = args.Length > 1 && args[1].Length > 0 ? args[1][0] % shards : 0;
+            return true;
+        }
+    }
+}

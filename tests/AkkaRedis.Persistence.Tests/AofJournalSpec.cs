@@ -1,0 +1,182 @@
+using System.Collections.Immutable;
+using System.Text;
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.TestKit.Xunit2;
+
+namespace AkkaRedis.Persistence.Tests;
+
+/// <summary>
+/// The journal's contract, modelled on Akka.Persistence's JournalSpec and driven through the journal protocol:
+/// writes are acknowledged, replay gives back what was written (as units, by the shard owning the keys) within
+/// the requested range, the highest sequence number counts what was written, and deletes are refused.
+/// Each "restart" is a fresh actor system over the same directory.
+/// </summary>
+public class AofJournalSpec : IDisposable
+{
+    private readonly string _directory = Aof.NewDirectory();
+    private readonly List<TestKit> _kits = [];
+
+    public void Dispose()
+    {
+        foreach (var kit in _kits) kit.Shutdown();
+        Directory.Delete(_directory, true);
+    }
+
+    private (TestKit Kit, IActorRef Journal) Start(string fsync = "always")
+    {
+        var config = ConfigurationFactory.ParseString($$"""
+            akkaredis.journal {
+              class = "AkkaRedis.Persistence.AofJournal, AkkaRedis.Persistence"
+              dir = "{{_directory}}"
+              appendfsync = {{fsync}}
+              circuit-breaker.call-timeout = 20d
+              replay-filter.mode = off
+            }
+            """);
+        var kit = new TestKit(config);
+        _kits.Add(kit);
+        AofRuntime.For(kit.Sys).Router = new Aof.FirstByteRouter(2);
+        return (kit, Akka.Persistence.Persistence.Instance.Apply(kit.Sys).JournalFor("akkaredis.journal"));
+    }
+
+    private static AofBatch Batch(int db, params string[][] commands) =>
+        new(Encoding.UTF8.GetBytes(string.Concat(commands.Select(c => Aof.Resp(c)))), db, db, commands.Length);
+
+    private static void Write(TestKit kit, IActorRef journal, string persistenceId, long sequenceNr, AofBatch batch)
+    {
+        var persistent = new Persistent(batch, sequenceNr, persistenceId, writerGuid: "w");
+        journal.Tell(new WriteMessages([new AtomicWrite(persistent)], kit.TestActor, 1));
+        kit.ExpectMsg<WriteMessagesSuccessful>();
+        Assert.Equal(sequenceNr, kit.ExpectMsg<WriteMessageSuccess>().Persistent.SequenceNr);
+    }
+
+    private static List<(long SequenceNr, string Text)> Replay(TestKit kit, IActorRef journal, string persistenceId, long from = 1, long to = long.MaxValue, long max = long.MaxValue)
+    {
+        journal.Tell(new ReplayMessages(from, to, max, persistenceId, kit.TestActor));
+        var replayed = new List<(long, string)>();
+        while (true)
+        {
+            var message = kit.ExpectMsg<object>(TimeSpan.FromSeconds(10));
+            if (message is RecoverySuccess) return replayed;
+            var persistent = ((ReplayedMessage)message).Persistent;
+            var unit = (AofUnit)persistent.Payload;
+            replayed.Add((persistent.SequenceNr, string.Join(" | ", unit.Commands.Select(c => $"{c.Db}:{Aof.Text(c.Args)}"))));
+        }
+    }
+
+    private static long Highest(TestKit kit, IActorRef journal, string persistenceId)
+    {
+        journal.Tell(new ReplayMessages(long.MaxValue, long.MaxValue, 0, persistenceId, kit.TestActor));
+        return kit.ExpectMsg<RecoverySuccess>(TimeSpan.FromSeconds(10)).HighestSequenceNr;
+    }
+
+    [Fact]
+    public void WrittenEventsAreReplayedAfterARestartInOrder()
+    {
+        var (kit, journal) = Start();
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        Write(kit, journal, "shard-1", 1, Batch(0, ["SET", "a", "1"]));
+        Write(kit, journal, "shard-0", 1, Batch(2, ["SET", "b", "x"]));
+        Write(kit, journal, "shard-1", 2, Batch(2, ["INCR", "a"], ["APPEND", "a", "z"]));
+        kit.Shutdown();
+
+        (kit, journal) = Start();
+        Assert.Equal([(1L, "0:SET a 1"), (2L, "2:INCR a"), (3L, "2:APPEND a z")], Replay(kit, journal, "shard-1"));
+        Assert.Equal([(1L, "2:SET b x")], Replay(kit, journal, "shard-0"));
+    }
+
+    [Fact]
+    public void ReplayHonoursRangeAndMax()
+    {
+        var (kit, journal) = Start();
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        for (int i = 1; i <= 5; i++) Write(kit, journal, "shard-1", i, Batch(0, ["SET", "a", i.ToString()]));
+        kit.Shutdown();
+
+        (kit, journal) = Start();
+        Assert.Equal([(2L, "0:SET a 2"), (3L, "0:SET a 3")], Replay(kit, journal, "shard-1", from: 2, to: 4, max: 2));
+    }
+
+    [Fact]
+    public void TheHighestSequenceNumberCountsUnitsLoadedAndWritten()
+    {
+        var (kit, journal) = Start();
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        Write(kit, journal, "shard-1", 1, Batch(0, ["SET", "a", "1"], ["SET", "a", "2"]));
+        kit.Shutdown();
+
+        (kit, journal) = Start();
+        Assert.Equal(2, Highest(kit, journal, "shard-1"));
+        Write(kit, journal, "shard-1", 3, Batch(0, ["SET", "a", "3"]));
+        Assert.Equal(3, Highest(kit, journal, "shard-1"));
+        Assert.Equal(0, Highest(kit, journal, "shard-0"));
+    }
+
+    [Fact]
+    public void DeletingMessagesIsRefusedBecauseRewriteCompacts()
+    {
+        var (kit, journal) = Start();
+        journal.Tell(new DeleteMessagesTo("shard-1", 1, kit.TestActor));
+        Assert.IsType<NotSupportedException>(kit.ExpectMsg<DeleteMessagesFailure>().Cause);
+    }
+
+    [Fact]
+    public void TheFileIsPlainRedisAofWithSelectWhereTheDatabaseChanges()
+    {
+        var (kit, journal) = Start("no");
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        Write(kit, journal, "shard-1", 1, Batch(0, ["SET", "a", "1"]));
+        Write(kit, journal, "shard-1", 2, Batch(0, ["SET", "a", "2"]));
+        Write(kit, journal, "shard-0", 1, Batch(5, ["SET", "b", "3"]));
+        kit.Shutdown();
+        var text = File.ReadAllText(Path.Combine(_directory, "appendonlydir", "appendonly.aof.1.incr.aof"));
+        Assert.Equal(Aof.Resp("SELECT", "0") + Aof.Resp("SET", "a", "1") + Aof.Resp("SET", "a", "2") + Aof.Resp("SELECT", "5") + Aof.Resp("SET", "b", "3"), text);
+        Assert.Equal("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n",
+            File.ReadAllText(Path.Combine(_directory, "appendonlydir", "appendonly.aof.manifest")));
+    }
+
+    [Fact]
+    public void ARewriteReplacesTheFilesWithTheNewBaseAndKeepsLaterWrites()
+    {
+        var (kit, journal) = Start();
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        Write(kit, journal, "shard-1", 1, Batch(0, ["SET", "a", "1"]));
+        Write(kit, journal, "shard-1", 2, Batch(0, ["SET", "a", "2"]));
+        AofRuntime.For(kit.Sys).Status.TryStartRewrite();
+        journal.Tell(new RewriteAof(Encoding.UTF8.GetBytes(Aof.Resp("SET", "a", "2"))), kit.TestActor);
+        Write(kit, journal, "shard-1", 3, Batch(0, ["APPEND", "a", "x"]));
+        Assert.Equal("appendonly.aof.2.base.aof", kit.ExpectMsg<string>(TimeSpan.FromSeconds(10)));
+        Assert.False(AofRuntime.For(kit.Sys).Status.RewriteInProgress);
+        var files = Directory.GetFiles(Path.Combine(_directory, "appendonlydir")).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(["appendonly.aof.2.base.aof", "appendonly.aof.2.incr.aof", "appendonly.aof.manifest"], files);
+        kit.Shutdown();
+
+        (kit, journal) = Start();
+        Assert.Equal([(1L, "0:SET a 2"), (2L, "0:APPEND a x")], Replay(kit, journal, "shard-1"));
+    }
+
+    [Fact]
+    public async Task ConcurrentCommitsAllCompleteUnderAlways()
+    {
+        var directory = Path.Combine(_directory, "group");
+        var manifest = AofWriter.OpenOrCreate(directory, "x.aof");
+        var writer = new AofWriter(directory, "x.aof", manifest, "always", new AofStatus(), _ => { });
+        var commits = new List<Task>();
+        for (int i = 0; i < 1000; i++)
+        {
+            writer.Append(Encoding.UTF8.GetBytes(Aof.Resp("SET", "k" + i, "v")));
+            commits.Add(writer.CommitAsync());
+        }
+        await Task.WhenAll(commits).WaitAsync(TimeSpan.FromSeconds(30));
+        await writer.DisposeAsync();
+        var expected = string.Concat(Enumerable.Range(0, 1000).Select(i => Aof.Resp("SET", "k" + i, "v")));
+        Assert.Equal(expected, File.ReadAllText(Path.Combine(directory, "x.aof.1.incr.aof")));
+    }
+}
