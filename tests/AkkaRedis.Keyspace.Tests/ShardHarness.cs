@@ -3,6 +3,8 @@ using Akka.Actor;
 using Akka.TestKit;
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Journal;
+using AkkaRedis.Persistence;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Keyspace.Shards;
 
@@ -14,18 +16,48 @@ public sealed class ShardHarness
     private readonly TestKitBase _kit;
     private long _seq;
 
-    public ShardHarness(TestKitBase kit, int shards = 3)
+    /// <summary>
+    /// Starts <paramref name="shards"/> shards. With <paramref name="appendOnly"/> they journal to the AOF journal the kit's
+    /// system is configured with (see <see cref="JournalConfig"/>) and replay it first.
+    /// </summary>
+    public ShardHarness(TestKitBase kit, int shards = 3, bool appendOnly = false, ManualClock? clock = null)
     {
         _kit = kit;
-        Clock = new ManualClock();
-        Config = new ServerConfig { Shards = shards };
+        Clock = clock ?? new ManualClock();
+        Config = new ServerConfig { Shards = shards, AppendOnly = appendOnly };
         Table = KeyspaceCommands.Register(new CommandTable.Builder()).Build();
         State = new ServerState(Config, Clock) { Commands = Table };
         State.SizeStatistics();
         Keyspace = new Data.Keyspace(shards, 16);
+        if (appendOnly)
+        {
+            var runtime = AofRuntime.For(kit.Sys);
+            runtime.Router = new KeyRouter(Table, Keyspace.SlotOwner, shards);
+            State.Aof = runtime.Status;
+            State.Journal = Akka.Persistence.Persistence.Instance.Apply(kit.Sys).JournalFor(KeyspaceShard.JournalPlugin);
+            State.Journal.Tell(LoadAof.Instance, kit.TestActor);
+            kit.ExpectMsg<AofLoaded>(TimeSpan.FromSeconds(10));
+        }
         Shards = new IActorRef[shards];
         for (int i = 0; i < shards; i++) Shards[i] = kit.Sys.ActorOf(KeyspaceShard.Props(Keyspace, i, State, Shards));
+        foreach (var shard in Shards)
+        {
+            shard.Tell(AwaitReady.Instance, kit.TestActor);
+            kit.ExpectMsg<ShardReady>(TimeSpan.FromSeconds(10));
+        }
     }
+
+    /// <summary>HOCON for an actor system whose shards journal to an AOF in <paramref name="directory"/>.</summary>
+    public static Akka.Configuration.Config JournalConfig(string directory, string fsync = "always") =>
+        Akka.Configuration.ConfigurationFactory.ParseString($$"""
+            akkaredis.journal {
+              class = "AkkaRedis.Persistence.AofJournal, AkkaRedis.Persistence"
+              dir = "{{directory}}"
+              appendfsync = {{fsync}}
+              circuit-breaker.call-timeout = 20d
+              replay-filter.mode = off
+            }
+            """);
 
     public ManualClock Clock { get; }
     public ServerConfig Config { get; }
