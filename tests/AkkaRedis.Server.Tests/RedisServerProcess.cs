@@ -4,20 +4,24 @@ using System.Net.Sockets;
 
 namespace AkkaRedis.Server.Tests;
 
-/// <summary>A real redis-server (Debian's package, installed by .ci/run) on a free loopback port, without persistence.</summary>
+/// <summary>
+/// A real redis-server (Debian's package, installed by .ci/run) on a free loopback port: without persistence, or
+/// with <c>appendonly yes</c> over <paramref name="aofDirectory"/> (where it loads an existing appendonlydir).
+/// </summary>
 public sealed class RedisServerProcess : IDisposable
 {
     private readonly Process _process;
     public int Port { get; }
 
-    public RedisServerProcess()
+    public RedisServerProcess(string? aofDirectory = null)
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         Port = ((IPEndPoint)listener.LocalEndpoint).Port;
         listener.Stop();
         _process = Process.Start(new ProcessStartInfo("redis-server",
-            $"--port {Port} --bind 127.0.0.1 --save \"\" --appendonly no --daemonize no --loglevel warning")
+            $"--port {Port} --bind 127.0.0.1 --save \"\" --daemonize no --loglevel warning " +
+            (aofDirectory == null ? "--appendonly no" : $"--appendonly yes --dir {aofDirectory}"))
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,

@@ -100,6 +100,8 @@ public sealed partial class ServerProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int ProcessId => _process.Id;
+
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
     public void Kill()

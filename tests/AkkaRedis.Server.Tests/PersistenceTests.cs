@@ -1,0 +1,279 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>
+/// The real server with its AOF: stopped every way (SHUTDOWN, SIGTERM, kill -9 while clients write), started again
+/// over the same directory, and checked: every acknowledged write is there and nothing was invented.
+/// </summary>
+public sealed class PersistenceTests : IDisposable
+{
+    private readonly string _directory = ServerProcess.NewDataDirectory();
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private ServerProcess Start(params string[] args) => ServerProcess.Start(["--dir", _directory, .. args]);
+
+    private string IncrementFile => Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "*.incr.aof").Order().Last();
+
+    /// <summary>Writes keys of every type in two databases; returns what each key must read back as.</summary>
+    private static Dictionary<string, string> WriteEveryType(RespClient client)
+    {
+        var expected = new Dictionary<string, string>();
+        for (int i = 0; i < 200; i++)
+        {
+            client.Call("SET", $"s{i}", $"v{i}");
+            client.Call("RPUSH", $"l{i % 10}", $"e{i}");
+            client.Call("HSET", $"h{i % 10}", $"f{i}", $"{i}");
+            client.Call("SADD", $"set{i % 10}", $"{i}");
+            client.Call("INCRBY", "counter", "2");
+        }
+        client.Call("MSET", "m1", "a", "m2", "b", "m3", "c");
+        client.Call("RENAME", "s0", "renamed");
+        client.Call("LMOVE", "l1", "l2", "LEFT", "LEFT");
+        client.Call("SPOP", "set3");
+        client.Call("EXPIRE", "s1", "1000");
+        client.Call("SELECT", "7");
+        client.Call("SET", "db7", "seven");
+        client.Call("SELECT", "0");
+        foreach (var key in Keys(client)) expected[key] = Describe(client, key);
+        client.Call("SELECT", "7");
+        expected["7:db7"] = Describe(client, "db7");
+        client.Call("SELECT", "0");
+        return expected;
+    }
+
+    private static List<string> Keys(RespClient client) => ((List<object?>)client.Call("KEYS", "*")!).Select(k => (string)k!).ToList();
+
+    /// <summary>A key's type, value and whether it has a TTL, as text.</summary>
+    private static string Describe(RespClient client, string key)
+    {
+        var type = (string)client.Call("TYPE", key)!;
+        string value = type switch
+        {
+            "string" => (string)client.Call("GET", key)!,
+            "list" => string.Join(",", (List<object?>)client.Call("LRANGE", key, "0", "-1")!),
+            "hash" => string.Join(",", ((List<object?>)client.Call("HGETALL", key)!).Chunk(2).Select(p => $"{p[0]}={p[1]}").Order()),
+            "set" => string.Join(",", ((List<object?>)client.Call("SMEMBERS", key)!).Select(m => (string)m!).Order()),
+            _ => "?",
+        };
+        bool volatileKey = (long)client.Call("TTL", key)! > 0;
+        return $"{type}:{value}:{(volatileKey ? "ttl" : "")}";
+    }
+
+    private static Dictionary<string, string> ReadBack(RespClient client)
+    {
+        var actual = new Dictionary<string, string>();
+        foreach (var key in Keys(client)) actual[key] = Describe(client, key);
+        client.Call("SELECT", "7");
+        foreach (var key in Keys(client)) actual["7:" + key] = Describe(client, key);
+        client.Call("SELECT", "0");
+        return actual;
+    }
+
+    [Theory]
+    [InlineData("shutdown")]
+    [InlineData("sigterm")]
+    [InlineData("kill")]
+    public void EveryTypeSurvivesAStop(string how)
+    {
+        Dictionary<string, string> expected;
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            expected = WriteEveryType(client);
+            switch (how)
+            {
+                case "shutdown":
+                    client.SendRaw(RespClient.Encode("SHUTDOWN"));
+                    Assert.True(server.WaitForExit(TimeSpan.FromSeconds(20)));
+                    break;
+                case "sigterm":
+                    using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", server.ProcessId.ToString()]))
+                        kill.WaitForExit(5000);
+                    Assert.True(server.WaitForExit(TimeSpan.FromSeconds(20)));
+                    break;
+                default:
+                    server.Kill(); // SIGKILL
+                    break;
+            }
+        }
+        using (var server = Start("--shards", "3"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(expected, ReadBack(client));
+            Assert.Contains(server.Output, line => line.Contains($"DB loaded from append only file: {expected.Count} keys"));
+        }
+    }
+
+    [Fact]
+    public async Task KillNineWhileClientsWriteLosesNoAcknowledgedWriteUnderAlways()
+    {
+        var acknowledged = new ConcurrentDictionary<string, string>();
+        var attempted = new ConcurrentDictionary<string, string>();
+        var pushed = new ConcurrentDictionary<int, int>();
+        using (var server = Start("--appendfsync", "always", "--shards", "3"))
+        {
+            var stop = new CancellationTokenSource();
+            var writers = Enumerable.Range(0, 6).Select(w => BlockingWork.Run(() =>
+            {
+                using var client = new RespClient(server.Port);
+                try
+                {
+                    for (int i = 0; !stop.IsCancellationRequested; i++)
+                    {
+                        var key = $"w{w}:{i}";
+                        attempted[key] = $"value-{w}-{i}";
+                        client.Call("SET", key, $"value-{w}-{i}");
+                        acknowledged[key] = $"value-{w}-{i}";
+                        client.Call("RPUSH", $"list{w}", i.ToString());
+                        pushed[w] = i + 1;
+                    }
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or EndOfStreamException)
+                {
+                    // The server was killed under us: what was acknowledged before is what counts.
+                }
+            })).ToArray();
+            while (acknowledged.Count < 3000) await Task.Delay(20);
+            server.Kill();
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        using (var server = Start("--shards", "2"))
+        {
+            using var client = new RespClient(server.Port);
+            foreach (var (key, value) in acknowledged) Assert.Equal(value, client.Call("GET", key));
+            var present = Keys(client).Where(k => k.StartsWith('w')).ToList();
+            foreach (var key in present) Assert.True(attempted.ContainsKey(key), $"invented key {key}");
+            foreach (var (w, count) in pushed)
+            {
+                var list = ((List<object?>)client.Call("LRANGE", $"list{w}", "0", "-1")!).Select(e => int.Parse((string)e!)).ToList();
+                // Every acknowledged push is there, in order, and at most the one in flight besides.
+                Assert.True(list.Count >= count && list.Count <= count + 1, $"list{w}: {list.Count} elements for {count} acknowledged pushes");
+                Assert.Equal(Enumerable.Range(0, list.Count), list);
+            }
+        }
+    }
+
+    [Fact]
+    public void ACommandCutOffByACrashIsDroppedAndTheRestLoads()
+    {
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            client.Call("SET", "a", "1");
+            client.Call("SET", "b", "2");
+            server.Kill();
+        }
+        long whole = new FileInfo(IncrementFile).Length;
+        File.AppendAllText(IncrementFile, "*3\r\n$3\r\nSET\r\n$1\r\nc\r\n$5\r\nhal");
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal("1", client.Call("GET", "a"));
+            Assert.Equal("2", client.Call("GET", "b"));
+            Assert.Null(client.Call("GET", "c"));
+            Assert.Contains(server.Output, line => line.Contains("aof-load-truncated"));
+            Assert.Equal(whole, new FileInfo(IncrementFile).Length);
+            // Writes after the repair append to a whole file.
+            client.Call("SET", "c", "3");
+            server.Kill();
+        }
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal("3", client.Call("GET", "c"));
+        }
+    }
+
+    [Fact]
+    public void DamageInTheMiddleRefusesToStartWithTheFileAndOffset()
+    {
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            client.Call("SET", "a", "1");
+            server.Kill();
+        }
+        long offset = new FileInfo(IncrementFile).Length;
+        File.AppendAllText(IncrementFile, "this is not RESP\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n");
+        var e = Assert.Throws<InvalidOperationException>(() => Start());
+        Assert.Contains($"{Path.GetFileName(IncrementFile)} at offset {offset}", e.Message);
+
+        using var loaded = Start("--aof-load-damaged", "yes");
+        using var again = new RespClient(loaded.Port);
+        Assert.Equal("1", again.Call("GET", "a"));
+        Assert.Null(again.Call("GET", "b"));
+    }
+
+    [Fact]
+    public async Task RewritesDuringWritesLoseNothing()
+    {
+        var acknowledged = new ConcurrentDictionary<string, long>();
+        using (var server = Start("--shards", "3"))
+        {
+            var stop = new CancellationTokenSource();
+            var writers = Enumerable.Range(0, 4).Select(w => BlockingWork.Run(() =>
+            {
+                using var client = new RespClient(server.Port);
+                for (int i = 0; !stop.IsCancellationRequested; i++)
+                {
+                    var key = $"counter{i % 50}:{w}";
+                    acknowledged[key] = (long)client.Call("INCR", key)!;
+                }
+            })).ToArray();
+            using var admin = new RespClient(server.Port);
+            for (int rewrite = 0; rewrite < 3; rewrite++)
+            {
+                await Task.Delay(300);
+                Assert.Equal("Background append only file rewriting started", admin.Call("BGREWRITEAOF"));
+                while (((string)admin.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
+            }
+            stop.Cancel();
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Contains("aof_rewrites:3", (string)admin.Call("INFO", "persistence")!);
+            server.Kill();
+        }
+        var files = Directory.GetFiles(Path.Combine(_directory, "appendonlydir")).Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(["appendonly.aof.4.base.aof", "appendonly.aof.4.incr.aof", "appendonly.aof.manifest"], files);
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            foreach (var (key, value) in acknowledged) Assert.Equal(value.ToString(), client.Call("GET", key));
+        }
+    }
+
+    [Fact]
+    public void RedisServerLoadsOurAppendOnlyFile()
+    {
+        Dictionary<string, string> expected;
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            expected = WriteEveryType(client);
+            Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
+            while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
+            client.Call("SET", "after-rewrite", "x");
+            expected["after-rewrite"] = "string:x:";
+            server.Kill();
+        }
+        using var redis = new RedisServerProcess(_directory);
+        using var redisClient = new RespClient(redis.Port);
+        Assert.Equal(expected, ReadBack(redisClient));
+    }
+
+    [Fact]
+    public void WithoutAppendOnlyNothingIsWritten()
+    {
+        using (var server = Start("--appendonly", "no"))
+        {
+            using var client = new RespClient(server.Port);
+            client.Call("SET", "a", "1");
+            Assert.Contains("aof_enabled:0", (string)client.Call("INFO", "persistence")!);
+            Assert.Equal("ERR Background append only file rewriting needs appendonly yes (this server keeps no AOF)",
+                ((RespClient.RespError)client.Call("BGREWRITEAOF")!).Message);
+        }
+        Assert.False(Directory.Exists(Path.Combine(_directory, "appendonlydir")));
+    }
+}
