@@ -12,7 +12,36 @@ public sealed record AofBatch(byte[] Resp, int FirstDb, int LastDb, int Units);
 public readonly record struct AofCommand(int Db, byte[][] Args);
 
 /// <summary>
-/// The replayed event: one unit of the AOF (a single command, or the commands of one MULTI/EXEC block)
-/// restricted to the keys of the shard that replays it.
+/// The replayed event: a piece of one shard's share of the AOF, itself AOF text (RESP commands, SELECT where the
+/// database changes, MULTI ... EXEC around a unit of several commands), holding <paramref name="Units"/> units in
+/// file order. The loader splits the AOF into such pieces by owning shard without keeping objects per command,
+/// and each shard parses its own pieces: parsing is spread over the shards and nothing short-lived survives
+/// into the old generation. The event's sequence number is that of its last unit (a unit's sequence number is
+/// its position among the shard's units). <paramref name="StartDb"/> is the database selected at its start.
 /// </summary>
-public sealed record AofUnit(AofCommand[] Commands);
+public sealed record AofChunk(byte[] Resp, int Units, int StartDb)
+{
+    /// <summary>The units, each as its commands with their databases (MULTI and EXEC left out).</summary>
+    public List<AofCommand[]> ReadUnits()
+    {
+        var units = new List<AofCommand[]>();
+        var block = new List<AofCommand>();
+        bool inMulti = false;
+        int db = StartDb;
+        var reader = new AofReader(Resp);
+        while (reader.Next(out var args) == AofRead.Command)
+        {
+            if (AofLoader.IsCommand(args, "select")) db = AofLoader.ParseDb(args);
+            else if (AofLoader.IsCommand(args, "multi")) inMulti = true;
+            else if (AofLoader.IsCommand(args, "exec"))
+            {
+                units.Add(block.ToArray());
+                block.Clear();
+                inMulti = false;
+            }
+            else if (inMulti) block.Add(new AofCommand(db, args));
+            else units.Add([new AofCommand(db, args)]);
+        }
+        return units;
+    }
+}

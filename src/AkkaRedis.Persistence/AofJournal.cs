@@ -13,7 +13,7 @@ namespace AkkaRedis.Persistence;
 /// The Akka.Persistence journal that is Redis's append-only file. Every shard's events (<see cref="AofBatch"/>,
 /// RESP effects) go to one multi-part AOF in write order, as Redis has one AOF for its whole keyspace; the
 /// files are what redis-server itself writes and loads. On recovery the AOF is read once and each unit goes
-/// to the shard that now owns its keys (<see cref="IAofRouter"/>), as <see cref="AofUnit"/> events.
+/// to the shard that now owns its keys (<see cref="IAofRouter"/>), in <see cref="AofChunk"/> events.
 ///
 /// Sequence numbers: a shard's events are numbered by position among the units replayed to it, then onwards
 /// for what it writes; the AOF itself stores none (it is Redis's format). Compaction is by rewrite
@@ -49,10 +49,11 @@ public sealed class AofJournal : AsyncWriteJournal
         var manifest = AofWriter.OpenOrCreate(_directory, _fileName);
         var result = AofLoader.Load(_directory, manifest, router, _loadOptions, message => _log.Warning(message));
         for (int shard = 0; shard < result.Units.Length; shard++)
-            _highest[AofPersistenceIds.ForShard(shard)] = result.Units[shard].Count;
+            _highest[AofPersistenceIds.ForShard(shard)] = result.Units[shard];
         var status = _runtime.Status;
-        status.BaseSize = manifest.Base is { } b && File.Exists(Path.Combine(_directory, b.Name)) ? new FileInfo(Path.Combine(_directory, b.Name)).Length : 0;
         status.CurrentSize = manifest.Files.Sum(f => File.Exists(Path.Combine(_directory, f.Name)) ? new FileInfo(Path.Combine(_directory, f.Name)).Length : 0);
+        // As Redis after loading: growth for the automatic rewrite counts from the size loaded, not from the base.
+        status.BaseSize = status.CurrentSize;
         _writer = new AofWriter(_directory, _fileName, manifest, _fsync, status, message => _log.Warning(message));
         return result;
     });
@@ -64,7 +65,7 @@ public sealed class AofJournal : AsyncWriteJournal
             case LoadAof:
                 var sender = Sender;
                 EnsureLoaded().ContinueWith(t => t.IsCompletedSuccessfully
-                    ? (object)new AofLoaded(t.Result.Commands, t.Result.Bytes, t.Result.Units.Select(u => u.Count).ToArray())
+                    ? (object)new AofLoaded(t.Result.Commands, t.Result.Bytes, t.Result.Units)
                     : new Status.Failure(t.Exception!.InnerException ?? t.Exception), TaskContinuationOptions.ExecuteSynchronously).PipeTo(sender);
                 return true;
             case RewriteAof rewrite:
@@ -113,17 +114,28 @@ public sealed class AofJournal : AsyncWriteJournal
         int shard = AofPersistenceIds.ShardOf(persistenceId);
         // A shard's data outlives its actor (it lives in the keyspace), so the AOF is applied once per process:
         // a restarted shard actor replays nothing.
-        if (shard >= loaded.Units.Length || !_replayed.TryAdd(persistenceId, true)) return;
-        var units = loaded.Units[shard];
-        loaded.Units[shard] = [];
-        long sequenceNr = 0, sent = 0;
-        foreach (var unit in units)
+        if (shard >= loaded.Chunks.Length || !_replayed.TryAdd(persistenceId, true)) return;
+        var chunks = loaded.Chunks[shard];
+        loaded.Chunks[shard] = [];
+        long end = 0, sent = 0;
+        foreach (var chunk in chunks)
         {
-            sequenceNr++;
-            if (sequenceNr < fromSequenceNr) continue;
-            if (sequenceNr > toSequenceNr || sent >= max) break;
-            recoveryCallback(new Persistent(unit, sequenceNr, persistenceId));
-            sent++;
+            long start = end + 1;
+            end += chunk.Units;
+            if (end < fromSequenceNr) continue;
+            if (start > toSequenceNr || sent >= max) break;
+            long from = Math.Max(start, fromSequenceNr), to = Math.Min(Math.Min(end, toSequenceNr), from + (max - sent) - 1);
+            if (from == start && to == end)
+            {
+                recoveryCallback(new Persistent(chunk, end, persistenceId));
+                sent += chunk.Units;
+                continue;
+            }
+            // Only part of this chunk was asked for: re-chunk those units.
+            var part = new AofChunkBuilder();
+            foreach (var unit in chunk.ReadUnits().Skip((int)(from - start)).Take((int)(to - from + 1))) part.Add(unit);
+            foreach (var piece in part.Seal()) recoveryCallback(new Persistent(piece, to, persistenceId));
+            sent += to - from + 1;
         }
     }
 

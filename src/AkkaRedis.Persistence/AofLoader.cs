@@ -6,10 +6,11 @@ namespace AkkaRedis.Persistence;
 /// <summary>How to treat a damaged AOF (redis.conf aof-load-truncated, and our opt-in for damage elsewhere).</summary>
 public sealed record AofLoadOptions(bool LoadTruncated, bool LoadUpToDamage);
 
-/// <summary>The AOF read back and split by owning shard, unit by unit, in file order.</summary>
-public sealed class AofLoadResult(List<AofUnit>[] units, long commands, long bytes)
+/// <summary>The AOF read back and split by owning shard, in file order: per shard, its chunks and how many units they hold.</summary>
+public sealed class AofLoadResult(AofChunkBuilder[] shards, long commands, long bytes)
 {
-    public List<AofUnit>[] Units { get; } = units;
+    public List<AofChunk>[] Chunks { get; } = shards.Select(s => s.Seal()).ToArray();
+    public long[] Units { get; } = shards.Select(s => s.TotalUnits).ToArray();
     public long Commands { get; } = commands;
     public long Bytes { get; } = bytes;
 }
@@ -25,8 +26,8 @@ public static class AofLoader
 {
     public static AofLoadResult Load(string directory, AofManifest manifest, IAofRouter router, AofLoadOptions options, Action<string> log)
     {
-        var units = new List<AofUnit>[router.ShardCount];
-        for (int i = 0; i < units.Length; i++) units[i] = [];
+        var units = new AofChunkBuilder[router.ShardCount];
+        for (int i = 0; i < units.Length; i++) units[i] = new AofChunkBuilder();
         var files = manifest.Files.ToList();
         long total = files.Sum(f => File.Exists(Path.Combine(directory, f.Name)) ? new FileInfo(Path.Combine(directory, f.Name)).Length : 0);
         long commands = 0, done = 0;
@@ -81,7 +82,7 @@ public static class AofLoader
     }
 
     /// <summary>One file's pass: units in order, the offset after the last whole unit, and what stopped it early.</summary>
-    private sealed class FileLoad(AofReader reader, IAofRouter router, List<AofUnit>[] units)
+    private sealed class FileLoad(AofReader reader, IAofRouter router, AofChunkBuilder[] units)
     {
         private readonly List<AofCommand> _block = [];
         private bool _inMulti;
@@ -118,18 +119,18 @@ public static class AofLoader
 
         private string? Apply(byte[][] args)
         {
-            if (Is(args[0], "select"))
+            if (IsCommand(args, "select"))
             {
-                if (args.Length != 2 || !int.TryParse(Encoding.ASCII.GetString(args[1]), out _db) || _db < 0) return "invalid SELECT";
-                return null;
+                _db = ParseDb(args);
+                return _db < 0 ? "invalid SELECT" : null;
             }
-            if (Is(args[0], "multi"))
+            if (IsCommand(args, "multi"))
             {
                 if (_inMulti) return "nested MULTI";
                 _inMulti = true;
                 return null;
             }
-            if (Is(args[0], "exec"))
+            if (IsCommand(args, "exec"))
             {
                 if (!_inMulti) return "EXEC without MULTI";
                 _inMulti = false;
@@ -160,7 +161,7 @@ public static class AofLoader
             }
             if (single && owners[0] >= 0)
             {
-                units[owners[0]].Add(new AofUnit(unit));
+                units[owners[0]].Add(unit);
                 return null;
             }
             for (int shard = 0; shard < units.Length; shard++)
@@ -168,11 +169,78 @@ public static class AofLoader
                 var part = new List<AofCommand>();
                 for (int i = 0; i < unit.Length; i++)
                     if (owners[i] == shard || owners[i] < 0) part.Add(unit[i]);
-                if (part.Count > 0) units[shard].Add(new AofUnit(part.ToArray()));
+                if (part.Count > 0) units[shard].Add(part.ToArray());
             }
             return null;
         }
+    }
 
-        private static bool Is(byte[] name, string expected) => Ascii.EqualsIgnoreCase(name, expected);
+    public static bool IsCommand(byte[][] args, string name) => Ascii.EqualsIgnoreCase(args[0], name);
+
+    /// <summary>SELECT's database, or -1 when it is not one.</summary>
+    public static int ParseDb(byte[][] args) =>
+        args.Length == 2 && int.TryParse(args[1], System.Globalization.NumberStyles.None, null, out int db) ? db : -1;
+}
+
+/// <summary>
+/// Builds one shard's share of the AOF as AOF text, in chunks of about a megabyte: SELECT where the database
+/// changes, MULTI ... EXEC around a unit of several commands.
+/// </summary>
+public sealed class AofChunkBuilder
+{
+    private const int ChunkBytes = 1 << 20;
+    private static readonly byte[] Multi = "MULTI"u8.ToArray(), Exec = "EXEC"u8.ToArray(), Select = "SELECT"u8.ToArray();
+
+    private readonly List<AofChunk> _chunks = [];
+    private readonly Protocol.RespWriter _out = new(64 * 1024);
+    private int _db = -1, _startDb, _units;
+
+    public long TotalUnits { get; private set; }
+
+    public void Add(ReadOnlySpan<AofCommand> unit)
+    {
+        if (_out.Length == 0) _db = _startDb = unit[0].Db;
+        if (unit.Length > 1)
+        {
+            SelectIfNeeded(unit[0].Db);
+            Write([Multi]);
+        }
+        foreach (var command in unit)
+        {
+            SelectIfNeeded(command.Db);
+            Write(command.Args);
+        }
+        if (unit.Length > 1) Write([Exec]);
+        _units++;
+        TotalUnits++;
+        if (_out.Length >= ChunkBytes) Flush();
+    }
+
+    private void SelectIfNeeded(int db)
+    {
+        if (db == _db) return;
+        Write([Select, Encoding.ASCII.GetBytes(db.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
+        _db = db;
+    }
+
+    private void Write(byte[][] args)
+    {
+        _out.WriteArrayHeader(args.Length);
+        foreach (var arg in args) _out.WriteBulk(arg);
+    }
+
+    private void Flush()
+    {
+        if (_units == 0) return;
+        _chunks.Add(new AofChunk(_out.ToArray(), _units, _startDb));
+        _out.Clear();
+        _units = 0;
+    }
+
+    /// <summary>All chunks, the last one included.</summary>
+    public List<AofChunk> Seal()
+    {
+        Flush();
+        return _chunks;
     }
 }

@@ -20,13 +20,28 @@ public enum AofRead
 /// strings; lines starting with '#' are annotations and skipped. <see cref="CommandStart"/> is the offset of
 /// the last command's first byte, so a truncated or damaged tail can be reported and cut off exactly.
 /// </summary>
-public sealed class AofReader(Stream stream) : IDisposable
+public sealed class AofReader : IDisposable
 {
-    private byte[] _buffer = new byte[1 << 20];
+    private readonly Stream? _stream;
+    private byte[] _buffer;
     private int _position;
     private int _end;
     private long _bufferOffset;
     private bool _eof;
+
+    public AofReader(Stream stream)
+    {
+        _stream = stream;
+        _buffer = new byte[1 << 20];
+    }
+
+    /// <summary>Reads commands from bytes already in memory, without copying them.</summary>
+    public AofReader(byte[] data)
+    {
+        _buffer = data;
+        _end = data.Length;
+        _eof = true;
+    }
 
     /// <summary>File offset where the command last returned (or the damage) starts.</summary>
     public long CommandStart { get; private set; }
@@ -121,12 +136,12 @@ public sealed class AofReader(Stream stream) : IDisposable
                 _position = 0;
             }
             if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2);
-            int read = stream.Read(_buffer, _end, _buffer.Length - _end);
+            int read = _stream!.Read(_buffer, _end, _buffer.Length - _end);
             if (read == 0) _eof = true;
             _end += read;
         }
         return true;
     }
 
-    public void Dispose() => stream.Dispose();
+    public void Dispose() => _stream?.Dispose();
 }

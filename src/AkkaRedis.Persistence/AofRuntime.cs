@@ -26,7 +26,7 @@ public sealed record LoadAof
 }
 
 /// <summary>The AOF was read: how much, and how many units each shard will replay.</summary>
-public sealed record AofLoaded(long Commands, long Bytes, int[] UnitsPerShard);
+public sealed record AofLoaded(long Commands, long Bytes, long[] UnitsPerShard);
 
 /// <summary>
 /// Starts a rewrite: <paramref name="BaseContent"/> is the whole dataset as commands, taken while every shard

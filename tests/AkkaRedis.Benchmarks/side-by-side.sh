@@ -2,9 +2,12 @@
 # Runs redis-benchmark against redis-server and AkkaRedis side by side, in one run, alternating case by case,
 # and prints requests per second for both, the ratio AkkaRedis/Redis, and each server's CPU time per request.
 #
-#   tests/AkkaRedis.Benchmarks/side-by-side.sh [-n requests] [-c clients] [-t tests] [-P "1 16"] [-- extra server flags]
+#   tests/AkkaRedis.Benchmarks/side-by-side.sh [-n requests] [-c clients] [-t tests] [-P "1 16"] [--aof no|everysec|always]
+#                                               [-- extra server flags]
 #
-# Both servers run without persistence on free loopback ports. Needs redis-server and redis-benchmark (redis-tools).
+# Both servers run on free loopback ports, without persistence by default, or both with the same AOF fsync policy
+# (--aof everysec: redis-server --appendonly yes --appendfsync everysec, and the same for AkkaRedis).
+# Needs redis-server and redis-benchmark (redis-tools).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -18,6 +21,7 @@ while [ $# -gt 0 ]; do
     -c) clients=$2; shift 2 ;;
     -t) tests=$2; shift 2 ;;
     -P) pipelines=$2; shift 2 ;;
+    --aof) aof_mode=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -42,6 +46,7 @@ for port in "$redis_port" "$akka_port"; do
   redis-benchmark -p "$port" -t "$tests" -n 20000 -c "$clients" -P 1 -q >/dev/null 2>&1
 done
 
+echo "persistence: ${aof_mode}"
 printf "%-10s %-3s %14s %14s %7s %12s %12s\n" test P redis akkaredis ratio "redis µs/req" "akka µs/req"
 for pipeline in $pipelines; do
   for test in ${tests//,/ }; do

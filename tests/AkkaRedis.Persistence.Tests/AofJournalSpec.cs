@@ -61,8 +61,10 @@ public class AofJournalSpec : IDisposable
             var message = kit.ExpectMsg<object>(TimeSpan.FromSeconds(10));
             if (message is RecoverySuccess) return replayed;
             var persistent = ((ReplayedMessage)message).Persistent;
-            var unit = (AofUnit)persistent.Payload;
-            replayed.Add((persistent.SequenceNr, string.Join(" | ", unit.Commands.Select(c => $"{c.Db}:{Aof.Text(c.Args)}"))));
+            var units = ((AofChunk)persistent.Payload).ReadUnits();
+            // A chunk's sequence number is its last unit's; unit i of n is number SequenceNr - n + 1 + i.
+            for (int i = 0; i < units.Count; i++)
+                replayed.Add((persistent.SequenceNr - units.Count + 1 + i, string.Join(" | ", units[i].Select(c => $"{c.Db}:{Aof.Text(c.Args)}"))));
         }
     }
 

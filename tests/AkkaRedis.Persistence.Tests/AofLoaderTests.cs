@@ -23,7 +23,7 @@ public class AofLoaderTests : IDisposable
         AofLoader.Load(_directory, manifest, new Aof.FirstByteRouter(2), new AofLoadOptions(truncated, damaged), _log.Add);
 
     private static List<string> Units(AofLoadResult result, int shard) =>
-        result.Units[shard].Select(u => string.Join(" | ", u.Commands.Select(c => $"{c.Db}:{Aof.Text(c.Args)}"))).ToList();
+        result.Chunks[shard].SelectMany(c => c.ReadUnits()).Select(u => string.Join(" | ", u.Select(c => $"{c.Db}:{Aof.Text(c.Args)}"))).ToList();
 
     [Fact]
     public void RoutesUnitsByKeyInFileOrderWithTheirDatabase()

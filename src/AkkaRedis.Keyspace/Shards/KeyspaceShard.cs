@@ -93,25 +93,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     {
         switch (message)
         {
-            case AofUnit unit:
-                _context.Replaying = true;
-                _context.Journal = null;
-                foreach (var command in unit.Commands)
-                {
-                    var spec = _server.Commands.Find(command.Args[0]);
-                    if (spec?.Handler == null) continue;
-                    _replayReplies.Clear();
-                    _context.Begin(spec, command.Args, command.Db, _replayReplies, _store, _server.Clock.NowMs, null);
-                    try
-                    {
-                        spec.Handler(_context);
-                    }
-                    catch (Exception e)
-                    {
-                        _log.Error(e, "Replaying {0} failed", spec.Name);
-                    }
-                    _replayedCommands++;
-                }
+            case AofChunk chunk:
+                Replay(chunk);
                 break;
             case RecoveryCompleted:
                 _context.Replaying = false;
@@ -119,6 +102,38 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 if (_journal != null)
                     _log.Info("Shard {0}: {1} keys loaded from {2} AOF commands", _store.Index, _store.Databases.Sum(d => (long)d.Count), _replayedCommands);
                 break;
+        }
+    }
+
+    /// <summary>Replays a piece of the AOF: its commands run as they did, with nothing journaled again and no replies.</summary>
+    private void Replay(AofChunk chunk)
+    {
+        _context.Replaying = true;
+        _context.Journal = null;
+        var reader = new AofReader(chunk.Resp);
+        int db = chunk.StartDb;
+        long now = _server.Clock.NowMs;
+        while (reader.Next(out var args) == AofRead.Command)
+        {
+            if (AofLoader.IsCommand(args, "select"))
+            {
+                db = AofLoader.ParseDb(args);
+                continue;
+            }
+            if (AofLoader.IsCommand(args, "multi") || AofLoader.IsCommand(args, "exec")) continue;
+            var spec = _server.Commands.Find(args[0]);
+            if (spec?.Handler == null) continue;
+            _replayReplies.Clear();
+            _context.Begin(spec, args, db, _replayReplies, _store, now, null);
+            try
+            {
+                spec.Handler(_context);
+            }
+            catch (Exception e)
+            {
+                _log.Error(e, "Replaying {0} failed", spec.Name);
+            }
+            _replayedCommands++;
         }
     }
 
