@@ -47,7 +47,7 @@ public sealed class AofJournal : AsyncWriteJournal
     {
         var router = _runtime.Router ?? throw new InvalidOperationException("The AOF journal has no router: the server sets AofRuntime.Router before starting shards");
         var manifest = AofWriter.OpenOrCreate(_directory, _fileName);
-        var result = AofLoader.Load(_directory, manifest, router, _loadOptions, message => _log.Warning(message));
+        var result = AofLoader.Load(_directory, manifest, router, _loadOptions, Console.WriteLine);
         for (int shard = 0; shard < result.Units.Length; shard++)
             _highest[AofPersistenceIds.ForShard(shard)] = result.Units[shard];
         var status = _runtime.Status;

@@ -36,8 +36,13 @@ public sealed class AofWriter : IAsyncDisposable
     private bool _unsynced;
     private List<AofFileInfo>? _replaced;
 
-    public AofWriter(string directory, string fileName, AofManifest manifest, string fsync, AofStatus status, Action<string> log)
+    private readonly Func<string, FileStream> _open;
+
+    /// <param name="open">Opens an AOF file for appending (tests pass one whose writes fail, as a full disk's do).</param>
+    public AofWriter(string directory, string fileName, AofManifest manifest, string fsync, AofStatus status, Action<string> log,
+        Func<string, FileStream>? open = null)
     {
+        _open = open ?? AofFiles.OpenAppend;
         _directory = directory;
         _fileName = fileName;
         _manifestPath = Path.Combine(directory, fileName + ".manifest");
@@ -45,7 +50,7 @@ public sealed class AofWriter : IAsyncDisposable
         _fsync = fsync;
         _status = status;
         _log = log;
-        _file = AofFiles.OpenAppend(Path.Combine(directory, manifest.LastIncrement.Name));
+        _file = _open(Path.Combine(directory, manifest.LastIncrement.Name));
         _fileLength = _file.Length;
         _lastFsyncMs = Environment.TickCount64;
         _loop = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
@@ -206,7 +211,7 @@ public sealed class AofWriter : IAsyncDisposable
         long baseSeq = (old.Base?.Seq ?? 0) + 1;
         long incrSeq = old.LastIncrement.Seq + 1;
         var increment = new AofFileInfo($"{_fileName}.{incrSeq}.incr.aof", incrSeq, 'i');
-        var next = AofFiles.OpenAppend(Path.Combine(_directory, increment.Name));
+        var next = _open(Path.Combine(_directory, increment.Name));
         // Until the new base exists, the old files stay listed before the new increment: a crash now loses nothing.
         var bridging = new AofManifest(old.Base, [.. old.Increments, increment]);
         bridging.SaveAtomically(_manifestPath);

@@ -142,4 +142,17 @@ public sealed class ShardRecoveryTests : IDisposable
         var again = Start();
         Assert.Equal("$1\r\n2\r\n", again.Run("GET", "{t}a"));
     }
+
+    [Fact]
+    public void WhileTheAofCannotBeWrittenWritesAnswerMisconfAndReadsGoOn()
+    {
+        var shards = Start();
+        shards.Run("SET", "k", "v");
+        shards.State.Aof!.WriteError = "No space left on device";
+        Assert.Equal("-MISCONF Errors writing to the AOF file: No space left on device\r\n", shards.Run("SET", "k", "w"));
+        Assert.Equal("-MISCONF Errors writing to the AOF file: No space left on device\r\n", shards.Run("RPUSH", "l", "x"));
+        Assert.Equal("$1\r\nv\r\n", shards.Run("GET", "k"));
+        shards.State.Aof.WriteError = null;
+        Assert.Equal("+OK\r\n", shards.Run("SET", "k", "w"));
+    }
 }

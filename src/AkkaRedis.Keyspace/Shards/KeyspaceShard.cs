@@ -100,7 +100,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 _context.Replaying = false;
                 _context.Journal = _journal;
                 if (_journal != null)
-                    _log.Info("Shard {0}: {1} keys loaded from {2} AOF commands", _store.Index, _store.Databases.Sum(d => (long)d.Count), _replayedCommands);
+                    Console.WriteLine($"Shard {_store.Index}: {_store.Databases.Sum(d => (long)d.Count)} keys loaded from {_replayedCommands} AOF commands");
                 break;
         }
     }
