@@ -48,6 +48,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         ConfigCommands.Register(session);
         CommandCommands.Register(session);
         ShutdownCommand.Register(session);
+        ScriptKillCommand.Register(session);
         ClusterCommands.Register(session);
         TransactionCommands.Register(session);
         session.RegisterInto(builder);

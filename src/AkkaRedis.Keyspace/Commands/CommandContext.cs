@@ -35,6 +35,11 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
 
     public Random Random { get; } = new();
 
+    private Scripting.ScriptEngine? _scripts;
+
+    /// <summary>This shard's Lua state and script cache, made on first use (scripts run on the last shard).</summary>
+    public Scripting.ScriptEngine Scripts => _scripts ??= new Scripting.ScriptEngine(Keyspace, Server);
+
     /// <summary>True while the journal is being replayed: no clock-dependent shortcuts (Redis's server.loading).</summary>
     public bool Replaying;
 

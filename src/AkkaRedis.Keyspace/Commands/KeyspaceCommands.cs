@@ -15,6 +15,7 @@ public static class KeyspaceCommands
         BlockingLists.Register(table);
         Transactions.Register(table);
         AofCommands.Register(table);
+        Scripting.ScriptCommands.Register(table);
         return table;
     }
 }

@@ -46,6 +46,10 @@ public sealed class ServerConfig
     private volatile int _setMaxIntsetEntries = 512;
     public int SetMaxIntsetEntries { get => _setMaxIntsetEntries; set => _setMaxIntsetEntries = value; }
 
+    private volatile int _busyReplyThreshold = 5000;
+    /// <summary>busy-reply-threshold (lua-time-limit): after this many ms a running script makes other commands answer -BUSY.</summary>
+    public int BusyReplyThreshold { get => _busyReplyThreshold; set => _busyReplyThreshold = value; }
+
     private volatile string _logLevel = "notice";
     public string LogLevel { get => _logLevel; set => _logLevel = value; }
 

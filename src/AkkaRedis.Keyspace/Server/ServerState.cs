@@ -13,6 +13,9 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     public string RunId { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant()[..32] + "00000000";
     public static string Version => "7.0.15";
 
+    /// <summary>The script running now, if any (for -BUSY and SCRIPT KILL).</summary>
+    public Scripting.ScriptRun Script { get; } = new();
+
     /// <summary>The AOF's state (null when appendonly is off): INFO reads it, shards refuse writes while it fails.</summary>
     public Persistence.AofStatus? Aof { get; set; }
 

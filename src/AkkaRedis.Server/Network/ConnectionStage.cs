@@ -246,6 +246,13 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 return;
             }
             _session.LastCommand = spec!.Name;
+            var state = _services.State;
+            if (state.Script.IsBusy(state.Clock.NowMs, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy")
+                && !(spec.Name == "shutdown" || spec.Name == "script|kill"))
+            {
+                LocalError(seq, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+                return;
+            }
             var transaction = _sessionContext.Transaction;
             if (transaction.InMulti && !TransactionState.RunsImmediately(spec.Name))
             {

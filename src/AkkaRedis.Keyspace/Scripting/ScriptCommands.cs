@@ -1,0 +1,109 @@
+using System.Text;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Scripting;
+
+/// <summary>
+/// EVAL, EVALSHA, their _RO forms and SCRIPT (eval.c). A script may touch any key, declared or not, so it runs
+/// as a command over every shard (<see cref="Shards.CrossShard"/>): all are held while it runs, which makes it
+/// atomic, and its effects are journaled as one MULTI/EXEC block.
+/// </summary>
+public static class ScriptCommands
+{
+    public static void Register(CommandTable.Builder table) => table
+        .AllShards("eval", c => Eval(c, bySha: false, readOnly: false))
+        .AllShards("evalsha", c => Eval(c, bySha: true, readOnly: false))
+        .AllShards("eval_ro", c => Eval(c, bySha: false, readOnly: true))
+        .AllShards("evalsha_ro", c => Eval(c, bySha: true, readOnly: true))
+        .AllShards("script|load", Load)
+        .AllShards("script|exists", Exists)
+        .AllShards("script|flush", Flush)
+        .AllShards("script|help", c => HelpText.Write(c.Reply,
+        [
+            "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "EXISTS <sha1> [<sha1> ...]",
+            "    Return information about the existence of the scripts in the script cache.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Flush the Lua scripts cache. Very dangerous on replicas.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the scripts cache.",
+            "    * SYNC: Synchronously flush the scripts cache.",
+            "KILL",
+            "    Kill the currently executing Lua script.",
+            "LOAD <script>",
+            "    Load a script into the scripts cache without executing it.",
+        ]));
+
+    private static void Eval(CommandContext c, bool bySha, bool readOnly)
+    {
+        if (!Args.TryLong(c[2], out long numKeys))
+        {
+            c.Error(RespErrors.NotInteger);
+            return;
+        }
+        if (numKeys > c.Argc - 3)
+        {
+            c.Error("ERR Number of keys can't be greater than number of args");
+            return;
+        }
+        if (numKeys < 0)
+        {
+            c.Error("ERR Number of keys can't be negative");
+            return;
+        }
+        var engine = c.Scripts;
+        string sha;
+        if (bySha)
+        {
+            sha = Encoding.ASCII.GetString(c[1]).ToLowerInvariant();
+            if (sha.Length != 40 || !engine.Exists(sha))
+            {
+                c.Error("NOSCRIPT No matching script. Please use EVAL.");
+                return;
+            }
+        }
+        else
+        {
+            sha = ScriptEngine.Sha1(c[1]);
+            if (engine.Compile(sha, c[1]) is { } error)
+            {
+                c.Error(error);
+                return;
+            }
+        }
+        var keys = c.Args[3..(3 + (int)numKeys)];
+        var argv = c.Args[(3 + (int)numKeys)..];
+        engine.Run(c, sha, keys, argv, readOnly);
+    }
+
+    private static void Load(CommandContext c)
+    {
+        var sha = ScriptEngine.Sha1(c[2]);
+        if (c.Scripts.Compile(sha, c[2]) is { } error)
+        {
+            c.Error(error);
+            return;
+        }
+        c.Reply.WriteBulk(sha);
+    }
+
+    private static void Exists(CommandContext c)
+    {
+        c.Reply.WriteArrayHeader(c.Argc - 2);
+        for (int i = 2; i < c.Argc; i++)
+            c.Reply.WriteInteger(c.Scripts.Exists(Encoding.ASCII.GetString(c[i]).ToLowerInvariant()) ? 1 : 0);
+    }
+
+    private static void Flush(CommandContext c)
+    {
+        if (c.Argc > 3 || c.Argc == 3 && !Args.Is(c[2], "ASYNC") && !Args.Is(c[2], "SYNC"))
+        {
+            c.Error("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
+            return;
+        }
+        c.Scripts.Flush();
+        c.Reply.WriteOk();
+    }
+}

@@ -1,0 +1,471 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Protocol;
+using KeraLua;
+
+namespace AkkaRedis.Keyspace.Scripting;
+
+/// <summary>
+/// One Lua state and its script cache, owned by the shard that runs scripts (the last shard: scripts hold every
+/// shard, and a hold always ends on the last one). Scripts see Redis 7.0's environment (prelude.lua); redis.call
+/// runs the ordinary command handlers against the held shards and turns their RESP replies into Lua values.
+///
+/// No Lua error is ever raised from C#: lua_error would longjmp across managed frames. The native functions
+/// return (failed, value) and the Lua side raises.
+/// </summary>
+public sealed class ScriptEngine : IDisposable
+{
+    [ThreadStatic] private static ScriptEngine? _running;
+
+    // Kept in fields: Lua holds only native pointers to these delegates.
+    private static readonly LuaFunction CallFunction = NativeCall;
+    private static readonly LuaFunction Sha1Function = NativeSha1;
+    private static readonly LuaFunction LogFunction = NativeLog;
+    private static readonly LuaFunction SetRespFunction = NativeSetResp;
+    private static readonly LuaFunction KilledFunction = NativeKilled;
+
+    private readonly Lua _lua;
+    private readonly CommandContext _inner;
+    private readonly RespWriter _callReply = new(256);
+    private CommandContext _outer = null!;
+    private bool _readOnly;
+    private bool _resp3;
+    private int _db;
+
+    public ScriptEngine(Data.Keyspace keyspace, Server.ServerState server)
+    {
+        _inner = new CommandContext(keyspace, server);
+        _lua = new Lua(openLibs: true);
+        using var prelude = typeof(ScriptEngine).Assembly.GetManifestResourceStream("AkkaRedis.Keyspace.Scripting.prelude.lua")!;
+        using var buffer = new MemoryStream();
+        prelude.CopyTo(buffer);
+        if (_lua.LoadBuffer(buffer.ToArray(), "=prelude") != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
+        _lua.PushCFunction(CallFunction);
+        _lua.PushCFunction(Sha1Function);
+        _lua.PushCFunction(LogFunction);
+        _lua.PushCFunction(SetRespFunction);
+        _lua.PushCFunction(KilledFunction);
+        if (_lua.PCall(5, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
+        _lua.SetGlobal("__akkaredis");
+    }
+
+    public static string Sha1(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA1.HashData(body));
+
+    /// <summary>Compiles <paramref name="body"/> into the cache; null, or Redis's compile error.</summary>
+    public string? Compile(string sha, byte[] body)
+    {
+        CallLibrary("compile", 1, () =>
+        {
+            _lua.PushString(sha);
+            _lua.PushBuffer(body);
+        });
+        string? error = _lua.Type(-1) == LuaType.String ? _lua.ToString(-1) : null;
+        _lua.Pop(1);
+        // Lua 5.4 writes "near <eof>" where 5.1 (and so Redis) wrote "near '<eof>'".
+        return error == null ? null : "ERR Error compiling script (new function): " + OneLine(error).Replace("near <eof>", "near '<eof>'");
+    }
+
+    public bool Exists(string sha)
+    {
+        CallLibrary("exists", 1, () => _lua.PushString(sha));
+        bool exists = _lua.ToBoolean(-1);
+        _lua.Pop(1);
+        return exists;
+    }
+
+    public void Flush()
+    {
+        CallLibrary("flush", 0, () => { });
+        _lua.GarbageCollector(LuaGC.Collect, 0);
+    }
+
+    /// <summary>
+    /// Runs a cached script with all shards held, writing its reply into <paramref name="c"/>'s writer. Its writes
+    /// are journaled as one MULTI/EXEC block, as Redis 7 propagates a script's effects.
+    /// </summary>
+    public void Run(CommandContext c, string sha, byte[][] keys, byte[][] argv, bool readOnly)
+    {
+        _outer = c;
+        _readOnly = readOnly;
+        _resp3 = false;
+        _db = c.Db;
+        _running = this;
+        c.Server.Script.Begin(c.Server.Clock.NowMs);
+        c.Journal?.BeginBlock();
+        try
+        {
+            CallLibrary("run", 2, () =>
+            {
+                _lua.PushString(sha);
+                PushArray(keys);
+                PushArray(argv);
+            });
+            if (_lua.ToBoolean(-2)) WriteReply(c.Reply, -1, 0);
+            else
+            {
+                _lua.GetField(-1, "err");
+                var message = _lua.ToString(-1);
+                _lua.Pop(1);
+                _lua.GetField(-1, "line");
+                var line = _lua.ToString(-1);
+                _lua.Pop(1);
+                c.Reply.WriteError($"{OneLine(message)} script: {sha}, on @user_script:{line}.");
+            }
+            _lua.Pop(2);
+        }
+        finally
+        {
+            c.Server.Script.End();
+            c.Journal?.EndBlock();
+            c.ReadyKeys.AddRange(_inner.ReadyKeys);
+            _inner.ReadyKeys.Clear();
+            _running = null;
+            _lua.GarbageCollector(LuaGC.Step, 1);
+        }
+    }
+
+    private void CallLibrary(string function, int results, Action pushArguments)
+    {
+        _lua.GetGlobal("__akkaredis");
+        _lua.GetField(-1, function);
+        _lua.Remove(-2);
+        int before = _lua.GetTop();
+        pushArguments();
+        if (_lua.PCall(_lua.GetTop() - before, results, 0) != LuaStatus.OK)
+        {
+            var error = _lua.ToString(-1);
+            _lua.Pop(1);
+            throw new InvalidOperationException(error);
+        }
+    }
+
+    private void PushArray(byte[][] items)
+    {
+        _lua.CreateTable(items.Length, 0);
+        for (int i = 0; i < items.Length; i++)
+        {
+            _lua.PushBuffer(items[i]);
+            _lua.RawSetInteger(-2, i + 1);
+        }
+    }
+
+    private static string OneLine(string? text) => (text ?? "").Replace('\r', ' ').Replace('\n', ' ');
+
+    // ---------------------------------------------------------------------------------------- redis.call
+
+    private static int NativeCall(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        var engine = _running;
+        if (engine == null) return PushFailure(lua, "ERR redis.call is only available while a script runs");
+        int count = lua.GetTop();
+        if (count == 0) return PushFailure(lua, "ERR Please specify at least one argument for this redis lib call");
+        var args = new byte[count][];
+        for (int i = 1; i <= count; i++)
+        {
+            var type = lua.Type(i);
+            if (type == LuaType.String) args[i - 1] = lua.ToBuffer(i, false);
+            else if (type == LuaType.Number) args[i - 1] = Encoding.ASCII.GetBytes(FormatNumber(lua, i));
+            else return PushFailure(lua, "ERR Lua redis lib command arguments must be strings or integers");
+        }
+        try
+        {
+            var error = engine.Execute(args);
+            if (error != null) return PushFailure(lua, error);
+            var reply = engine._callReply;
+            int position = 0;
+            bool failed = reply.Length > 0 && reply.Buffer[0] == (byte)'-';
+            lua.PushBoolean(failed);
+            PushReply(lua, reply.Buffer, ref position);
+            return 2;
+        }
+        catch (Exception e)
+        {
+            return PushFailure(lua, "ERR " + e.Message);
+        }
+    }
+
+    /// <summary>A number as Lua 5.1 turns it into a string for redis.call ("%.14g": 5.0 is "5").</summary>
+    private static string FormatNumber(Lua lua, int index)
+    {
+        if (lua.IsInteger(index)) return lua.ToInteger(index).ToString(CultureInfo.InvariantCulture);
+        double value = lua.ToNumber(index);
+        if (double.IsNaN(value)) return "nan";
+        if (double.IsInfinity(value)) return value > 0 ? "inf" : "-inf";
+        var text = value.ToString("G14", CultureInfo.InvariantCulture);
+        int e = text.IndexOf('E');
+        if (e < 0) return text;
+        // C's %g writes the exponent as e+NN.
+        var exponent = text[(e + 1)..];
+        char sign = exponent[0] == '-' ? '-' : '+';
+        var digits = exponent.TrimStart('+', '-');
+        return text[..e] + "e" + sign + (digits.Length < 2 ? "0" + digits : digits);
+    }
+
+    private static int PushFailure(Lua lua, string message)
+    {
+        lua.PushBoolean(true);
+        lua.CreateTable(0, 1);
+        lua.PushString(message);
+        lua.SetField(-2, "err");
+        return 2;
+    }
+
+    /// <summary>Runs one command of the script against the held shards; null, or the error to raise.</summary>
+    private string? Execute(byte[][] args)
+    {
+        var c = _outer;
+        var (spec, error) = c.Server.Commands.Resolve(args);
+        if (spec == null) return "ERR Unknown Redis command called from script";
+        if (error != null) return "ERR Wrong number of args calling Redis command from script";
+        if (spec.Facts.HasFlag("noscript")) return "ERR This Redis command is not allowed from script";
+        if (spec.IsWrite && _readOnly) return "ERR Write commands are not allowed from read-only scripts.";
+        if (spec.IsWrite && c.Server.Aof?.WriteError is { } writeError) return RespErrors.MisconfAof + writeError;
+        _callReply.Clear();
+        _callReply.Resp3 = _resp3;
+        if (spec.Handler == null || spec.Route == CommandRoute.Session) return RunConnectionCommand(spec.Name, args);
+        _inner.Journal = c.Journal;
+        _inner.Begin(spec, args, _db, _callReply, c.Shard, c.Now, null);
+        spec.Handler(_inner);
+        if (_inner.Changes > 0 || _inner.Effects != null) c.Server.Script.MarkWrite();
+        _inner.RecordEffects();
+        c.Shard.Calls[spec.Id]++;
+        if (_callReply.Length > 0 && _callReply.Buffer[0] == (byte)'-') c.Shard.FailedCalls[spec.Id]++;
+        return null;
+    }
+
+    /// <summary>The connection commands a script may call: SELECT (for the script only), PING, ECHO, TIME.</summary>
+    private string? RunConnectionCommand(string name, byte[][] args)
+    {
+        switch (name)
+        {
+            case "select":
+                if (!Args.TryLong(args[1], out long db)) return RespErrors.NotInteger;
+                if (db < 0 || db >= _outer.Keyspace.DatabaseCount) return RespErrors.DbIndexOutOfRange;
+                _db = (int)db;
+                _callReply.WriteOk();
+                return null;
+            case "ping":
+                if (args.Length > 2) return "ERR Wrong number of args calling Redis command from script";
+                if (args.Length == 2) _callReply.WriteBulk(args[1]);
+                else _callReply.WriteSimple("PONG");
+                return null;
+            case "echo":
+                _callReply.WriteBulk(args[1]);
+                return null;
+            case "time":
+                long micros = _outer.Server.Clock.NowMs * 1000;
+                _callReply.WriteArrayHeader(2);
+                _callReply.WriteBulk(micros / 1_000_000);
+                _callReply.WriteBulk(micros % 1_000_000);
+                return null;
+            default:
+                return "ERR This Redis command is not allowed from script";
+        }
+    }
+
+    /// <summary>A RESP reply as a Lua value (script_lua.c redisProtocolToLuaType).</summary>
+    private static void PushReply(Lua lua, byte[] resp, ref int position)
+    {
+        byte type = resp[position];
+        var line = Line(resp, ref position);
+        switch (type)
+        {
+            case (byte)'+':
+                lua.CreateTable(0, 1);
+                lua.PushBuffer(line.ToArray());
+                lua.SetField(-2, "ok");
+                return;
+            case (byte)'-':
+                lua.CreateTable(0, 1);
+                lua.PushBuffer(line.ToArray());
+                lua.SetField(-2, "err");
+                return;
+            case (byte)':':
+                lua.PushInteger(long.Parse(line, CultureInfo.InvariantCulture));
+                return;
+            case (byte)'$':
+            case (byte)'=':
+            {
+                long length = long.Parse(line, CultureInfo.InvariantCulture);
+                if (length < 0)
+                {
+                    lua.PushBoolean(false);
+                    return;
+                }
+                var value = resp.AsSpan(position, (int)length);
+                if (type == (byte)'=') value = value[4..]; // verbatim: "txt:" prefix
+                lua.PushBuffer(value.ToArray());
+                position += (int)length + 2;
+                return;
+            }
+            case (byte)'*':
+            case (byte)'~':
+            case (byte)'%':
+            {
+                long count = long.Parse(line, CultureInfo.InvariantCulture);
+                if (count < 0)
+                {
+                    lua.PushBoolean(false);
+                    return;
+                }
+                if (type == (byte)'*')
+                {
+                    lua.CreateTable((int)count, 0);
+                    for (int i = 1; i <= count; i++)
+                    {
+                        PushReply(lua, resp, ref position);
+                        lua.RawSetInteger(-2, i);
+                    }
+                    return;
+                }
+                // RESP3: {map={k=v}} and {set={member=true}}.
+                lua.CreateTable(0, 1);
+                lua.CreateTable(0, (int)count);
+                for (int i = 0; i < count; i++)
+                {
+                    PushReply(lua, resp, ref position);
+                    if (type == (byte)'%') PushReply(lua, resp, ref position);
+                    else lua.PushBoolean(true);
+                    lua.SetTable(-3);
+                }
+                lua.SetField(-2, type == (byte)'%' ? "map" : "set");
+                return;
+            }
+            case (byte)'_':
+                lua.PushNil();
+                return;
+            case (byte)'#':
+                lua.PushBoolean(line.Length > 0 && line[0] == (byte)'t');
+                return;
+            case (byte)',':
+                lua.CreateTable(0, 1);
+                lua.PushNumber(double.Parse(Encoding.ASCII.GetString(line), CultureInfo.InvariantCulture));
+                lua.SetField(-2, "double");
+                return;
+            default:
+                throw new InvalidOperationException($"Unexpected RESP type '{(char)type}'");
+        }
+    }
+
+    private static ReadOnlySpan<byte> Line(byte[] resp, ref int position)
+    {
+        int start = position + 1;
+        int end = resp.AsSpan(start).IndexOf("\r\n"u8) + start;
+        position = end + 2;
+        return resp.AsSpan(start, end - start);
+    }
+
+    // ---------------------------------------------------------------------------------------- the script's reply
+
+    /// <summary>The Lua value at <paramref name="index"/> as the script's reply (script_lua.c luaReplyToRedisReply).</summary>
+    private void WriteReply(RespWriter reply, int index, int depth)
+    {
+        int absolute = index < 0 ? _lua.GetTop() + index + 1 : index;
+        switch (_lua.Type(absolute))
+        {
+            case LuaType.String:
+                reply.WriteBulk(_lua.ToBuffer(absolute, false));
+                return;
+            case LuaType.Number:
+                reply.WriteInteger(_lua.IsInteger(absolute) ? _lua.ToInteger(absolute) : (long)Math.Truncate(_lua.ToNumber(absolute)));
+                return;
+            case LuaType.Boolean:
+                if (reply.Resp3 && _resp3) reply.WriteBoolean(_lua.ToBoolean(absolute));
+                else if (_lua.ToBoolean(absolute)) reply.WriteInteger(1);
+                else reply.WriteNull();
+                return;
+            case LuaType.Table:
+                if (depth > 1000)
+                {
+                    reply.WriteError("ERR reached lua stack limit");
+                    return;
+                }
+                if (TryField(absolute, "err", LuaType.String))
+                {
+                    reply.WriteError(OneLine(_lua.ToString(-1)));
+                    _lua.Pop(1);
+                    return;
+                }
+                if (TryField(absolute, "ok", LuaType.String))
+                {
+                    reply.WriteSimple(OneLine(_lua.ToString(-1)));
+                    _lua.Pop(1);
+                    return;
+                }
+                if (TryField(absolute, "double", LuaType.Number))
+                {
+                    reply.WriteDouble(_lua.ToNumber(-1));
+                    _lua.Pop(1);
+                    return;
+                }
+                // An array: elements 1, 2, ... up to the first nil.
+                int count = 0;
+                while (true)
+                {
+                    var type = _lua.RawGetInteger(absolute, count + 1);
+                    _lua.Pop(1);
+                    if (type == LuaType.Nil) break;
+                    count++;
+                }
+                reply.WriteArrayHeader(count);
+                for (int i = 1; i <= count; i++)
+                {
+                    _lua.RawGetInteger(absolute, i);
+                    WriteReply(reply, -1, depth + 1);
+                    _lua.Pop(1);
+                }
+                return;
+            default:
+                reply.WriteNull();
+                return;
+        }
+    }
+
+    /// <summary>Pushes t[name] and keeps it when it has <paramref name="type"/>; otherwise pops it and says false.</summary>
+    private bool TryField(int table, string name, LuaType type)
+    {
+        _lua.PushString(name);
+        if (_lua.RawGet(table) == type) return true;
+        _lua.Pop(1);
+        return false;
+    }
+
+    // ---------------------------------------------------------------------------------------- small natives
+
+    private static int NativeSha1(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        lua.PushString(Sha1(lua.ToBuffer(1, false)));
+        return 1;
+    }
+
+    private static int NativeLog(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        long level = lua.ToInteger(1);
+        var levels = new[] { "debug", "verbose", "notice", "warning" };
+        var configured = _running?._outer.Config.LogLevel ?? "notice";
+        if (Array.IndexOf(levels, configured) is int minimum && minimum >= 0 && level >= minimum)
+            Console.WriteLine($"{(level == 3 ? "#" : level == 2 ? "*" : "-")} {lua.ToString(2)}");
+        return 0;
+    }
+
+    private static int NativeSetResp(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        if (_running != null) _running._resp3 = lua.ToInteger(1) == 3;
+        return 0;
+    }
+
+    private static int NativeKilled(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        lua.PushBoolean(_running?._outer.Server.Script.KillRequested == true);
+        return 1;
+    }
+
+    public void Dispose() => _lua.Dispose();
+}

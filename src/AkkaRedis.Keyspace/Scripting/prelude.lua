@@ -1,0 +1,335 @@
+-- Runs once in each new Lua state, with Lua 5.4's standard library, before any script. It builds what scripts
+-- see, which is Redis 7.0's scripting environment: Lua 5.1 names (unpack, loadstring, table.getn), the redis,
+-- bit, cjson and struct libraries, no io/os/package, and globals that can be neither created nor changed.
+-- It returns the functions the server calls: compile, run, exists, flush.
+local native_call, native_sha1hex, native_log, native_setresp, native_killed = ...
+
+local G, dbg = _G, debug
+local type, tostring, error, pairs, next, select, setmetatable, rawget = type, tostring, error, pairs, next, select, setmetatable, rawget
+local lua_load, floor, tointeger, format, utf8char, tonumber = load, math.floor, math.tointeger, string.format, utf8.char, tonumber
+
+-- Lua 5.1 names scripts written for Redis rely on.
+unpack = table.unpack
+table.getn = function(t) return #t end
+math.pow = function(x, y) return x ^ y end
+math.mod = math.fmod
+-- Text chunks only: a precompiled binary chunk could break out of the sandbox.
+load = function(chunk, name, _, env) return lua_load(chunk, name, "t", env) end
+loadstring = load
+
+-- What Redis does not offer scripts.
+io, os, package, require, dofile, loadfile, utf8, debug = nil, nil, nil, nil, nil, nil, nil, nil
+
+---------------------------------------------------------------------------------------------------- redis
+local redis = {
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
+  REDIS_VERSION = "7.0.15", REDIS_VERSION_NUM = 0x07000f,
+}
+-- The server answers (failed, value); an error reply is raised by call and returned by pcall, as a table {err=...}.
+redis.call = function(...)
+  local failed, value = native_call(...)
+  if failed then error(value) end
+  return value
+end
+redis.pcall = function(...)
+  local _, value = native_call(...)
+  return value
+end
+redis.error_reply = function(message)
+  if type(message) ~= "string" then error("wrong number or type of arguments", 2) end
+  return { err = message }
+end
+redis.status_reply = function(message)
+  if type(message) ~= "string" then error("wrong number or type of arguments", 2) end
+  return { ok = message }
+end
+redis.sha1hex = function(text)
+  if select("#", text) ~= 1 then error("wrong number of arguments", 2) end
+  return native_sha1hex(tostring(text))
+end
+redis.log = function(level, ...)
+  if select("#", ...) < 1 then error("redis.log() requires two arguments or more.", 2) end
+  if type(level) ~= "number" then error("First argument must be a number (log level).", 2) end
+  if level < 0 or level > 3 then error("Invalid debug level.", 2) end
+  local parts = {}
+  for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end
+  native_log(level, table.concat(parts, " "))
+end
+redis.setresp = function(version)
+  if version ~= 2 and version ~= 3 then error("RESP version must be 2 or 3.", 2) end
+  native_setresp(version)
+end
+-- Effects are always what is journaled (Redis 7's only mode), so these have nothing to change.
+redis.replicate_commands = function() return true end
+redis.set_repl = function(flags)
+  if type(flags) ~= "number" or flags < 0 or flags > 3 then error("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.", 2) end
+end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+
+---------------------------------------------------------------------------------------------------- bit (LuaBitOp)
+local function u32(x) return floor(x) & 0xffffffff end
+local function tobit(x)
+  x = u32(x)
+  if x >= 0x80000000 then x = x - 0x100000000 end
+  return x
+end
+local bit = { tobit = tobit }
+bit.bnot = function(x) return tobit(~u32(x)) end
+bit.band = function(x, ...) local r = u32(x) for i = 1, select("#", ...) do r = r & u32((select(i, ...))) end return tobit(r) end
+bit.bor = function(x, ...) local r = u32(x) for i = 1, select("#", ...) do r = r | u32((select(i, ...))) end return tobit(r) end
+bit.bxor = function(x, ...) local r = u32(x) for i = 1, select("#", ...) do r = r ~ u32((select(i, ...))) end return tobit(r) end
+bit.lshift = function(x, n) return tobit(u32(x) << (u32(n) & 31)) end
+bit.rshift = function(x, n) return tobit(u32(x) >> (u32(n) & 31)) end
+bit.arshift = function(x, n)
+  n = u32(n) & 31
+  local v = tobit(x)
+  if v >= 0 then return tobit(v >> n) end
+  return tobit(~((~v) >> n))
+end
+bit.rol = function(x, n) x, n = u32(x), u32(n) & 31 return tobit((x << n) | (x >> (32 - n))) end
+bit.ror = function(x, n) x, n = u32(x), u32(n) & 31 return tobit((x >> n) | (x << (32 - n))) end
+bit.bswap = function(x)
+  x = u32(x)
+  return tobit(((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | (x >> 24))
+end
+bit.tohex = function(x, n)
+  n = n == nil and 8 or tointeger(floor(n))
+  local digits = "0123456789abcdef"
+  if n < 0 then n = -n digits = "0123456789ABCDEF" end
+  if n > 8 then n = 8 end
+  x = u32(x)
+  local out = {}
+  for i = n, 1, -1 do
+    local d = x & 15
+    out[i] = digits:sub(d + 1, d + 1)
+    x = x >> 4
+  end
+  return table.concat(out)
+end
+
+---------------------------------------------------------------------------------------------------- cjson
+local cjson = {}
+local json_null = setmetatable({}, { __tostring = function() return "null" end })
+cjson.null = json_null
+local escapes = { ['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
+local function encode_string(s)
+  return '"' .. s:gsub('[%c"\\/]', function(c) return escapes[c] or format("\\u%04x", c:byte()) end) .. '"'
+end
+local function encode_number(n)
+  if n ~= n or n == math.huge or n == -math.huge then error("Cannot serialise number: must not be NaN or Inf") end
+  if tointeger(n) then return format("%d", n) end
+  return format("%.14g", n)
+end
+local encode_value
+local function is_array(t)
+  local max, count = 0, 0
+  for k in pairs(t) do
+    if type(k) ~= "number" or k < 1 or floor(k) ~= k then return false end
+    if k > max then max = k end
+    count = count + 1
+  end
+  if max > count * 2 and max > 10 then error("Cannot serialise table: excessively sparse array") end
+  return true, max
+end
+encode_value = function(v, depth)
+  local t = type(v)
+  if t == "string" then return encode_string(v)
+  elseif t == "number" then return encode_number(v)
+  elseif t == "boolean" then return tostring(v)
+  elseif v == nil or v == json_null then return "null"
+  elseif t == "table" then
+    if depth > 1000 then error("Cannot serialise, excessive nesting (1001)") end
+    local array, n = is_array(v)
+    local out = {}
+    if array and n > 0 then
+      for i = 1, n do out[i] = encode_value(v[i], depth + 1) end
+      return "[" .. table.concat(out, ",") .. "]"
+    end
+    for k, item in pairs(v) do
+      local key = type(k) == "number" and encode_number(k) or type(k) == "string" and k or error("Cannot serialise " .. type(k) .. ": table key must be a number or string")
+      out[#out + 1] = encode_string(key) .. ":" .. encode_value(item, depth + 1)
+    end
+    return "{" .. table.concat(out, ",") .. "}"
+  end
+  error("Cannot serialise " .. t .. ": type not supported")
+end
+cjson.encode = function(v) return encode_value(v, 0) end
+
+local function decode_error(s, i, what) error(format("Expected %s but found invalid token at character %d", what, i)) end
+local decode_value
+local function skip(s, i) return s:find("[^ \t\r\n]", i) or #s + 1 end
+local function decode_string(s, i)
+  local out, j = {}, i + 1
+  while true do
+    local c = s:sub(j, j)
+    if c == "" then decode_error(s, i, "string") end
+    if c == '"' then return table.concat(out), j + 1 end
+    if c == "\\" then
+      local e = s:sub(j + 1, j + 1)
+      local simple = ({ b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", ['"'] = '"', ["\\"] = "\\", ["/"] = "/" })[e]
+      if simple then out[#out + 1] = simple j = j + 2
+      elseif e == "u" then
+        local code = tonumber(s:sub(j + 2, j + 5), 16) or decode_error(s, j, "unicode escape")
+        if code >= 0xD800 and code <= 0xDBFF and s:sub(j + 6, j + 7) == "\\u" then
+          local low = tonumber(s:sub(j + 8, j + 11), 16)
+          if low and low >= 0xDC00 and low <= 0xDFFF then code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00) j = j + 6 end
+        end
+        out[#out + 1] = utf8char(code) j = j + 6
+      else decode_error(s, j, "escape") end
+    else
+      local k = s:find('["\\]', j) or #s + 1
+      out[#out + 1] = s:sub(j, k - 1)
+      j = k
+    end
+  end
+end
+decode_value = function(s, i, depth)
+  if depth > 1000 then error("Found too many nested data structures (1001) at character " .. i) end
+  i = skip(s, i)
+  local c = s:sub(i, i)
+  if c == "{" then
+    local t = {}
+    i = skip(s, i + 1)
+    if s:sub(i, i) == "}" then return t, i + 1 end
+    while true do
+      if s:sub(i, i) ~= '"' then decode_error(s, i, "object key string") end
+      local key
+      key, i = decode_string(s, i)
+      i = skip(s, i)
+      if s:sub(i, i) ~= ":" then decode_error(s, i, "colon") end
+      t[key], i = decode_value(s, i + 1, depth + 1)
+      i = skip(s, i)
+      local d = s:sub(i, i)
+      if d == "}" then return t, i + 1 end
+      if d ~= "," then decode_error(s, i, "comma or object end") end
+      i = skip(s, i + 1)
+    end
+  elseif c == "[" then
+    local t, n = {}, 0
+    i = skip(s, i + 1)
+    if s:sub(i, i) == "]" then return t, i + 1 end
+    while true do
+      n = n + 1
+      t[n], i = decode_value(s, i, depth + 1)
+      i = skip(s, i)
+      local d = s:sub(i, i)
+      if d == "]" then return t, i + 1 end
+      if d ~= "," then decode_error(s, i, "comma or array end") end
+      i = i + 1
+    end
+  elseif c == '"' then return decode_string(s, i)
+  elseif s:sub(i, i + 3) == "true" then return true, i + 4
+  elseif s:sub(i, i + 4) == "false" then return false, i + 5
+  elseif s:sub(i, i + 3) == "null" then return json_null, i + 4
+  else
+    local number = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
+    if not number or number == "" or not tonumber(number) then decode_error(s, i, "value") end
+    return tonumber(number), i + #number
+  end
+end
+cjson.decode = function(s)
+  if type(s) ~= "string" then error("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ")", 2) end
+  local value, i = decode_value(s, 1, 0)
+  i = skip(s, i)
+  if i <= #s then decode_error(s, i, "the end") end
+  return value
+end
+cjson.encode_keep_buffer = function() end
+cjson.encode_max_depth = function() end
+cjson.decode_max_depth = function() end
+cjson.encode_number_precision = function() end
+cjson.encode_sparse_array = function() end
+cjson.encode_invalid_numbers = function() end
+cjson.decode_invalid_numbers = function() end
+
+---------------------------------------------------------------------------------------------------- struct
+-- Roberto Ierusalimschy's struct library, on Lua 5.4's string.pack: the same formats except that a
+-- zero-terminated string is 's' there and 'z' here, and sizes default to those of the original.
+local function struct_format(fmt)
+  return (fmt:gsub("[sl]", { s = "z", l = "i8" }):gsub("L", "I8"))
+end
+local struct = {
+  pack = function(fmt, ...) return string.pack(struct_format(fmt), ...) end,
+  unpack = function(fmt, s, pos) return string.unpack(struct_format(fmt), s, pos) end,
+  size = function(fmt) return string.packsize(struct_format(fmt)) end,
+}
+
+---------------------------------------------------------------------------------------------------- the sandbox
+local function readonly(t)
+  return setmetatable({}, {
+    __index = t,
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __pairs = function() return next, t, nil end,
+    __len = function() return #t end,
+    __metatable = false,
+  })
+end
+
+-- Lua 5.1 wrote every number with "%.14g" (5.0 is "5"); 5.4 writes floats with a ".0".
+local lua_tostring = tostring
+G.tostring = function(v)
+  if math.type(v) == "float" then return format("%.14g", v) end
+  return lua_tostring(v)
+end
+
+local script_globals = {}
+for name, value in pairs(G) do
+  if name ~= "_G" then script_globals[name] = type(value) == "table" and readonly(value) or value end
+end
+script_globals.redis = readonly(redis)
+script_globals.bit = readonly(bit)
+script_globals.cjson = readonly(cjson)
+script_globals.struct = readonly(struct)
+local env = setmetatable({}, {
+  __index = function(_, name)
+    local value = script_globals[name]
+    if value == nil then error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
+    return value
+  end,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __pairs = function() return next, script_globals, nil end,
+  __metatable = false,
+})
+script_globals._G = env
+
+-- Where an error was raised: the innermost line of the user's script (not of the libraries above).
+local function error_handler(e)
+  local line = "?"
+  local level = 2
+  while true do
+    local info = dbg.getinfo(level, "Sl")
+    if not info then break end
+    if info.source == "@user_script" then line = info.currentline break end
+    level = level + 1
+  end
+  local message
+  if type(e) == "table" and type(rawget(e, "err")) == "string" then message = rawget(e, "err")
+  else message = "ERR " .. tostring(e) end
+  return { err = message, line = line }
+end
+
+local scripts = {}
+return {
+  compile = function(sha, body)
+    if scripts[sha] then return nil end
+    local fn, err = lua_load(body, "@user_script", "t", env)
+    if not fn then return err end
+    scripts[sha] = fn
+    return nil
+  end,
+  exists = function(sha) return scripts[sha] ~= nil end,
+  flush = function() scripts = {} end,
+  run = function(sha, keys, argv)
+    script_globals.KEYS, script_globals.ARGV = keys, argv
+    -- Every 100000 instructions: has SCRIPT KILL asked this script to stop?
+    dbg.sethook(function()
+      if native_killed() then error({ err = "ERR Script killed by user with SCRIPT KILL..." }) end
+    end, "", 100000)
+    local ok, result = xpcall(scripts[sha], error_handler)
+    dbg.sethook()
+    script_globals.KEYS, script_globals.ARGV = nil, nil
+    return ok, result
+  end,
+}
