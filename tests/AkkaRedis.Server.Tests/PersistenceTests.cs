@@ -276,4 +276,26 @@ public sealed class PersistenceTests : IDisposable
         }
         Assert.False(Directory.Exists(Path.Combine(_directory, "appendonlydir")));
     }
+
+    [Fact]
+    public void AScriptIsJournaledAsItsEffectsInOneBlock()
+    {
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(3L, client.Call("EVAL", "redis.call('set', KEYS[1], 'x') redis.call('rpush', KEYS[2], 'a', 'b', 'c') return redis.call('llen', KEYS[2])", "2", "s:str", "s:list"));
+            Assert.Equal(1L, client.Call("EVAL", "return redis.call('sadd', KEYS[1], redis.call('get', KEYS[2]))", "2", "s:set", "s:str"));
+            server.Kill();
+        }
+        var text = File.ReadAllText(IncrementFile);
+        Assert.DoesNotContain("EVAL", text, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nset\r\n$5\r\ns:str\r\n$1\r\nx\r\n", text);
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal("x", client.Call("GET", "s:str"));
+            Assert.Equal(new List<object?> { "a", "b", "c" }, client.Call("LRANGE", "s:list", "0", "-1"));
+            Assert.Equal(1L, client.Call("SISMEMBER", "s:set", "x"));
+        }
+    }
 }
