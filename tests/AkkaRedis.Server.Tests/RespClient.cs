@@ -13,6 +13,9 @@ public sealed class RespClient : IDisposable
 
     public sealed record RespError(string Message);
 
+    /// <summary>While set, bulk replies are returned as byte[] (for binary payloads such as FUNCTION DUMP).</summary>
+    private bool _binary;
+
     public RespClient(int port)
     {
         _tcp = new TcpClient();
@@ -35,6 +38,29 @@ public sealed class RespClient : IDisposable
             text.Append('$').Append(length).Append("\r\n").Append(arg).Append("\r\n");
         }
         return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    /// <summary>A request whose arguments are strings or byte arrays; bulk replies come back as byte[].</summary>
+    public object? CallBinary(params object[] args)
+    {
+        var request = new List<byte>(Encoding.ASCII.GetBytes($"*{args.Length}\r\n"));
+        foreach (var arg in args)
+        {
+            var bytes = arg as byte[] ?? Encoding.UTF8.GetBytes((string)arg);
+            request.AddRange(Encoding.ASCII.GetBytes($"${bytes.Length}\r\n"));
+            request.AddRange(bytes);
+            request.AddRange("\r\n"u8.ToArray());
+        }
+        SendRaw(request.ToArray());
+        _binary = true;
+        try
+        {
+            return Read();
+        }
+        finally
+        {
+            _binary = false;
+        }
     }
 
     public object? Call(params string[] args)
@@ -90,7 +116,7 @@ public sealed class RespClient : IDisposable
                 for (int i = 0; i < length; i++) data[i] = (byte)ReadByte();
                 ReadByte();
                 ReadByte();
-                return Encoding.UTF8.GetString(data);
+                return _binary ? data : Encoding.UTF8.GetString(data);
             }
             case '*':
             case '~':

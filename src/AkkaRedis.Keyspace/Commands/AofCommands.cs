@@ -27,7 +27,7 @@ public static class AofCommands
             c.Error("ERR Background append only file rewriting already in progress");
             return;
         }
-        journal.Tell(new RewriteAof(KeyState.Snapshot(c.Keyspace, c.Now)));
+        journal.Tell(new RewriteAof(KeyState.Snapshot(c.Keyspace, c.Now, c.Scripts.Libraries)));
         c.Reply.WriteSimple("Background append only file rewriting started");
     }
 }

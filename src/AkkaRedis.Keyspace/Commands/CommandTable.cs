@@ -37,6 +37,15 @@ public sealed class CommandTable
         return _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out var spec) ? spec : null;
     }
 
+    /// <summary>The command (or subcommand, for containers such as FUNCTION) that <paramref name="args"/> names; no arity check.</summary>
+    public CommandSpec? FindCommand(byte[][] args)
+    {
+        var spec = Find(args[0]);
+        if (spec?.Subcommands != null && args.Length >= 2)
+            return spec.Subcommands.GetValueOrDefault(Encoding.UTF8.GetString(args[1]).ToLowerInvariant());
+        return spec;
+    }
+
     /// <summary>The outcome of resolving a request to a command.</summary>
     public readonly record struct Resolution(CommandSpec? Spec, string? Error);
 

@@ -16,6 +16,7 @@ public static class KeyspaceCommands
         Transactions.Register(table);
         AofCommands.Register(table);
         Scripting.ScriptCommands.Register(table);
+        Scripting.FunctionCommands.Register(table);
         return table;
     }
 }

@@ -14,7 +14,7 @@ public sealed class KeyRouter(CommandTable table, int[] slotOwner, int shardCoun
     {
         shard = 0;
         error = null;
-        var spec = table.Find(args[0]);
+        var spec = table.FindCommand(args);
         if (spec?.Handler == null)
         {
             error = $"Unknown command '{Encoding.UTF8.GetString(args[0])}' reading the append only file";

@@ -10,6 +10,8 @@ namespace AkkaRedis.Keyspace.Journal;
 /// </summary>
 public static class KeyState
 {
+    private static readonly byte[] FunctionCommand = "FUNCTION"u8.ToArray(), LoadSubcommand = "LOAD"u8.ToArray();
+
     /// <summary>Redis's AOF_REWRITE_ITEMS_PER_CMD.</summary>
     private const int ItemsPerCommand = 64;
 
@@ -58,9 +60,12 @@ public static class KeyState
     }
 
     /// <summary>The whole keyspace as commands: the base of a rewritten AOF. Every shard must be held.</summary>
-    public static byte[] Snapshot(Data.Keyspace keyspace, long nowMs)
+    public static byte[] Snapshot(Data.Keyspace keyspace, long nowMs, IEnumerable<Scripting.FunctionLibrary> libraries)
     {
         var log = new EffectLog();
+        // Function libraries first, as Redis's rewrite writes them.
+        foreach (var library in libraries)
+            log.Add(0, [FunctionCommand, LoadSubcommand, System.Text.Encoding.UTF8.GetBytes(library.Code)]);
         for (int db = 0; db < keyspace.DatabaseCount; db++)
         {
             foreach (var shard in keyspace.Shards)

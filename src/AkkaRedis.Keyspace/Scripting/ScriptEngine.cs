@@ -81,12 +81,112 @@ public sealed class ScriptEngine : IDisposable
         _lua.GarbageCollector(LuaGC.Collect, 0);
     }
 
+    private readonly SortedDictionary<string, FunctionLibrary> _libraries = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FunctionInfo> _functions = new(StringComparer.Ordinal);
+
+    public IEnumerable<FunctionLibrary> Libraries => _libraries.Values;
+    public int FunctionCount => _functions.Count;
+    public FunctionInfo? FindFunction(string name) => _functions.GetValueOrDefault(name);
+
+    /// <summary>
+    /// FUNCTION LOAD: the code starts with "#!lua name=&lt;library&gt;"; running it registers the library's functions.
+    /// Null and the library's name, or Redis's error.
+    /// </summary>
+    public string? LoadLibrary(string code, bool replace, out string name)
+    {
+        name = "";
+        if (!code.StartsWith("#!", StringComparison.Ordinal)) return "ERR Missing library metadata";
+        int newline = code.IndexOf('\n');
+        var header = (newline < 0 ? code[2..] : code[2..newline]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (header.Length < 2 || header[0] != "lua" || !header[1].StartsWith("name=", StringComparison.Ordinal) || header.Length > 2)
+            return "ERR Invalid library metadata";
+        name = header[1][5..];
+        // Redis 7.0.15 answers the same for a bad name as for any other bad header.
+        if (name.Length == 0 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_')) return "ERR Invalid library metadata";
+        if (_libraries.ContainsKey(name) && !replace) return $"ERR Library '{name}' already exists";
+        // The header line is not Lua: it becomes an empty line, so line numbers stay those of the code as given.
+        var body = newline < 0 ? "" : "\n" + code[(newline + 1)..];
+        CallLibrary("load_library", 2, () => _lua.PushBuffer(Encoding.UTF8.GetBytes(body)));
+        if (_lua.Type(-2) != LuaType.Table)
+        {
+            var error = _lua.ToString(-1);
+            _lua.Pop(2);
+            if (error.StartsWith("No functions registered", StringComparison.Ordinal)) return "ERR No functions registered";
+            if (error.StartsWith("user_function:", StringComparison.Ordinal) && !error.Contains("Script attempted", StringComparison.Ordinal))
+                return "ERR Error compiling function: " + OneLine(error).Replace("near <eof>", "near '<eof>'");
+            return "ERR Error registering functions: " + OneLine(error);
+        }
+        _lua.Pop(1);
+        var functions = ReadRegistered(name);
+        foreach (var function in functions)
+            if (_functions.TryGetValue(function.Name, out var existing) && existing.Library != name)
+            {
+                _lua.Pop(1);
+                return $"ERR Function {function.Name} already exists";
+            }
+        if (_libraries.ContainsKey(name)) DeleteLibrary(name);
+        CallLibrary("install", 0, () => _lua.PushCopy(-2));
+        _lua.Pop(1);
+        _libraries[name] = new FunctionLibrary(name, code, functions);
+        foreach (var function in functions) _functions[function.Name] = function;
+        return null;
+    }
+
+    /// <summary>The table load_library returned (on the stack): each function's flags and description.</summary>
+    private List<FunctionInfo> ReadRegistered(string library)
+    {
+        var functions = new List<FunctionInfo>();
+        _lua.PushNil();
+        while (_lua.Next(-2))
+        {
+            var name = _lua.ToString(-2);
+            _lua.GetField(-1, "flags");
+            var flags = new List<string>();
+            for (int i = 1; _lua.RawGetInteger(-1, i) == LuaType.String; i++)
+            {
+                flags.Add(_lua.ToString(-1));
+                _lua.Pop(1);
+            }
+            _lua.Pop(2);
+            _lua.GetField(-1, "description");
+            var description = _lua.Type(-1) == LuaType.String ? _lua.ToString(-1) : null;
+            _lua.Pop(2);
+            functions.Add(new FunctionInfo(name, library, flags.ToArray(), description));
+        }
+        functions.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
+        return functions;
+    }
+
+    public bool DeleteLibrary(string name)
+    {
+        if (!_libraries.Remove(name, out var library)) return false;
+        foreach (var function in library.Functions)
+        {
+            _functions.Remove(function.Name);
+            CallLibrary("uninstall", 0, () => _lua.PushString(function.Name));
+        }
+        return true;
+    }
+
+    public void FlushLibraries()
+    {
+        foreach (var name in _libraries.Keys.ToList()) DeleteLibrary(name);
+    }
+
+    /// <summary>FCALL: runs a function as a script runs (every shard held, effects in one block).</summary>
+    public void Call(CommandContext c, FunctionInfo function, byte[][] keys, byte[][] argv, bool readOnly) =>
+        Execute(c, "call_function", function.Name, keys, argv, readOnly || function.NoWrites);
+
     /// <summary>
     /// Runs a cached script with all shards held, writing its reply into <paramref name="c"/>'s writer. Its writes
     /// are journaled as one MULTI/EXEC block, as Redis 7 propagates a script's effects.
     /// </summary>
-    public void Run(CommandContext c, string sha, byte[][] keys, byte[][] argv, bool readOnly)
+    public void Run(CommandContext c, string sha, byte[][] keys, byte[][] argv, bool readOnly) =>
+        Execute(c, "run", sha, keys, argv, readOnly);
+
+    private void Execute(CommandContext c, string runner, string name, byte[][] keys, byte[][] argv, bool readOnly)
     {
+        string sha = name;
         _outer = c;
         _readOnly = readOnly;
         _resp3 = false;
@@ -96,7 +196,7 @@ public sealed class ScriptEngine : IDisposable
         c.Journal?.BeginBlock();
         try
         {
-            CallLibrary("run", 2, () =>
+            CallLibrary(runner, 2, () =>
             {
                 _lua.PushString(sha);
                 PushArray(keys);
@@ -111,7 +211,8 @@ public sealed class ScriptEngine : IDisposable
                 _lua.GetField(-1, "line");
                 var line = _lua.ToString(-1);
                 _lua.Pop(1);
-                c.Reply.WriteError($"{OneLine(message)} script: {sha}, on @user_script:{line}.");
+                var source = runner == "run" ? "@user_script" : "@user_function";
+                c.Reply.WriteError($"{OneLine(message)} script: {sha}, on {source}:{line}.");
             }
             _lua.Pop(2);
         }

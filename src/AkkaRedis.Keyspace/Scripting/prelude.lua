@@ -5,7 +5,7 @@
 local native_call, native_sha1hex, native_log, native_setresp, native_killed = ...
 
 local G, dbg = _G, debug
-local type, tostring, error, pairs, next, select, setmetatable, rawget = type, tostring, error, pairs, next, select, setmetatable, rawget
+local type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall = type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall
 local lua_load, floor, tointeger, format, utf8char, tonumber = load, math.floor, math.tointeger, string.format, utf8.char, tonumber
 
 -- Lua 5.1 names scripts written for Redis rely on.
@@ -301,7 +301,7 @@ local function error_handler(e)
   while true do
     local info = dbg.getinfo(level, "Sl")
     if not info then break end
-    if info.source == "@user_script" then line = info.currentline break end
+    if info.source == "@user_script" or info.source == "@user_function" then line = info.currentline break end
     level = level + 1
   end
   local message
@@ -310,8 +310,94 @@ local function error_handler(e)
   return { err = message, line = line }
 end
 
+---------------------------------------------------------------------------------------------------- functions
+-- A library's code runs once at FUNCTION LOAD, where redis offers register_function (and no call); its functions
+-- run later with the whole redis library. Its globals are as read-only as a script's; KEYS and ARGV are arguments.
+local registering
+local load_api = {
+  log = redis.log, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
+  setresp = redis.setresp, error_reply = redis.error_reply, status_reply = redis.status_reply, sha1hex = redis.sha1hex,
+}
+local known_flags = { ["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true, ["no-cluster"] = true, ["allow-cross-slot-keys"] = true }
+load_api.register_function = function(...)
+  local name, callback, flags, description
+  if select("#", ...) == 1 and type((...)) == "table" then
+    local spec = ...
+    for k in pairs(spec) do
+      if k ~= "function_name" and k ~= "callback" and k ~= "flags" and k ~= "description" then
+        error("unknown argument given to redis.register_function", 0)
+      end
+    end
+    name, callback, flags, description = spec.function_name, spec.callback, spec.flags or {}, spec.description
+  elseif select("#", ...) == 2 then
+    name, callback, flags = ..., (select(2, ...)), {}
+  else
+    error("wrong number of arguments to redis.register_function", 0)
+  end
+  local positional = select("#", ...) == 2
+  if type(name) ~= "string" then error(positional and "first argument to redis.register_function must be a string" or "function_name argument given to redis.register_function must be a string", 0) end
+  if not name:match("^[%w_]+$") then error("Function names can only contain letters, numbers, or underscores(_) and must be at least one character long", 0) end
+  if type(callback) ~= "function" then error(positional and "second argument to redis.register_function must be a function" or "callback argument given to redis.register_function must be a function", 0) end
+  if type(flags) ~= "table" then error("flags argument to redis.register_function must be a table representing function flags", 0) end
+  local flag_list = {}
+  for _, flag in ipairs(flags) do
+    if type(flag) ~= "string" or not known_flags[flag] then error("unknown flag given", 0) end
+    flag_list[#flag_list + 1] = flag
+  end
+  if description ~= nil and type(description) ~= "string" then error("description argument given to redis.register_function must be a string", 0) end
+  if registering[name] then error("Function already exists in the library", 0) end
+  registering[name] = { callback = callback, flags = flag_list, description = description }
+end
+local current_api = redis
+local library_redis = setmetatable({}, {
+  __index = function(_, k)
+    local value = current_api[k]
+    if value == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+    return value
+  end,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __metatable = false,
+})
+local library_globals = setmetatable({ redis = library_redis }, { __index = script_globals })
+local library_env = setmetatable({}, {
+  __index = function(_, name)
+    local value = library_globals[name]
+    if value == nil or name == "KEYS" or name == "ARGV" then error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
+    return value
+  end,
+  __newindex = function() error("Attempt to modify a readonly table", 2) end,
+  __metatable = false,
+})
+local functions = {}
+
 local scripts = {}
 return {
+  -- Runs a library's code; on success the functions it registered as {name = {flags = {...}, description = ...}}.
+  load_library = function(code)
+    local fn, err = lua_load(code, "@user_function", "t", library_env)
+    if not fn then return nil, err end
+    registering = {}
+    current_api = load_api
+    local ok, failure = pcall(fn)
+    current_api = redis
+    local registered = registering
+    registering = nil
+    if not ok then return nil, type(failure) == "table" and (failure.err or tostring(failure)) or "ERR " .. tostring(failure) end
+    if next(registered) == nil then return nil, "No functions registered" end
+    return registered
+  end,
+  -- Makes a loaded library's functions callable (after the server checked names against other libraries).
+  install = function(registered) for name, f in pairs(registered) do functions[name] = f.callback end end,
+  uninstall = function(name) functions[name] = nil end,
+  call_function = function(name, keys, argv)
+    dbg.sethook(function()
+      if native_killed() then error({ err = "ERR Script killed by user with SCRIPT KILL..." }) end
+    end, "", 100000)
+    local ok, result = xpcall(functions[name], error_handler, keys, argv)
+    dbg.sethook()
+    return ok, result
+  end,
   compile = function(sha, body)
     if scripts[sha] then return nil end
     local fn, err = lua_load(body, "@user_script", "t", env)

@@ -121,7 +121,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 continue;
             }
             if (AofLoader.IsCommand(args, "multi") || AofLoader.IsCommand(args, "exec")) continue;
-            var spec = _server.Commands.Find(args[0]);
+            var spec = _server.Commands.FindCommand(args);
             if (spec?.Handler == null) continue;
             _replayReplies.Clear();
             _context.Begin(spec, args, db, _replayReplies, _store, now, null);

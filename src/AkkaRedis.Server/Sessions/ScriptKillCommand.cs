@@ -8,7 +8,13 @@ namespace AkkaRedis.Server.Sessions;
 /// </summary>
 public static class ScriptKillCommand
 {
-    public static void Register(SessionCommandTable table) => table.Add("script|kill", c =>
+    public static void Register(SessionCommandTable table)
+    {
+        table.Add("script|kill", Kill);
+        table.Add("function|kill", Kill);
+    }
+
+    private static void Kill(SessionContext c)
     {
         switch (c.Services.State.Script.RequestKill())
         {
@@ -23,5 +29,5 @@ public static class ScriptKillCommand
                 c.Reply.WriteOk();
                 break;
         }
-    });
+    }
 }
