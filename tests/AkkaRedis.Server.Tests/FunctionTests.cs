@@ -1,9 +1,8 @@
-using System.Text.RegularExpressions;
 
 namespace AkkaRedis.Server.Tests;
 
 /// <summary>FUNCTION and FCALL: the same requests against redis-server 7.0 and AkkaRedis; DUMP/RESTORE between them; libraries survive restarts.</summary>
-public sealed partial class FunctionTests
+public sealed class FunctionTests
 {
     private const string Lib1 = "#!lua name=mylib\nredis.register_function('f1', function(keys, args) return keys[1] end)";
 
@@ -46,18 +45,6 @@ public sealed partial class FunctionTests
         ["FUNCTION", "RESTORE", "bogus", "SOMETIMES"],
     ];
 
-    private static string Render(object? reply) => reply switch
-    {
-        null => "(nil)",
-        RespClient.RespError e => "(error) " + LineOfTailCall().Replace(e.Message, "on @user_function:N."),
-        List<object?> items => "[" + string.Join(", ", items.Select(Render)) + "]",
-        _ => reply.ToString()!,
-    };
-
-    // As in ScriptingTests: the line of an error raised in "return redis.call(...)" is unknown under Lua 5.4.
-    [GeneratedRegex(@"on @user_function:(\d+|\?)\.")]
-    private static partial Regex LineOfTailCall();
-
     [Fact]
     public void RepliesMatchRedisServer()
     {
@@ -66,7 +53,7 @@ public sealed partial class FunctionTests
         using var expected = new RespClient(redis.Port);
         using var actual = new RespClient(server.Port);
         foreach (var request in Requests)
-            Assert.Equal($"{string.Join(" ", request)} -> {Render(expected.Call(request))}", $"{string.Join(" ", request)} -> {Render(actual.Call(request))}");
+            Assert.Equal(ScriptReplies.Render(request, expected.Call(request)), ScriptReplies.Render(request, actual.Call(request)));
     }
 
     [Fact]

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using StackExchange.Redis;
 
 namespace AkkaRedis.Server.Tests;
@@ -7,7 +6,7 @@ namespace AkkaRedis.Server.Tests;
 /// Lua scripting: the same scripts against redis-server 7.0 and AkkaRedis give the same replies; StackExchange.Redis's
 /// scripting API works; scripts are atomic across shards, survive a crash as their effects, and can be killed.
 /// </summary>
-public sealed partial class ScriptingTests(SharedServer server) : IClassFixture<SharedServer>
+public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedServer>
 {
     private readonly int _port = server.Port;
 
@@ -79,19 +78,6 @@ public sealed partial class ScriptingTests(SharedServer server) : IClassFixture<
         ["SCRIPT", "FLUSH", "BOGUS"],
     ];
 
-    private static string Render(object? reply) => reply switch
-    {
-        null => "(nil)",
-        RespClient.RespError e => "(error) " + LineOfTailCall().Replace(e.Message, "on @user_script:N."),
-        List<object?> items => "[" + string.Join(", ", items.Select(Render)) + "]",
-        _ => reply.ToString()!,
-    };
-
-    // A redis.call that is the operand of "return" is a tail call in Lua 5.4, which drops the caller's frame, so
-    // the line of such an error is unknown here ("?"); Redis's Lua 5.1 keeps it. Only that number is normalized.
-    [GeneratedRegex(@"on @user_script:(\d+|\?)\.")]
-    private static partial Regex LineOfTailCall();
-
     [Fact]
     public void RepliesMatchRedisServer()
     {
@@ -99,7 +85,7 @@ public sealed partial class ScriptingTests(SharedServer server) : IClassFixture<
         using var expected = new RespClient(redis.Port);
         using var actual = new RespClient(_port);
         foreach (var script in Scripts)
-            Assert.Equal($"{string.Join(" ", script)} -> {Render(expected.Call(script))}", $"{string.Join(" ", script)} -> {Render(actual.Call(script))}");
+            Assert.Equal(ScriptReplies.Render(script, expected.Call(script)), ScriptReplies.Render(script, actual.Call(script)));
     }
 
     [Fact]

@@ -66,22 +66,8 @@ public static class FunctionCommands
 
     private static void FCall(CommandContext c, bool readOnly)
     {
+        if (!ScriptCommands.TryKeysAndArgs(c, out var keys, out var argv)) return;
         var function = c.Scripts.FindFunction(Encoding.UTF8.GetString(c[1]));
-        if (!Args.TryLong(c[2], out long numKeys))
-        {
-            c.Error(RespErrors.NotInteger);
-            return;
-        }
-        if (numKeys > c.Argc - 3)
-        {
-            c.Error("ERR Number of keys can't be greater than number of args");
-            return;
-        }
-        if (numKeys < 0)
-        {
-            c.Error("ERR Number of keys can't be negative");
-            return;
-        }
         if (function == null)
         {
             c.Error("ERR Function not found");
@@ -92,7 +78,7 @@ public static class FunctionCommands
             c.Error("ERR Can not execute a script with write flag using *_ro command.");
             return;
         }
-        c.Scripts.Call(c, function, c.Args[3..(3 + (int)numKeys)], c.Args[(3 + (int)numKeys)..], readOnly);
+        c.Scripts.Call(c, function, keys, argv, readOnly);
     }
 
     private static void Load(CommandContext c)

@@ -36,23 +36,33 @@ public static class ScriptCommands
             "    Load a script into the scripts cache without executing it.",
         ]));
 
-    private static void Eval(CommandContext c, bool bySha, bool readOnly)
+    /// <summary>EVAL's and FCALL's "numkeys key... arg..." from argument 2 on, with Redis's errors (evalGenericCommand).</summary>
+    public static bool TryKeysAndArgs(CommandContext c, out byte[][] keys, out byte[][] argv)
     {
+        keys = argv = [];
         if (!Args.TryLong(c[2], out long numKeys))
         {
             c.Error(RespErrors.NotInteger);
-            return;
+            return false;
         }
         if (numKeys > c.Argc - 3)
         {
             c.Error("ERR Number of keys can't be greater than number of args");
-            return;
+            return false;
         }
         if (numKeys < 0)
         {
             c.Error("ERR Number of keys can't be negative");
-            return;
+            return false;
         }
+        keys = c.Args[3..(3 + (int)numKeys)];
+        argv = c.Args[(3 + (int)numKeys)..];
+        return true;
+    }
+
+    private static void Eval(CommandContext c, bool bySha, bool readOnly)
+    {
+        if (!TryKeysAndArgs(c, out var keys, out var argv)) return;
         var engine = c.Scripts;
         string sha;
         if (bySha)
@@ -73,8 +83,6 @@ public static class ScriptCommands
                 return;
             }
         }
-        var keys = c.Args[3..(3 + (int)numKeys)];
-        var argv = c.Args[(3 + (int)numKeys)..];
         engine.Run(c, sha, keys, argv, readOnly);
     }
 

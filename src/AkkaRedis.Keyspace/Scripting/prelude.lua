@@ -282,16 +282,20 @@ script_globals.redis = readonly(redis)
 script_globals.bit = readonly(bit)
 script_globals.cjson = readonly(cjson)
 script_globals.struct = readonly(struct)
-local env = setmetatable({}, {
-  __index = function(_, name)
-    local value = script_globals[name]
-    if value == nil then error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
-    return value
-  end,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end,
-  __pairs = function() return next, script_globals, nil end,
-  __metatable = false,
-})
+-- A read-only view of the table lookup(name) reads: reading a missing name and writing any are errors.
+local function guarded(lookup, source)
+  return setmetatable({}, {
+    __index = function(_, name)
+      local value = lookup(name)
+      if value == nil then error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
+      return value
+    end,
+    __newindex = function() error("Attempt to modify a readonly table", 2) end,
+    __pairs = function() return next, source, nil end,
+    __metatable = false,
+  })
+end
+local env = guarded(function(name) return script_globals[name] end, script_globals)
 script_globals._G = env
 
 -- Where an error was raised: the innermost line of the user's script (not of the libraries above).
@@ -350,26 +354,23 @@ load_api.register_function = function(...)
   registering[name] = { callback = callback, flags = flag_list, description = description }
 end
 local current_api = redis
-local library_redis = setmetatable({}, {
-  __index = function(_, k)
-    local value = current_api[k]
-    if value == nil then error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
-    return value
-  end,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end,
-  __metatable = false,
-})
+local library_redis = guarded(function(name) return current_api[name] end, redis)
 local library_globals = setmetatable({ redis = library_redis }, { __index = script_globals })
-local library_env = setmetatable({}, {
-  __index = function(_, name)
-    local value = library_globals[name]
-    if value == nil or name == "KEYS" or name == "ARGV" then error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
-    return value
-  end,
-  __newindex = function() error("Attempt to modify a readonly table", 2) end,
-  __metatable = false,
-})
+local library_env = guarded(function(name)
+  if name == "KEYS" or name == "ARGV" then return nil end
+  return library_globals[name]
+end, library_globals)
 local functions = {}
+
+-- Runs fn(...) with the error handler, checking every 100000 instructions whether SCRIPT KILL asked it to stop.
+local function run_killable(fn, ...)
+  dbg.sethook(function()
+    if native_killed() then error({ err = "ERR Script killed by user with SCRIPT KILL..." }) end
+  end, "", 100000)
+  local ok, result = xpcall(fn, error_handler, ...)
+  dbg.sethook()
+  return ok, result
+end
 
 local scripts = {}
 return {
@@ -391,12 +392,7 @@ return {
   install = function(registered) for name, f in pairs(registered) do functions[name] = f.callback end end,
   uninstall = function(name) functions[name] = nil end,
   call_function = function(name, keys, argv)
-    dbg.sethook(function()
-      if native_killed() then error({ err = "ERR Script killed by user with SCRIPT KILL..." }) end
-    end, "", 100000)
-    local ok, result = xpcall(functions[name], error_handler, keys, argv)
-    dbg.sethook()
-    return ok, result
+    return run_killable(functions[name], keys, argv)
   end,
   compile = function(sha, body)
     if scripts[sha] then return nil end
@@ -409,12 +405,7 @@ return {
   flush = function() scripts = {} end,
   run = function(sha, keys, argv)
     script_globals.KEYS, script_globals.ARGV = keys, argv
-    -- Every 100000 instructions: has SCRIPT KILL asked this script to stop?
-    dbg.sethook(function()
-      if native_killed() then error({ err = "ERR Script killed by user with SCRIPT KILL..." }) end
-    end, "", 100000)
-    local ok, result = xpcall(scripts[sha], error_handler)
-    dbg.sethook()
+    local ok, result = run_killable(scripts[sha])
     script_globals.KEYS, script_globals.ARGV = nil, nil
     return ok, result
   end,
