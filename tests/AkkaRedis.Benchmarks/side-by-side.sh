@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs redis-benchmark against redis-server and AkkaRedis side by side, in one run, alternating case by case,
+# Runs redis-benchmark against redis-server and AkkaRedis side by side (tests: redis-benchmark's own, plus evalsha), in one run, alternating case by case,
 # and prints requests per second for both, the ratio AkkaRedis/Redis, and each server's CPU time per request.
 #
 #   tests/AkkaRedis.Benchmarks/side-by-side.sh [-n requests] [-c clients] [-t tests] [-P "1 16"] [--aof no|everysec|always]
@@ -32,18 +32,29 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 source tests/AkkaRedis.Benchmarks/start-servers.sh
 
 hz=$(getconf CLK_TCK)
+# Besides redis-benchmark's own tests, "evalsha": a script that INCRs two keys (in different slots), run by EVALSHA.
+incr_two='redis.call("incr", KEYS[1]) return redis.call("incr", KEYS[2])'
+benchmark_args() { # test -> redis-benchmark arguments
+  case "$1" in
+    evalsha) echo "EVALSHA $(redis-cli -p "$redis_port" script load "$incr_two") 2 bench:a bench:b" ;;
+    *) echo "-t $1" ;;
+  esac
+}
 run() { # port pid test pipeline -> "rps cpu_us_per_request"
   local before after rps
   before=$(cpu_ticks "$2")
-  rps=$(redis-benchmark -p "$1" -t "$3" -n "$requests" -c "$clients" -P "$4" -q 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | awk '{print $(NF-5)}')
+  # shellcheck disable=SC2046 # the test's arguments are meant to split
+  rps=$(redis-benchmark -p "$1" -n "$requests" -c "$clients" -P "$4" -q $(benchmark_args "$3") 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | awk '{print $(NF-5)}')
   after=$(cpu_ticks "$2")
   awk -v r="$rps" -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%s %.2f", r, t / hz * 1e6 / n }'
 }
 
+for port in "$redis_port" "$akka_port"; do redis-cli -p "$port" script load "$incr_two" >/dev/null; done
+
 # Warm both up first (the .NET JIT tiers up during the first seconds), so the first case is not penalised.
 for port in "$redis_port" "$akka_port"; do
-  redis-benchmark -p "$port" -t "$tests" -n 20000 -c "$clients" -P 16 -q >/dev/null 2>&1
-  redis-benchmark -p "$port" -t "$tests" -n 20000 -c "$clients" -P 1 -q >/dev/null 2>&1
+  redis-benchmark -p "$port" -t "${tests//evalsha/set}" -n 20000 -c "$clients" -P 16 -q >/dev/null 2>&1
+  redis-benchmark -p "$port" -t "${tests//evalsha/set}" -n 20000 -c "$clients" -P 1 -q >/dev/null 2>&1
 done
 
 echo "persistence: ${aof_mode}"

@@ -188,4 +188,29 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
             admin.Call("CONFIG", "SET", "busy-reply-threshold", "5000");
         }
     }
+
+    [Fact]
+    public void PipelinedScriptsAndCommandsAnswerInOrderWithTheirEffectsInOrder()
+    {
+        using var client = new RespClient(_port);
+        client.Call("DEL", "pipe:a", "pipe:b");
+        const string incrBoth = "redis.call('incr', KEYS[1]) return redis.call('incr', KEYS[2])";
+        var request = new List<byte>();
+        for (int i = 0; i < 100; i++)
+        {
+            // Scripts back to back (they may overtake nothing), then a single-shard read that must see them.
+            request.AddRange(RespClient.Encode("EVAL", incrBoth, "2", "pipe:a", "pipe:b"));
+            request.AddRange(RespClient.Encode("EVAL", incrBoth, "2", "pipe:b", "pipe:a"));
+            request.AddRange(RespClient.Encode("GET", "pipe:a"));
+            request.AddRange(RespClient.Encode("INCR", "pipe:b"));
+        }
+        client.SendRaw(request.ToArray());
+        for (int i = 0; i < 100; i++)
+        {
+            Assert.Equal(3L * i + 1, client.Read());
+            Assert.Equal(2L * i + 2, client.Read());
+            Assert.Equal((2 * i + 2).ToString(), client.Read());
+            Assert.Equal(3L * i + 3, client.Read());
+        }
+    }
 }

@@ -188,15 +188,49 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     {
         if (--_unwritten > 0 || _waitingHold is not { } held) return;
         _waitingHold = null;
-        Context.UnbecomeStacked();
         Hold(held);
-        Stash.UnstashAll();
+        RunWaiting();
     }
 
-    /// <summary>Waiting for earlier writes to reach the journal before taking part in a hold: everything else waits.</summary>
-    private void Draining(object message) => Stash.Stash();
+    /// <summary>
+    /// Messages that arrived while this shard was held or draining, in arrival order. They wait in a queue of our own
+    /// rather than in Akka's stash: unstashing everything after each hold, only to stash it again at the next hold
+    /// in the queue, cost O(n) per hold and dominated scripts under load (measured).
+    /// </summary>
+    private readonly Queue<(object Message, IActorRef Sender)> _waiting = new();
+
+    private bool Suspended => _heldBy != 0 || _waitingHold != null;
 
     protected override void OnCommand(object message)
+    {
+        if (_heldBy != 0)
+        {
+            // Held: only the matching Release is served; everything else waits.
+            if (message is Release release && release.Id == _heldBy)
+            {
+                _heldBy = 0;
+                RunWaiting();
+            }
+            else if (message is ExpireTick) ScheduleExpiry(); // the cycle resumes after the hold
+            else _waiting.Enqueue((message, Sender));
+            return;
+        }
+        if (Suspended || _waiting.Count > 0)
+        {
+            _waiting.Enqueue((message, Sender));
+            RunWaiting();
+            return;
+        }
+        Handle(message, Sender);
+    }
+
+    /// <summary>Runs waiting messages in order until none is left or one of them suspends the shard again.</summary>
+    private void RunWaiting()
+    {
+        while (!Suspended && _waiting.TryDequeue(out var waiting)) Handle(waiting.Message, waiting.Sender);
+    }
+
+    private void Handle(object message, IActorRef sender)
     {
         switch (message)
         {
@@ -219,7 +253,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 Deliver(delivery);
                 break;
             case AwaitReady:
-                Sender.Tell(new ShardReady(_store.Index, _store.Databases.Sum(d => (long)d.Count)));
+                sender.Tell(new ShardReady(_store.Index, _store.Databases.Sum(d => (long)d.Count)));
                 break;
             case Unwatch unwatch:
                 foreach (var (shard, db, key, _) in unwatch.Watch.Keys)
@@ -229,19 +263,6 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 Unhandled(message);
                 break;
         }
-    }
-
-    /// <summary>While held: only the matching Release is served; everything else waits in the stash.</summary>
-    private void Held(object message)
-    {
-        if (message is Release release && release.Id == _heldBy)
-        {
-            _heldBy = 0;
-            Context.UnbecomeStacked();
-            Stash.UnstashAll();
-        }
-        else if (message is ExpireTick) ScheduleExpiry(); // the cycle resumes after the hold
-        else Stash.Stash();
     }
 
     private void RunBatch(ShardBatch batch)
@@ -272,14 +293,13 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     {
         if (_unwritten > 0)
         {
+            // Earlier writes must reach the journal first; everything else waits until then.
             _waitingHold = held;
-            Context.BecomeStacked(Draining);
             return;
         }
         if (held.Hop < held.Route.Length - 1)
         {
             _heldBy = held.Id;
-            Context.BecomeStacked(Held);
             held.Route[held.Hop + 1].Tell(held with { Hop = held.Hop + 1 });
             return;
         }

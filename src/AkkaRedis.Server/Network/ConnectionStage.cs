@@ -66,6 +66,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         // A held (cross-shard) command is in flight: later commands wait behind it.
         private long _barrier = -1;
+
+        /// <summary>The barrier is an all-shard command (see <see cref="FollowsBarrier"/>).</summary>
+        private bool _barrierAllShards;
         // Requests read while a held or blocked command is in flight: arguments, or a protocol error (string) met after them.
         private readonly Queue<object> _deferred = new();
 
@@ -175,7 +178,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                         else ProtocolError(_parser.Error!);
                         break;
                     }
-                    if (_barrier >= 0) _deferred.Enqueue(args!);
+                    if (_barrier >= 0 && !FollowsBarrier(args!)) _deferred.Enqueue(args!);
                     else Dispatch(args!);
                 }
             }
@@ -184,9 +187,21 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             TryEmit();
         }
 
+        /// <summary>
+        /// True when a command read behind a barrier may go at once: an all-shard command (EVAL, FCALL, ...) behind
+        /// another, with nothing deferred between them. Both take the same shards in the same order, so the later
+        /// one cannot overtake the earlier anywhere, and pipelined scripts need not wait for each other's replies.
+        /// </summary>
+        private bool FollowsBarrier(byte[][] args)
+        {
+            if (!_barrierAllShards || _deferred.Count > 0 || _sessionContext.Transaction.InMulti) return false;
+            var (spec, error) = _services.Table.Resolve(args);
+            return error == null && spec is { Route: CommandRoute.AllShards } && spec.Name != "exec" && !spec.Facts.HasFlag("blocking");
+        }
+
         private void MaybePull()
         {
-            if (_stopReading || _upstreamDone || _barrier >= 0) return;
+            if (_stopReading || _upstreamDone || _barrier >= 0 && !(_barrierAllShards && _deferred.Count == 0)) return;
             if (_next - _head >= MaxInFlight) return;
             if (!HasBeenPulled(_stage._in) && !IsClosed(_stage._in)) Pull(_stage._in);
         }
@@ -286,6 +301,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _session.Blocked = client;
             Route(command with { Payload = client });
             _barrier = command.Seq;
+            _barrierAllShards = false;
             int timeoutAt = command.Spec.Name switch { "blmpop" => 1, _ => command.Args.Length - 1 };
             if (Args.TryDouble(command.Args[timeoutAt], out double seconds) && seconds > 0 && seconds * 1000 < int.MaxValue)
                 ScheduleOnce(client, TimeSpan.FromMilliseconds(Math.Ceiling(seconds * 1000)));
@@ -412,6 +428,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             FlushBatches();
             _barrier = command.Seq;
+            _barrierAllShards = command.Spec.Route == CommandRoute.AllShards;
             CrossShard.Start(_services.Shards, shardIndexes, command, _self.Ref);
         }
 
