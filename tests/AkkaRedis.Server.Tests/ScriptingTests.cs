@@ -76,6 +76,14 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         ["EVAL", "return redis.log(redis.LOG_NOTICE, 'hello')", "0"],
         ["EVAL", "return redis.log(99, 'x')", "0"],
         ["SCRIPT", "FLUSH", "BOGUS"],
+        ["EVAL", "return cmsgpack.pack({1, 2, 3})", "0"],
+        ["EVAL", "return cmsgpack.pack(-1, 127, 128, 255, 256, 65536, -33, -129, -32769, 5.0, 0.5, string.rep('x', 40), {a=1})", "0"],
+        ["EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({1, 2, {a='b'}, 'x', true, false, -5, 300, 70000, -40000, 3.5, 1.25e300})) " +
+                 "return {t[1], t[2], t[3].a, t[4], tostring(t[5]), tostring(t[6]), t[7], t[8], t[9], t[10], tostring(t[11]), tostring(t[12])}", "0"],
+        ["EVAL", "return {cmsgpack.unpack(cmsgpack.pack(1, 'two', 3))}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 0)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 0)}", "0"],
+        ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}", "0"],
     ];
 
     [Fact]

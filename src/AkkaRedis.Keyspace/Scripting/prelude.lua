@@ -256,6 +256,146 @@ local struct = {
   size = function(fmt) return string.packsize(struct_format(fmt)) end,
 }
 
+---------------------------------------------------------------------------------------------------- cmsgpack
+-- lua-cmsgpack's behaviour: integral numbers pack as the smallest integer type, other numbers as float when that is
+-- exact, else double; a table whose keys are 1..n is an array, any other a map; nesting deeper than 16 packs nil.
+local pack_str, unpack_str, mtype = string.pack, string.unpack, math.type
+local cmsgpack = {}
+local function encode_integer(n, out)
+  if n >= 0 then
+    if n < 128 then out[#out + 1] = pack_str("B", n)
+    elseif n < 0x100 then out[#out + 1] = pack_str(">BB", 0xcc, n)
+    elseif n < 0x10000 then out[#out + 1] = pack_str(">BI2", 0xcd, n)
+    elseif n < 0x100000000 then out[#out + 1] = pack_str(">BI4", 0xce, n)
+    else out[#out + 1] = pack_str(">Bi8", 0xcf, n) end
+  else
+    if n >= -32 then out[#out + 1] = pack_str("b", n)
+    elseif n >= -128 then out[#out + 1] = pack_str(">Bb", 0xd0, n)
+    elseif n >= -32768 then out[#out + 1] = pack_str(">Bi2", 0xd1, n)
+    elseif n >= -2147483648 then out[#out + 1] = pack_str(">Bi4", 0xd2, n)
+    else out[#out + 1] = pack_str(">Bi8", 0xd3, n) end
+  end
+end
+local function encode_msgpack(v, out, depth)
+  local t = type(v)
+  if t == "nil" then out[#out + 1] = "\xc0"
+  elseif t == "boolean" then out[#out + 1] = v and "\xc3" or "\xc2"
+  elseif t == "number" then
+    local i = tointeger(v)
+    if i and (mtype(v) == "integer" or (v >= -9.2233720368547758e18 and v < 9.2233720368547758e18)) then encode_integer(i, out)
+    elseif unpack_str("<f", pack_str("<f", v)) == v then out[#out + 1] = pack_str(">Bf", 0xca, v)
+    else out[#out + 1] = pack_str(">Bd", 0xcb, v) end
+  elseif t == "string" then
+    local n = #v
+    if n < 32 then out[#out + 1] = pack_str("B", 0xa0 | n)
+    elseif n < 0x100 then out[#out + 1] = pack_str(">BB", 0xd9, n)
+    elseif n < 0x10000 then out[#out + 1] = pack_str(">BI2", 0xda, n)
+    else out[#out + 1] = pack_str(">BI4", 0xdb, n) end
+    out[#out + 1] = v
+  elseif t == "table" then
+    if depth >= 16 then out[#out + 1] = "\xc0" return end
+    local count, max = 0, 0
+    local array = true
+    for k in pairs(v) do
+      count = count + 1
+      if type(k) ~= "number" or k < 1 or floor(k) ~= k then array = false elseif k > max then max = k end
+    end
+    if array and max ~= count then array = false end
+    if array then
+      if count < 16 then out[#out + 1] = pack_str("B", 0x90 | count)
+      elseif count < 0x10000 then out[#out + 1] = pack_str(">BI2", 0xdc, count)
+      else out[#out + 1] = pack_str(">BI4", 0xdd, count) end
+      for i = 1, count do encode_msgpack(v[i], out, depth + 1) end
+    else
+      if count < 16 then out[#out + 1] = pack_str("B", 0x80 | count)
+      elseif count < 0x10000 then out[#out + 1] = pack_str(">BI2", 0xde, count)
+      else out[#out + 1] = pack_str(">BI4", 0xdf, count) end
+      for k, item in pairs(v) do
+        encode_msgpack(k, out, depth + 1)
+        encode_msgpack(item, out, depth + 1)
+      end
+    end
+  else
+    out[#out + 1] = "\xc0"
+  end
+end
+cmsgpack.pack = function(...)
+  local n = select("#", ...)
+  if n == 0 then error("MessagePack pack needs input.", 2) end
+  local out = {}
+  for i = 1, n do encode_msgpack((select(i, ...)), out, 0) end
+  return table.concat(out)
+end
+
+local decode_msgpack
+local function decode_items(s, i, count, map)
+  local t = {}
+  for n = 1, count do
+    if map then
+      local k
+      k, i = decode_msgpack(s, i)
+      t[k], i = decode_msgpack(s, i)
+    else
+      t[n], i = decode_msgpack(s, i)
+    end
+  end
+  return t, i
+end
+local function need(s, i, n) if i + n - 1 > #s then error("Missing bytes in input.", 0) end end
+decode_msgpack = function(s, i)
+  need(s, i, 1)
+  local b = s:byte(i)
+  i = i + 1
+  if b < 0x80 then return b, i end
+  if b >= 0xe0 then return b - 0x100, i end
+  if b >= 0xa0 and b <= 0xbf then need(s, i, b - 0xa0) return s:sub(i, i + b - 0xa0 - 1), i + b - 0xa0 end
+  if b >= 0x90 and b <= 0x9f then return decode_items(s, i, b - 0x90, false) end
+  if b >= 0x80 and b <= 0x8f then return decode_items(s, i, b - 0x80, true) end
+  if b == 0xc0 then return nil, i end
+  if b == 0xc2 then return false, i end
+  if b == 0xc3 then return true, i end
+  local formats = { [0xcc] = ">B", [0xcd] = ">I2", [0xce] = ">I4", [0xcf] = ">i8", [0xd0] = ">b", [0xd1] = ">i2", [0xd2] = ">i4", [0xd3] = ">i8", [0xca] = ">f", [0xcb] = ">d" }
+  if formats[b] then
+    need(s, i, string.packsize(formats[b]))
+    return unpack_str(formats[b], s, i)
+  end
+  local lengths = { [0xd9] = ">B", [0xda] = ">I2", [0xdb] = ">I4", [0xc4] = ">B", [0xc5] = ">I2", [0xc6] = ">I4" }
+  if lengths[b] then
+    need(s, i, string.packsize(lengths[b]))
+    local n, j = unpack_str(lengths[b], s, i)
+    need(s, j, n)
+    return s:sub(j, j + n - 1), j + n
+  end
+  local counts = { [0xdc] = { ">I2", false }, [0xdd] = { ">I4", false }, [0xde] = { ">I2", true }, [0xdf] = { ">I4", true } }
+  if counts[b] then
+    need(s, i, string.packsize(counts[b][1]))
+    local n, j = unpack_str(counts[b][1], s, i)
+    return decode_items(s, j, n, counts[b][2])
+  end
+  error("Bad data format in input.", 0)
+end
+local function unpack_from(s, limit, offset)
+  if type(s) ~= "string" then error("bad argument #1 to 'unpack' (string expected, got " .. type(s) .. ")", 3) end
+  local values, n, i = {}, 0, (offset or 0) + 1
+  while i <= #s and (limit == 0 or n < limit) do
+    local value
+    value, i = decode_msgpack(s, i)
+    n = n + 1
+    values[n] = value
+  end
+  return values, n, i
+end
+cmsgpack.unpack = function(s)
+  local values, n = unpack_from(s, 0, 0)
+  return table.unpack(values, 1, n)
+end
+-- unpack_one / unpack_limit answer the offset to continue from (-1 at the end) before the values.
+cmsgpack.unpack_limit = function(s, limit, offset)
+  local values, n, i = unpack_from(s, limit or 0, offset or 0)
+  return (i > #s) and -1 or i - 1, table.unpack(values, 1, n)
+end
+cmsgpack.unpack_one = function(s, offset) return cmsgpack.unpack_limit(s, 1, offset) end
+
 ---------------------------------------------------------------------------------------------------- the sandbox
 local function readonly(t)
   return setmetatable({}, {
@@ -282,6 +422,7 @@ script_globals.redis = readonly(redis)
 script_globals.bit = readonly(bit)
 script_globals.cjson = readonly(cjson)
 script_globals.struct = readonly(struct)
+script_globals.cmsgpack = readonly(cmsgpack)
 -- A read-only view of the table lookup(name) reads: reading a missing name and writing any are errors.
 local function guarded(lookup, source)
   return setmetatable({}, {
