@@ -9,9 +9,7 @@ public sealed class AofStatus
     private volatile string? _writeError;
     private int _rewriting;
     private volatile bool _lastRewriteOk = true;
-    private long _currentSize, _baseSize, _rewrites, _lastRewriteMs = -1, _rewriteStartedMs, _delayedFsyncs;
-
-    public bool Enabled { get; init; }
+    private long _currentSize, _baseSize, _rewrites, _lastRewriteMs = -1, _rewriteStartedMs;
 
     /// <summary>Null while writes succeed; the error of the last failed write otherwise.</summary>
     public string? WriteError { get => _writeError; set => _writeError = value; }
@@ -23,11 +21,9 @@ public sealed class AofStatus
     public long Rewrites => Interlocked.Read(ref _rewrites);
     public long LastRewriteMs { get => Interlocked.Read(ref _lastRewriteMs); set => Interlocked.Exchange(ref _lastRewriteMs, value); }
     public long RewriteStartedMs { get => Interlocked.Read(ref _rewriteStartedMs); set => Interlocked.Exchange(ref _rewriteStartedMs, value); }
-    public long DelayedFsyncs => Interlocked.Read(ref _delayedFsyncs);
 
     public void AddCurrentSize(long bytes) => Interlocked.Add(ref _currentSize, bytes);
     public void CountRewrite() => Interlocked.Increment(ref _rewrites);
-    public void CountDelayedFsync() => Interlocked.Increment(ref _delayedFsyncs);
 
     /// <summary>Takes the rewrite flag; false when a rewrite is already running (BGREWRITEAOF's "already in progress").</summary>
     public bool TryStartRewrite()

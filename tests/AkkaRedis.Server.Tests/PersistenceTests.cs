@@ -298,4 +298,18 @@ public sealed class PersistenceTests : IDisposable
             Assert.Equal(1L, client.Call("SISMEMBER", "s:set", "x"));
         }
     }
+
+    [Fact]
+    public void InfoPersistenceHasRedisFields()
+    {
+        using var server = Start();
+        using var client = new RespClient(server.Port);
+        client.Call("SET", "a", "1");
+        var info = (string)client.Call("INFO", "persistence")!;
+        foreach (var field in new[] { "loading:0", "aof_enabled:1", "aof_rewrite_in_progress:0", "aof_rewrite_scheduled:0",
+                     "aof_last_bgrewrite_status:ok", "aof_last_write_status:ok", "aof_rewrites:0", "aof_base_size:", "aof_current_size:" })
+            Assert.Contains(field, info);
+        long current = long.Parse(info.Split("\r\n").Single(l => l.StartsWith("aof_current_size:"))["aof_current_size:".Length..]);
+        Assert.True(current > 0, "the SET is counted in aof_current_size");
+    }
 }
