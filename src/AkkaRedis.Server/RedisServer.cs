@@ -64,6 +64,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _state.SizeStatistics();
         _keyspace = new Keyspace.Data.Keyspace(config.Shards, config.Databases);
         if (config.AppendOnly) await ReadAof(table);
+        var rdbLibraries = config.AppendOnly ? [] : ReadRdb();
         var shards = new IActorRef[config.Shards];
         for (int i = 0; i < shards.Length; i++)
             shards[i] = system.ActorOf(KeyspaceShard.Props(_keyspace, i, _state, shards), $"shard-{i}");
@@ -71,6 +72,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         // Connections are accepted once every shard has replayed its part of the AOF.
         var ready = await Task.WhenAll(shards.Select(s => s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
         if (config.AppendOnly) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
+        foreach (var code in rdbLibraries) await LoadLibrary(code);
 
         var services = new ServerServices(_state, _keyspace, shards, _clients, reason =>
         {
@@ -117,6 +119,43 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         Console.WriteLine($"Reading the AOF in {Path.Combine(Path.GetFullPath(config.Dir), config.AppendDirName)}: " +
                           $"{loaded.Commands} commands, {loaded.Bytes} bytes in {watch.ElapsedMilliseconds} ms; " +
                           $"units per shard: {string.Join(",", loaded.UnitsPerShard)}");
+    }
+
+    /// <summary>
+    /// With appendonly no, the data comes from dbfilename (dump.rdb) if there is one, as Redis loads it. The shards do
+    /// not exist yet, so the keyspace is filled directly; the libraries it holds are loaded once the shards run.
+    /// </summary>
+    private List<string> ReadRdb()
+    {
+        var path = Path.Combine(Path.GetFullPath(config.Dir), config.DbFilename);
+        if (!File.Exists(path)) return [];
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var contents = Keyspace.Snapshot.RdbFile.Read(File.ReadAllBytes(path),
+            new(config.HashMaxListpackEntries, config.HashMaxListpackValue, config.SetMaxIntsetEntries));
+        long now = _state.Clock.NowMs;
+        foreach (var (db, key, value, expireAt) in contents.Entries)
+        {
+            if (db >= config.Databases) throw new InvalidOperationException($"The RDB file holds database {db}, but databases is {config.Databases}");
+            if (expireAt >= 0 && expireAt <= now) continue; // expired while the server was down, as Redis skips them
+            int slot = HashSlot.Of(key);
+            _keyspace.Shards[_keyspace.SlotOwner[slot]].Databases[db].Add(slot, new Entry(key, value) { ExpireAt = expireAt });
+        }
+        Console.WriteLine($"DB loaded from disk: {contents.Entries.Count} keys from {path} in {watch.ElapsedMilliseconds} ms");
+        return contents.Libraries;
+    }
+
+    /// <summary>Loads a function library as FUNCTION LOAD would (on the shard that runs scripts) and waits for it.</summary>
+    private async Task LoadLibrary(string code)
+    {
+        var spec = _state.Commands.FindCommand([System.Text.Encoding.ASCII.GetBytes("FUNCTION"), System.Text.Encoding.ASCII.GetBytes("LOAD")])!;
+        var args = new[] { "FUNCTION", "LOAD", code }.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        var route = _shards!;
+        // The factory form of Ask: the reply address is the held command's, not the sender.
+        Func<IActorRef, object> held = replyTo => new HeldCommand(CrossShard.NextId(), route, Enumerable.Range(0, route.Length).ToArray(), 0,
+            new ShardCommand(spec, args, 0, false, 0), replyTo);
+        var reply = await route[0].Ask<ShardReplies>(held, TimeSpan.FromMinutes(1), CancellationToken.None);
+        if (reply.Buffer.Length > 0 && reply.Buffer[0] == (byte)'-')
+            throw new InvalidOperationException("A function library in the RDB file does not load: " + System.Text.Encoding.UTF8.GetString(reply.Buffer).Trim());
     }
 
     /// <summary>serverCron's automatic rewrite: when the AOF grew by auto-aof-rewrite-percentage since the last rewrite.</summary>
@@ -172,9 +211,9 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         var text = new System.Text.StringBuilder()
             .Append("loading:0\r\nasync_loading:0\r\n")
             .Append($"rdb_changes_since_last_save:{_keyspace.Shards.Sum(s => s.Dirty)}\r\n")
-            .Append("rdb_bgsave_in_progress:0\r\n")
-            .Append($"rdb_last_save_time:{_state.StartTimeMs / 1000}\r\n")
-            .Append("rdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n")
+            .Append($"rdb_bgsave_in_progress:{(_state.Saves.InProgress ? 1 : 0)}\r\n")
+            .Append($"rdb_last_save_time:{_state.Saves.LastSaveSeconds}\r\n")
+            .Append($"rdb_last_bgsave_status:{(_state.Saves.LastOk ? "ok" : "err")}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n")
             .Append($"aof_enabled:{(aof != null ? 1 : 0)}\r\n")
             .Append($"aof_rewrite_in_progress:{(aof?.RewriteInProgress == true ? 1 : 0)}\r\n")
             .Append("aof_rewrite_scheduled:0\r\n")

@@ -312,4 +312,38 @@ public sealed class PersistenceTests : IDisposable
         long current = long.Parse(info.Split("\r\n").Single(l => l.StartsWith("aof_current_size:"))["aof_current_size:".Length..]);
         Assert.True(current > 0, "the SET is counted in aof_current_size");
     }
+
+    [Fact]
+    public void SaveWritesAnRdbThatWeAndRedisServerLoad()
+    {
+        Dictionary<string, string> expected;
+        using (var server = Start("--appendonly", "no"))
+        {
+            using var client = new RespClient(server.Port);
+            expected = WriteEveryType(client);
+            Assert.Equal("lib", client.Call("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 'fn' end)"));
+            long before = (long)client.Call("LASTSAVE")!;
+            Assert.Equal("OK", client.Call("SAVE"));
+            Assert.True((long)client.Call("LASTSAVE")! >= before);
+            Assert.Contains("rdb_changes_since_last_save:0", (string)client.Call("INFO", "persistence")!);
+            client.Call("SET", "after-save", "lost");
+            Assert.Equal("Background saving started", client.Call("BGSAVE"));
+            while (((string)client.Call("INFO", "persistence")!).Contains("rdb_bgsave_in_progress:1")) Thread.Sleep(20);
+            Assert.Contains("rdb_last_bgsave_status:ok", (string)client.Call("INFO", "persistence")!);
+            client.Call("SET", "not-saved", "x");
+            expected["after-save"] = "string:lost:";
+            server.Kill();
+        }
+        Assert.False(Directory.Exists(Path.Combine(_directory, "appendonlydir")));
+        using (var server = Start("--appendonly", "no", "--shards", "3"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(expected, ReadBack(client));
+            Assert.Equal("fn", client.Call("FCALL", "f", "0"));
+        }
+        using var redis = new RedisServerProcess(_directory, appendOnly: false);
+        using var redisClient = new RespClient(redis.Port);
+        Assert.Equal(expected, ReadBack(redisClient));
+        Assert.Equal("fn", redisClient.Call("FCALL", "f", "0"));
+    }
 }

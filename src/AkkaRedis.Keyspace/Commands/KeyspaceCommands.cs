@@ -17,6 +17,7 @@ public static class KeyspaceCommands
         AofCommands.Register(table);
         Scripting.ScriptCommands.Register(table);
         Scripting.FunctionCommands.Register(table);
+        Snapshot.SaveCommands.Register(table);
         return table;
     }
 }

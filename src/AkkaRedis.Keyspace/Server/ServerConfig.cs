@@ -15,6 +15,7 @@ public sealed class ServerConfig
     public string AppendFsync { get; set; } = "everysec";
     public string AppendDirName { get; set; } = "appendonlydir";
     public string AppendFilename { get; set; } = "appendonly.aof";
+    public string DbFilename { get; set; } = "dump.rdb";
     public bool AofLoadTruncated { get; set; } = true;
     public bool AofLoadDamaged { get; set; }
 

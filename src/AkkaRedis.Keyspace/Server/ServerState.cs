@@ -13,6 +13,9 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     public string RunId { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant()[..32] + "00000000";
     public static string Version => "7.0.15";
 
+    /// <summary>RDB saving (SAVE, BGSAVE, LASTSAVE, INFO persistence).</summary>
+    public Snapshot.SaveStatus Saves { get; } = new(clock.NowMs / 1000);
+
     /// <summary>The script running now, if any (for -BUSY and SCRIPT KILL).</summary>
     public Scripting.ScriptRun Script { get; } = new();
 

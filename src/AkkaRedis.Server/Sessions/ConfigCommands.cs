@@ -31,6 +31,7 @@ public static class ConfigCommands
         new("appendfsync", c => c.AppendFsync),
         new("appendfilename", c => c.AppendFilename),
         new("appenddirname", c => c.AppendDirName),
+        new("dbfilename", c => c.DbFilename),
         new("aof-load-truncated", c => c.AofLoadTruncated ? "yes" : "no"),
         new("auto-aof-rewrite-percentage", c => c.AutoAofRewritePercentage.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.AutoAofRewritePercentage = n)),
         new("auto-aof-rewrite-min-size", c => c.AutoAofRewriteMinSize.ToString(CultureInfo.InvariantCulture), (c, v) =>

@@ -1,0 +1,283 @@
+using System.Buffers.Binary;
+using System.Text;
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Scripting;
+
+namespace AkkaRedis.Keyspace.Snapshot;
+
+/// <summary>
+/// The RDB file that SAVE and BGSAVE write (dump.rdb), in Redis 7.0's format (version 10) so redis-server loads it:
+/// AUX fields, function libraries, then per database SELECTDB, RESIZEDB and each key (its expiry in ms first), and
+/// EOF with a CRC-64 of the whole file. Values use the plain encodings every Redis reads: string, list, set, hash.
+/// Reading takes back what this writes; a file with other encodings is refused with the type it holds.
+/// </summary>
+public static class RdbFile
+{
+    private const byte TypeString = 0, TypeList = 1, TypeSet = 2, TypeHash = 4;
+    private const byte OpFunction2 = 245, OpAux = 250, OpResizeDb = 251, OpExpireMs = 252, OpSelectDb = 254, OpEof = 255;
+
+    /// <summary>The whole dataset as RDB bytes. Every shard must be held (or not yet started).</summary>
+    public static byte[] Write(Data.Keyspace keyspace, IEnumerable<FunctionLibrary> libraries, long nowMs)
+    {
+        var output = new List<byte>(1 << 16);
+        output.AddRange("REDIS0010"u8.ToArray());
+        Aux(output, "redis-ver", Server.ServerState.Version);
+        Aux(output, "redis-bits", "64");
+        Aux(output, "ctime", (nowMs / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Aux(output, "aof-base", "0");
+        foreach (var library in libraries)
+        {
+            output.Add(OpFunction2);
+            String(output, Encoding.UTF8.GetBytes(library.Code));
+        }
+        for (int db = 0; db < keyspace.DatabaseCount; db++)
+        {
+            var entries = keyspace.Shards.SelectMany(s => s.Databases[db].All().Select(e => e.Entry))
+                .Where(e => e.ExpireAt < 0 || e.ExpireAt > nowMs).ToList();
+            if (entries.Count == 0) continue;
+            output.Add(OpSelectDb);
+            Length(output, db);
+            output.Add(OpResizeDb);
+            Length(output, entries.Count);
+            Length(output, entries.Count(e => e.ExpireAt >= 0));
+            foreach (var entry in entries) WriteEntry(output, entry);
+        }
+        output.Add(OpEof);
+        var crc = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(crc, Crc64.Compute(output.ToArray()));
+        output.AddRange(crc);
+        return output.ToArray();
+    }
+
+    private static void WriteEntry(List<byte> output, Entry entry)
+    {
+        if (entry.ExpireAt >= 0)
+        {
+            output.Add(OpExpireMs);
+            var ms = new byte[8];
+            BinaryPrimitives.WriteInt64LittleEndian(ms, entry.ExpireAt);
+            output.AddRange(ms);
+        }
+        switch (entry.Value)
+        {
+            case byte[] text:
+                output.Add(TypeString);
+                String(output, entry.Key);
+                String(output, text);
+                break;
+            case RedisList list:
+                output.Add(TypeList);
+                String(output, entry.Key);
+                Items(output, list.Items, list.Count);
+                break;
+            case RedisSet set:
+                output.Add(TypeSet);
+                String(output, entry.Key);
+                Items(output, set.Members, set.Count);
+                break;
+            case RedisHash hash:
+                output.Add(TypeHash);
+                String(output, entry.Key);
+                Length(output, hash.Count);
+                foreach (var (field, value) in hash.Entries)
+                {
+                    String(output, field);
+                    String(output, value);
+                }
+                break;
+        }
+    }
+
+    private static void Items(List<byte> output, IEnumerable<byte[]> items, int count)
+    {
+        Length(output, count);
+        foreach (var item in items) String(output, item);
+    }
+
+    private static void Aux(List<byte> output, string key, string value)
+    {
+        output.Add(OpAux);
+        String(output, Encoding.ASCII.GetBytes(key));
+        String(output, Encoding.ASCII.GetBytes(value));
+    }
+
+    private static void String(List<byte> output, byte[] value)
+    {
+        Length(output, value.Length);
+        output.AddRange(value);
+    }
+
+    private static void Length(List<byte> output, long length)
+    {
+        if (length < 64) output.Add((byte)length);
+        else if (length < 16384)
+        {
+            output.Add((byte)(0x40 | (length >> 8)));
+            output.Add((byte)length);
+        }
+        else if (length <= uint.MaxValue)
+        {
+            output.Add(0x80);
+            var bytes = new byte[4];
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)length);
+            output.AddRange(bytes);
+        }
+        else
+        {
+            output.Add(0x81);
+            var bytes = new byte[8];
+            BinaryPrimitives.WriteUInt64BigEndian(bytes, (ulong)length);
+            output.AddRange(bytes);
+        }
+    }
+
+    /// <summary>What a file holds: (db, key, value, expireAt) entries and library codes.</summary>
+    public sealed record Contents(List<(int Db, byte[] Key, object Value, long ExpireAt)> Entries, List<string> Libraries);
+
+    public sealed class RdbException(string message) : Exception(message);
+
+    public static Contents Read(byte[] data, ServerConfigView config)
+    {
+        if (data.Length < 9 + 9 || !data.AsSpan(0, 5).SequenceEqual("REDIS"u8))
+            throw new RdbException("Wrong signature trying to load DB from file");
+        if (!int.TryParse(Encoding.ASCII.GetString(data, 5, 4), out int version) || version < 1 || version > 10)
+            throw new RdbException($"Can't handle RDB format version {Encoding.ASCII.GetString(data, 5, 4)}");
+        var reader = new Reader(data, 9);
+        var contents = new Contents([], []);
+        int db = 0;
+        long expireAt = -1;
+        while (true)
+        {
+            byte type = reader.Byte();
+            switch (type)
+            {
+                case OpEof:
+                    if (version >= 5 && reader.Remaining >= 8)
+                    {
+                        ulong expected = BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(reader.Position));
+                        if (expected != 0 && expected != Crc64.Compute(data.AsSpan(0, reader.Position)))
+                            throw new RdbException("Wrong RDB checksum");
+                    }
+                    return contents;
+                case OpAux:
+                    reader.String();
+                    reader.String();
+                    continue;
+                case OpSelectDb:
+                    db = (int)reader.Length();
+                    continue;
+                case OpResizeDb:
+                    reader.Length();
+                    reader.Length();
+                    continue;
+                case OpExpireMs:
+                    expireAt = BinaryPrimitives.ReadInt64LittleEndian(reader.Take(8));
+                    continue;
+                case 253: // EXPIRETIME in seconds
+                    expireAt = BinaryPrimitives.ReadInt32LittleEndian(reader.Take(4)) * 1000L;
+                    continue;
+                case OpFunction2:
+                    contents.Libraries.Add(Encoding.UTF8.GetString(reader.String()));
+                    continue;
+                case 249: // MODULE_AUX
+                case 246: // old FUNCTION
+                    throw new RdbException($"Unsupported RDB opcode {type}");
+                case 248: // IDLE
+                    reader.Length();
+                    continue;
+                case 247: // FREQ
+                    reader.Byte();
+                    continue;
+            }
+            var key = reader.String();
+            object value = type switch
+            {
+                TypeString => reader.String(),
+                TypeList => List(reader),
+                TypeSet => Set(reader, config.SetMaxIntsetEntries),
+                TypeHash => Hash(reader, config),
+                _ => throw new RdbException($"Unsupported value type {type} in the RDB file (this server reads the plain encodings it writes)"),
+            };
+            contents.Entries.Add((db, key, value, expireAt));
+            expireAt = -1;
+        }
+    }
+
+    /// <summary>The encoding thresholds a loaded value is built with.</summary>
+    public sealed record ServerConfigView(int HashMaxListpackEntries, int HashMaxListpackValue, int SetMaxIntsetEntries);
+
+    private static RedisList List(Reader reader)
+    {
+        var list = new RedisList();
+        for (long i = reader.Length(); i > 0; i--) list.PushBack(reader.String());
+        return list;
+    }
+
+    private static RedisSet Set(Reader reader, int maxIntset)
+    {
+        long count = reader.Length();
+        var first = reader.String();
+        var set = RedisSet.For(first);
+        set.Add(first, maxIntset);
+        for (long i = count - 1; i > 0; i--) set.Add(reader.String(), maxIntset);
+        return set;
+    }
+
+    private static RedisHash Hash(Reader reader, ServerConfigView config)
+    {
+        var hash = new RedisHash();
+        for (long i = reader.Length(); i > 0; i--) hash.Set(reader.String(), reader.String(), config.HashMaxListpackEntries, config.HashMaxListpackValue);
+        return hash;
+    }
+
+    private sealed class Reader(byte[] data, int position)
+    {
+        public int Position => position;
+        public int Remaining => data.Length - position;
+
+        public byte Byte() => position < data.Length ? data[position++] : throw new RdbException("Short read or OOM loading DB. Unrecoverable error, aborting now.");
+
+        public ReadOnlySpan<byte> Take(int count)
+        {
+            if (position + count > data.Length) throw new RdbException("Short read or OOM loading DB. Unrecoverable error, aborting now.");
+            position += count;
+            return data.AsSpan(position - count, count);
+        }
+
+        public long Length() => Length(out _);
+
+        private long Length(out int encoded)
+        {
+            encoded = -1;
+            byte first = Byte();
+            switch (first >> 6)
+            {
+                case 0: return first & 0x3f;
+                case 1: return ((first & 0x3f) << 8) | Byte();
+                case 2:
+                    if (first == 0x80) return BinaryPrimitives.ReadUInt32BigEndian(Take(4));
+                    if (first == 0x81) return (long)BinaryPrimitives.ReadUInt64BigEndian(Take(8));
+                    throw new RdbException("Unknown length encoding in the RDB file");
+                default:
+                    encoded = first & 0x3f;
+                    return 0;
+            }
+        }
+
+        public byte[] String()
+        {
+            long length = Length(out int encoded);
+            switch (encoded)
+            {
+                case -1: return Take((int)length).ToArray();
+                case 0: return Encoding.ASCII.GetBytes(((sbyte)Byte()).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                case 1: return Encoding.ASCII.GetBytes(BinaryPrimitives.ReadInt16LittleEndian(Take(2)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                case 2: return Encoding.ASCII.GetBytes(BinaryPrimitives.ReadInt32LittleEndian(Take(4)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                case 3:
+                    int compressed = (int)Length(), original = (int)Length();
+                    return Lzf.Decompress(Take(compressed), original) ?? throw new RdbException("Invalid LZF compressed string");
+                default: throw new RdbException("Unknown RDB string encoding type");
+            }
+        }
+    }
+}

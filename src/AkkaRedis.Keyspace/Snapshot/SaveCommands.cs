@@ -1,0 +1,78 @@
+using AkkaRedis.Keyspace.Commands;
+
+namespace AkkaRedis.Keyspace.Snapshot;
+
+/// <summary>
+/// SAVE, BGSAVE and LASTSAVE (rdb.c). Both saves take the dataset with every shard held, so it is one point in
+/// time; SAVE writes the file before answering, BGSAVE writes it in the background. The file is replaced
+/// atomically (temporary file, fsync, rename), as Redis replaces dump.rdb.
+/// </summary>
+public static class SaveCommands
+{
+    public static void Register(CommandTable.Builder table) => table
+        .AllShards("save", c => Save(c, background: false))
+        .AllShards("bgsave", c => Save(c, background: true))
+        .Keyed("lastsave", c => c.Reply.WriteInteger(c.Server.Saves.LastSaveSeconds));
+
+    private static void Save(CommandContext c, bool background)
+    {
+        if (background && c.Argc == 2 && !Args.Is(c[1], "SCHEDULE") || c.Argc > 2)
+        {
+            c.Error(Protocol.RespErrors.Syntax);
+            return;
+        }
+        var status = c.Server.Saves;
+        if (!status.TryStart())
+        {
+            c.Error("ERR Background save already in progress");
+            return;
+        }
+        var bytes = RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now);
+        foreach (var shard in c.Keyspace.Shards) shard.Dirty = 0;
+        var path = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.DbFilename);
+        if (!background)
+        {
+            bool ok = TryWrite(path, bytes, out var error);
+            status.Finish(ok, c.Now / 1000);
+            if (ok) c.Reply.WriteOk();
+            else c.Error("ERR " + error);
+            return;
+        }
+        long started = c.Now / 1000;
+        _ = Task.Run(() =>
+        {
+            bool ok = TryWrite(path, bytes, out var error);
+            if (!ok) Console.Error.WriteLine($"# Background saving error: {error}");
+            status.Finish(ok, Math.Max(started, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+        });
+        c.Reply.WriteSimple("Background saving started");
+    }
+
+    private static bool TryWrite(string path, byte[] bytes, out string? error)
+    {
+        error = null;
+        var temp = Path.Combine(Path.GetDirectoryName(path)!, $"temp-{Environment.ProcessId}.rdb");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+            Persistence.AofFiles.FsyncDirectory(Path.GetDirectoryName(path)!);
+            return true;
+        }
+        catch (IOException e)
+        {
+            error = e.Message;
+            return false;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            error = e.Message;
+            return false;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+namespace AkkaRedis.Keyspace.Snapshot;
+
+/// <summary>RDB saving as INFO persistence and LASTSAVE report it. Written by SAVE/BGSAVE (and the background write), read by INFO.</summary>
+public sealed class SaveStatus(long startSeconds)
+{
+    private long _lastSaveSeconds = startSeconds;
+    private int _inProgress;
+    private volatile bool _lastOk = true;
+
+    public long LastSaveSeconds => Interlocked.Read(ref _lastSaveSeconds);
+    public bool InProgress => Volatile.Read(ref _inProgress) == 1;
+    public bool LastOk => _lastOk;
+
+    public bool TryStart() => Interlocked.CompareExchange(ref _inProgress, 1, 0) == 0;
+
+    public void Finish(bool ok, long nowSeconds)
+    {
+        _lastOk = ok;
+        if (ok) Interlocked.Exchange(ref _lastSaveSeconds, nowSeconds);
+        Volatile.Write(ref _inProgress, 0);
+    }
+}
