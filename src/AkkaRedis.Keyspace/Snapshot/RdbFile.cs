@@ -9,11 +9,14 @@ namespace AkkaRedis.Keyspace.Snapshot;
 /// The RDB file that SAVE and BGSAVE write (dump.rdb), in Redis 7.0's format (version 10) so redis-server loads it:
 /// AUX fields, function libraries, then per database SELECTDB, RESIZEDB and each key (its expiry in ms first), and
 /// EOF with a CRC-64 of the whole file. Values use the plain encodings every Redis reads: string, list, set, hash.
-/// Reading takes back what this writes; a file with other encodings is refused with the type it holds.
+/// Reading also takes the compact encodings redis-server 7.0 writes (quicklist of listpacks, listpack hashes,
+/// intsets), so a dump.rdb from Redis loads here; other types are refused, naming the type.
 /// </summary>
 public static class RdbFile
 {
     private const byte TypeString = 0, TypeList = 1, TypeSet = 2, TypeHash = 4;
+    // The compact encodings redis-server 7.0 writes.
+    private const byte TypeSetIntset = 11, TypeHashListpack = 16, TypeListQuicklist2 = 18;
     private const byte OpFunction2 = 245, OpAux = 250, OpResizeDb = 251, OpExpireMs = 252, OpSelectDb = 254, OpEof = 255;
 
     /// <summary>The whole dataset as RDB bytes. Every shard must be held (or not yet started).</summary>
@@ -196,7 +199,10 @@ public static class RdbFile
                 TypeList => List(reader),
                 TypeSet => Set(reader, config.SetMaxIntsetEntries),
                 TypeHash => Hash(reader, config),
-                _ => throw new RdbException($"Unsupported value type {type} in the RDB file (this server reads the plain encodings it writes)"),
+                TypeSetIntset => IntsetSet(reader.String(), config.SetMaxIntsetEntries),
+                TypeHashListpack => ListpackHash(reader.String(), config),
+                TypeListQuicklist2 => Quicklist(reader),
+                _ => throw new RdbException($"Unsupported value type {type} in the RDB file"),
             };
             contents.Entries.Add((db, key, value, expireAt));
             expireAt = -1;
@@ -228,6 +234,98 @@ public static class RdbFile
         var hash = new RedisHash();
         for (long i = reader.Length(); i > 0; i--) hash.Set(reader.String(), reader.String(), config.HashMaxListpackEntries, config.HashMaxListpackValue);
         return hash;
+    }
+
+    private static RedisSet IntsetSet(byte[] blob, int maxIntset)
+    {
+        int width = BinaryPrimitives.ReadInt32LittleEndian(blob);
+        int count = BinaryPrimitives.ReadInt32LittleEndian(blob.AsSpan(4));
+        if (width is not (2 or 4 or 8) || 8 + (long)count * width > blob.Length) throw new RdbException("Intset integrity check failed.");
+        var set = RedisSet.For("0"u8.ToArray());
+        for (int i = 0; i < count; i++)
+        {
+            var at = blob.AsSpan(8 + i * width);
+            long value = width == 2 ? BinaryPrimitives.ReadInt16LittleEndian(at) : width == 4 ? BinaryPrimitives.ReadInt32LittleEndian(at) : BinaryPrimitives.ReadInt64LittleEndian(at);
+            set.Add(Commands.Args.Bytes(value), maxIntset);
+        }
+        return set;
+    }
+
+    private static RedisHash ListpackHash(byte[] blob, ServerConfigView config)
+    {
+        var items = Listpack(blob);
+        if (items.Count % 2 != 0) throw new RdbException("Hash listpack integrity check failed.");
+        var hash = new RedisHash();
+        for (int i = 0; i < items.Count; i += 2) hash.Set(items[i], items[i + 1], config.HashMaxListpackEntries, config.HashMaxListpackValue);
+        return hash;
+    }
+
+    private static RedisList Quicklist(Reader reader)
+    {
+        var list = new RedisList();
+        for (long nodes = reader.Length(); nodes > 0; nodes--)
+        {
+            long container = reader.Length();
+            var blob = reader.String();
+            if (container == 1) list.PushBack(blob); // a plain node: one large element
+            else foreach (var item in Listpack(blob)) list.PushBack(item);
+        }
+        return list;
+    }
+
+    /// <summary>A listpack's elements (listpack.c): integers come back as their decimal text, as Redis returns them.</summary>
+    private static List<byte[]> Listpack(byte[] blob)
+    {
+        var items = new List<byte[]>();
+        int p = 6;
+        while (p < blob.Length && blob[p] != 0xff)
+        {
+            byte encoding = blob[p];
+            int size;
+            if ((encoding & 0x80) == 0)
+            {
+                items.Add(Commands.Args.Bytes(encoding & 0x7f));
+                size = 1;
+            }
+            else if ((encoding & 0xc0) == 0x80)
+            {
+                int length = encoding & 0x3f;
+                items.Add(blob.AsSpan(p + 1, length).ToArray());
+                size = 1 + length;
+            }
+            else if ((encoding & 0xe0) == 0xc0)
+            {
+                int value = ((encoding & 0x1f) << 8) | blob[p + 1];
+                items.Add(Commands.Args.Bytes(value >= 1 << 12 ? value - (1 << 13) : value));
+                size = 2;
+            }
+            else if ((encoding & 0xf0) == 0xe0)
+            {
+                int length = ((encoding & 0x0f) << 8) | blob[p + 1];
+                items.Add(blob.AsSpan(p + 2, length).ToArray());
+                size = 2 + length;
+            }
+            else
+            {
+                var at = blob.AsSpan(p + 1);
+                switch (encoding)
+                {
+                    case 0xf0:
+                        int length = BinaryPrimitives.ReadInt32LittleEndian(at);
+                        items.Add(blob.AsSpan(p + 5, length).ToArray());
+                        size = 5 + length;
+                        break;
+                    case 0xf1: items.Add(Commands.Args.Bytes(BinaryPrimitives.ReadInt16LittleEndian(at))); size = 3; break;
+                    case 0xf2: items.Add(Commands.Args.Bytes((at[0] | at[1] << 8 | at[2] << 16) << 8 >> 8)); size = 4; break;
+                    case 0xf3: items.Add(Commands.Args.Bytes(BinaryPrimitives.ReadInt32LittleEndian(at))); size = 5; break;
+                    case 0xf4: items.Add(Commands.Args.Bytes(BinaryPrimitives.ReadInt64LittleEndian(at))); size = 9; break;
+                    default: throw new RdbException("Listpack integrity check failed.");
+                }
+            }
+            // Each entry ends with its own length, in 1 to 5 bytes, for walking backwards.
+            p += size + (size < 128 ? 1 : size < 16384 ? 2 : size < 2097152 ? 3 : size < 268435456 ? 4 : 5);
+        }
+        return items;
     }
 
     private sealed class Reader(byte[] data, int position)
