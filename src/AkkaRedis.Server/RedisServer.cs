@@ -27,6 +27,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     private Timer? _sampler;
     private Timer? _rewriteCheck;
     private IActorRef[]? _shards;
+    private volatile bool _saveOnStop;
     private readonly long[] _opsSamples = new long[16];
     private int _sampleIndex;
     private long _lastCommands;
@@ -74,9 +75,10 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         if (config.AppendOnly) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
         foreach (var code in rdbLibraries) await LoadLibrary(code);
 
-        var services = new ServerServices(_state, _keyspace, shards, _clients, reason =>
+        var services = new ServerServices(_state, _keyspace, shards, _clients, (reason, save) =>
         {
             Console.WriteLine($"Shutting down: {reason}");
+            _saveOnStop |= save;
             lifetime.StopApplication();
         });
 
@@ -147,15 +149,21 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     /// <summary>Loads a function library as FUNCTION LOAD would (on the shard that runs scripts) and waits for it.</summary>
     private async Task LoadLibrary(string code)
     {
-        var spec = _state.Commands.FindCommand([System.Text.Encoding.ASCII.GetBytes("FUNCTION"), System.Text.Encoding.ASCII.GetBytes("LOAD")])!;
-        var args = new[] { "FUNCTION", "LOAD", code }.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        var reply = await RunOnAllShards("FUNCTION", "LOAD", code);
+        if (reply.StartsWith('-')) throw new InvalidOperationException("A function library in the RDB file does not load: " + reply.Trim());
+    }
+
+    /// <summary>Runs a command over every shard held, as a client's would run, and waits for its reply.</summary>
+    private async Task<string> RunOnAllShards(params string[] command)
+    {
+        var args = command.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
+        var spec = _state.Commands.FindCommand(args)!;
         var route = _shards!;
         // The factory form of Ask: the reply address is the held command's, not the sender.
         Func<IActorRef, object> held = replyTo => new HeldCommand(CrossShard.NextId(), route, Enumerable.Range(0, route.Length).ToArray(), 0,
             new ShardCommand(spec, args, 0, false, 0), replyTo);
-        var reply = await route[0].Ask<ShardReplies>(held, TimeSpan.FromMinutes(1), CancellationToken.None);
-        if (reply.Buffer.Length > 0 && reply.Buffer[0] == (byte)'-')
-            throw new InvalidOperationException("A function library in the RDB file does not load: " + System.Text.Encoding.UTF8.GetString(reply.Buffer).Trim());
+        var reply = await route[0].Ask<ShardReplies>(held, TimeSpan.FromMinutes(10), CancellationToken.None);
+        return System.Text.Encoding.UTF8.GetString(reply.Buffer, 0, reply.Ends[0]);
     }
 
     /// <summary>serverCron's automatic rewrite: when the AOF grew by auto-aof-rewrite-percentage since the last rewrite.</summary>
@@ -167,9 +175,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         long current = status.CurrentSize, baseSize = Math.Max(1, status.BaseSize);
         if (current < config.AutoAofRewriteMinSize || (current * 100 / baseSize) - 100 < percentage) return;
         Console.WriteLine($"Starting automatic rewriting of AOF on {(current * 100 / baseSize) - 100}% growth");
-        var spec = _state.Commands.Find("bgrewriteaof")!;
-        CrossShard.Start(_shards, Enumerable.Range(0, _shards.Length).ToArray(),
-            new ShardCommand(spec, [System.Text.Encoding.ASCII.GetBytes("BGREWRITEAOF")], 0, false, 0), ActorRefs.Nobody);
+        _ = RunOnAllShards("BGREWRITEAOF");
     }
 
     private static string Format(EndPoint endPoint) => endPoint is IPEndPoint ip
@@ -190,6 +196,11 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (_saveOnStop && _shards != null)
+        {
+            var reply = await RunOnAllShards("SAVE");
+            Console.WriteLine(reply.StartsWith('-') ? $"Error trying to save the DB before shutting down: {reply.Trim()}" : "DB saved on disk");
+        }
         _sampler?.Dispose();
         _rewriteCheck?.Dispose();
         if (_binding is { } binding) await binding.Unbind();

@@ -11,7 +11,7 @@ public sealed class ServerServices(
     Keyspace.Data.Keyspace keyspace,
     IActorRef[] shards,
     ClientRegistry clients,
-    Action<string> requestShutdown)
+    Action<string, bool> requestShutdown)
 {
     public ServerState State { get; } = state;
     public CommandTable Table => State.Commands;
@@ -20,8 +20,8 @@ public sealed class ServerServices(
     public IActorRef[] Shards { get; } = shards;
     public ClientRegistry Clients { get; } = clients;
 
-    /// <summary>Stops the server (SHUTDOWN); the reason is logged.</summary>
-    public Action<string> RequestShutdown { get; } = requestShutdown;
+    /// <summary>Stops the server (SHUTDOWN); the reason is logged; true saves dump.rdb first (SHUTDOWN SAVE).</summary>
+    public Action<string, bool> RequestShutdown { get; } = requestShutdown;
 
     /// <summary>Every shard index, for commands that hold them all.</summary>
     public int[] AllShardIndexes { get; } = Enumerable.Range(0, shards.Length).ToArray();

@@ -371,4 +371,20 @@ public sealed class PersistenceTests : IDisposable
         using var akka = new RespClient(server.Port);
         Assert.Equal(expected, ReadBack(akka));
     }
+
+    [Fact]
+    public void ShutdownSaveWritesTheRdbFirst()
+    {
+        using (var server = Start("--appendonly", "no"))
+        {
+            using var client = new RespClient(server.Port);
+            client.Call("SET", "kept", "by-shutdown-save");
+            client.SendRaw(RespClient.Encode("SHUTDOWN", "SAVE"));
+            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(20)));
+        }
+        Assert.True(File.Exists(Path.Combine(_directory, "dump.rdb")));
+        using var again = Start("--appendonly", "no");
+        using var check = new RespClient(again.Port);
+        Assert.Equal("by-shutdown-save", check.Call("GET", "kept"));
+    }
 }

@@ -3,7 +3,10 @@ using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Server.Sessions;
 
-/// <summary>SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server; on success no reply is sent, as Redis closes the connection.</summary>
+/// <summary>
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server; on success no reply is sent, as Redis closes the
+/// connection. SAVE writes dump.rdb before the server stops (there are no save points, so nothing is saved otherwise).
+/// </summary>
 public static class ShutdownCommand
 {
     public static void Register(SessionCommandTable table) => table.Add("shutdown", Run);
@@ -34,6 +37,6 @@ public static class ShutdownCommand
             return;
         }
         c.CloseAfterReply = true;
-        c.Services.RequestShutdown("SHUTDOWN from client " + c.Session.Address);
+        c.Services.RequestShutdown("SHUTDOWN from client " + c.Session.Address, save);
     }
 }
