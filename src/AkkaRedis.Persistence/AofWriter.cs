@@ -18,7 +18,7 @@ public sealed class AofWriter : IAsyncDisposable
     private abstract record Item;
     private sealed record Bytes(byte[] Data) : Item;
     private sealed record Commit(TaskCompletionSource Done) : Item;
-    private sealed record StartRewrite(byte[] BaseContent, TaskCompletionSource<string> Done) : Item;
+    private sealed record StartRewrite(string BaseFile, TaskCompletionSource<string> Done) : Item;
     private sealed record FinishRewrite(AofFileInfo NewBase, long BaseSize, TaskCompletionSource<string> Done) : Item;
 
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
@@ -68,14 +68,14 @@ public sealed class AofWriter : IAsyncDisposable
     }
 
     /// <summary>
-    /// Starts a rewrite: writes appended after this call go to a new increment; <paramref name="baseContent"/>
+    /// Starts a rewrite: writes appended after this call go to a new increment; <paramref name="baseFile"/>
     /// (the whole dataset as commands, consistent with everything appended before) becomes the new base.
     /// Completes with the new base's name once the manifest names it and the old files are gone.
     /// </summary>
-    public Task<string> RewriteAsync(byte[] baseContent)
+    public Task<string> RewriteAsync(string baseFile)
     {
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Writer.TryWrite(new StartRewrite(baseContent, done));
+        _queue.Writer.TryWrite(new StartRewrite(baseFile, done));
         return done.Task;
     }
 
@@ -223,18 +223,18 @@ public sealed class AofWriter : IAsyncDisposable
         _manifest = bridging;
         _replaced = [.. old.Files];
         var newBase = new AofFileInfo($"{_fileName}.{baseSeq}.base.aof", baseSeq, 'b');
-        _ = Task.Run(async () =>
+        _ = Task.Run(() =>
         {
             try
             {
-                var temp = Path.Combine(_directory, "temp-rewriteaof-" + Environment.ProcessId + ".aof");
-                await using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+                long size;
+                using (var stream = new FileStream(rewrite.BaseFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
                 {
-                    await stream.WriteAsync(rewrite.BaseContent);
                     stream.Flush(flushToDisk: true);
+                    size = stream.Length;
                 }
-                File.Move(temp, Path.Combine(_directory, newBase.Name), overwrite: true);
-                _queue.Writer.TryWrite(new FinishRewrite(newBase, rewrite.BaseContent.Length, rewrite.Done));
+                File.Move(rewrite.BaseFile, Path.Combine(_directory, newBase.Name), overwrite: true);
+                _queue.Writer.TryWrite(new FinishRewrite(newBase, size, rewrite.Done));
             }
             catch (Exception e)
             {

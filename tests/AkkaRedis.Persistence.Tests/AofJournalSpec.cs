@@ -152,7 +152,9 @@ public class AofJournalSpec : IDisposable
         Write(kit, journal, "shard-1", 1, Batch(0, ["SET", "a", "1"]));
         Write(kit, journal, "shard-1", 2, Batch(0, ["SET", "a", "2"]));
         AofRuntime.For(kit.Sys).Status.TryStartRewrite();
-        journal.Tell(new RewriteAof(Encoding.UTF8.GetBytes(Aof.Resp("SET", "a", "2"))), kit.TestActor);
+        var baseFile = Path.Combine(_directory, "appendonlydir", "temp-base.aof");
+        File.WriteAllText(baseFile, Aof.Resp("SET", "a", "2"));
+        journal.Tell(new RewriteAof(baseFile), kit.TestActor);
         Write(kit, journal, "shard-1", 3, Batch(0, ["APPEND", "a", "x"]));
         Assert.Equal("appendonly.aof.2.base.aof", kit.ExpectMsg<string>(TimeSpan.FromSeconds(10)));
         Assert.False(AofRuntime.For(kit.Sys).Status.RewriteInProgress);

@@ -27,7 +27,21 @@ public static class AofCommands
             c.Error("ERR Background append only file rewriting already in progress");
             return;
         }
-        journal.Tell(new RewriteAof(KeyState.Snapshot(c.Keyspace, c.Now, c.Scripts.Libraries)));
+        // Written here, into the page cache, while every shard is held; the journal fsyncs and installs it in the background.
+        var path = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.AppendDirName, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+        try
+        {
+            using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            KeyState.Snapshot(c.Keyspace, c.Now, c.Scripts.Libraries, file);
+        }
+        catch (IOException e)
+        {
+            status.LastRewriteOk = false;
+            status.RewriteInProgress = false;
+            c.Error("ERR Background append only file rewriting failed: " + e.Message);
+            return;
+        }
+        journal.Tell(new RewriteAof(path));
         c.Reply.WriteSimple("Background append only file rewriting started");
     }
 }

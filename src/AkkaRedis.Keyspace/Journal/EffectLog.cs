@@ -16,6 +16,10 @@ public sealed class EffectLog
     private static readonly byte[][] Exec = [Cmd.Exec];
 
     private readonly RespWriter _out = new(4096);
+    private readonly Stream? _sink;
+
+    /// <param name="sink">Where a large log (a rewrite's base) goes as it grows, instead of growing in memory.</param>
+    public EffectLog(Stream? sink = null) => _sink = sink;
     private int _firstDb = -1;
     private int _db = -1;
     private int _units;
@@ -39,6 +43,14 @@ public sealed class EffectLog
         }
         WriteCommand(args);
         if (_blockDepth == 0) _units++;
+        if (_sink != null && _blockDepth == 0 && _out.Length >= 1 << 20) FlushToSink();
+    }
+
+    /// <summary>Writes what is collected to the sink (the log must have one).</summary>
+    public void FlushToSink()
+    {
+        _sink!.Write(_out.Written);
+        _out.Clear();
     }
 
     /// <summary>Starts a MULTI/EXEC block; blocks nest (a multi-effect command inside EXEC) into one.</summary>
