@@ -250,7 +250,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void Dispatch(byte[][] args)
         {
             long seq = Reserve();
-            Volatile.Write(ref _session.LastInteractionMs, _services.State.Clock.NowMs); // one writer: no full fence per command
+            long now = _services.State.Clock.NowMs;
+            Volatile.Write(ref _session.LastInteractionMs, now); // one writer: no full fence per command
             var (spec, error) = _services.Table.Resolve(args);
             if (error != null)
             {
@@ -262,7 +263,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             _session.LastCommand = spec!.Name;
             var state = _services.State;
-            if (state.Script.IsBusy(state.Clock.NowMs, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy")
+            if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy")
                 && !(spec.Name == "shutdown" || spec.Name == "script|kill"))
             {
                 LocalError(seq, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
