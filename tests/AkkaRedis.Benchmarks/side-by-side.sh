@@ -32,7 +32,9 @@ cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 source tests/AkkaRedis.Benchmarks/start-servers.sh
 
 hz=$(getconf CLK_TCK)
-# Besides redis-benchmark's own tests, "evalsha": a script that INCRs two keys (in different slots), run by EVALSHA.
+# Besides redis-benchmark's own tests, "evalsha": a script that INCRs two keys (in different slots), run by EVALSHA,
+# and "multiexec": MULTI, INCR, INCR, EXEC over two keys; redis-benchmark sends one command per request, so these
+# transactions go through redis-cli --pipe on one connection, fully pipelined, and count as one request each.
 incr_two='redis.call("incr", KEYS[1]) return redis.call("incr", KEYS[2])'
 benchmark_args() { # test -> redis-benchmark arguments
   case "$1" in
@@ -40,9 +42,30 @@ benchmark_args() { # test -> redis-benchmark arguments
     *) echo "-t $1" ;;
   esac
 }
+multiexec_file=$(mktemp)
+python3 - "$requests" "$multiexec_file" <<'PY'
+import sys
+n, path = int(sys.argv[1]), sys.argv[2]
+block = b"*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n$7\r\nbench:a\r\n*2\r\n$4\r\nINCR\r\n$7\r\nbench:b\r\n*1\r\n$4\r\nEXEC\r\n"
+with open(path, "wb") as f:
+    f.write(block * n)
+PY
+run_multiexec() { # port -> transactions per second
+  local start end
+  start=$(date +%s%N)
+  redis-cli -p "$1" --pipe <"$multiexec_file" >/dev/null 2>&1
+  end=$(date +%s%N)
+  awk -v n="$requests" -v ns=$((end - start)) 'BEGIN { printf "%.2f", n / (ns / 1e9) }'
+}
 run() { # port pid test pipeline -> "rps cpu_us_per_request"
   local before after rps
   before=$(cpu_ticks "$2")
+  if [ "$3" = multiexec ]; then
+    rps=$(run_multiexec "$1")
+    after=$(cpu_ticks "$2")
+    awk -v r="$rps" -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%s %.2f", r, t / hz * 1e6 / n }'
+    return
+  fi
   # shellcheck disable=SC2046 # the test's arguments are meant to split
   rps=$(redis-benchmark -p "$1" -n "$requests" -c "$clients" -P "$4" -q $(benchmark_args "$3") 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | awk '{print $(NF-5)}')
   after=$(cpu_ticks "$2")
@@ -53,14 +76,17 @@ for port in "$redis_port" "$akka_port"; do redis-cli -p "$port" script load "$in
 
 # Warm both up first (the .NET JIT tiers up during the first seconds), so the first case is not penalised.
 for port in "$redis_port" "$akka_port"; do
-  redis-benchmark -p "$port" -t "${tests//evalsha/set}" -n 20000 -c "$clients" -P 16 -q >/dev/null 2>&1
-  redis-benchmark -p "$port" -t "${tests//evalsha/set}" -n 20000 -c "$clients" -P 1 -q >/dev/null 2>&1
+  warm=${tests//evalsha/set}
+  redis-benchmark -p "$port" -t "${warm//multiexec/incr}" -n 20000 -c "$clients" -P 16 -q >/dev/null 2>&1
+  redis-benchmark -p "$port" -t "${warm//multiexec/incr}" -n 20000 -c "$clients" -P 1 -q >/dev/null 2>&1
 done
 
 echo "persistence: ${aof_mode}"
 printf "%-10s %-3s %14s %14s %7s %12s %12s\n" test P redis akkaredis ratio "redis µs/req" "akka µs/req"
 for pipeline in $pipelines; do
   for test in ${tests//,/ }; do
+    # A multiexec run does not depend on -P: run it once.
+    if [ "$test" = multiexec ] && [ "$pipeline" != "${pipelines%% *}" ]; then continue; fi
     read -r redis_rps redis_cpu <<<"$(run "$redis_port" "$redis_pid" "$test" "$pipeline")"
     read -r akka_rps akka_cpu <<<"$(run "$akka_port" "$akka_pid" "$test" "$pipeline")"
     ratio=$(awk -v a="$akka_rps" -v r="$redis_rps" 'BEGIN { printf "%.2f", a / r }')

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace AkkaRedis.Server.Tests;
 
 /// <summary>
-/// Every hash, list, set and transaction command, with its options and error cases, typed into redis-cli against
+/// Every hash, list, set and transaction command, with its options and error cases, and scripts and functions, typed into redis-cli against
 /// redis-server and against AkkaRedis: the printed output must be the same, line for line.
 /// </summary>
 public sealed class RedisCliDifferentialTests
@@ -93,6 +93,20 @@ public sealed class RedisCliDifferentialTests
         DISCARD
         WATCH t
         UNWATCH
+        EVAL "return redis.call('set', KEYS[1], ARGV[1])" 1 sk sv
+        EVAL "return {KEYS[1], ARGV[1], 3, redis.call('get', KEYS[1]), false, 2.9}" 1 sk x
+        EVAL "local r = redis.call('lpush', KEYS[1], 'x') return r" 1 sk
+        EVAL "return redis.pcall('lpush', KEYS[1], 'x')" 1 sk
+        EVAL "error('x')" 0
+        EVAL "return cjson.decode('{\"a\":[1,2]}').a[2]" 0
+        SCRIPT LOAD "return 42"
+        EVALSHA 1fa00e76656cc152ad327c13fe365858fd7be306 0
+        SCRIPT EXISTS 1fa00e76656cc152ad327c13fe365858fd7be306
+        FUNCTION LOAD "#!lua name=clilib\nredis.register_function('clif', function(keys, args) return args[1] end)"
+        FCALL clif 0 hello
+        FCALL_RO clif 0 hello
+        FUNCTION DELETE clilib
+        FCALL clif 0 hello
         """;
 
     private static string RunCli(int port)
