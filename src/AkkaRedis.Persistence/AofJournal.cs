@@ -54,7 +54,8 @@ public sealed class AofJournal : AsyncWriteJournal
         status.CurrentSize = manifest.Files.Sum(f => File.Exists(Path.Combine(_directory, f.Name)) ? new FileInfo(Path.Combine(_directory, f.Name)).Length : 0);
         // As Redis after loading: growth for the automatic rewrite counts from the size loaded, not from the base.
         status.BaseSize = status.CurrentSize;
-        _writer = new AofWriter(_directory, _fileName, manifest, _fsync, status, message => _log.Warning(message));
+        var configured = _fsync;
+        _writer = new AofWriter(_directory, _fileName, manifest, _runtime.FsyncPolicy ?? (() => configured), status, message => _log.Warning(message));
         return result;
     });
 

@@ -11,6 +11,9 @@ public sealed class AofRuntime : IExtension
     public IAofRouter? Router { get; set; }
     public AofStatus Status { get; set; } = new();
 
+    /// <summary>The appendfsync policy now (CONFIG SET may change it); null: the journal's configured one.</summary>
+    public Func<string>? FsyncPolicy { get; set; }
+
     public static AofRuntime For(ActorSystem system) => system.WithExtension<AofRuntime, AofRuntimeProvider>();
 }
 

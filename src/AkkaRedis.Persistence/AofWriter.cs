@@ -25,7 +25,7 @@ public sealed class AofWriter : IAsyncDisposable
     private readonly string _directory;
     private readonly string _manifestPath;
     private readonly string _fileName;
-    private readonly string _fsync;
+    private readonly Func<string> _fsync;
     private readonly AofStatus _status;
     private readonly Action<string> _log;
     private readonly Task _loop;
@@ -39,7 +39,8 @@ public sealed class AofWriter : IAsyncDisposable
     private readonly Func<string, FileStream> _open;
 
     /// <param name="open">Opens an AOF file for appending (tests pass one whose writes fail, as a full disk's do).</param>
-    public AofWriter(string directory, string fileName, AofManifest manifest, string fsync, AofStatus status, Action<string> log,
+    /// <param name="fsync">The appendfsync policy, read for every group (it may change while the writer runs).</param>
+    public AofWriter(string directory, string fileName, AofManifest manifest, Func<string> fsync, AofStatus status, Action<string> log,
         Func<string, FileStream>? open = null)
     {
         _open = open ?? AofFiles.OpenAppend;
@@ -86,7 +87,7 @@ public sealed class AofWriter : IAsyncDisposable
         while (true)
         {
             bool more;
-            if (_fsync == "everysec" && _unsynced)
+            if (_fsync() == "everysec" && _unsynced)
             {
                 using var wait = new CancellationTokenSource(1000);
                 try
@@ -155,7 +156,7 @@ public sealed class AofWriter : IAsyncDisposable
                 else if (group[done] is FinishRewrite finish) CompleteRewrite(finish);
                 done++;
             }
-            if (_fsync == "everysec" && _unsynced && Environment.TickCount64 - _lastFsyncMs >= 1000) Fsync();
+            if (_fsync() == "everysec" && _unsynced && Environment.TickCount64 - _lastFsyncMs >= 1000) Fsync();
         }
         finally
         {
@@ -180,7 +181,7 @@ public sealed class AofWriter : IAsyncDisposable
             _status.AddCurrentSize(filled);
             _unsynced = true;
         }
-        if (_unsynced && _fsync == "always" && commits) Fsync();
+        if (_unsynced && commits && _fsync() == "always") Fsync();
         for (int i = start; i < end; i++)
             if (group[i] is Commit c) c.Done.TrySetResult();
     }

@@ -113,6 +113,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         var runtime = AofRuntime.For(system);
         runtime.Router = new KeyRouter(table, _keyspace.SlotOwner, config.Shards);
         runtime.Status = new AofStatus();
+        runtime.FsyncPolicy = () => config.AppendFsync;
         var journal = Akka.Persistence.Persistence.Instance.Apply(system).JournalFor(KeyspaceShard.JournalPlugin);
         _state.Aof = runtime.Status;
         _state.Journal = journal;

@@ -171,7 +171,7 @@ public class AofJournalSpec : IDisposable
     {
         var directory = Path.Combine(_directory, "group");
         var manifest = AofWriter.OpenOrCreate(directory, "x.aof");
-        var writer = new AofWriter(directory, "x.aof", manifest, "always", new AofStatus(), _ => { });
+        var writer = new AofWriter(directory, "x.aof", manifest, () => "always", new AofStatus(), _ => { });
         var commits = new List<Task>();
         for (int i = 0; i < 1000; i++)
         {

@@ -25,7 +25,7 @@ public class AofWriterTests : IDisposable
     {
         var status = new AofStatus();
         var manifest = AofWriter.OpenOrCreate(_directory, "x.aof");
-        var writer = new AofWriter(_directory, "x.aof", manifest, "always", status, _ => { }, path => new FlakyFile(path));
+        var writer = new AofWriter(_directory, "x.aof", manifest, () => "always", status, _ => { }, path => new FlakyFile(path));
         writer.Append(Encoding.UTF8.GetBytes(Aof.Resp("SET", "a", "1")));
         await writer.CommitAsync().WaitAsync(TimeSpan.FromSeconds(10));
 
@@ -42,5 +42,34 @@ public class AofWriterTests : IDisposable
         Assert.Null(status.WriteError);
         await writer.DisposeAsync();
         Assert.Equal(Aof.Resp("SET", "a", "1") + Aof.Resp("SET", "b", "2"), File.ReadAllText(Path.Combine(_directory, "x.aof.1.incr.aof")));
+    }
+
+    /// <summary>Counts fsyncs (Flush(true)).</summary>
+    private sealed class CountingFile(string path) : FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read, 0)
+    {
+        public static int Fsyncs;
+
+        public override void Flush(bool flushToDisk)
+        {
+            if (flushToDisk) Interlocked.Increment(ref Fsyncs);
+            base.Flush(flushToDisk);
+        }
+    }
+
+    [Fact]
+    public async Task TheFsyncPolicyIsReadForEveryGroup()
+    {
+        var policy = "no";
+        var manifest = AofWriter.OpenOrCreate(_directory, "x.aof");
+        var writer = new AofWriter(_directory, "x.aof", manifest, () => policy, new AofStatus(), _ => { }, path => new CountingFile(path));
+        writer.Append(Encoding.UTF8.GetBytes(Aof.Resp("SET", "a", "1")));
+        await writer.CommitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(0, CountingFile.Fsyncs);
+
+        policy = "always"; // CONFIG SET appendfsync always
+        writer.Append(Encoding.UTF8.GetBytes(Aof.Resp("SET", "b", "2")));
+        await writer.CommitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, CountingFile.Fsyncs);
+        await writer.DisposeAsync();
     }
 }

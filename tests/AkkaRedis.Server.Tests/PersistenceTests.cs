@@ -387,4 +387,16 @@ public sealed class PersistenceTests : IDisposable
         using var check = new RespClient(again.Port);
         Assert.Equal("by-shutdown-save", check.Call("GET", "kept"));
     }
+
+    [Fact]
+    public void AppendFsyncChangesAtRunTime()
+    {
+        using var server = Start();
+        using var client = new RespClient(server.Port);
+        Assert.Equal("OK", client.Call("CONFIG", "SET", "appendfsync", "always"));
+        Assert.Equal(new List<object?> { "appendfsync", "always" }, client.Call("CONFIG", "GET", "appendfsync"));
+        Assert.Equal("OK", client.Call("SET", "after", "switch"));
+        Assert.IsType<RespClient.RespError>(client.Call("CONFIG", "SET", "appendfsync", "sometimes"));
+        Assert.Equal(new List<object?> { "appendfsync", "always" }, client.Call("CONFIG", "GET", "appendfsync"));
+    }
 }

@@ -12,7 +12,9 @@ public sealed class ServerConfig
     public int Databases { get; set; } = 16;
     public string Dir { get; set; } = ".";
     public bool AppendOnly { get; set; }
-    public string AppendFsync { get; set; } = "everysec";
+    private volatile string _appendFsync = "everysec";
+    /// <summary>appendfsync; CONFIG SET changes it while the server runs (the AOF writer reads it for every group).</summary>
+    public string AppendFsync { get => _appendFsync; set => _appendFsync = value; }
     public string AppendDirName { get; set; } = "appendonlydir";
     public string AppendFilename { get; set; } = "appendonly.aof";
     public string DbFilename { get; set; } = "dump.rdb";

@@ -19,6 +19,7 @@ public static class ConfigCommands
     private static readonly string[] Policies =
         ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
     private static readonly string[] LogLevels = ["debug", "verbose", "notice", "warning", "nothing"];
+    private static readonly string[] FsyncPolicies = ["always", "everysec", "no"];
 
     private static readonly Parameter[] Parameters =
     [
@@ -28,7 +29,7 @@ public static class ConfigCommands
         new("shards", c => c.Shards.ToString(CultureInfo.InvariantCulture)),
         new("dir", c => Path.GetFullPath(c.Dir)),
         new("appendonly", c => c.AppendOnly ? "yes" : "no"),
-        new("appendfsync", c => c.AppendFsync),
+        new("appendfsync", c => c.AppendFsync, (c, v) => SetEnum(v, FsyncPolicies, s => c.AppendFsync = s)),
         new("appendfilename", c => c.AppendFilename),
         new("appenddirname", c => c.AppendDirName),
         new("dbfilename", c => c.DbFilename),
