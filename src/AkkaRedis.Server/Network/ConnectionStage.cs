@@ -178,8 +178,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                         else ProtocolError(_parser.Error!);
                         break;
                     }
-                    if (_barrier >= 0 && !FollowsBarrier(args!)) _deferred.Enqueue(args!);
-                    else Dispatch(args!);
+                    if (_barrier < 0) Dispatch(args!);
+                    else if (FollowsBarrier(args!, out var resolution)) Dispatch(args!, resolution);
+                    else _deferred.Enqueue(args!);
                 }
             }
             FlushBatches();
@@ -192,10 +193,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// another, with nothing deferred between them. Both take the same shards in the same order, so the later
         /// one cannot overtake the earlier anywhere, and pipelined scripts need not wait for each other's replies.
         /// </summary>
-        private bool FollowsBarrier(byte[][] args)
+        private bool FollowsBarrier(byte[][] args, out CommandTable.Resolution resolution)
         {
+            resolution = default;
             if (!_barrierAllShards || _deferred.Count > 0 || _sessionContext.Transaction.InMulti) return false;
-            var (spec, error) = _services.Table.Resolve(args);
+            resolution = _services.Table.Resolve(args);
+            var (spec, error) = resolution;
             return error == null && spec is { Route: CommandRoute.AllShards } && spec.Name != "exec" && !spec.Facts.HasFlag("blocking");
         }
 
@@ -247,12 +250,13 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (!IsClosed(_stage._in)) Cancel(_stage._in);
         }
 
-        private void Dispatch(byte[][] args)
+        /// <param name="resolved">The command already resolved (by <see cref="FollowsBarrier"/>), so it is not resolved twice.</param>
+        private void Dispatch(byte[][] args, CommandTable.Resolution? resolved = null)
         {
             long seq = Reserve();
             long now = _services.State.Clock.NowMs;
             Volatile.Write(ref _session.LastInteractionMs, now); // one writer: no full fence per command
-            var (spec, error) = _services.Table.Resolve(args);
+            var (spec, error) = resolved ?? _services.Table.Resolve(args);
             if (error != null)
             {
                 if (spec != null) Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
@@ -263,8 +267,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             _session.LastCommand = spec!.Name;
             var state = _services.State;
-            if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy")
-                && !(spec.Name == "shutdown" || spec.Name == "script|kill"))
+            if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
             {
                 LocalError(seq, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
                 return;
