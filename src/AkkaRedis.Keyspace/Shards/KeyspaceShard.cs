@@ -147,13 +147,13 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// <summary>The replies of what just ran, once its effects are in the journal (at once when nothing changed).</summary>
     private void Commit(Action? reply)
     {
+        var served = _servedReplies.Count > 0 || _pendingDeliveries.Count > 0 ? TakeServed() : null;
         if (_journal == null || _journal.IsEmpty)
         {
             reply?.Invoke();
-            SendServed();
+            served?.Invoke();
             return;
         }
-        var served = _servedReplies.Count > 0 || _pendingDeliveries.Count > 0 ? TakeServed() : null;
         _unwritten++;
         PersistAsync(_journal.Take(), _ =>
         {
@@ -163,14 +163,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         });
     }
 
-    private void SendServed()
-    {
-        foreach (var (to, replies) in _servedReplies) to.Tell(replies);
-        foreach (var (shard, delivery) in _pendingDeliveries) _peers[shard].Tell(delivery);
-        _servedReplies.Clear();
-        _pendingDeliveries.Clear();
-    }
-
+    /// <summary>The replies to blocked clients and the deliveries this message produced, to send when it commits.</summary>
     private Action TakeServed()
     {
         var replies = _servedReplies.ToArray();
