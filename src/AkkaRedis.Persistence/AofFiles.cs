@@ -30,6 +30,22 @@ public static class AofFiles
     [DllImport("libc", SetLastError = true)]
     private static extern int close(int fd);
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="content"/> so that a crash at any moment leaves the old or
+    /// the new file whole: written to a temporary file, fsynced, renamed over the old one, and the directory fsynced.
+    /// </summary>
+    public static void ReplaceAtomically(string path, ReadOnlySpan<byte> content)
+    {
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+        File.Move(temp, path, overwrite: true);
+        FsyncDirectory(Path.GetDirectoryName(path)!);
+    }
+
     /// <summary>Opens a file for appending with no user-space buffer: every Write is one write(2).</summary>
     public static FileStream OpenAppend(string path) =>
         new(path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 0);

@@ -61,17 +61,7 @@ public sealed record AofManifest(AofFileInfo? Base, IReadOnlyList<AofFileInfo> I
     }
 
     /// <summary>Writes the manifest so that a crash at any moment leaves the old or the new one whole.</summary>
-    public void SaveAtomically(string path)
-    {
-        var temp = path + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            stream.Write(Encoding.UTF8.GetBytes(Format()));
-            stream.Flush(flushToDisk: true);
-        }
-        File.Move(temp, path, overwrite: true);
-        AofFiles.FsyncDirectory(Path.GetDirectoryName(path)!);
-    }
+    public void SaveAtomically(string path) => AofFiles.ReplaceAtomically(path, Encoding.UTF8.GetBytes(Format()));
 }
 
 /// <summary>The AOF cannot be loaded as it is; the message says which file, where, and what to do.</summary>

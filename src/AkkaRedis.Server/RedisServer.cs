@@ -133,8 +133,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         var path = Path.Combine(Path.GetFullPath(config.Dir), config.DbFilename);
         if (!File.Exists(path)) return [];
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var contents = Keyspace.Snapshot.RdbFile.Read(File.ReadAllBytes(path),
-            new(config.HashMaxListpackEntries, config.HashMaxListpackValue, config.SetMaxIntsetEntries));
+        var contents = Keyspace.Snapshot.RdbFile.Read(File.ReadAllBytes(path), config);
         long now = _state.Clock.NowMs;
         foreach (var (db, key, value, expireAt) in contents.Entries)
         {

@@ -55,14 +55,14 @@ public class DataTests
     [Fact]
     public void Crc64IsRedisCrc64Jones() =>
         // Redis's crc64.c test vector.
-        Assert.Equal(0xe9c6d914c4b8d9caUL, Scripting.Crc64.Compute("123456789"u8));
+        Assert.Equal(0xe9c6d914c4b8d9caUL, Snapshot.Crc64.Compute("123456789"u8));
 
     [Fact]
     public void LzfDecompressesBackReferences()
     {
         // "abcabcabc": three literals, then a back reference of length 6 at distance 3.
         byte[] compressed = [2, (byte)'a', (byte)'b', (byte)'c', (4 << 5) | 0, 2];
-        Assert.Equal("abcabcabc", System.Text.Encoding.ASCII.GetString(Scripting.Lzf.Decompress(compressed, 9)!));
-        Assert.Null(Scripting.Lzf.Decompress(compressed, 8));
+        Assert.Equal("abcabcabc", System.Text.Encoding.ASCII.GetString(Snapshot.Lzf.Decompress(compressed, 9)!));
+        Assert.Null(Snapshot.Lzf.Decompress(compressed, 8));
     }
 }

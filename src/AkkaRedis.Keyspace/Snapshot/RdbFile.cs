@@ -31,7 +31,7 @@ public static class RdbFile
         foreach (var library in libraries)
         {
             output.Add(OpFunction2);
-            String(output, Encoding.UTF8.GetBytes(library.Code));
+            RdbEncoding.WriteString(output, Encoding.UTF8.GetBytes(library.Code));
         }
         for (int db = 0; db < keyspace.DatabaseCount; db++)
         {
@@ -39,10 +39,10 @@ public static class RdbFile
                 .Where(e => e.ExpireAt < 0 || e.ExpireAt > nowMs).ToList();
             if (entries.Count == 0) continue;
             output.Add(OpSelectDb);
-            Length(output, db);
+            RdbEncoding.WriteLength(output, db);
             output.Add(OpResizeDb);
-            Length(output, entries.Count);
-            Length(output, entries.Count(e => e.ExpireAt >= 0));
+            RdbEncoding.WriteLength(output, entries.Count);
+            RdbEncoding.WriteLength(output, entries.Count(e => e.ExpireAt >= 0));
             foreach (var entry in entries) WriteEntry(output, entry);
         }
         output.Add(OpEof);
@@ -65,27 +65,27 @@ public static class RdbFile
         {
             case byte[] text:
                 output.Add(TypeString);
-                String(output, entry.Key);
-                String(output, text);
+                RdbEncoding.WriteString(output, entry.Key);
+                RdbEncoding.WriteString(output, text);
                 break;
             case RedisList list:
                 output.Add(TypeList);
-                String(output, entry.Key);
+                RdbEncoding.WriteString(output, entry.Key);
                 Items(output, list.Items, list.Count);
                 break;
             case RedisSet set:
                 output.Add(TypeSet);
-                String(output, entry.Key);
+                RdbEncoding.WriteString(output, entry.Key);
                 Items(output, set.Members, set.Count);
                 break;
             case RedisHash hash:
                 output.Add(TypeHash);
-                String(output, entry.Key);
-                Length(output, hash.Count);
+                RdbEncoding.WriteString(output, entry.Key);
+                RdbEncoding.WriteLength(output, hash.Count);
                 foreach (var (field, value) in hash.Entries)
                 {
-                    String(output, field);
-                    String(output, value);
+                    RdbEncoding.WriteString(output, field);
+                    RdbEncoding.WriteString(output, value);
                 }
                 break;
         }
@@ -93,59 +93,27 @@ public static class RdbFile
 
     private static void Items(List<byte> output, IEnumerable<byte[]> items, int count)
     {
-        Length(output, count);
-        foreach (var item in items) String(output, item);
+        RdbEncoding.WriteLength(output, count);
+        foreach (var item in items) RdbEncoding.WriteString(output, item);
     }
 
     private static void Aux(List<byte> output, string key, string value)
     {
         output.Add(OpAux);
-        String(output, Encoding.ASCII.GetBytes(key));
-        String(output, Encoding.ASCII.GetBytes(value));
-    }
-
-    private static void String(List<byte> output, byte[] value)
-    {
-        Length(output, value.Length);
-        output.AddRange(value);
-    }
-
-    private static void Length(List<byte> output, long length)
-    {
-        if (length < 64) output.Add((byte)length);
-        else if (length < 16384)
-        {
-            output.Add((byte)(0x40 | (length >> 8)));
-            output.Add((byte)length);
-        }
-        else if (length <= uint.MaxValue)
-        {
-            output.Add(0x80);
-            var bytes = new byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)length);
-            output.AddRange(bytes);
-        }
-        else
-        {
-            output.Add(0x81);
-            var bytes = new byte[8];
-            BinaryPrimitives.WriteUInt64BigEndian(bytes, (ulong)length);
-            output.AddRange(bytes);
-        }
+        RdbEncoding.WriteString(output, Encoding.ASCII.GetBytes(key));
+        RdbEncoding.WriteString(output, Encoding.ASCII.GetBytes(value));
     }
 
     /// <summary>What a file holds: (db, key, value, expireAt) entries and library codes.</summary>
     public sealed record Contents(List<(int Db, byte[] Key, object Value, long ExpireAt)> Entries, List<string> Libraries);
 
-    public sealed class RdbException(string message) : Exception(message);
-
-    public static Contents Read(byte[] data, ServerConfigView config)
+    public static Contents Read(byte[] data, Server.ServerConfig config)
     {
         if (data.Length < 9 + 9 || !data.AsSpan(0, 5).SequenceEqual("REDIS"u8))
             throw new RdbException("Wrong signature trying to load DB from file");
         if (!int.TryParse(Encoding.ASCII.GetString(data, 5, 4), out int version) || version < 1 || version > 10)
             throw new RdbException($"Can't handle RDB format version {Encoding.ASCII.GetString(data, 5, 4)}");
-        var reader = new Reader(data, 9);
+        var reader = new RdbReader(data, 9);
         var contents = new Contents([], []);
         int db = 0;
         long expireAt = -1;
@@ -209,17 +177,14 @@ public static class RdbFile
         }
     }
 
-    /// <summary>The encoding thresholds a loaded value is built with.</summary>
-    public sealed record ServerConfigView(int HashMaxListpackEntries, int HashMaxListpackValue, int SetMaxIntsetEntries);
-
-    private static RedisList List(Reader reader)
+    private static RedisList List(RdbReader reader)
     {
         var list = new RedisList();
         for (long i = reader.Length(); i > 0; i--) list.PushBack(reader.String());
         return list;
     }
 
-    private static RedisSet Set(Reader reader, int maxIntset)
+    private static RedisSet Set(RdbReader reader, int maxIntset)
     {
         long count = reader.Length();
         var first = reader.String();
@@ -229,7 +194,7 @@ public static class RdbFile
         return set;
     }
 
-    private static RedisHash Hash(Reader reader, ServerConfigView config)
+    private static RedisHash Hash(RdbReader reader, Server.ServerConfig config)
     {
         var hash = new RedisHash();
         for (long i = reader.Length(); i > 0; i--) hash.Set(reader.String(), reader.String(), config.HashMaxListpackEntries, config.HashMaxListpackValue);
@@ -251,7 +216,7 @@ public static class RdbFile
         return set;
     }
 
-    private static RedisHash ListpackHash(byte[] blob, ServerConfigView config)
+    private static RedisHash ListpackHash(byte[] blob, Server.ServerConfig config)
     {
         var items = Listpack(blob);
         if (items.Count % 2 != 0) throw new RdbException("Hash listpack integrity check failed.");
@@ -260,7 +225,7 @@ public static class RdbFile
         return hash;
     }
 
-    private static RedisList Quicklist(Reader reader)
+    private static RedisList Quicklist(RdbReader reader)
     {
         var list = new RedisList();
         for (long nodes = reader.Length(); nodes > 0; nodes--)
@@ -326,56 +291,5 @@ public static class RdbFile
             p += size + (size < 128 ? 1 : size < 16384 ? 2 : size < 2097152 ? 3 : size < 268435456 ? 4 : 5);
         }
         return items;
-    }
-
-    private sealed class Reader(byte[] data, int position)
-    {
-        public int Position => position;
-        public int Remaining => data.Length - position;
-
-        public byte Byte() => position < data.Length ? data[position++] : throw new RdbException("Short read or OOM loading DB. Unrecoverable error, aborting now.");
-
-        public ReadOnlySpan<byte> Take(int count)
-        {
-            if (position + count > data.Length) throw new RdbException("Short read or OOM loading DB. Unrecoverable error, aborting now.");
-            position += count;
-            return data.AsSpan(position - count, count);
-        }
-
-        public long Length() => Length(out _);
-
-        private long Length(out int encoded)
-        {
-            encoded = -1;
-            byte first = Byte();
-            switch (first >> 6)
-            {
-                case 0: return first & 0x3f;
-                case 1: return ((first & 0x3f) << 8) | Byte();
-                case 2:
-                    if (first == 0x80) return BinaryPrimitives.ReadUInt32BigEndian(Take(4));
-                    if (first == 0x81) return (long)BinaryPrimitives.ReadUInt64BigEndian(Take(8));
-                    throw new RdbException("Unknown length encoding in the RDB file");
-                default:
-                    encoded = first & 0x3f;
-                    return 0;
-            }
-        }
-
-        public byte[] String()
-        {
-            long length = Length(out int encoded);
-            switch (encoded)
-            {
-                case -1: return Take((int)length).ToArray();
-                case 0: return Encoding.ASCII.GetBytes(((sbyte)Byte()).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                case 1: return Encoding.ASCII.GetBytes(BinaryPrimitives.ReadInt16LittleEndian(Take(2)).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                case 2: return Encoding.ASCII.GetBytes(BinaryPrimitives.ReadInt32LittleEndian(Take(4)).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                case 3:
-                    int compressed = (int)Length(), original = (int)Length();
-                    return Lzf.Decompress(Take(compressed), original) ?? throw new RdbException("Invalid LZF compressed string");
-                default: throw new RdbException("Unknown RDB string encoding type");
-            }
-        }
     }
 }

@@ -51,25 +51,13 @@ public static class SaveCommands
     private static bool TryWrite(string path, byte[] bytes, out string? error)
     {
         error = null;
-        var temp = Path.Combine(Path.GetDirectoryName(path)!, $"temp-{Environment.ProcessId}.rdb");
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                stream.Write(bytes);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-            Persistence.AofFiles.FsyncDirectory(Path.GetDirectoryName(path)!);
+            Persistence.AofFiles.ReplaceAtomically(path, bytes);
             return true;
         }
-        catch (IOException e)
-        {
-            error = e.Message;
-            return false;
-        }
-        catch (UnauthorizedAccessException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             error = e.Message;
             return false;
