@@ -47,17 +47,13 @@ public sealed class ShardHarness
         }
     }
 
-    /// <summary>HOCON for an actor system whose shards journal to an AOF in <paramref name="directory"/>.</summary>
+    /// <summary>
+    /// HOCON for an actor system whose shards journal to an AOF in <paramref name="directory"/>: the server's
+    /// hocon/akkaredis.conf with the directory and fsync policy the server would fill in from its flags.
+    /// </summary>
     public static Akka.Configuration.Config JournalConfig(string directory, string fsync = "always") =>
-        Akka.Configuration.ConfigurationFactory.ParseString($$"""
-            akkaredis.journal {
-              class = "AkkaRedis.Persistence.AofJournal, AkkaRedis.Persistence"
-              dir = "{{directory}}"
-              appendfsync = {{fsync}}
-              circuit-breaker.call-timeout = 20d
-              replay-filter.mode = off
-            }
-            """);
+        Akka.Configuration.ConfigurationFactory.ParseString($"akkaredis.journal {{ dir = \"{directory}\", appendfsync = {fsync} }}")
+            .WithFallback(Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkaredis.conf"))));
 
     public ManualClock Clock { get; }
     public ServerConfig Config { get; }

@@ -26,15 +26,9 @@ public class AofJournalSpec : IDisposable
 
     private (TestKit Kit, IActorRef Journal) Start(string fsync = "always")
     {
-        var config = ConfigurationFactory.ParseString($$"""
-            akkaredis.journal {
-              class = "AkkaRedis.Persistence.AofJournal, AkkaRedis.Persistence"
-              dir = "{{_directory}}"
-              appendfsync = {{fsync}}
-              circuit-breaker.call-timeout = 20d
-              replay-filter.mode = off
-            }
-            """);
+        // The server's own journal settings (hocon/akkaredis.conf), with this test's directory and fsync policy.
+        var config = ConfigurationFactory.ParseString($"akkaredis.journal {{ dir = \"{_directory}\", appendfsync = {fsync} }}")
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkaredis.conf"))));
         var kit = new TestKit(config);
         _kits.Add(kit);
         AofRuntime.For(kit.Sys).Router = new Aof.FirstByteRouter(2);
