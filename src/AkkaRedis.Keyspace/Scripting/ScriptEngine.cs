@@ -175,18 +175,21 @@ public sealed class ScriptEngine : IDisposable
 
     /// <summary>FCALL: runs a function as a script runs (every shard held, effects in one block).</summary>
     public void Call(CommandContext c, FunctionInfo function, byte[][] keys, byte[][] argv, bool readOnly) =>
-        Execute(c, "call_function", function.Name, keys, argv, readOnly || function.NoWrites);
+        RunInLua(c, "call_function", function.Name, keys, argv, readOnly || function.NoWrites);
 
     /// <summary>
     /// Runs a cached script with all shards held, writing its reply into <paramref name="c"/>'s writer. Its writes
     /// are journaled as one MULTI/EXEC block, as Redis 7 propagates a script's effects.
     /// </summary>
     public void Run(CommandContext c, string sha, byte[][] keys, byte[][] argv, bool readOnly) =>
-        Execute(c, "run", sha, keys, argv, readOnly);
+        RunInLua(c, "run", sha, keys, argv, readOnly);
 
-    private void Execute(CommandContext c, string runner, string name, byte[][] keys, byte[][] argv, bool readOnly)
+    /// <summary>
+    /// Calls the prelude's <paramref name="runner"/> ("run" for a script by its sha, "call_function" for a function
+    /// by its name) and writes the reply, or the error with where it was raised, as Redis does.
+    /// </summary>
+    private void RunInLua(CommandContext c, string runner, string name, byte[][] keys, byte[][] argv, bool readOnly)
     {
-        string sha = name;
         _outer = c;
         _readOnly = readOnly;
         _resp3 = false;
@@ -198,7 +201,7 @@ public sealed class ScriptEngine : IDisposable
         {
             CallLibrary(runner, 2, () =>
             {
-                _lua.PushString(sha);
+                _lua.PushString(name);
                 PushArray(keys);
                 PushArray(argv);
             });
@@ -212,7 +215,7 @@ public sealed class ScriptEngine : IDisposable
                 var line = _lua.ToString(-1);
                 _lua.Pop(1);
                 var source = runner == "run" ? "@user_script" : "@user_function";
-                c.Reply.WriteError($"{OneLine(message)} script: {sha}, on {source}:{line}.");
+                c.Reply.WriteError($"{OneLine(message)} script: {name}, on {source}:{line}.");
             }
             _lua.Pop(2);
         }
@@ -273,7 +276,7 @@ public sealed class ScriptEngine : IDisposable
         }
         try
         {
-            var error = engine.Execute(args);
+            var error = engine.RunCommand(args);
             if (error != null) return PushFailure(lua, error);
             var reply = engine._callReply;
             int position = 0;
@@ -315,7 +318,7 @@ public sealed class ScriptEngine : IDisposable
     }
 
     /// <summary>Runs one command of the script against the held shards; null, or the error to raise.</summary>
-    private string? Execute(byte[][] args)
+    private string? RunCommand(byte[][] args)
     {
         var c = _outer;
         var (spec, error) = c.Server.Commands.Resolve(args);
