@@ -21,26 +21,42 @@ public readonly record struct AofCommand(int Db, byte[][] Args);
 /// </summary>
 public sealed record AofChunk(byte[] Resp, int Units, int StartDb)
 {
-    /// <summary>The units, each as its commands with their databases (MULTI and EXEC left out).</summary>
-    public List<AofCommand[]> ReadUnits()
+    /// <summary>
+    /// The commands in order, each with the database SELECT left it in; MULTI and EXEC are not commands to apply:
+    /// the end of a MULTI/EXEC block is marked by a null, and a command inside one says so.
+    /// </summary>
+    public IEnumerable<(AofCommand Command, bool InBlock)?> Read()
     {
-        var units = new List<AofCommand[]>();
-        var block = new List<AofCommand>();
-        bool inMulti = false;
+        bool inBlock = false;
         int db = StartDb;
         var reader = new AofReader(Resp);
         while (reader.Next(out var args) == AofRead.Command)
         {
             if (AofLoader.IsCommand(args, "select")) db = AofLoader.ParseDb(args);
-            else if (AofLoader.IsCommand(args, "multi")) inMulti = true;
+            else if (AofLoader.IsCommand(args, "multi")) inBlock = true;
             else if (AofLoader.IsCommand(args, "exec"))
+            {
+                inBlock = false;
+                yield return null;
+            }
+            else yield return (new AofCommand(db, args), inBlock);
+        }
+    }
+
+    /// <summary>The units, each as its commands with their databases.</summary>
+    public List<AofCommand[]> ReadUnits()
+    {
+        var units = new List<AofCommand[]>();
+        var block = new List<AofCommand>();
+        foreach (var item in Read())
+        {
+            if (item is not { } read)
             {
                 units.Add(block.ToArray());
                 block.Clear();
-                inMulti = false;
             }
-            else if (inMulti) block.Add(new AofCommand(db, args));
-            else units.Add([new AofCommand(db, args)]);
+            else if (read.InBlock) block.Add(read.Command);
+            else units.Add([read.Command]);
         }
         return units;
     }

@@ -110,17 +110,10 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     {
         _context.Replaying = true;
         _context.Journal = null;
-        var reader = new AofReader(chunk.Resp);
-        int db = chunk.StartDb;
         long now = _server.Clock.NowMs;
-        while (reader.Next(out var args) == AofRead.Command)
+        foreach (var item in chunk.Read())
         {
-            if (AofLoader.IsCommand(args, "select"))
-            {
-                db = AofLoader.ParseDb(args);
-                continue;
-            }
-            if (AofLoader.IsCommand(args, "multi") || AofLoader.IsCommand(args, "exec")) continue;
+            if (item is not { Command: var (db, args) }) continue; // the end of a MULTI/EXEC block
             var spec = _server.Commands.FindCommand(args);
             if (spec?.Handler == null) continue;
             _replayReplies.Clear();
