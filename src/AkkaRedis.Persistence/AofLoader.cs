@@ -183,58 +183,31 @@ public static class AofLoader
 }
 
 /// <summary>
-/// Builds one shard's share of the AOF as AOF text, in chunks of about a megabyte: SELECT where the database
-/// changes, MULTI ... EXEC around a unit of several commands.
+/// Builds one shard's share of the AOF as AOF text (an <see cref="EffectLog"/>), in chunks of about a megabyte.
 /// </summary>
 public sealed class AofChunkBuilder
 {
     private const int ChunkBytes = 1 << 20;
-    private static readonly byte[] Multi = "MULTI"u8.ToArray(), Exec = "EXEC"u8.ToArray(), Select = "SELECT"u8.ToArray();
 
     private readonly List<AofChunk> _chunks = [];
-    private readonly Protocol.RespWriter _out = new(64 * 1024);
-    private int _db = -1, _startDb, _units;
+    private readonly EffectLog _log = new();
 
     public long TotalUnits { get; private set; }
 
     public void Add(ReadOnlySpan<AofCommand> unit)
     {
-        if (_out.Length == 0) _db = _startDb = unit[0].Db;
-        if (unit.Length > 1)
-        {
-            SelectIfNeeded(unit[0].Db);
-            Write([Multi]);
-        }
-        foreach (var command in unit)
-        {
-            SelectIfNeeded(command.Db);
-            Write(command.Args);
-        }
-        if (unit.Length > 1) Write([Exec]);
-        _units++;
+        if (unit.Length > 1) _log.BeginBlock();
+        foreach (var command in unit) _log.Add(command.Db, command.Args);
+        if (unit.Length > 1) _log.EndBlock();
         TotalUnits++;
-        if (_out.Length >= ChunkBytes) Flush();
-    }
-
-    private void SelectIfNeeded(int db)
-    {
-        if (db == _db) return;
-        Write([Select, Encoding.ASCII.GetBytes(db.ToString(System.Globalization.CultureInfo.InvariantCulture))]);
-        _db = db;
-    }
-
-    private void Write(byte[][] args)
-    {
-        _out.WriteArrayHeader(args.Length);
-        foreach (var arg in args) _out.WriteBulk(arg);
+        if (_log.Length >= ChunkBytes) Flush();
     }
 
     private void Flush()
     {
-        if (_units == 0) return;
-        _chunks.Add(new AofChunk(_out.ToArray(), _units, _startDb));
-        _out.Clear();
-        _units = 0;
+        if (_log.IsEmpty) return;
+        var batch = _log.Take();
+        _chunks.Add(new AofChunk(batch.Resp, batch.Units, batch.FirstDb));
     }
 
     /// <summary>All chunks, the last one included.</summary>

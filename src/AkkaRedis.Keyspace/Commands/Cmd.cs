@@ -18,6 +18,4 @@ public static class Cmd
     public static readonly byte[] RPush = "RPUSH"u8.ToArray();
     public static readonly byte[] SAdd = "SADD"u8.ToArray();
     public static readonly byte[] Select = "SELECT"u8.ToArray();
-    public static readonly byte[] Multi = "MULTI"u8.ToArray();
-    public static readonly byte[] Exec = "EXEC"u8.ToArray();
 }

@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Persistence;
 using AkkaRedis.Keyspace.Journal;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;

@@ -1,5 +1,6 @@
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Persistence;
 
 namespace AkkaRedis.Keyspace.Journal;
 

@@ -1,19 +1,20 @@
-using AkkaRedis.Persistence;
-using AkkaRedis.Keyspace.Commands;
+using System.Globalization;
+using System.Text;
 using AkkaRedis.Protocol;
 
-namespace AkkaRedis.Keyspace.Journal;
+namespace AkkaRedis.Persistence;
 
 /// <summary>
-/// Collects what a shard's commands changed, as the RESP commands Redis writes to its AOF, until the shard
-/// persists them as one <see cref="AofBatch"/>. A block (EXEC, a command with several effects, a cross-slot
+/// AOF text being written: what a shard's commands changed, until the shard persists it as one <see cref="AofBatch"/>,
+/// and the per-shard chunks the loader splits an AOF into. A block (EXEC, a command with several effects, a cross-slot
 /// command written as key states) becomes MULTI ... EXEC, written only if something inside it changed data;
 /// SELECT is written where the database changes, before MULTI when it can be.
 /// </summary>
 public sealed class EffectLog
 {
-    private static readonly byte[][] Multi = [Cmd.Multi];
-    private static readonly byte[][] Exec = [Cmd.Exec];
+    private static readonly byte[][] Multi = ["MULTI"u8.ToArray()];
+    private static readonly byte[][] Exec = ["EXEC"u8.ToArray()];
+    private static readonly byte[] Select = "SELECT"u8.ToArray();
 
     private readonly RespWriter _out = new(4096);
     private readonly Stream? _sink;
@@ -28,12 +29,15 @@ public sealed class EffectLog
 
     public bool IsEmpty => _units == 0 && !_blockOpened;
 
+    /// <summary>Bytes collected so far.</summary>
+    public int Length => _out.Length;
+
     public void Add(int db, ReadOnlySpan<byte[]> args)
     {
         if (_firstDb < 0) _firstDb = _db = db;
         else if (db != _db)
         {
-            WriteCommand([Cmd.Select, Commands.Args.Bytes(db)]);
+            WriteCommand([Select, Encoding.ASCII.GetBytes(db.ToString(CultureInfo.InvariantCulture))]);
             _db = db;
         }
         if (_blockDepth > 0 && !_blockOpened)
