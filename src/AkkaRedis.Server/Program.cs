@@ -11,10 +11,11 @@ if (args.Contains("--help") || args.Contains("-h"))
 }
 
 Config hocon;
+var hoconDir = Path.Combine(AppContext.BaseDirectory, "hocon");
 AkkaRedis.Keyspace.Server.ServerConfig config;
 try
 {
-    var defaults = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkaredis.conf")));
+    var defaults = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(hoconDir, "akkaredis.conf")));
     hocon = ServerOptions.ParseFlags(args).WithFallback(defaults);
     config = ServerOptions.ToServerConfig(hocon);
 }
@@ -28,6 +29,7 @@ catch (ServerOptions.UsageException e)
 string akkaLevel = config.LogLevel switch { "debug" => "DEBUG", "verbose" => "INFO", "nothing" => "OFF", _ => "WARNING" };
 hocon = ConfigurationFactory.ParseString($"akka.loglevel = {akkaLevel}\nakka.stdout-loglevel = {akkaLevel}").WithFallback(hocon);
 hocon = ServerOptions.JournalConfig(config).WithFallback(hocon);
+if (config.Cluster) hocon = ServerOptions.ClusterConfig(config, hoconDir).WithFallback(hocon);
 
 // A bare host: no appsettings files (and no file watchers), console lifetime for SIGINT/SIGTERM.
 var host = new HostBuilder()
@@ -35,7 +37,7 @@ var host = new HostBuilder()
     .ConfigureServices(services =>
     {
         services.AddSingleton(config);
-        services.AddAkka("akkaredis", builder => builder.AddHocon(hocon, HoconAddMode.Prepend));
+        services.AddAkka(ServerOptions.SystemName, builder => builder.AddHocon(hocon, HoconAddMode.Prepend));
         services.AddHostedService<RedisServer>();
     })
     .Build();

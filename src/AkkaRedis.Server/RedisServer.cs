@@ -27,6 +27,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     private Timer? _sampler;
     private Timer? _rewriteCheck;
     private IActorRef[]? _shards;
+    private Cluster.ClusterView? _clusterView;
     private volatile bool _saveOnStop;
     private readonly long[] _opsSamples = new long[16];
     private int _sampleIndex;
@@ -64,15 +65,27 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _state = new ServerState(config, SystemClock.Instance) { Commands = table, Info = this };
         _state.SizeStatistics();
         _keyspace = new Keyspace.Data.Keyspace(config.Shards, config.Databases);
-        if (config.AppendOnly) await ReadAof(table);
-        var rdbLibraries = config.AppendOnly ? [] : ReadRdb();
-        var shards = new IActorRef[config.Shards];
-        for (int i = 0; i < shards.Length; i++)
-            shards[i] = system.ActorOf(KeyspaceShard.Props(_keyspace, i, _state, shards), $"shard-{i}");
+        IActorRef[] shards;
+        Cluster.ClusterView? clusterView = null;
+        List<string> rdbLibraries = [];
+        if (config.Cluster)
+        {
+            // Data comes from the shared journal as each shard starts on its node; there is no local AOF or RDB to read.
+            (shards, clusterView) = await Cluster.KeyspaceCluster.StartAsync(system, _keyspace, _state);
+        }
+        else
+        {
+            if (config.AppendOnly) await ReadAof(table);
+            else rdbLibraries = ReadRdb();
+            shards = new IActorRef[config.Shards];
+            for (int i = 0; i < shards.Length; i++)
+                shards[i] = system.ActorOf(KeyspaceShard.Props(_keyspace, i, _state, shards), $"shard-{i}");
+        }
         _shards = shards;
+        _clusterView = clusterView;
         // Connections are accepted once every shard has replayed its part of the AOF.
         var ready = await Task.WhenAll(shards.Select(s => s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
-        if (config.AppendOnly) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
+        if (config.AppendOnly && !config.Cluster) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
         foreach (var code in rdbLibraries) await LoadLibrary(code);
 
         var services = new ServerServices(_state, _keyspace, shards, _clients, (reason, save) =>
@@ -80,7 +93,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             Console.WriteLine($"Shutting down: {reason}");
             _saveOnStop |= save;
             lifetime.StopApplication();
-        });
+        }, clusterView);
 
         var materializer = system.Materializer();
         var tooMany = ByteString.FromString("-ERR max number of clients reached\r\n");
@@ -101,10 +114,11 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         TcpPort = (_binding.Value.LocalAddress as IPEndPoint)?.Port ?? config.Port;
         _lastSampleMs = Environment.TickCount64;
         _sampler = new Timer(_ => SampleOps(), null, 100, 100);
-        if (config.AppendOnly) _rewriteCheck = new Timer(_ => MaybeRewriteAof(), null, 1000, 1000);
+        if (config.AppendOnly && !config.Cluster) _rewriteCheck = new Timer(_ => MaybeRewriteAof(), null, 1000, 1000);
         Console.WriteLine($"AkkaRedis {typeof(RedisServer).Assembly.GetName().Version?.ToString(3)} (Redis {ServerState.Version} compatible) " +
                           $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
-                          $"persistence={(config.AppendOnly ? "aof appendfsync " + config.AppendFsync : "none (in memory)")}");
+                          $"persistence={(config.AppendOnly ? config.Cluster ? "shared journal (PostgreSQL)" : "aof appendfsync " + config.AppendFsync : "none (in memory)")}" +
+                          (config.Cluster ? $", cluster node {config.ClusterHostname}:{config.ClusterPort}" : ""));
     }
 
     /// <summary>Reads the AOF before any shard starts, so a damaged file stops the start with its name and offset.</summary>
@@ -158,9 +172,12 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     {
         var args = command.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
         var spec = _state.Commands.FindCommand(args)!;
-        var route = _shards!;
+        // A cluster node's whole keyspace is the shards it holds now.
+        var indexes = _clusterView?.Current.LocalShards ?? Enumerable.Range(0, _shards!.Length).ToArray();
+        if (indexes.Length == 0) return "-CLUSTERDOWN this node holds no shards\r\n";
+        var route = indexes.Select(i => _shards![i]).ToArray();
         // The factory form of Ask: the reply address is the held command's, not the sender.
-        Func<IActorRef, object> held = replyTo => new HeldCommand(CrossShard.NextId(), route, Enumerable.Range(0, route.Length).ToArray(), 0,
+        Func<IActorRef, object> held = replyTo => new HeldCommand(CrossShard.NextId(), route, indexes, 0,
             new ShardCommand(spec, args, 0, false, 0), replyTo);
         var reply = await route[0].Ask<ShardReplies>(held, TimeSpan.FromMinutes(10), CancellationToken.None);
         return System.Text.Encoding.UTF8.GetString(reply.Buffer, 0, reply.Ends[0]);

@@ -28,6 +28,10 @@ public static class ServerOptions
         ("aof-load-damaged", "yes|no: start when the AOF is damaged elsewhere, loading up to the damage (default no)"),
         ("auto-aof-rewrite-percentage", "rewrite the AOF when it grew by this percentage since the last rewrite (0: never)"),
         ("auto-aof-rewrite-min-size", "... and is at least this large (default 64mb)"),
+        ("cluster-port", "cluster mode: the port other nodes reach this one on (default 0: no cluster)"),
+        ("cluster-hostname", "the host other nodes and cluster clients reach this node by (default: the bind address)"),
+        ("cluster-seed", "comma-separated host:port cluster ports of nodes to join"),
+        ("cluster-journal", "PostgreSQL connection string of the shared journal (cluster mode with appendonly yes)"),
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
         ("proto-max-bulk-len", "largest accepted bulk string (default 512mb)"),
         ("maxclients", "most simultaneous connections (default 10000)"),
@@ -69,11 +73,16 @@ public static class ServerOptions
     {
         var c = hocon.GetConfig("akkaredis");
         int shards = Int(c, "shards");
+        int clusterPort = Int(c, "cluster-port");
         var config = new ServerConfig
         {
+            ClusterPort = clusterPort,
+            ClusterHostname = c.GetString("cluster-hostname") is { Length: > 0 } host ? host : c.GetString("bind"),
+            ClusterSeeds = c.GetString("cluster-seed").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            ClusterJournal = c.GetString("cluster-journal"),
             Bind = c.GetString("bind"),
             Port = Int(c, "port"),
-            Shards = shards <= 0 ? Environment.ProcessorCount : shards,
+            Shards = shards > 0 ? shards : clusterPort > 0 ? ClusterDefaultShards : Environment.ProcessorCount,
             Databases = Int(c, "databases"),
             Dir = c.GetString("dir"),
             AppendOnly = YesNo(c, "appendonly"),
@@ -101,8 +110,56 @@ public static class ServerOptions
         if (config.Port is < 0 or > 65535) throw new UsageException("port must be between 0 and 65535");
         if (config.Databases < 1) throw new UsageException("databases must be at least 1");
         if (config.Shards > 1024) throw new UsageException("shards must be at most 1024");
+        if (config.Cluster)
+        {
+            if (config.ClusterPort > 65535) throw new UsageException("cluster-port must be between 0 and 65535");
+            if (config.Port == 0) throw new UsageException("cluster mode needs a fixed port: other nodes tell clients where this one is");
+            if (config.AppendOnly && config.ClusterJournal.Length == 0)
+                throw new UsageException("cluster mode with appendonly yes needs --cluster-journal (a PostgreSQL connection string): " +
+                                         "shards that move between nodes recover from it. Use --appendonly no for a cluster in memory");
+            foreach (var seed in config.ClusterSeeds)
+                if (!TryHostPort(seed, out _, out _)) throw new UsageException($"cluster-seed '{seed}' is not host:port");
+        }
         return config;
     }
+
+    /// <summary>Every node of a cluster must agree on the number of shards, so it does not follow the core count there.</summary>
+    public const int ClusterDefaultShards = 16;
+
+    private static bool TryHostPort(string text, out string host, out int port)
+    {
+        int colon = text.LastIndexOf(':');
+        host = colon > 0 ? text[..colon] : "";
+        port = 0;
+        return colon > 0 && int.TryParse(text[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is > 0 and <= 65535;
+    }
+
+    /// <summary>
+    /// Cluster mode's HOCON: hocon/cluster.conf (and persistence-sql.conf for the shared journal) with this node's
+    /// address, its seeds, and its client endpoint (carried in a role, so every node can tell clients where it is).
+    /// </summary>
+    public static Config ClusterConfig(ServerConfig config, string hoconDir)
+    {
+        var seeds = config.ClusterSeeds.Select(seed =>
+        {
+            TryHostPort(seed, out var host, out int port);
+            return $"\"akka.tcp://{SystemName}@{Escape(host)}:{port}\"";
+        });
+        var node = ConfigurationFactory.ParseString(
+            $"akka.remote.dot-netty.tcp.hostname = \"{Escape(config.ClusterHostname)}\"\n" +
+            $"akka.remote.dot-netty.tcp.port = {config.ClusterPort}\n" +
+            $"akka.remote.dot-netty.tcp.public-hostname = \"{Escape(config.ClusterHostname)}\"\n" +
+            $"akka.cluster.seed-nodes = [{string.Join(", ", seeds)}]\n" +
+            $"akka.cluster.roles = [\"{Escape(Cluster.PlacementTracker.ClientRole(config.ClusterHostname, config.Port))}\"]\n" +
+            $"akka.persistence.journal.sql.connection-string = \"{Escape(config.ClusterJournal)}\"\n" +
+            $"akka.persistence.snapshot-store.sql.connection-string = \"{Escape(config.ClusterJournal)}\"\n");
+        return node
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(hoconDir, "cluster.conf"))))
+            .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(hoconDir, "persistence-sql.conf"))));
+    }
+
+    /// <summary>The actor system's name: nodes of one cluster must share it.</summary>
+    public const string SystemName = "akkaredis";
 
     private static int Int(Config c, string key)
     {

@@ -11,7 +11,8 @@ public sealed class ServerServices(
     Keyspace.Data.Keyspace keyspace,
     IActorRef[] shards,
     ClientRegistry clients,
-    Action<string, bool> requestShutdown)
+    Action<string, bool> requestShutdown,
+    Cluster.ClusterView? cluster = null)
 {
     public ServerState State { get; } = state;
     public CommandTable Table => State.Commands;
@@ -22,6 +23,9 @@ public sealed class ServerServices(
 
     /// <summary>Stops the server (SHUTDOWN); the reason is logged; true saves dump.rdb first (SHUTDOWN SAVE).</summary>
     public Action<string, bool> RequestShutdown { get; } = requestShutdown;
+
+    /// <summary>Where shards live, in cluster mode; null on a single node.</summary>
+    public Cluster.ClusterView? Cluster { get; } = cluster;
 
     /// <summary>Every shard index, for commands that hold them all.</summary>
     public int[] AllShardIndexes { get; } = Enumerable.Range(0, shards.Length).ToArray();

@@ -53,8 +53,22 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     /// <summary>The database of the lookup in progress, for the DEL an expiry journals.</summary>
     private int _lookupDb;
 
-    /// <summary>The shards a whole-database command (FLUSHALL, SWAPDB) acts on: all of them, or while replaying only this one (each shard replays its own part).</summary>
-    public IEnumerable<ShardStore> ShardsInScope => Replaying ? [Shard] : Keyspace.Shards;
+    /// <summary>The shards a held command holds (ascending); null outside a hold.</summary>
+    public int[]? HeldShards;
+
+    /// <summary>
+    /// The shards a whole-database command (FLUSHALL, SWAPDB) acts on: the held ones (all of them on a single node; in a
+    /// cluster, those on this node), or while replaying only this one (each shard replays its own part).
+    /// </summary>
+    public IEnumerable<ShardStore> ShardsInScope =>
+        Replaying ? [Shard] : HeldShards is { } held ? held.Select(i => Keyspace.Shards[i]) : Keyspace.Shards;
+
+    /// <summary>Whether a key's shard is held by the running command (always, outside a cluster, for whole-keyspace holds).</summary>
+    public bool Holds(byte[] key)
+    {
+        if (HeldShards is not { } held) return true;
+        return Array.BinarySearch(held, Keyspace.SlotOwner[HashSlot.Of(key)]) >= 0;
+    }
 
     public int Argc => Args.Length;
     public byte[] this[int index] => Args[index];

@@ -34,6 +34,12 @@ public sealed class Database
         return table != null && table.TryGetValue(key, out var entry) ? entry : null;
     }
 
+    /// <summary>Keys stored in one hash slot (CLUSTER COUNTKEYSINSLOT counts those not yet lazily expired too).</summary>
+    public int CountInSlot(int slot) => _slots?[slot]?.Count ?? 0;
+
+    /// <summary>Up to <paramref name="max"/> of a slot's keys (CLUSTER GETKEYSINSLOT).</summary>
+    public IEnumerable<byte[]> KeysInSlot(int slot, long max) => (_slots?[slot]?.Keys ?? Enumerable.Empty<byte[]>()).Take((int)Math.Min(max, int.MaxValue));
+
     public void Add(int slot, Entry entry)
     {
         _slots ??= new Dictionary<byte[], Entry>?[HashSlot.Count];

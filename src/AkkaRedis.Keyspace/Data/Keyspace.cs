@@ -104,6 +104,32 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
         if (queue.Count == 0) table.Remove(key);
     }
 
+    /// <summary>
+    /// Forgets everything this node holds of the shard (it moved to another node): data, blocked clients (they are
+    /// finished as watchers' keys are touched, so no client waits on a shard that is gone) and watchers.
+    /// </summary>
+    public void Reset()
+    {
+        foreach (var database in Databases) database.Clear();
+        for (int db = 0; db < _waiters.Length; db++)
+        {
+            if (_waiters[db] is not { } waiting) continue;
+            foreach (var queue in waiting.Values)
+                if (owner != null) Interlocked.Add(ref owner.BlockedWaiters, -queue.Count);
+            _waiters[db] = null;
+        }
+        for (int db = 0; db < _watchers.Length; db++)
+        {
+            if (_watchers[db] is not { } watched) continue;
+            foreach (var list in watched.Values)
+            {
+                foreach (var watch in list) watch.Touch();
+                if (owner != null) Interlocked.Add(ref owner.WatchedKeys, -list.Count);
+            }
+            _watchers[db] = null;
+        }
+    }
+
     /// <summary>Registers a watcher for a key of this shard; false when it already watches it.</summary>
     public bool AddWatcher(int db, byte[] key, Commands.WatchState watch)
     {

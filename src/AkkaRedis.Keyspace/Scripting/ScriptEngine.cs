@@ -327,6 +327,9 @@ public sealed class ScriptEngine : IDisposable
         if (spec.Facts.HasFlag("noscript")) return "ERR This Redis command is not allowed from script";
         if (spec.IsWrite && _readOnly) return "ERR Write commands are not allowed from read-only scripts.";
         if (spec.IsWrite && c.Server.Aof?.WriteError is { } writeError) return RespErrors.MisconfAof + writeError;
+        if (c.HeldShards != null)
+            foreach (int position in spec.KeyPositions(args))
+                if (!c.Holds(args[position])) return "ERR Script attempted to access a non local key in a cluster node script";
         _callReply.Clear();
         _callReply.Resp3 = _resp3;
         if (spec.Handler == null || spec.Route == CommandRoute.Session) return RunConnectionCommand(spec.Name, args);

@@ -21,6 +21,16 @@ public sealed class ServerConfig
     public bool AofLoadTruncated { get; set; } = true;
     public bool AofLoadDamaged { get; set; }
 
+    /// <summary>Cluster mode is on when this is not 0: the port Akka.Remote listens on for the other nodes.</summary>
+    public int ClusterPort { get; set; }
+    /// <summary>The host name other nodes and cluster-aware clients reach this node by.</summary>
+    public string ClusterHostname { get; set; } = "127.0.0.1";
+    /// <summary>host:port of the nodes to join (this node's own address starts a new cluster).</summary>
+    public string[] ClusterSeeds { get; set; } = [];
+    /// <summary>PostgreSQL connection string of the shared journal (cluster mode with appendonly yes).</summary>
+    public string ClusterJournal { get; set; } = "";
+    public bool Cluster => ClusterPort > 0;
+
     private volatile int _autoAofRewritePercentage = 100;
     public int AutoAofRewritePercentage { get => _autoAofRewritePercentage; set => _autoAofRewritePercentage = value; }
     private long _autoAofRewriteMinSize = 64L * 1024 * 1024;

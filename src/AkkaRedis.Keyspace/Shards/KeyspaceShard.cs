@@ -67,7 +67,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         PersistenceId = AofPersistenceIds.ForShard(index);
         if (server.Config.AppendOnly)
         {
-            JournalPluginId = JournalPlugin;
+            JournalPluginId = server.Config.Cluster ? SharedJournalPlugin : JournalPlugin;
             _journal = new EffectLog();
             _aof = server.Aof;
         }
@@ -76,6 +76,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     }
 
     public const string JournalPlugin = "akkaredis.journal";
+    /// <summary>Cluster mode: the journal every node reaches (Akka.Persistence.Sql on PostgreSQL, hocon/persistence-sql.conf).</summary>
+    public const string SharedJournalPlugin = "akka.persistence.journal.sql";
     private const string InMemoryJournal = "akka.persistence.journal.inmem";
     private const string NoSnapshots = "akka.persistence.no-snapshot-store";
 
@@ -84,6 +86,16 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         Akka.Actor.Props.Create(() => new KeyspaceShard(keyspace, index, server, peers));
 
     protected override void PreStart() => ScheduleExpiry();
+
+    /// <summary>
+    /// In a cluster the shard may start again later on this node (after moving away and back): its data then
+    /// comes from the shared journal, so what this node holds of it must go with the actor.
+    /// </summary>
+    protected override void PostStop()
+    {
+        if (_server.Config.Cluster) _store.Reset();
+        base.PostStop();
+    }
 
     private void ScheduleExpiry() =>
         Timers.StartSingleTimer(ExpireTick.Instance, ExpireTick.Instance, TimeSpan.FromMilliseconds(1000.0 / _server.Config.Hz));
@@ -96,11 +108,16 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             case AofChunk chunk:
                 Replay(chunk);
                 break;
+            case AofBatch batch:
+                // The shared journal gives back the events as they were persisted, one per message the shard ran.
+                Replay(new AofChunk(batch.Resp, batch.Units, batch.FirstDb));
+                break;
             case RecoveryCompleted:
                 _context.Replaying = false;
                 _context.Journal = _journal;
                 if (_journal != null)
-                    Console.WriteLine($"Shard {_store.Index}: {_store.Databases.Sum(d => (long)d.Count)} keys loaded from {_replayedCommands} AOF commands");
+                    Console.WriteLine($"Shard {_store.Index}: {_store.Databases.Sum(d => (long)d.Count)} keys loaded from {_replayedCommands} " +
+                                      (JournalPluginId == SharedJournalPlugin ? "commands in the shared journal" : "AOF commands"));
                 break;
         }
     }
@@ -172,7 +189,12 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
 
     private void Written()
     {
-        if (--_unwritten > 0 || _waitingHold is not { } held) return;
+        if (--_unwritten == 0 && _stopping)
+        {
+            Context.Stop(Self);
+            return;
+        }
+        if (_unwritten > 0 || _waitingHold is not { } held) return;
         _waitingHold = null;
         Hold(held);
         RunWaiting();
@@ -185,7 +207,10 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     private readonly Queue<(object Message, IActorRef Sender)> _waiting = new();
 
-    private bool Suspended => _heldBy != 0 || _waitingHold != null;
+    private bool Suspended => _heldBy != 0 || _waitingHold != null || _stopping;
+
+    /// <summary>A hand-off (<see cref="ShardStop"/>) was received: nothing more runs here.</summary>
+    private bool _stopping;
 
     protected override void OnCommand(object message)
     {
@@ -241,6 +266,11 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             case AwaitReady:
                 sender.Tell(new ShardReady(_store.Index, _store.Databases.Sum(d => (long)d.Count)));
                 break;
+            case ShardStop:
+                // Cluster hand-off: everything that arrived before has run; stop once its writes are journaled.
+                _stopping = true;
+                if (_unwritten == 0) Context.Stop(Self);
+                break;
             case Unwatch unwatch:
                 foreach (var (shard, db, key, _) in unwatch.Watch.Keys)
                     if (shard == _store.Index) _store.RemoveWatcher(db, key, unwatch.Watch);
@@ -290,7 +320,9 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             return;
         }
         _writer.Clear();
+        _context.HeldShards = held.ShardIndexes;
         bool blocked = Execute(held.Command);
+        _context.HeldShards = null;
         var replies = blocked ? null : new ShardReplies(_writer.ToArray(), [held.Command.Seq], [_writer.Length], 1);
         Commit(() =>
         {

@@ -49,6 +49,16 @@ public sealed class AwaitReady
 /// <summary>The shard has replayed its part of the AOF and serves commands.</summary>
 public sealed record ShardReady(int Shard, long Keys);
 
+/// <summary>
+/// Cluster hand-off: the shard is moving to another node. It runs what arrived before, waits for its writes to
+/// reach the journal, then stops (the default PoisonPill would drop the replies of writes in flight).
+/// </summary>
+public sealed class ShardStop
+{
+    public static readonly ShardStop Instance = new();
+    private ShardStop() { }
+}
+
 /// <summary>Timer tick for the active expiry cycle.</summary>
 public sealed class ExpireTick
 {

@@ -6,6 +6,7 @@ using Akka.Streams.Stage;
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Shards;
 using AkkaRedis.Protocol;
+using AkkaRedis.Server.Cluster;
 using AkkaRedis.Server.Sessions;
 
 namespace AkkaRedis.Server.Network;
@@ -290,7 +291,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     return;
             }
             if (spec.Route == CommandRoute.Session) RunSessionCommand(seq, spec, args);
-            else if (spec.Facts.HasFlag("blocking")) Block(command);
+            else if (spec.Facts.HasFlag("blocking"))
+            {
+                // A blocked client waits on its node's shards: checked before the connection starts waiting.
+                if (!RefusedInCluster(command with { Payload = BlockedClient.Placeholder })) Block(command);
+            }
             else Route(command);
         }
 
@@ -311,8 +316,58 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 ScheduleOnce(client, TimeSpan.FromMilliseconds(Math.Ceiling(seconds * 1000)));
         }
 
+        /// <summary>
+        /// Cluster mode: how long a command forwarded to another node may go unanswered. A batch that reached a node
+        /// just before it was lost is never answered, and the connection's later replies wait behind it; after this
+        /// the commands are answered TRYAGAIN. Longer than the time a lost node's shards take to start elsewhere
+        /// (failure detection, the split-brain resolver's stable-after, recovery), since messages sent meanwhile wait
+        /// in the shard region and are answered late, not lost.
+        /// </summary>
+        private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(30);
+
+        private const string ForwardWatchdog = "forward-watchdog";
+        private const string ForwardLost = "TRYAGAIN The node serving this key did not answer (it may have been lost); the command may or may not have run";
+
+        // Forwarded batches not yet known to be answered, oldest first.
+        private readonly Queue<(long Deadline, ShardCommand[] Commands, int Count)> _forwarded = new();
+
+        private void WatchForwarded(ShardCommand[] commands, int count)
+        {
+            if (_forwarded.Count == 0) ScheduleRepeatedly(ForwardWatchdog, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+            _forwarded.Enqueue((Environment.TickCount64 + (long)ForwardTimeout.TotalMilliseconds, commands, count));
+        }
+
+        private bool Answered(long seq) => seq < _head || _ring[seq & (_ring.Length - 1)].Ready;
+
+        private void CheckForwarded()
+        {
+            long now = Environment.TickCount64;
+            bool gaveUp = false;
+            while (_forwarded.TryPeek(out var batch))
+            {
+                bool done = true;
+                for (int i = 0; i < batch.Count && done; i++) done = Answered(batch.Commands[i].Seq);
+                if (!done && batch.Deadline > now) break;
+                _forwarded.Dequeue();
+                if (done) continue;
+                for (int i = 0; i < batch.Count; i++)
+                    if (!Answered(batch.Commands[i].Seq)) LocalError(batch.Commands[i].Seq, ForwardLost);
+                gaveUp = true;
+            }
+            if (_forwarded.Count == 0) CancelTimer(ForwardWatchdog);
+            if (!gaveUp) return;
+            TryEmit();
+            MaybePull();
+            MaybeComplete();
+        }
+
         protected override void OnTimer(object timerKey)
         {
+            if (timerKey is ForwardWatchdog)
+            {
+                CheckForwarded();
+                return;
+            }
             if (timerKey is BlockedClient client && client == _blocked && client.TryCancel())
                 FinishBlocked(BlockedClient.TimeoutReply(_session.Resp3));
         }
@@ -328,7 +383,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private void ForgetBlocked(BlockedClient client)
         {
-            foreach (var shard in _services.Shards) shard.Tell(new ForgetWaiter(client));
+            // In a cluster only this node's shards can hold it (the gate keeps blocking commands local).
+            if (_services.Cluster == null)
+                foreach (var shard in _services.Shards) shard.Tell(new ForgetWaiter(client));
+            else
+                foreach (int shard in client.Keys.Select(k => k.Shard).Distinct()) _services.Shards[shard].Tell(new ForgetWaiter(client));
         }
 
         private static byte[] ErrorBytes(string message)
@@ -385,16 +444,29 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 return;
             }
             var shards = new SortedSet<int>();
+            var placement = _services.Cluster?.Current;
             foreach (var queued in transaction.Queue)
             {
                 if (queued.RunInSession != null) continue;
+                if (placement != null && queued.Spec.Route == CommandRoute.AllShards)
+                {
+                    shards.UnionWith(placement.LocalShards); // a cluster node's whole keyspace is its own shards'
+                    continue;
+                }
                 int shard = Routing.ShardFor(queued.Spec, queued.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
                 if (several != null) shards.UnionWith(several);
                 else shards.Add(shard);
             }
             var watch = transaction.Watch;
             if (watch != null) shards.UnionWith(watch.Shards);
-            if (shards.Count == 0) shards.Add(0);
+            if (shards.Count == 0) shards.Add(placement?.LocalShards.FirstOrDefault() ?? 0);
+            if (placement != null && ClusterGate.Refusal(placement, _services.Keyspace, shards, -1) is { } refusal)
+            {
+                transaction.Discard();
+                transaction.Unwatch(_services.Shards);
+                LocalError(seq, refusal);
+                return;
+            }
             var payload = new Transaction(transaction.Queue.ToList(), watch, _session);
             transaction.Discard();
             transaction.Watch = null; // EXEC forgets the watched keys on the shards it holds
@@ -404,8 +476,29 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void Route(in ShardCommand command)
         {
             int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
+            if (_services.Cluster is { } cluster && ClusterGate.NeedsLocal(command, several))
+            {
+                var refusal = ClusterGate.Refusal(cluster.Current, _services.Keyspace, command, shard, several, out var local);
+                if (refusal != null)
+                {
+                    LocalError(command.Seq, refusal);
+                    return;
+                }
+                if (local != null) several = local;
+            }
             if (several != null) StartHeld(several, command);
             else AddToBatch(shard, command);
+        }
+
+        /// <summary>Cluster mode: answers MOVED / CROSSSLOT when the command cannot run from this node (see <see cref="ClusterGate"/>).</summary>
+        private bool RefusedInCluster(in ShardCommand command)
+        {
+            if (_services.Cluster is not { } cluster) return false;
+            int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
+            var refusal = ClusterGate.Refusal(cluster.Current, _services.Keyspace, command, shard, several, out _);
+            if (refusal == null) return false;
+            LocalError(command.Seq, refusal);
+            return true;
         }
 
         private void AddToBatch(int shard, in ShardCommand command)
@@ -423,6 +516,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 if (count == 0) continue;
                 // The array travels with the message, so the next read starts a fresh one.
                 _services.Shards[shard].Tell(new ShardBatch(_batches[shard]!, count, _self.Ref), _self.Ref);
+                if (_services.Cluster is { } cluster && !cluster.Current.IsLocal(shard)) WatchForwarded(_batches[shard]!, count);
                 _batches[shard] = null;
                 _batchCounts[shard] = 0;
             }
@@ -486,8 +580,15 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             for (int i = 0; i < replies.Count; i++)
             {
                 long seq = replies.Seqs[i];
-                SetReply(seq, replies.Buffer, start, replies.Ends[i]);
-                start = replies.Ends[i];
+                int end = replies.Ends[i];
+                if (seq < _head || _ring[seq & (_ring.Length - 1)].Ready)
+                {
+                    // Only in a cluster: a reply that comes after the watchdog gave up on it.
+                    start = end;
+                    continue;
+                }
+                SetReply(seq, replies.Buffer, start, end);
+                start = end;
                 if (seq == _barrier) barrierDone = true;
                 if (_blocked != null && seq == _blocked.Seq)
                 {

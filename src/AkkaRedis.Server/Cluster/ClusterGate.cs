@@ -1,0 +1,75 @@
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Shards;
+
+namespace AkkaRedis.Server.Cluster;
+
+/// <summary>
+/// Which commands a node can send on in a cluster, and what it answers when it cannot, in Redis Cluster's words.
+/// A command for one shard with nothing attached is forwarded to that shard wherever it lives. A command that must
+/// hold several shards at once, or carries this connection's state (WATCH, EXEC, blocking pops), runs only when
+/// all of its shards are on this node: when they are all on one other node the client is redirected there with
+/// MOVED (as Redis Cluster redirects, and cluster-aware clients follow), when they span nodes it gets CROSSSLOT.
+/// Whole-keyspace commands (DBSIZE, KEYS, SCAN, FLUSHALL...) act on this node's shards, as on a Redis Cluster node.
+/// </summary>
+public static class ClusterGate
+{
+    public const string CrossSlot = "CROSSSLOT Keys in request don't hash to the same slot";
+    public const string NotServed = "CLUSTERDOWN Hash slot not served";
+
+    /// <summary>Whether the command needs its shards on this node (see the class comment).</summary>
+    public static bool NeedsLocal(in ShardCommand command, int[]? several) =>
+        several != null || command.Payload != null;
+
+    /// <summary>
+    /// Null when <paramref name="command"/> can run from this node; otherwise the error to answer. For whole-keyspace
+    /// commands the keys they name (EVAL's, FCALL's) must be local; <paramref name="local"/> gets the shards to hold.
+    /// </summary>
+    public static string? Refusal(Placement placement, Keyspace.Data.Keyspace keyspace, in ShardCommand command, int shard, int[]? several, out int[]? local)
+    {
+        local = null;
+        var spec = command.Spec;
+        if (spec.Route == CommandRoute.AllShards)
+        {
+            if (placement.LocalShards.Length == 0) return NotServed;
+            local = placement.LocalShards;
+            var args = command.Args;
+            var keyShards = spec.KeyPositions(args).Select(p => keyspace.SlotOwner[HashSlot.Of(args[p])]);
+            return Refusal(placement, keyspace, keyShards, FirstKeySlot(command));
+        }
+        return Refusal(placement, keyspace, several ?? [shard], FirstKeySlot(command));
+    }
+
+    /// <summary>Null when every one of <paramref name="shards"/> is on this node; else MOVED, CROSSSLOT or CLUSTERDOWN.</summary>
+    public static string? Refusal(Placement placement, Keyspace.Data.Keyspace keyspace, IEnumerable<int> shards, int slotHint)
+    {
+        ClusterNode? remote = null;
+        int remoteShard = -1;
+        bool anyLocal = false;
+        foreach (int shard in shards)
+        {
+            var owner = placement.Owners[shard];
+            if (owner == null) return NotServed;
+            if (owner.IsSelf)
+            {
+                anyLocal = true;
+                continue;
+            }
+            if (remote != null && remote != owner) return CrossSlot;
+            remote ??= owner;
+            if (remoteShard < 0) remoteShard = shard;
+        }
+        if (remote == null) return null;
+        if (anyLocal) return CrossSlot;
+        int slot = slotHint >= 0 && keyspace.SlotOwner[slotHint] == remoteShard ? slotHint : FirstSlotOf(keyspace, remoteShard);
+        return $"MOVED {slot} {remote.Host}:{remote.Port}";
+    }
+
+    private static int FirstKeySlot(in ShardCommand command)
+    {
+        var positions = command.Spec.KeyPositions(command.Args);
+        return positions.Count > 0 ? HashSlot.Of(command.Args[positions[0]]) : -1;
+    }
+
+    private static int FirstSlotOf(Keyspace.Data.Keyspace keyspace, int shard) => Array.IndexOf(keyspace.SlotOwner, shard);
+}

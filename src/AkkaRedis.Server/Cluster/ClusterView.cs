@@ -1,0 +1,43 @@
+using System.Security.Cryptography;
+using System.Text;
+using Akka.Actor;
+
+namespace AkkaRedis.Server.Cluster;
+
+/// <summary>A member of the cluster as clients see it: its Redis Cluster node id and the address clients connect to.</summary>
+public sealed record ClusterNode(Address Address, string Id, string Host, int Port, bool IsSelf)
+{
+    /// <summary>The Akka.Remote port, shown where Redis Cluster shows the cluster bus port.</summary>
+    public int BusPort => Address.Port ?? 0;
+
+    /// <summary>A 40-hex-digit id derived from the node's cluster address, so every node names every other alike.</summary>
+    public static string IdOf(Address address) =>
+        Convert.ToHexString(SHA1.HashData(Encoding.UTF8.GetBytes($"{address.Host}:{address.Port}"))).ToLowerInvariant();
+}
+
+/// <summary>
+/// Where every keyspace shard lives right now, as last seen by <see cref="PlacementTracker"/>: an immutable
+/// snapshot, replaced whole. <paramref name="Owners"/>[shard] is null while a shard has no home (it is moving,
+/// or its node was lost and it has not started again yet).
+/// </summary>
+public sealed record Placement(ClusterNode Self, ClusterNode[] Nodes, ClusterNode?[] Owners, long Epoch)
+{
+    public bool IsLocal(int shard) => Owners[shard]?.IsSelf == true;
+
+    public int[] LocalShards { get; } = Enumerable.Range(0, Owners.Length).Where(i => Owners[i]?.IsSelf == true).ToArray();
+
+    public bool Complete => Owners.All(o => o != null);
+}
+
+/// <summary>
+/// The placement that connections and CLUSTER commands read. One actor (the tracker) writes it; readers take the
+/// current snapshot with one volatile read. This is routing metadata, never data: the shards alone own their keys.
+/// </summary>
+public sealed class ClusterView(Placement initial)
+{
+    private volatile Placement _current = initial;
+
+    public Placement Current => _current;
+
+    public void Publish(Placement placement) => _current = placement;
+}

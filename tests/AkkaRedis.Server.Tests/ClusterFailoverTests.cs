@@ -1,0 +1,102 @@
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>
+/// Shards moving between nodes under load: a node killed with kill -9 (its shards restart on the survivors and
+/// recover from the shared journal) and a node joining (shards rebalance onto it). Each test has its own cluster.
+/// </summary>
+public sealed class ClusterFailoverTests
+{
+    /// <summary>Writes SET key i through one node until stopped, remembering every write that was acknowledged.</summary>
+    private sealed class Writer(int port, string prefix)
+    {
+        public readonly List<int> Acknowledged = [];
+        public readonly List<string> Errors = [];
+        private volatile bool _stop;
+        private Thread? _thread;
+
+        public void Start()
+        {
+            _thread = new Thread(Run) { IsBackground = true };
+            _thread.Start();
+        }
+
+        public void Stop()
+        {
+            _stop = true;
+            _thread!.Join();
+        }
+
+        private void Run()
+        {
+            RespClient? client = null;
+            for (int i = 0; !_stop; i++)
+            {
+                try
+                {
+                    client ??= new RespClient(port);
+                    var reply = client.Call("SET", prefix + i, i.ToString());
+                    if (reply as string == "OK") lock (Acknowledged) Acknowledged.Add(i);
+                    else lock (Errors) Errors.Add(reply?.ToString() ?? "nil");
+                }
+                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+                {
+                    // No reply: the write may or may not have happened; it is not counted as acknowledged.
+                    lock (Errors) Errors.Add(e.Message);
+                    client?.Dispose();
+                    client = null;
+                }
+            }
+            client?.Dispose();
+        }
+    }
+
+    private static void AssertAllReadable(ClusterNodes cluster, int node, string prefix, List<int> acknowledged)
+    {
+        using var client = new RespClient(cluster.Port(node));
+        foreach (int i in acknowledged) Assert.Equal(i.ToString(), client.Call("GET", prefix + i));
+    }
+
+    [Fact]
+    public void EveryAcknowledgedWriteSurvivesTheKillOfANode()
+    {
+        using var postgres = new PostgresInstance();
+        using var cluster = ClusterNodes.Start(postgres.ConnectionString, nodes: 3);
+        var writers = new[] { new Writer(cluster.Port(0), "a:"), new Writer(cluster.Port(1), "b:") };
+        foreach (var w in writers) w.Start();
+        Thread.Sleep(3000);
+        cluster.Kill(2);
+        // The two survivors take over the lost node's shards once the split-brain resolver has downed it.
+        cluster.WaitUntilSettled(members: 2, timeoutSeconds: 120);
+        Thread.Sleep(2000);
+        foreach (var w in writers) w.Stop();
+
+        Assert.All(writers, w => Assert.True(w.Acknowledged.Count > 100, $"{w.Acknowledged.Count} writes acknowledged; errors: {string.Join("; ", w.Errors.Take(5))}"));
+        foreach (int node in new[] { 0, 1 })
+        {
+            AssertAllReadable(cluster, node, "a:", writers[0].Acknowledged);
+            AssertAllReadable(cluster, node, "b:", writers[1].Acknowledged);
+        }
+    }
+
+    [Fact]
+    public void ANodeThatJoinsReceivesShardsWhileClientsKeepWorking()
+    {
+        using var postgres = new PostgresInstance();
+        using var cluster = ClusterNodes.Start(postgres.ConnectionString, nodes: 3);
+        var writer = new Writer(cluster.Port(0), "j:");
+        writer.Start();
+        Thread.Sleep(1000);
+        cluster.StartNode();
+        string newNode = $"127.0.0.1:{cluster.Port(3)}@";
+        // Settled with four members, and the new node owns slots (its CLUSTER NODES line ends in slot ranges).
+        cluster.WaitUntilSettled(members: 4, also: nodes => nodes.Split('\n').Any(line =>
+            line.Contains(newNode) && line.Split(' ').Length > 8), timeoutSeconds: 120);
+        Thread.Sleep(1000);
+        writer.Stop();
+
+        Assert.True(writer.Acknowledged.Count > 100, $"{writer.Acknowledged.Count} writes acknowledged");
+        Assert.Empty(writer.Errors);
+        AssertAllReadable(cluster, 3, "j:", writer.Acknowledged);
+        AssertAllReadable(cluster, 1, "j:", writer.Acknowledged);
+    }
+}

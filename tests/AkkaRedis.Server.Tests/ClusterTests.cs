@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using StackExchange.Redis;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>A real PostgreSQL and three AkkaRedis nodes forming one cluster, shared by the tests of <see cref="ClusterTests"/>.</summary>
+public sealed class ClusterFixture : IDisposable
+{
+    public PostgresInstance Postgres { get; } = new();
+    public ClusterNodes Cluster { get; }
+
+    public ClusterFixture() => Cluster = ClusterNodes.Start(Postgres.ConnectionString, nodes: 3);
+
+    public void Dispose()
+    {
+        Cluster.Dispose();
+        Postgres.Dispose();
+    }
+}
+
+/// <summary>Three nodes on loopback with the shared journal: any node serves any key; cluster clients route by slot.</summary>
+public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private readonly ClusterNodes _cluster = fixture.Cluster;
+    private readonly string _prefix = Guid.NewGuid().ToString("N")[..8] + ":";
+
+    [Fact]
+    public void WritesThroughOneNodeAreReadThroughTheOthers()
+    {
+        using var a = new RespClient(_cluster.Port(0));
+        using var b = new RespClient(_cluster.Port(1));
+        using var c = new RespClient(_cluster.Port(2));
+        for (int i = 0; i < 200; i++) Assert.Equal("OK", a.Call("SET", _prefix + i, "v" + i));
+        Assert.Equal(200L, a.Call(["RPUSH", _prefix + "list", .. Enumerable.Range(0, 200).Select(i => i.ToString())]));
+        for (int i = 0; i < 200; i++)
+        {
+            Assert.Equal("v" + i, b.Call("GET", _prefix + i));
+            Assert.Equal("v" + i, c.Call("GET", _prefix + i));
+        }
+        Assert.Equal(200L, c.Call("LLEN", _prefix + "list"));
+        Assert.Equal(100L, b.Call("INCRBY", _prefix + "counter", "100"));
+        Assert.Equal(101L, c.Call("INCR", _prefix + "counter"));
+    }
+
+    [Fact]
+    public void PipelinedCommandsForKeysOnEveryNodeAnswerInOrder()
+    {
+        using var client = new RespClient(_cluster.Port(1));
+        var request = new List<byte>();
+        for (int i = 0; i < 500; i++)
+        {
+            request.AddRange(RespClient.Encode("SET", _prefix + "p" + i, i.ToString()));
+            request.AddRange(RespClient.Encode("GET", _prefix + "p" + i));
+        }
+        client.SendRaw(request.ToArray());
+        for (int i = 0; i < 500; i++)
+        {
+            Assert.Equal("OK", client.Read());
+            Assert.Equal(i.ToString(), client.Read());
+        }
+    }
+
+    [Fact]
+    public void ClusterCommandsDescribeWhichNodeServesEachSlot()
+    {
+        var slots = (List<object?>)_cluster.Call(0, "CLUSTER", "SLOTS")!;
+        var covered = slots.Cast<List<object?>>().Sum(r => (long)r[1]! - (long)r[0]! + 1);
+        Assert.Equal(16384L, covered);
+        var ports = slots.Cast<List<object?>>().Select(r => (int)(long)((List<object?>)r[2]!)[1]!).Distinct().Order().ToList();
+        Assert.Equal(_cluster.Running().Select(_cluster.Port).Order().ToList(), ports);
+
+        var info = (string)_cluster.Call(1, "CLUSTER", "INFO")!;
+        Assert.Contains("cluster_enabled:1\r\n", info);
+        Assert.Contains("cluster_state:ok\r\n", info);
+        Assert.Contains("cluster_known_nodes:3\r\n", info);
+
+        // Redis Cluster's slots: CRC16 of the key, or of its {hashtag}.
+        Assert.Equal(12182L, _cluster.Call(2, "CLUSTER", "KEYSLOT", "foo"));
+        Assert.Equal(_cluster.Call(2, "CLUSTER", "KEYSLOT", "user1000"), _cluster.Call(2, "CLUSTER", "KEYSLOT", "{user1000}.following"));
+
+        var myIds = _cluster.Running().Select(i => (string)_cluster.Call(i, "CLUSTER", "MYID")!).ToList();
+        Assert.All(myIds, id => Assert.Matches("^[0-9a-f]{40}$", id));
+        var nodes = (string)_cluster.Call(0, "CLUSTER", "NODES")!;
+        Assert.All(myIds, id => Assert.Contains(id, nodes));
+        Assert.Contains($"{myIds[0]} 127.0.0.1:{_cluster.Port(0)}@", nodes);
+        Assert.Contains("myself,master", nodes);
+
+        var shards = (List<object?>)_cluster.Call(0, "CLUSTER", "SHARDS")!;
+        Assert.Equal(3, shards.Count);
+
+        // A slot's keys are counted and listed by the node that owns it; the others hold none of them.
+        string key = _prefix + "counted";
+        _cluster.Call(0, "SET", key, "x");
+        long slot = (long)_cluster.Call(0, "CLUSTER", "KEYSLOT", key)!;
+        int owner = _cluster.Running().First(i => _cluster.Port(i) == _cluster.OwnerPort(0, key));
+        Assert.Equal(1L, _cluster.Call(owner, "CLUSTER", "COUNTKEYSINSLOT", slot.ToString()));
+        Assert.Equal([key], ((List<object?>)_cluster.Call(owner, "CLUSTER", "GETKEYSINSLOT", slot.ToString(), "10")!).Cast<string>());
+        foreach (int other in _cluster.Running().Where(i => i != owner))
+            Assert.Equal(0L, _cluster.Call(other, "CLUSTER", "COUNTKEYSINSLOT", slot.ToString()));
+
+        Assert.Equal(new RespClient.RespError("ERR Invalid slot"), _cluster.Call(0, "CLUSTER", "COUNTKEYSINSLOT", "16384"));
+        Assert.Equal(new RespClient.RespError("ERR value is not an integer or out of range"), _cluster.Call(0, "CLUSTER", "COUNTKEYSINSLOT", "x"));
+        Assert.Equal(new RespClient.RespError("ERR Invalid slot or number of keys"), _cluster.Call(0, "CLUSTER", "GETKEYSINSLOT", "1", "-1"));
+        Assert.Equal("OK", _cluster.Call(0, "READONLY"));
+    }
+
+    [Fact]
+    public void CommandsThatNeedTheirShardsHereAreRedirectedAsRedisClusterDoes()
+    {
+        // Two keys on one other node, and a key on this node, found from CLUSTER SLOTS.
+        int here = _cluster.Port(0);
+        var keys = Enumerable.Range(0, 2000).Select(i => _prefix + "r" + i).ToList();
+        var remote = keys.Where(k => _cluster.OwnerPort(0, k) != here).GroupBy(k => _cluster.OwnerPort(0, k)).First();
+        string local = keys.First(k => _cluster.OwnerPort(0, k) == here);
+        string remoteKey = remote.First();
+        long slot = (long)_cluster.Call(0, "CLUSTER", "KEYSLOT", remoteKey)!;
+
+        using var client = new RespClient(here);
+        Assert.Equal(new RespClient.RespError($"MOVED {slot} 127.0.0.1:{remote.Key}"), client.Call("WATCH", remoteKey));
+        Assert.Equal(new RespClient.RespError($"MOVED {slot} 127.0.0.1:{remote.Key}"), client.Call("BLPOP", remoteKey, "0.01"));
+        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("MSET", local, "1", remoteKey, "2"));
+
+        // A multi-key command whose keys are all on this node runs, as does a transaction on them.
+        var locals = keys.Where(k => _cluster.OwnerPort(0, k) == here).Take(3).ToArray();
+        Assert.Equal("OK", client.Call("MSET", locals[0], "a", locals[1], "b", locals[2], "c"));
+        Assert.Equal("OK", client.Call("WATCH", locals[0]));
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("GET", locals[1]));
+        Assert.Equal("QUEUED", client.Call("SET", locals[2], "d"));
+        Assert.Equal(new List<object?> { "b", "OK" }, client.Call("EXEC"));
+
+        // A plain command for a key on another node is forwarded, not redirected.
+        Assert.Equal("OK", client.Call("SET", remoteKey, "forwarded"));
+        Assert.Equal("forwarded", _cluster.Call(2, "GET", remoteKey));
+
+        // redis-cli -c follows the redirect to the node that owns the key.
+        var cli = Process.Start(new ProcessStartInfo("redis-cli", $"-c -p {here} WATCH {remoteKey}") { RedirectStandardOutput = true })!;
+        string output = cli.StandardOutput.ReadToEnd();
+        cli.WaitForExit();
+        Assert.Equal("OK", output.Trim());
+    }
+
+    [Fact]
+    public void StackExchangeRedisInClusterModeRoutesBySlot()
+    {
+        using var redis = ConnectionMultiplexer.Connect($"127.0.0.1:{_cluster.Port(0)}");
+        var db = redis.GetDatabase();
+        Assert.Equal(3, redis.GetEndPoints().Length);
+        Assert.All(redis.GetEndPoints(), e => Assert.Equal(ServerType.Cluster, redis.GetServer(e).ServerType));
+        for (int i = 0; i < 300; i++) Assert.True(db.StringSet(_prefix + "se" + i, i));
+        for (int i = 0; i < 300; i++) Assert.Equal(i, (int)db.StringGet(_prefix + "se" + i));
+        // Hash-tagged keys share a slot, so a multi-key command on them goes to one node.
+        string tag = "{" + _prefix + "}";
+        db.StringSet([new(tag + "a", "1"), new(tag + "b", "2")]);
+        Assert.Equal(["1", "2"], db.StringGet([tag + "a", tag + "b"]).Select(v => (string)v!));
+        var tran = db.CreateTransaction();
+        _ = tran.StringIncrementAsync(tag + "n");
+        _ = tran.StringIncrementAsync(tag + "n");
+        Assert.True(tran.Execute());
+        Assert.Equal(2, (int)db.StringGet(tag + "n"));
+        // Each node's DBSIZE counts its own slots' keys, as in Redis Cluster: together, every key once.
+        long total = redis.GetEndPoints().Sum(e => redis.GetServer(e).DatabaseSize());
+        Assert.True(total >= 303, $"{total} keys");
+    }
+}
