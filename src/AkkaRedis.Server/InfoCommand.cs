@@ -23,7 +23,7 @@ public static class InfoCommand
     /// <summary>CONFIG RESETSTAT: every figure INFO counts starts again from zero (shards are held, so none is mid-update).</summary>
     private static void ResetStatistics(CommandContext c)
     {
-        foreach (var shard in c.Keyspace.Shards) shard.ResetStats();
+        foreach (var shard in c.ShardsInScope) shard.ResetStats();
         foreach (var counters in new[] { c.Server.SessionCalls, c.Server.SessionElapsedTicks, c.Server.SessionFailed, c.Server.Rejected })
             Array.Clear(counters);
         c.Server.Info?.ResetStatistics();
@@ -54,7 +54,8 @@ public static class InfoCommand
     private static bool Write(CommandContext c, string section, StringBuilder s)
     {
         var info = c.Server.Info;
-        var shards = c.Keyspace.Shards;
+        // A cluster node reports the shards it holds, as a Redis Cluster node reports its own slots.
+        var shards = c.ShardsInScope.ToArray();
         switch (section)
         {
             case "server":
@@ -64,7 +65,7 @@ public static class InfoCommand
                     .Line("redis_git_sha1", "00000000")
                     .Line("redis_git_dirty", 0)
                     .Line("redis_build_id", "akkaredis")
-                    .Line("redis_mode", "standalone")
+                    .Line("redis_mode", c.Config.Cluster ? "cluster" : "standalone")
                     .Line("akkaredis_version", typeof(InfoCommand).Assembly.GetName().Version?.ToString(3) ?? "0")
                     .Line("akkaredis_shards", shards.Length)
                     .Line("os", RuntimeInformation.OSDescription)
@@ -154,7 +155,7 @@ public static class InfoCommand
                 s.Append("# Modules\r\n");
                 return true;
             case "cluster":
-                s.Append("# Cluster\r\n").Line("cluster_enabled", 0);
+                s.Append("# Cluster\r\n").Append(info?.ClusterInfo() ?? "cluster_enabled:0\r\n");
                 return true;
             case "keyspace":
                 s.Append("# Keyspace\r\n");

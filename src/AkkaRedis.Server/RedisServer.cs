@@ -233,6 +233,23 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
 
     public void ResetStatistics() => _clients.ResetStatistics();
 
+    public string ClusterInfo()
+    {
+        if (_clusterView?.Current is not { } placement) return "cluster_enabled:0\r\n";
+        long processed = _keyspace.Shards.Sum(s => Volatile.Read(ref s.CommandsProcessed));
+        long forwarded = Interlocked.Read(ref _state.ForwardedCommands);
+        return new System.Text.StringBuilder()
+            .Append("cluster_enabled:1\r\n")
+            .Append($"akkaredis_cluster_nodes:{placement.Nodes.Length}\r\n")
+            .Append($"akkaredis_cluster_members:{string.Join(",", placement.Nodes.Select(n => $"{n.Host}:{n.Port}@{n.BusPort}"))}\r\n")
+            .Append($"akkaredis_keyspace_shards:{placement.Owners.Length}\r\n")
+            .Append($"akkaredis_local_shards:{string.Join(",", placement.LocalShards)}\r\n")
+            .Append($"akkaredis_unplaced_shards:{placement.Owners.Count(o => o == null)}\r\n")
+            .Append($"akkaredis_forwarded_commands:{forwarded}\r\n")
+            .Append($"akkaredis_commands_run_here:{processed}\r\n")
+            .ToString();
+    }
+
     public string PersistenceInfo()
     {
         var aof = _state.Aof;

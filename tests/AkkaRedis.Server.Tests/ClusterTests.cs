@@ -88,6 +88,13 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         var shards = (List<object?>)_cluster.Call(0, "CLUSTER", "SHARDS")!;
         Assert.Equal(3, shards.Count);
 
+        // INFO tells clients (StackExchange.Redis among them) that this is a cluster node, and where the shards are.
+        var infoText = (string)_cluster.Call(2, "INFO")!;
+        Assert.Contains("redis_mode:cluster\r\n", infoText);
+        Assert.Contains("cluster_enabled:1\r\n", infoText);
+        Assert.Contains("akkaredis_cluster_nodes:3\r\n", infoText);
+        Assert.Contains("akkaredis_unplaced_shards:0\r\n", infoText);
+
         // A slot's keys are counted and listed by the node that owns it; the others hold none of them.
         string key = _prefix + "counted";
         _cluster.Call(0, "SET", key, "x");

@@ -46,6 +46,9 @@ public sealed class ServerState(ServerConfig config, IClock clock)
 
     /// <summary>Commands per second over the last samples, as Redis's instantaneous_ops_per_sec; kept by the host's sampler.</summary>
     public long OpsPerSecond;
+
+    /// <summary>Cluster mode: commands this node's connections sent to shards on other nodes.</summary>
+    public long ForwardedCommands;
 }
 
 /// <summary>Figures only the host knows (connections, network bytes), read by INFO.</summary>
@@ -59,5 +62,7 @@ public interface IServerInfoSource
     long NetOutputBytes { get; }
     int TcpPort { get; }
     string PersistenceInfo();
+    /// <summary>INFO cluster's fields (cluster_enabled and, in a cluster, membership and shard placement).</summary>
+    string ClusterInfo();
     void ResetStatistics();
 }

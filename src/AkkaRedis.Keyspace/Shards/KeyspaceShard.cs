@@ -266,6 +266,10 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             case AwaitReady:
                 sender.Tell(new ShardReady(_store.Index, _store.Databases.Sum(d => (long)d.Count)));
                 break;
+            case ShardProbe probe:
+                // After the replies of every write still on its way to the journal (their handlers run first).
+                DeferAsync(probe, p => p.ReplyTo.Tell(new ProbeReply(_store.Index, p.Token)));
+                break;
             case ShardStop:
                 // Cluster hand-off: everything that arrived before has run; stop once its writes are journaled.
                 _stopping = true;

@@ -59,6 +59,15 @@ public sealed class ShardStop
     private ShardStop() { }
 }
 
+/// <summary>
+/// Cluster mode: asks a shard to answer <see cref="ProbeReply"/> once the replies to everything it received before
+/// from the same sender have gone out, so a connection can tell a batch that was lost from one still running.
+/// </summary>
+public sealed record ShardProbe(long Token, IActorRef ReplyTo);
+
+/// <summary>The answer to a <see cref="ShardProbe"/>.</summary>
+public sealed record ProbeReply(int Shard, long Token);
+
 /// <summary>Timer tick for the active expiry cycle.</summary>
 public sealed class ExpireTick
 {

@@ -17,7 +17,7 @@ namespace AkkaRedis.Server.Cluster;
 /// </summary>
 public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
-    private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J";
+    private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q";
 
     /// <summary>Every node builds the same command table; a command travels as its arguments and is looked up again.</summary>
     private static readonly Lazy<CommandTable> Commands = new(() => RedisServer.BuildCommands().Table);
@@ -33,6 +33,8 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         ShardReady => Ready,
         ShardStop => Stop,
         AofBatch => Journal,
+        ShardProbe => Probe,
+        ProbeReply => Probed,
         _ => throw new ArgumentException($"{o.GetType().Name} does not cross nodes: it carries in-process state"),
     };
 
@@ -82,6 +84,14 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     w.Write(aof.LastDb);
                     w.Write(aof.Units);
                     WriteBytes(w, aof.Resp);
+                    break;
+                case ShardProbe probe:
+                    w.Write(probe.Token);
+                    w.Write(Akka.Serialization.Serialization.SerializedActorPath(probe.ReplyTo));
+                    break;
+                case ProbeReply probed:
+                    w.Write(probed.Shard);
+                    w.Write(probed.Token);
                     break;
                 case AwaitReady or ShardStop:
                     break;
@@ -135,6 +145,11 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 return new ShardReady(r.ReadInt32(), r.ReadInt64());
             case Stop:
                 return ShardStop.Instance;
+            case Probe:
+                long token = r.ReadInt64();
+                return new ShardProbe(token, system.Provider.ResolveActorRef(r.ReadString()));
+            case Probed:
+                return new ProbeReply(r.ReadInt32(), r.ReadInt64());
             case Journal:
                 int firstDb = r.ReadInt32();
                 int lastDb = r.ReadInt32();

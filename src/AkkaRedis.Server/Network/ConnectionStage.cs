@@ -316,46 +316,33 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 ScheduleOnce(client, TimeSpan.FromMilliseconds(Math.Ceiling(seconds * 1000)));
         }
 
-        /// <summary>
-        /// Cluster mode: how long a command forwarded to another node may go unanswered. A batch that reached a node
-        /// just before it was lost is never answered, and the connection's later replies wait behind it; after this
-        /// the commands are answered TRYAGAIN. Longer than the time a lost node's shards take to start elsewhere
-        /// (failure detection, the split-brain resolver's stable-after, recovery), since messages sent meanwhile wait
-        /// in the shard region and are answered late, not lost.
-        /// </summary>
-        private static readonly TimeSpan ForwardTimeout = TimeSpan.FromSeconds(30);
-
         private const string ForwardWatchdog = "forward-watchdog";
-        private const string ForwardLost = "TRYAGAIN The node serving this key did not answer (it may have been lost); the command may or may not have run";
 
-        // Forwarded batches not yet known to be answered, oldest first.
-        private readonly Queue<(long Deadline, ShardCommand[] Commands, int Count)> _forwarded = new();
-
-        private void WatchForwarded(ShardCommand[] commands, int count)
-        {
-            if (_forwarded.Count == 0) ScheduleRepeatedly(ForwardWatchdog, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
-            _forwarded.Enqueue((Environment.TickCount64 + (long)ForwardTimeout.TotalMilliseconds, commands, count));
-        }
+        /// <summary>Cluster mode: batches in flight, sent again or failed when Cluster Sharding lost them.</summary>
+        private ForwardedBatches? _forwarded;
 
         private bool Answered(long seq) => seq < _head || _ring[seq & (_ring.Length - 1)].Ready;
 
-        private void CheckForwarded()
+        private void TrackForwarded(int shard, ShardCommand[] commands, int count, Placement placement)
         {
-            long now = Environment.TickCount64;
-            bool gaveUp = false;
-            while (_forwarded.TryPeek(out var batch))
+            // Commands with connection state (blocking pops, WATCH) are not resent: a blocked pop has no reply yet by design.
+            for (int i = 0; i < count; i++)
+                if (commands[i].Payload != null) return;
+            if (_forwarded == null)
             {
-                bool done = true;
-                for (int i = 0; i < batch.Count && done; i++) done = Answered(batch.Commands[i].Seq);
-                if (!done && batch.Deadline > now) break;
-                _forwarded.Dequeue();
-                if (done) continue;
-                for (int i = 0; i < batch.Count; i++)
-                    if (!Answered(batch.Commands[i].Seq)) LocalError(batch.Commands[i].Seq, ForwardLost);
-                gaveUp = true;
+                _forwarded = new ForwardedBatches(Answered,
+                    (target, batch, n) => _services.Shards[target].Tell(new ShardBatch(batch, n, _self.Ref), _self.Ref),
+                    (seq, error) => LocalError(seq, error),
+                    (target, token) => _services.Shards[target].Tell(new ShardProbe(token, _self.Ref), _self.Ref));
             }
-            if (_forwarded.Count == 0) CancelTimer(ForwardWatchdog);
-            if (!gaveUp) return;
+            if (_forwarded.IsEmpty) ScheduleRepeatedly(ForwardWatchdog, TimeSpan.FromMilliseconds(500), TimeSpan.FromMilliseconds(500));
+            _forwarded.Sent(shard, commands, count, placement.Owners[shard], Environment.TickCount64);
+        }
+
+        private void AfterForwardedChange()
+        {
+            if (_forwarded!.IsEmpty) CancelTimer(ForwardWatchdog);
+            FlushBatches();
             TryEmit();
             MaybePull();
             MaybeComplete();
@@ -365,7 +352,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             if (timerKey is ForwardWatchdog)
             {
-                CheckForwarded();
+                _forwarded!.Tick(Environment.TickCount64);
+                AfterForwardedChange();
                 return;
             }
             if (timerKey is BlockedClient client && client == _blocked && client.TryCancel())
@@ -516,7 +504,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 if (count == 0) continue;
                 // The array travels with the message, so the next read starts a fresh one.
                 _services.Shards[shard].Tell(new ShardBatch(_batches[shard]!, count, _self.Ref), _self.Ref);
-                if (_services.Cluster is { } cluster && !cluster.Current.IsLocal(shard)) WatchForwarded(_batches[shard]!, count);
+                if (_services.Cluster is { } cluster)
+                {
+                    var placement = cluster.Current;
+                    TrackForwarded(shard, _batches[shard]!, count, placement);
+                    if (!placement.IsLocal(shard)) Interlocked.Add(ref _services.State.ForwardedCommands, count);
+                }
                 _batches[shard] = null;
                 _batchCounts[shard] = 0;
             }
@@ -571,6 +564,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void OnMessage((IActorRef Sender, object Message) envelope)
         {
             if (envelope.Message is ShardReplies replies) OnReplies(replies);
+            else if (envelope.Message is ProbeReply probed && _forwarded != null && _services.Cluster is { } cluster)
+            {
+                _forwarded.Probed(probed.Shard, probed.Token, cluster.Current, Environment.TickCount64);
+                AfterForwardedChange();
+            }
         }
 
         private void OnReplies(ShardReplies replies)
