@@ -175,7 +175,8 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         // A cluster node's whole keyspace is the shards it holds now.
         var indexes = _clusterView?.Current.LocalShards ?? Enumerable.Range(0, _shards!.Length).ToArray();
         if (indexes.Length == 0) return "-CLUSTERDOWN this node holds no shards\r\n";
-        var route = indexes.Select(i => _shards![i]).ToArray();
+        var refs = _clusterView?.Current.LocalRefs;
+        var route = indexes.Select(i => refs?[i] ?? _shards![i]).ToArray();
         // The factory form of Ask: the reply address is the held command's, not the sender.
         Func<IActorRef, object> held = replyTo => new HeldCommand(CrossShard.NextId(), route, indexes, 0,
             new ShardCommand(spec, args, 0, false, 0), replyTo);

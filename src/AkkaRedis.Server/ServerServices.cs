@@ -1,4 +1,5 @@
 using Akka.Actor;
+using AkkaRedis.Server.Cluster;
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Server.Sessions;
@@ -26,6 +27,14 @@ public sealed class ServerServices(
 
     /// <summary>Where shards live, in cluster mode; null on a single node.</summary>
     public Cluster.ClusterView? Cluster { get; } = cluster;
+
+    /// <summary>
+    /// Where held commands go, by shard index: the shard refs on a single node; in a cluster the local shards' own actors
+    /// (see <see cref="Placement.LocalRefs"/>; the gate lets a hold start only when all its shards are local).
+    /// </summary>
+    public IActorRef[] HoldRoute() => Cluster?.Current.LocalRefs is { } local
+        ? local.Select(r => r ?? ActorRefs.Nobody).ToArray()
+        : Shards;
 
     /// <summary>Every shard index, for commands that hold them all.</summary>
     public int[] AllShardIndexes { get; } = Enumerable.Range(0, shards.Length).ToArray();

@@ -3,7 +3,11 @@
 # and prints requests per second for both, the ratio AkkaRedis/Redis, and each server's CPU time per request.
 #
 #   tests/AkkaRedis.Benchmarks/side-by-side.sh [-n requests] [-c clients] [-t tests] [-P "1 16"] [--aof no|everysec|always]
-#                                               [-- extra server flags]
+#                                               [--cluster N] [-- extra server flags]
+#
+# --cluster 3: AkkaRedis runs as a cluster of three nodes on this machine and the clients use one of them (the shared
+# journal is a private PostgreSQL when --aof is given, else data stays in memory); the CPU time counts every node, and
+# the share of commands that node forwarded to the others is printed at the end.
 #
 # Both servers run on free loopback ports, without persistence by default, or both with the same AOF fsync policy
 # (--aof everysec: redis-server --appendonly yes --appendfsync everysec, and the same for AkkaRedis).
@@ -22,13 +26,14 @@ while [ $# -gt 0 ]; do
     -t) tests=$2; shift 2 ;;
     -P) pipelines=$2; shift 2 ;;
     --aof) aof_mode=$2; shift 2 ;;
+    --cluster) cluster_nodes=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 extra_server_flags=("$@")
 
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+cpu_ticks() { for pid in $1; do awk '{print $14+$15}' "/proc/$pid/stat"; done | awk '{s+=$1} END {print s}'; }
 source tests/AkkaRedis.Benchmarks/start-servers.sh
 
 hz=$(getconf CLK_TCK)
@@ -81,7 +86,7 @@ for port in "$redis_port" "$akka_port"; do
   redis-benchmark -p "$port" -t "${warm//multiexec/incr}" -n 20000 -c "$clients" -P 1 -q >/dev/null 2>&1
 done
 
-echo "persistence: ${aof_mode}"
+echo "persistence: ${aof_mode}$([ "${cluster_nodes:-0}" -gt 0 ] && echo ", akkaredis: a cluster of $cluster_nodes nodes")"
 printf "%-10s %-3s %14s %14s %7s %12s %12s\n" test P redis akkaredis ratio "redis µs/req" "akka µs/req"
 for pipeline in $pipelines; do
   for test in ${tests//,/ }; do
@@ -93,3 +98,12 @@ for pipeline in $pipelines; do
     printf "%-10s %-3s %14s %14s %6sx %12s %12s\n" "$test" "$pipeline" "$redis_rps" "$akka_rps" "$ratio" "$redis_cpu" "$akka_cpu"
   done
 done
+if [ "${cluster_nodes:-0}" -gt 0 ]; then
+  forwarded=$(redis-cli -p "$akka_port" info cluster | tr -d '\r' | awk -F: '/^akkaredis_forwarded_commands/ {print $2}')
+  run_everywhere=0
+  for port in "${akka_ports[@]}"; do
+    n=$(redis-cli -p "$port" info cluster | tr -d '\r' | awk -F: '/^akkaredis_commands_run_here/ {print $2}')
+    run_everywhere=$((run_everywhere + n))
+  done
+  awk -v f="$forwarded" -v t="$run_everywhere" 'BEGIN { printf "forwarded to other nodes: %d of %d commands (%.0f%%)\n", f, t, 100 * f / t }'
+fi

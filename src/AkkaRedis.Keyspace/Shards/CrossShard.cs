@@ -32,6 +32,20 @@ public static class CrossShard
 
     public static long NextId() => Interlocked.Increment(ref _nextId);
 
+    public const string ShardMoved = "TRYAGAIN A shard this command needs moved to another node while the command waited for it";
+
+    /// <summary>
+    /// Cluster mode: a held command that can no longer reach its next shard (that shard stopped to move to another
+    /// node) is answered TRYAGAIN, and the shards it already holds are released. Nothing ran: only the last shard runs it.
+    /// </summary>
+    public static void Abort(HeldCommand held, string error)
+    {
+        for (int i = 0; i < held.Hop; i++) held.Route[i].Tell(new Release(held.Id));
+        var writer = new Protocol.RespWriter(128) { Resp3 = held.Command.Resp3 };
+        writer.WriteError(error);
+        held.ReplyTo.Tell(new ShardReplies(writer.ToArray(), [held.Command.Seq], [writer.Length], 1));
+    }
+
     /// <summary>Starts a held command over <paramref name="shardIndexes"/> (sorted ascending, distinct).</summary>
     public static void Start(IActorRef[] shards, int[] shardIndexes, ShardCommand command, IActorRef replyTo)
     {

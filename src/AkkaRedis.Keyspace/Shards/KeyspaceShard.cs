@@ -93,6 +93,9 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     protected override void PostStop()
     {
+        // Held commands that came after the hand-off began cannot be run here any more; their other shards must not wait.
+        while (_waiting.TryDequeue(out var waiting))
+            if (waiting.Message is HeldCommand held) CrossShard.Abort(held, CrossShard.ShardMoved);
         if (_server.Config.Cluster) _store.Reset();
         base.PostStop();
     }

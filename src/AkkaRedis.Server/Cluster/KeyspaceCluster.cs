@@ -32,6 +32,7 @@ public static class KeyspaceCluster
         var self = new ClusterNode(cluster.SelfAddress, ClusterNode.IdOf(cluster.SelfAddress), state.Config.ClusterHostname, state.Config.Port, true);
         var view = new ClusterView(new Placement(self, [self], new ClusterNode?[shards.Length], 0));
         system.ActorOf(Props.Create(() => new PlacementTracker(view, shards)), "placement");
+        system.ActorOf(Props.Create(() => new LostHolds()), "lost-holds");
         return (shards, view);
     }
 }

@@ -17,6 +17,7 @@ public sealed class PlacementTracker : ReceiveActor, IWithTimers
     private readonly Akka.Cluster.Cluster _cluster = Akka.Cluster.Cluster.Get(Context.System);
     private readonly Dictionary<Address, ClusterNode> _members = [];
     private readonly Address?[] _owners;
+    private readonly IActorRef?[] _localRefs;
     private long _epoch;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -26,6 +27,7 @@ public sealed class PlacementTracker : ReceiveActor, IWithTimers
         _view = view;
         _shards = shards;
         _owners = new Address?[shards.Length];
+        _localRefs = new IActorRef?[shards.Length];
         Receive<ClusterEvent.CurrentClusterState>(state =>
         {
             foreach (var member in state.Members.Where(m => m.Status == MemberStatus.Up)) AddMember(member);
@@ -42,7 +44,7 @@ public sealed class PlacementTracker : ReceiveActor, IWithTimers
             {
                 _members.Remove(e.Member.Address);
                 for (int i = 0; i < _owners.Length; i++)
-                    if (_owners[i] == e.Member.Address) _owners[i] = null;
+                    if (_owners[i] == e.Member.Address) Forget(i);
                 Publish();
             }
         });
@@ -50,20 +52,29 @@ public sealed class PlacementTracker : ReceiveActor, IWithTimers
         {
             // Its shards answer nobody until they restart elsewhere: not theirs to route to meanwhile.
             for (int i = 0; i < _owners.Length; i++)
-                if (_owners[i] == e.Member.Address) _owners[i] = null;
+                if (_owners[i] == e.Member.Address) Forget(i);
             Publish();
         });
         Receive<ShardReady>(ready =>
         {
-            var address = Sender.Path.Address.HasLocalScope ? _cluster.SelfAddress : Sender.Path.Address;
-            if (_owners[ready.Shard] == address) return;
+            bool local = Sender.Path.Address.HasLocalScope;
+            var address = local ? _cluster.SelfAddress : Sender.Path.Address;
+            var localRef = local ? Sender : null;
+            if (_owners[ready.Shard] == address && Equals(_localRefs[ready.Shard], localRef)) return;
             _owners[ready.Shard] = address;
+            _localRefs[ready.Shard] = localRef;
             Publish();
         });
         Receive<Tick>(_ =>
         {
             foreach (var shard in _shards) shard.Tell(AwaitReady.Instance, Self);
         });
+    }
+
+    private void Forget(int shard)
+    {
+        _owners[shard] = null;
+        _localRefs[shard] = null;
     }
 
     protected override void PreStart()
@@ -96,7 +107,7 @@ public sealed class PlacementTracker : ReceiveActor, IWithTimers
         var nodes = _members.Values.OrderBy(n => n.Address.Port).ThenBy(n => n.Address.Host).ToArray();
         var owners = _owners.Select(a => a != null && _members.TryGetValue(a, out var node) ? node : null).ToArray();
         var self = _members.TryGetValue(_cluster.SelfAddress, out var me) ? me : _view.Current.Self;
-        _view.Publish(new Placement(self, nodes, owners, ++_epoch));
+        _view.Publish(new Placement(self, nodes, owners, ++_epoch) { LocalRefs = (IActorRef?[])_localRefs.Clone() });
     }
 
     private sealed class Tick

@@ -520,7 +520,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             FlushBatches();
             _barrier = command.Seq;
             _barrierAllShards = command.Spec.Route == CommandRoute.AllShards;
-            CrossShard.Start(_services.Shards, shardIndexes, command, _self.Ref);
+            CrossShard.Start(_services.HoldRoute(), shardIndexes, command, _self.Ref);
         }
 
         private void RunSessionCommand(long seq, CommandSpec spec, byte[][] args)
