@@ -3,7 +3,7 @@
 # and prints requests per second for both, the ratio AkkaRedis/Redis, and each server's CPU time per request.
 #
 #   tests/AkkaRedis.Benchmarks/side-by-side.sh [-n requests] [-c clients] [-t tests] [-P "1 16"] [--aof no|everysec|always]
-#                                               [--cluster N] [-- extra server flags]
+#                                               [--cluster N] [-r keyspace] [-- extra server flags]
 #
 # --cluster 3: AkkaRedis runs as a cluster of three nodes on this machine and the clients use one of them (the shared
 # journal is a private PostgreSQL when --aof is given, else data stays in memory); the CPU time counts every node, and
@@ -27,11 +27,16 @@ while [ $# -gt 0 ]; do
     -P) pipelines=$2; shift 2 ;;
     --aof) aof_mode=$2; shift 2 ;;
     --cluster) cluster_nodes=$2; shift 2 ;;
+    -r) keyspace=$2; shift 2 ;;
     --) shift; break ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
 extra_server_flags=("$@")
+# -r: random keys out of this many (redis-benchmark -r); in cluster mode 100000 by default, so the keys spread over
+# every node's shards instead of all landing in one slot.
+keyspace=${keyspace:-$([ "${cluster_nodes:-0}" -gt 0 ] && echo 100000 || echo 0)}
+random_keys=(); [ "$keyspace" -gt 0 ] && random_keys=(-r "$keyspace")
 
 cpu_ticks() { for pid in $1; do awk '{print $14+$15}' "/proc/$pid/stat"; done | awk '{s+=$1} END {print s}'; }
 source tests/AkkaRedis.Benchmarks/start-servers.sh
@@ -72,7 +77,7 @@ run() { # port pid test pipeline -> "rps cpu_us_per_request"
     return
   fi
   # shellcheck disable=SC2046 # the test's arguments are meant to split
-  rps=$(redis-benchmark -p "$1" -n "$requests" -c "$clients" -P "$4" -q $(benchmark_args "$3") 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | awk '{print $(NF-5)}')
+  rps=$(redis-benchmark -p "$1" -n "$requests" -c "$clients" -P "$4" ${random_keys[@]+"${random_keys[@]}"} -q $(benchmark_args "$3") 2>/dev/null | tr '\r' '\n' | grep -E 'requests per second' | tail -1 | awk '{print $(NF-5)}')
   after=$(cpu_ticks "$2")
   awk -v r="$rps" -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%s %.2f", r, t / hz * 1e6 / n }'
 }
