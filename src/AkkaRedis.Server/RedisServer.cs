@@ -84,7 +84,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _shards = shards;
         _clusterView = clusterView;
         // Connections are accepted once every shard has replayed its part of the AOF.
-        var ready = await Task.WhenAll(shards.Select(s => s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
+        var ready = await Task.WhenAll(shards.Select(s => config.Cluster ? AwaitReadyInCluster(s) : s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
         if (config.AppendOnly && !config.Cluster) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
         foreach (var code in rdbLibraries) await LoadLibrary(code);
 
@@ -119,6 +119,25 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                           $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
                           $"persistence={(config.AppendOnly ? config.Cluster ? "shared journal (PostgreSQL)" : "aof appendfsync " + config.AppendFsync : "none (in memory)")}" +
                           (config.Cluster ? $", cluster node {config.ClusterHostname}:{config.ClusterPort}" : ""));
+    }
+
+    /// <summary>
+    /// In a cluster the question may be lost: the shard region drops what it buffered for a shard being handed off,
+    /// which happens while nodes join at start. Asked again until answered; recovery may take long, so no deadline.
+    /// </summary>
+    private static async Task<ShardReady> AwaitReadyInCluster(IActorRef shard)
+    {
+        while (true)
+        {
+            try
+            {
+                return await shard.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromSeconds(3));
+            }
+            catch (AskTimeoutException)
+            {
+                // asked again
+            }
+        }
     }
 
     /// <summary>Reads the AOF before any shard starts, so a damaged file stops the start with its name and offset.</summary>

@@ -109,6 +109,10 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal(new RespClient.RespError("ERR value is not an integer or out of range"), _cluster.Call(0, "CLUSTER", "COUNTKEYSINSLOT", "x"));
         Assert.Equal(new RespClient.RespError("ERR Invalid slot or number of keys"), _cluster.Call(0, "CLUSTER", "GETKEYSINSLOT", "1", "-1"));
         Assert.Equal("OK", _cluster.Call(0, "READONLY"));
+        Assert.Equal(new RespClient.RespError("ERR CLUSTER MEET is not supported: Akka.Cluster.Sharding places the slots"),
+            _cluster.Call(0, "CLUSTER", "MEET", "127.0.0.1", "7000"));
+        Assert.Equal(new RespClient.RespError("ERR Background append only file rewriting does not apply in cluster mode: the journal is shared in PostgreSQL"),
+            _cluster.Call(0, "BGREWRITEAOF"));
     }
 
     [Fact]

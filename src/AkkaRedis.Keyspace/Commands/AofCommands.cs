@@ -17,6 +17,11 @@ public static class AofCommands
     {
         var status = c.Server.Aof;
         var journal = c.Server.Journal;
+        if (c.Config.Cluster)
+        {
+            c.Error("ERR Background append only file rewriting does not apply in cluster mode: the journal is shared in PostgreSQL");
+            return;
+        }
         if (status == null || journal == null)
         {
             c.Error("ERR Background append only file rewriting needs appendonly yes (this server keeps no AOF)");
