@@ -148,31 +148,7 @@ public static class AofLoader
         }
 
         /// <summary>Adds the unit to every shard that owns part of it, keeping only that shard's commands.</summary>
-        private string? Route(AofCommand[] unit)
-        {
-            if (unit.Length == 0) return null;
-            Span<int> owners = unit.Length <= 64 ? stackalloc int[unit.Length] : new int[unit.Length];
-            bool single = true;
-            for (int i = 0; i < unit.Length; i++)
-            {
-                if (!router.TryRoute(unit[i].Args, out owners[i], out var error))
-                    return $"{error} (command '{Encoding.UTF8.GetString(unit[i].Args[0])}')";
-                if (owners[i] != owners[0]) single = false;
-            }
-            if (single && owners[0] >= 0)
-            {
-                units[owners[0]].Add(unit);
-                return null;
-            }
-            for (int shard = 0; shard < units.Length; shard++)
-            {
-                var part = new List<AofCommand>();
-                for (int i = 0; i < unit.Length; i++)
-                    if (owners[i] == shard || owners[i] < 0) part.Add(unit[i]);
-                if (part.Count > 0) units[shard].Add(part.ToArray());
-            }
-            return null;
-        }
+        private string? Route(AofCommand[] unit) => AofPartition.Split(unit, router, (shard, part) => units[shard].Add(part));
     }
 
     public static bool IsCommand(byte[][] args, string name) => Ascii.EqualsIgnoreCase(args[0], name);

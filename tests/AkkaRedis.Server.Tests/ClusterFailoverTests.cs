@@ -96,6 +96,45 @@ public sealed class ClusterFailoverTests
     }
 
     [Fact]
+    public void WritesThatSpanShardsOfANodeSurviveTheLossOfThatNode()
+    {
+        using var postgres = new PostgresInstance();
+        using var cluster = ClusterNodes.Start(postgres.ConnectionString, nodes: 3);
+        string[][] keys = [];
+        using (var client = new RespClient(cluster.Port(0)))
+        {
+            // Keys of node 0 in two different shards (8 shards: shard = slot * 8 / 16384); chosen again while
+            // rebalancing still moves shards (the multi-shard MSET answers CROSSSLOT until both are on node 0).
+            for (int attempt = 0; ; attempt++)
+            {
+                keys = Enumerable.Range(0, 5000).Select(i => "m" + i)
+                    .Where(k => cluster.OwnerPort(0, k) == cluster.Port(0))
+                    .GroupBy(k => (long)cluster.Call(0, "CLUSTER", "KEYSLOT", k)! * 8 / 16384)
+                    .Take(2).Select(g => g.Take(2).ToArray()).ToArray();
+                if (keys.Length == 2 && client.Call("MSET", keys[0][1], "probe", keys[1][1], "probe") as string == "OK") break;
+                Assert.True(attempt < 20, "node 0 never held two shards");
+                Thread.Sleep(1000);
+            }
+            Assert.Equal("OK", client.Call("SET", keys[0][0], "flushed"));
+            Assert.Equal("OK", client.Call("SET", keys[1][0], "flushed"));
+            Assert.Equal("OK", client.Call("FLUSHALL"));
+            // One held command writing keys of both shards, and a transaction over both.
+            Assert.Equal("OK", client.Call("MSET", keys[0][1], "a", keys[1][1], "b"));
+            Assert.Equal("OK", client.Call("MULTI"));
+            Assert.Equal("QUEUED", client.Call("RPUSH", keys[0][0], "x"));
+            Assert.Equal("QUEUED", client.Call("INCR", keys[1][0]));
+            Assert.Equal(new List<object?> { 1L, 1L }, client.Call("EXEC"));
+        }
+        cluster.Kill(0);
+        cluster.WaitUntilSettled(members: 2, timeoutSeconds: 120);
+        using var survivor = new RespClient(cluster.Port(1));
+        Assert.Equal("a", survivor.Call("GET", keys[0][1]));
+        Assert.Equal("b", survivor.Call("GET", keys[1][1]));
+        Assert.Equal(new List<object?> { "x" }, survivor.Call("LRANGE", keys[0][0], "0", "-1"));
+        Assert.Equal("1", survivor.Call("GET", keys[1][0]));
+    }
+
+    [Fact]
     public void ANodeThatJoinsReceivesShardsWhileClientsKeepWorking()
     {
         using var postgres = new PostgresInstance();

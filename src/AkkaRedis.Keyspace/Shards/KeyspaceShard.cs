@@ -225,6 +225,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 _heldBy = 0;
                 RunWaiting();
             }
+            else if (message is PersistForHold part && part.Id == _heldBy) PersistPart(part);
+            else if (message is HoldPartWritten written) PartWritten(written.Id);
             else if (message is ExpireTick) ScheduleExpiry(); // the cycle resumes after the hold
             else _waiting.Enqueue((message, Sender));
             return;
@@ -268,6 +270,9 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 break;
             case AwaitReady:
                 sender.Tell(new ShardReady(_store.Index, _store.Databases.Sum(d => (long)d.Count)));
+                break;
+            case HoldPartWritten written:
+                PartWritten(written.Id);
                 break;
             case ShardProbe probe:
                 // After the replies of every write still on its way to the journal (their handlers run first).
@@ -331,11 +336,80 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         bool blocked = Execute(held.Command);
         _context.HeldShards = null;
         var replies = blocked ? null : new ShardReplies(_writer.ToArray(), [held.Command.Seq], [_writer.Length], 1);
-        Commit(() =>
+        void Finish()
         {
             for (int i = 0; i < held.Route.Length - 1; i++) held.Route[i].Tell(new Release(held.Id));
             if (replies != null) held.ReplyTo.Tell(replies);
+        }
+        if (JournalPluginId == SharedJournalPlugin && held.Route.Length > 1 && _journal is { IsEmpty: false } journal)
+        {
+            CommitSplit(held, journal, Finish);
+            return;
+        }
+        Commit(Finish);
+    }
+
+    /// <summary>Held commands of this shard waiting for the held shards to journal their parts: parts still to come, and what then.</summary>
+    private readonly Dictionary<long, (int Pending, Action Finish)> _holdWrites = [];
+    private KeyRouter? _router;
+
+    /// <summary>
+    /// Cluster mode: the shared journal is read back per shard, so each held shard persists the effects on its own keys
+    /// (a command for every shard, FLUSHALL, goes to each). The client is answered and the shards released once every
+    /// part is in the journal, keeping the promise that an acknowledged write is durable.
+    /// </summary>
+    private void CommitSplit(HeldCommand held, EffectLog journal, Action finish)
+    {
+        var served = _servedReplies.Count > 0 || _pendingDeliveries.Count > 0 ? TakeServed() : null;
+        _router ??= new KeyRouter(_server.Commands, _context.Keyspace.SlotOwner, _context.Keyspace.Shards.Length);
+        // A command for every shard (FLUSHALL) concerns only the held ones: in a cluster, this node's.
+        var parts = AofPartition.Split(journal.Take(), _router).Where(p => Array.IndexOf(held.ShardIndexes, p.Key) >= 0).ToList();
+        Action done = () =>
+        {
+            finish();
+            served?.Invoke();
+        };
+        if (parts.Count == 0)
+        {
+            done();
+            return;
+        }
+        _holdWrites[held.Id] = (parts.Count, done);
+        foreach (var (shard, part) in parts)
+        {
+            if (shard == _store.Index)
+            {
+                _unwritten++;
+                PersistAsync(part, _ =>
+                {
+                    PartWritten(held.Id);
+                    Written();
+                });
+            }
+            else held.Route[Array.IndexOf(held.ShardIndexes, shard)].Tell(new PersistForHold(held.Id, part, Self));
+        }
+    }
+
+    private void PersistPart(PersistForHold part)
+    {
+        _unwritten++;
+        PersistAsync(part.Batch, _ =>
+        {
+            part.Runner.Tell(new HoldPartWritten(part.Id));
+            Written();
         });
+    }
+
+    private void PartWritten(long id)
+    {
+        var (pending, finish) = _holdWrites[id];
+        if (pending > 1)
+        {
+            _holdWrites[id] = (pending - 1, finish);
+            return;
+        }
+        _holdWrites.Remove(id);
+        finish();
     }
 
     /// <summary>Runs one command into the batch writer; true when it blocked (no reply written).</summary>

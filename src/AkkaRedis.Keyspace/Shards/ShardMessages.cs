@@ -27,6 +27,15 @@ public sealed record HeldCommand(long Id, IActorRef[] Route, int[] ShardIndexes,
 /// <summary>Ends a hold: the shard takes its data back and carries on with what it stashed.</summary>
 public sealed record Release(long Id);
 
+/// <summary>
+/// Cluster mode with the shared journal: the part of a held command's effects that belongs to a held shard, for that
+/// shard to persist under its own persistence id (each shard recovers only its own journal, wherever it moves).
+/// </summary>
+public sealed record PersistForHold(long Id, Persistence.AofBatch Batch, IActorRef Runner);
+
+/// <summary>A held shard has its part of a held command's effects in the journal.</summary>
+public sealed record HoldPartWritten(long Id);
+
 /// <summary>Forgets a connection's watched keys on this shard (UNWATCH, DISCARD, RESET, disconnect).</summary>
 public sealed record Unwatch(Commands.WatchState Watch);
 
