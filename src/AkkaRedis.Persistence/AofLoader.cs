@@ -172,9 +172,7 @@ public sealed class AofChunkBuilder
 
     public void Add(ReadOnlySpan<AofCommand> unit)
     {
-        if (unit.Length > 1) _log.BeginBlock();
-        foreach (var command in unit) _log.Add(command.Db, command.Args);
-        if (unit.Length > 1) _log.EndBlock();
+        _log.AddUnit(unit);
         TotalUnits++;
         if (_log.Length >= ChunkBytes) Flush();
     }

@@ -58,9 +58,7 @@ public static class AofPartition
             var error = Split(unit, router, (shard, part) =>
             {
                 if (!logs.TryGetValue(shard, out var log)) logs[shard] = log = new EffectLog();
-                if (part.Length > 1) log.BeginBlock();
-                foreach (var command in part) log.Add(command.Db, command.Args);
-                if (part.Length > 1) log.EndBlock();
+                log.AddUnit(part);
             });
             if (error != null) throw new InvalidOperationException("An effect cannot be journaled by its shard: " + error);
         }

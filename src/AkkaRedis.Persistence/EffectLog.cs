@@ -68,6 +68,14 @@ public sealed class EffectLog
         _units++;
     }
 
+    /// <summary>One unit read back from an AOF: a single command, or several as one MULTI/EXEC block.</summary>
+    public void AddUnit(ReadOnlySpan<AofCommand> unit)
+    {
+        if (unit.Length > 1) BeginBlock();
+        foreach (var command in unit) Add(command.Db, command.Args);
+        if (unit.Length > 1) EndBlock();
+    }
+
     private void WriteCommand(ReadOnlySpan<byte[]> args)
     {
         _out.WriteArrayHeader(args.Length);

@@ -28,6 +28,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     private Timer? _rewriteCheck;
     private IActorRef[]? _shards;
     private Cluster.ClusterView? _clusterView;
+    private ServerServices? _services;
     private volatile bool _saveOnStop;
     private readonly long[] _opsSamples = new long[16];
     private int _sampleIndex;
@@ -86,14 +87,14 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         // Connections are accepted once every shard has replayed its part of the AOF.
         var ready = await Task.WhenAll(shards.Select(s => config.Cluster ? AwaitReadyInCluster(s) : s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
         if (config.AppendOnly && !config.Cluster) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
-        foreach (var code in rdbLibraries) await LoadLibrary(code);
 
-        var services = new ServerServices(_state, _keyspace, shards, _clients, (reason, save) =>
+        var services = _services = new ServerServices(_state, _keyspace, shards, _clients, (reason, save) =>
         {
             Console.WriteLine($"Shutting down: {reason}");
             _saveOnStop |= save;
             lifetime.StopApplication();
         }, clusterView);
+        foreach (var code in rdbLibraries) await LoadLibrary(code);
 
         var materializer = system.Materializer();
         var tooMany = ByteString.FromString("-ERR max number of clients reached\r\n");
@@ -192,10 +193,10 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         var args = command.Select(System.Text.Encoding.UTF8.GetBytes).ToArray();
         var spec = _state.Commands.FindCommand(args)!;
         // A cluster node's whole keyspace is the shards it holds now.
-        var indexes = _clusterView?.Current.LocalShards ?? Enumerable.Range(0, _shards!.Length).ToArray();
+        var indexes = _services!.WholeKeyspace();
         if (indexes.Length == 0) return "-CLUSTERDOWN this node holds no shards\r\n";
-        var refs = _clusterView?.Current.LocalRefs;
-        var route = indexes.Select(i => refs?[i] ?? _shards![i]).ToArray();
+        var all = _services.HoldRoute();
+        var route = indexes.Select(i => all[i]).ToArray();
         // The factory form of Ask: the reply address is the held command's, not the sender.
         Func<IActorRef, object> held = replyTo => new HeldCommand(CrossShard.NextId(), route, indexes, 0,
             new ShardCommand(spec, args, 0, false, 0), replyTo);

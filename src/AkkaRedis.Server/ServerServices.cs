@@ -32,9 +32,10 @@ public sealed class ServerServices(
     /// Where held commands go, by shard index: the shard refs on a single node; in a cluster the local shards' own actors
     /// (see <see cref="Placement.LocalRefs"/>; the gate lets a hold start only when all its shards are local).
     /// </summary>
-    public IActorRef[] HoldRoute() => Cluster?.Current.LocalRefs is { } local
-        ? local.Select(r => r ?? ActorRefs.Nobody).ToArray()
-        : Shards;
+    public IActorRef[] HoldRoute() => Cluster?.Current.LocalRefs ?? Shards;
+
+    /// <summary>The shards a whole-keyspace command holds: every one on a single node, this node's in a cluster.</summary>
+    public int[] WholeKeyspace() => Cluster?.Current.LocalShards ?? AllShardIndexes;
 
     /// <summary>Every shard index, for commands that hold them all.</summary>
     public int[] AllShardIndexes { get; } = Enumerable.Range(0, shards.Length).ToArray();

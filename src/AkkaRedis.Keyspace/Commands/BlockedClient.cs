@@ -17,9 +17,6 @@ public sealed class BlockedClient(long seq, IActorRef replyTo)
     private const int Pending = 0, Executing = 1, Waiting = 2, Finished = 3;
     private int _state;
 
-    /// <summary>Stands for "a blocked client will be attached" where only the presence of one matters (routing checks).</summary>
-    public static readonly BlockedClient Placeholder = new(-1, Akka.Actor.ActorRefs.Nobody);
-
     public long Seq { get; } = seq;
     public IActorRef ReplyTo { get; } = replyTo;
 

@@ -23,11 +23,11 @@ public sealed record ClusterNode(Address Address, string Id, string Host, int Po
 public sealed record Placement(ClusterNode Self, ClusterNode[] Nodes, ClusterNode?[] Owners, long Epoch)
 {
     /// <summary>
-    /// The actors of the shards on this node (null elsewhere). Held commands go to them directly, not through the shard
-    /// region: the region may buffer a message for a shard in hand-off, and drops such messages, which would leave the
-    /// shards already held waiting forever. A message to an actor that has stopped since is caught by <see cref="LostHolds"/>.
+    /// The actors of the shards on this node (Nobody elsewhere), by shard index: where held commands go. Not through the
+    /// shard region: the region may buffer a message for a shard in hand-off, and drops such messages, which would leave
+    /// the shards already held waiting forever. A message to an actor that has stopped since is caught by <see cref="LostHolds"/>.
     /// </summary>
-    public IActorRef?[] LocalRefs { get; init; } = new IActorRef?[Owners.Length];
+    public IActorRef[] LocalRefs { get; init; } = Enumerable.Repeat(ActorRefs.Nobody, Owners.Length).ToArray();
 
     public bool IsLocal(int shard) => Owners[shard]?.IsSelf == true;
 

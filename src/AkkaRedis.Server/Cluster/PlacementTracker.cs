@@ -107,7 +107,7 @@ public sealed class PlacementTracker : ReceiveActor, IWithTimers
         var nodes = _members.Values.OrderBy(n => n.Address.Port).ThenBy(n => n.Address.Host).ToArray();
         var owners = _owners.Select(a => a != null && _members.TryGetValue(a, out var node) ? node : null).ToArray();
         var self = _members.TryGetValue(_cluster.SelfAddress, out var me) ? me : _view.Current.Self;
-        _view.Publish(new Placement(self, nodes, owners, ++_epoch) { LocalRefs = (IActorRef?[])_localRefs.Clone() });
+        _view.Publish(new Placement(self, nodes, owners, ++_epoch) { LocalRefs = _localRefs.Select(r => r ?? ActorRefs.Nobody).ToArray() });
     }
 
     private sealed class Tick

@@ -294,7 +294,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             else if (spec.Facts.HasFlag("blocking"))
             {
                 // A blocked client waits on its node's shards: checked before the connection starts waiting.
-                if (!RefusedInCluster(command with { Payload = BlockedClient.Placeholder })) Block(command);
+                int shard = Routing.ShardFor(spec, args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
+                if (!RefusedInCluster(command, shard, several, out _)) Block(command);
             }
             else Route(command);
         }
@@ -371,11 +372,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private void ForgetBlocked(BlockedClient client)
         {
-            // In a cluster only this node's shards can hold it (the gate keeps blocking commands local).
-            if (_services.Cluster == null)
-                foreach (var shard in _services.Shards) shard.Tell(new ForgetWaiter(client));
-            else
-                foreach (int shard in client.Keys.Select(k => k.Shard).Distinct()) _services.Shards[shard].Tell(new ForgetWaiter(client));
+            // Only the shards it waits on hold it: Keys is published before the client can be claimed, and a client
+            // cancelled before it registered never registers.
+            foreach (int shard in client.Keys.Select(k => k.Shard).Distinct()) _services.Shards[shard].Tell(new ForgetWaiter(client));
         }
 
         private static byte[] ErrorBytes(string message)
@@ -464,26 +463,24 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void Route(in ShardCommand command)
         {
             int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
-            if (_services.Cluster is { } cluster && ClusterGate.NeedsLocal(command, several))
+            if (_services.Cluster != null && ClusterGate.NeedsLocal(command, several))
             {
-                var refusal = ClusterGate.Refusal(cluster.Current, _services.Keyspace, command, shard, several, out var local);
-                if (refusal != null)
-                {
-                    LocalError(command.Seq, refusal);
-                    return;
-                }
+                if (RefusedInCluster(command, shard, several, out var local)) return;
                 if (local != null) several = local;
             }
             if (several != null) StartHeld(several, command);
             else AddToBatch(shard, command);
         }
 
-        /// <summary>Cluster mode: answers MOVED / CROSSSLOT when the command cannot run from this node (see <see cref="ClusterGate"/>).</summary>
-        private bool RefusedInCluster(in ShardCommand command)
+        /// <summary>
+        /// Cluster mode: answers MOVED / CROSSSLOT when the command cannot run from this node (see <see cref="ClusterGate"/>);
+        /// <paramref name="local"/> gets the shards a whole-keyspace command holds here.
+        /// </summary>
+        private bool RefusedInCluster(in ShardCommand command, int shard, int[]? several, out int[]? local)
         {
+            local = null;
             if (_services.Cluster is not { } cluster) return false;
-            int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
-            var refusal = ClusterGate.Refusal(cluster.Current, _services.Keyspace, command, shard, several, out _);
+            var refusal = ClusterGate.Refusal(cluster.Current, _services.Keyspace, command, shard, several, out local);
             if (refusal == null) return false;
             LocalError(command.Seq, refusal);
             return true;
