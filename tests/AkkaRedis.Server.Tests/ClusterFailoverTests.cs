@@ -4,6 +4,7 @@ namespace AkkaRedis.Server.Tests;
 /// Shards moving between nodes under load: a node killed with kill -9 (its shards restart on the survivors and
 /// recover from the shared journal) and a node joining (shards rebalance onto it). Each test has its own cluster.
 /// </summary>
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterFailoverTests
 {
     /// <summary>Writes SET key i through one node until stopped, remembering every write that was acknowledged.</summary>

@@ -19,6 +19,7 @@ public sealed class ClusterFixture : IDisposable
 }
 
 /// <summary>Three nodes on loopback with the shared journal: any node serves any key; cluster clients route by slot.</summary>
+[Collection(ClusterCollection.Name)]
 public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
 {
     private readonly ClusterNodes _cluster = fixture.Cluster;

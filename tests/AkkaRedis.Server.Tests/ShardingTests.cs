@@ -13,6 +13,7 @@ namespace AkkaRedis.Server.Tests;
 /// The keyspace shards as Cluster Sharding entities, at the actor level: two actor systems in this process joined
 /// over loopback, each with its shard region; commands sent on one node run on shards of both and answer back.
 /// </summary>
+[Collection(ClusterCollection.Name)]
 public sealed class ShardingTests : Akka.TestKit.Xunit2.TestKit
 {
     private sealed record Node(ActorSystem System, IActorRef[] Shards, ClusterView View, ServerState State);
