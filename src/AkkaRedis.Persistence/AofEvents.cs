@@ -6,7 +6,11 @@ namespace AkkaRedis.Persistence;
 /// several effects belong together) and SELECT wherever the database changes after the first unit;
 /// the journal writes a SELECT before them when the file's database is not <paramref name="FirstDb"/>.
 /// </summary>
-public sealed record AofBatch(byte[] Resp, int FirstDb, int LastDb, int Units);
+public sealed record AofBatch(byte[] Resp, int FirstDb, int LastDb, int Units)
+{
+    /// <summary>The same commands as a piece to replay.</summary>
+    public AofChunk AsChunk() => new(Resp, Units, FirstDb);
+}
 
 /// <summary>One command read back from the AOF, with the database it applies to.</summary>
 public readonly record struct AofCommand(int Db, byte[][] Args);

@@ -2,6 +2,7 @@ using Akka.Actor;
 using AkkaRedis.Server.Cluster;
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Server;
+using AkkaRedis.Keyspace.Shards;
 using AkkaRedis.Server.Sessions;
 
 namespace AkkaRedis.Server;
@@ -33,6 +34,10 @@ public sealed class ServerServices(
     /// (see <see cref="Placement.LocalRefs"/>; the gate lets a hold start only when all its shards are local).
     /// </summary>
     public IActorRef[] HoldRoute() => Cluster?.Current.LocalRefs ?? Shards;
+
+    /// <summary>Cluster mode: runs a command whose shards span nodes as a <see cref="LendingHold"/>; the reply goes to <paramref name="replyTo"/>.</summary>
+    public void StartLending(int[] shardIndexes, in ShardCommand command, IActorRef replyTo) =>
+        Cluster!.System.ActorOf(LendingHold.Props(Shards, shardIndexes, command, replyTo, State, Keyspace.Shards.Length, Keyspace.DatabaseCount));
 
     /// <summary>The shards a whole-keyspace command holds: every one on a single node, this node's in a cluster.</summary>
     public int[] WholeKeyspace() => Cluster?.Current.LocalShards ?? AllShardIndexes;

@@ -105,14 +105,14 @@ public sealed class ClusterFailoverTests
         using (var client = new RespClient(cluster.Port(0)))
         {
             // Keys of node 0 in two different shards (8 shards: shard = slot * 8 / 16384); chosen again while
-            // rebalancing still moves shards (the multi-shard MSET answers CROSSSLOT until both are on node 0).
+            // rebalancing still moves shards (WATCH of keys of both answers MOVED or CROSSSLOT until both are on node 0).
             for (int attempt = 0; ; attempt++)
             {
                 keys = Enumerable.Range(0, 5000).Select(i => "m" + i)
                     .Where(k => cluster.OwnerPort(0, k) == cluster.Port(0))
                     .GroupBy(k => (long)cluster.Call(0, "CLUSTER", "KEYSLOT", k)! * 8 / 16384)
                     .Take(2).Select(g => g.Take(2).ToArray()).ToArray();
-                if (keys.Length == 2 && client.Call("MSET", keys[0][1], "probe", keys[1][1], "probe") as string == "OK") break;
+                if (keys.Length == 2 && client.Call("WATCH", keys[0][1], keys[1][1]) as string == "OK" && client.Call("UNWATCH") as string == "OK") break;
                 Assert.True(attempt < 20, "node 0 never held two shards");
                 Thread.Sleep(1000);
             }
@@ -126,6 +126,16 @@ public sealed class ClusterFailoverTests
             Assert.Equal("QUEUED", client.Call("INCR", keys[1][0]));
             Assert.Equal(new List<object?> { 1L, 1L }, client.Call("EXEC"));
         }
+        // And a transaction sent to node 2 whose keys live on nodes 0 and 1 (a lending hold).
+        string onNode0 = Enumerable.Range(0, 5000).Select(i => "o" + i).First(k => cluster.OwnerPort(0, k) == cluster.Port(0));
+        string onNode1 = Enumerable.Range(0, 5000).Select(i => "o" + i).First(k => cluster.OwnerPort(0, k) == cluster.Port(1));
+        using (var third = new RespClient(cluster.Port(2)))
+        {
+            Assert.Equal("OK", third.Call("MULTI"));
+            Assert.Equal("QUEUED", third.Call("MSET", onNode0, "lent", onNode1, "lent"));
+            Assert.Equal("QUEUED", third.Call("SADD", onNode0 + "s", "m"));
+            Assert.Equal(new List<object?> { "OK", 1L }, third.Call("EXEC"));
+        }
         cluster.Kill(0);
         cluster.WaitUntilSettled(members: 2, timeoutSeconds: 120);
         using var survivor = new RespClient(cluster.Port(1));
@@ -133,6 +143,8 @@ public sealed class ClusterFailoverTests
         Assert.Equal("b", survivor.Call("GET", keys[1][1]));
         Assert.Equal(new List<object?> { "x" }, survivor.Call("LRANGE", keys[0][0], "0", "-1"));
         Assert.Equal("1", survivor.Call("GET", keys[1][0]));
+        Assert.Equal(new List<object?> { "lent", "lent" }, survivor.Call("MGET", onNode0, onNode1));
+        Assert.Equal(1L, survivor.Call("SISMEMBER", onNode0 + "s", "m"));
     }
 
     [Fact]

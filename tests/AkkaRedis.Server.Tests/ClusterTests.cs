@@ -117,6 +117,84 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public void MultiKeyCommandsAndTransactionsWhoseKeysSpanNodesRunAsOnOneServer()
+    {
+        int here = _cluster.Port(0);
+        var byNode = Enumerable.Range(0, 3000).Select(i => _prefix + "x" + i)
+            .GroupBy(k => _cluster.OwnerPort(0, k)).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(3, byNode.Count);
+        var others = byNode.Keys.Where(port => port != here).ToArray();
+        string local = byNode[here][0], local2 = byNode[here][1];
+        string a = byNode[others[0]][0], a2 = byNode[others[0]][1], b = byNode[others[1]][0], b2 = byNode[others[1]][1];
+        using var client = new RespClient(here);
+
+        Assert.Equal("OK", client.Call("MSET", local, "1", a, "2", b, "3"));
+        Assert.Equal(new List<object?> { "1", "2", "3", null }, client.Call("MGET", local, a, b, a2));
+        Assert.Equal("2", _cluster.Call(2, "GET", a)); // written on its owner, readable anywhere
+        Assert.Equal(0L, client.Call("MSETNX", a2, "x", b, "y"));
+        Assert.Equal(3L, client.Call("EXISTS", local, a, b, b2));
+        Assert.Equal(2L, client.Call("DEL", a, b2, b));
+        Assert.Equal(new List<object?> { "1", null, null }, client.Call("MGET", local, a, b));
+
+        // RENAME moves the value and its expiry to a key on another node.
+        Assert.Equal("OK", client.Call("SET", a, "moving", "EX", "100"));
+        Assert.Equal("OK", client.Call("RENAME", a, b));
+        Assert.Equal(0L, _cluster.Call(1, "EXISTS", a));
+        Assert.Equal("moving", _cluster.Call(2, "GET", b));
+        Assert.InRange((long)_cluster.Call(1, "TTL", b)!, 1L, 100L);
+        Assert.Equal(new RespClient.RespError("ERR no such key"), client.Call("RENAME", a, b2));
+
+        // Collections cross nodes whole; errors keep Redis's words.
+        Assert.Equal(3L, client.Call("SADD", a2, "m1", "m2", "m3"));
+        Assert.Equal(2L, client.Call("SADD", local2, "m3", "m4"));
+        Assert.Equal(4L, client.Call("SUNIONSTORE", b2, a2, local2));
+        Assert.Equal(4L, _cluster.Call(1, "SCARD", b2));
+        Assert.Equal(new RespClient.RespError("WRONGTYPE Operation against a key holding the wrong kind of value"), client.Call("SUNIONSTORE", b2, a2, local));
+        Assert.Equal(2L, client.Call("RPUSH", a + "l", "e1", "e2"));
+        Assert.Equal("e2", client.Call("LMOVE", a + "l", b + "l", "RIGHT", "LEFT"));
+
+        // A transaction over all three nodes: every reply in order, and no client sees half of it.
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("INCR", local));
+        Assert.Equal("QUEUED", client.Call("RPUSH", a, "t"));
+        Assert.Equal("QUEUED", client.Call("SELECT", "1"));
+        Assert.Equal("QUEUED", client.Call("SET", b, "in db 1"));
+        Assert.Equal("QUEUED", client.Call("SCARD", b2));
+        Assert.Equal(new List<object?> { 2L, 1L, "OK", "OK", 0L }, client.Call("EXEC"));
+        Assert.Equal("in db 1", client.Call("GET", b));
+        Assert.Equal("moving", _cluster.Call(1, "GET", b));
+    }
+
+    [Fact]
+    public async Task TransactionsAcrossNodesAreAtomicUnderConcurrentClients()
+    {
+        // Two counters on different nodes, moved together by transactions from every node at once: a reader that
+        // reads both in one MGET (itself spanning nodes) always sees them equal.
+        var byNode = Enumerable.Range(0, 3000).Select(i => _prefix + "c" + i)
+            .GroupBy(k => _cluster.OwnerPort(0, k)).ToDictionary(g => g.Key, g => g.First());
+        string x = byNode[_cluster.Port(1)], y = byNode[_cluster.Port(2)];
+        var writers = Enumerable.Range(0, 3).Select(node => Task.Run(() =>
+        {
+            using var client = new RespClient(_cluster.Port(node));
+            for (int i = 0; i < 100; i++)
+            {
+                client.Call("MULTI");
+                client.Call("INCR", x);
+                client.Call("INCR", y);
+                Assert.IsType<List<object?>>(client.Call("EXEC"));
+            }
+        })).ToArray();
+        using var reader = new RespClient(_cluster.Port(0));
+        while (!writers.All(w => w.IsCompleted))
+        {
+            var both = (List<object?>)reader.Call("MGET", x, y)!;
+            Assert.Equal(both[0], both[1]);
+        }
+        await Task.WhenAll(writers);
+        Assert.Equal(new List<object?> { "300", "300" }, reader.Call("MGET", x, y));
+    }
+
+    [Fact]
     public void CommandsThatNeedTheirShardsHereAreRedirectedAsRedisClusterDoes()
     {
         // Two keys on one other node, and a key on this node, found from CLUSTER SLOTS.
@@ -130,7 +208,11 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         using var client = new RespClient(here);
         Assert.Equal(new RespClient.RespError($"MOVED {slot} 127.0.0.1:{remote.Key}"), client.Call("WATCH", remoteKey));
         Assert.Equal(new RespClient.RespError($"MOVED {slot} 127.0.0.1:{remote.Key}"), client.Call("BLPOP", remoteKey, "0.01"));
-        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("MSET", local, "1", remoteKey, "2"));
+        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("BLPOP", local, remoteKey, "0.01"));
+        Assert.Equal("OK", client.Call("WATCH", local));
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("SET", remoteKey, "1"));
+        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("EXEC"));
 
         // A multi-key command whose keys are all on this node runs, as does a transaction on them.
         var locals = keys.Where(k => _cluster.OwnerPort(0, k) == here).Take(3).ToArray();

@@ -130,24 +130,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     {
         _context.Replaying = true;
         _context.Journal = null;
-        long now = _server.Clock.NowMs;
-        foreach (var item in chunk.Read())
-        {
-            if (item is not { Command: var (db, args) }) continue; // the end of a MULTI/EXEC block
-            var spec = _server.Commands.FindCommand(args);
-            if (spec?.Handler == null) continue;
-            _replayReplies.Clear();
-            _context.Begin(spec, args, db, _replayReplies, _store, now, null);
-            try
-            {
-                spec.Handler(_context);
-            }
-            catch (Exception e)
-            {
-                _log.Error(e, "Replaying {0} failed", spec.Name);
-            }
-            _replayedCommands++;
-        }
+        _replayedCommands += EffectReplay.Run(_context, _store, chunk, _replayReplies, _server.Clock.NowMs,
+            (e, spec) => _log.Error(e, "Replaying {0} failed", spec.Name));
     }
 
     /// <summary>A shard that cannot replay its data must not serve an empty keyspace: stop, as Redis stops when loading fails.</summary>
@@ -210,13 +194,40 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     private readonly Queue<(object Message, IActorRef Sender)> _waiting = new();
 
-    private bool Suspended => _heldBy != 0 || _waitingHold != null || _stopping;
+    private bool Suspended => _heldBy != 0 || _lender != null || _waitingHold != null || _stopping;
 
     /// <summary>A hand-off (<see cref="ShardStop"/>) was received: nothing more runs here.</summary>
     private bool _stopping;
 
     protected override void OnCommand(object message)
     {
+        if (_lender != null)
+        {
+            // Lent to a command running on another node (or for another node's client): only its runner is served.
+            switch (message)
+            {
+                case ApplyLent apply when apply.Runner.Equals(_lender):
+                    ApplyLentEffects(apply);
+                    break;
+                case ReleaseLent release when release.Runner.Equals(_lender):
+                    EndLending();
+                    break;
+                case Terminated dead when dead.ActorRef.Equals(_lender):
+                    // The runner's node died (or it gave up): nothing more will come from it.
+                    EndLending();
+                    break;
+                case HoldPartWritten written:
+                    PartWritten(written.Id);
+                    break;
+                case ExpireTick:
+                    ScheduleExpiry();
+                    break;
+                default:
+                    _waiting.Enqueue((message, Sender));
+                    break;
+            }
+            return;
+        }
         if (_heldBy != 0)
         {
             // Held: only the matching Release is served; everything else waits.
@@ -274,6 +285,11 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             case HoldPartWritten written:
                 PartWritten(written.Id);
                 break;
+            case LendKeys lend:
+                Lend(lend);
+                break;
+            case Terminated or ReleaseLent or ApplyLent:
+                break; // from a lending hold that already ended here
             case ShardProbe probe:
                 // After the replies of every write still on its way to the journal (their handlers run first).
                 DeferAsync(probe, p => p.ReplyTo.Tell(new ProbeReply(_store.Index, p.Token)));
@@ -410,6 +426,51 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         _holdWrites.Remove(id);
         finish();
+    }
+
+    /// <summary>The runner of the lending hold this shard is lent to (see <see cref="LendingHold"/>); null when not lent.</summary>
+    private IActorRef? _lender;
+
+    /// <summary>Lends the keys' state, in every database, to a lending hold, and serves no one else until it releases.</summary>
+    private void Lend(LendKeys lend)
+    {
+        var state = new EffectLog();
+        long now = _server.Clock.NowMs;
+        foreach (var key in lend.Keys)
+        {
+            int slot = HashSlot.Of(key);
+            for (int db = 0; db < _store.Databases.Length; db++)
+            {
+                var entry = _store.Databases[db].FindRaw(slot, key);
+                if (entry == null || entry.ExpireAt >= 0 && entry.ExpireAt <= now) continue;
+                KeyState.Write(state, db, key, entry, replace: false);
+            }
+        }
+        _lender = lend.Runner;
+        Context.Watch(_lender);
+        _lender.Tell(new KeysLent(_store.Index, state.Take()));
+    }
+
+    /// <summary>
+    /// Runs this shard's part of a lending hold's effects as commands (so they journal, mark watchers and wake blocked
+    /// clients as any write does), and tells the runner once they are in the journal.
+    /// </summary>
+    private void ApplyLentEffects(ApplyLent apply)
+    {
+        if (apply.Effects is { } effects)
+            EffectReplay.Run(_context, _store, effects.AsChunk(), _replayReplies, _server.Clock.NowMs,
+                (e, spec) => _log.Error(e, "Applying {0} of a lending hold failed", spec.Name));
+        if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
+        var runner = apply.Runner;
+        int shard = _store.Index;
+        Commit(() => runner.Tell(new LentApplied(shard)));
+    }
+
+    private void EndLending()
+    {
+        Context.Unwatch(_lender!);
+        _lender = null;
+        RunWaiting();
     }
 
     /// <summary>Runs one command into the batch writer; true when it blocked (no reply written).</summary>

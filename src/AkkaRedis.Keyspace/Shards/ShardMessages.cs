@@ -83,3 +83,24 @@ public sealed class ExpireTick
     public static readonly ExpireTick Instance = new();
     private ExpireTick() { }
 }
+
+/// <summary>
+/// Cluster mode, a command whose shards span nodes (see <see cref="LendingHold"/>): the shard stops serving others until
+/// <paramref name="Runner"/> releases it, and lends it the state of <paramref name="Keys"/> in every database.
+/// </summary>
+public sealed record LendKeys(byte[][] Keys, IActorRef Runner);
+
+/// <summary>A shard's answer to <see cref="LendKeys"/>: the keys' state as AOF commands (their rewrite form).</summary>
+public sealed record KeysLent(int Shard, Persistence.AofBatch State);
+
+/// <summary>
+/// The part of a lending hold's effects that belongs to the shard (null: none): applied and journaled, then answered
+/// with <see cref="LentApplied"/>. The shard stays held until <see cref="ReleaseLent"/>, so no one sees half of it.
+/// </summary>
+public sealed record ApplyLent(Persistence.AofBatch? Effects, IActorRef Runner);
+
+/// <summary>The shard has applied its part of a lending hold's effects, and journaled it.</summary>
+public sealed record LentApplied(int Shard);
+
+/// <summary>Ends a lending hold: the shard serves again (also when its runner dies, seen by DeathWatch).</summary>
+public sealed record ReleaseLent(IActorRef Runner);

@@ -6,10 +6,11 @@ namespace AkkaRedis.Server.Cluster;
 
 /// <summary>
 /// Which commands a node can send on in a cluster, and what it answers when it cannot, in Redis Cluster's words.
-/// A command for one shard with nothing attached is forwarded to that shard wherever it lives. A command that must
-/// hold several shards at once, or carries this connection's state (WATCH, EXEC, blocking pops), runs only when
-/// all of its shards are on this node: when they are all on one other node the client is redirected there with
-/// MOVED (as Redis Cluster redirects, and cluster-aware clients follow), when they span nodes it gets CROSSSLOT.
+/// A command for one shard with nothing attached is forwarded to that shard wherever it lives. A multi-key command or
+/// a transaction (without WATCH) whose shards are not all here runs as a lending hold (<see cref="Lends"/>). A command
+/// that carries this connection's state (WATCH, EXEC after WATCH, blocking pops) runs only when all of its shards are
+/// on this node: when they are all on one other node the client is redirected there with MOVED (as Redis Cluster
+/// redirects, and cluster-aware clients follow), when they span nodes it gets CROSSSLOT.
 /// Whole-keyspace commands (DBSIZE, KEYS, SCAN, FLUSHALL...) act on this node's shards, as on a Redis Cluster node.
 /// </summary>
 public static class ClusterGate
@@ -20,6 +21,23 @@ public static class ClusterGate
     /// <summary>Whether the command needs its shards on this node (see the class comment).</summary>
     public static bool NeedsLocal(in ShardCommand command, int[]? several) =>
         several != null || command.Payload != null;
+
+    /// <summary>
+    /// Whether a multi-key command (or a transaction) over <paramref name="shards"/> runs as a <see cref="LendingHold"/>:
+    /// every shard is placed and some live on other nodes. Only for commands that name all their keys and carry no
+    /// connection state but a transaction's queue: <paramref name="command"/> must not be whole-keyspace, WATCH or blocking.
+    /// </summary>
+    public static bool Lends(Placement placement, IEnumerable<int> shards)
+    {
+        bool remote = false;
+        foreach (int shard in shards)
+        {
+            var owner = placement.Owners[shard];
+            if (owner == null) return false;
+            if (!owner.IsSelf) remote = true;
+        }
+        return remote;
+    }
 
     /// <summary>
     /// Null when <paramref name="command"/> can run from this node; otherwise the error to answer. For whole-keyspace

@@ -12,12 +12,14 @@ namespace AkkaRedis.Server.Cluster;
 /// hocon/cluster.conf; no JSON or Hyperion on the data path.
 ///
 /// Only what can work on another node travels: a command with connection state attached (WATCH, EXEC, a blocking
-/// pop) never leaves its node (the connection redirects those with MOVED), and the hold protocol's messages,
-/// which carry in-process references, are refused here rather than sent half-working.
+/// pop) never leaves its node (the connection redirects those with MOVED, or runs EXEC as a lending hold whose
+/// messages carry keys and effects as AOF text), and the in-process hold protocol's messages, which carry in-process
+/// references, are refused here rather than sent half-working.
 /// </summary>
 public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
-    private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q";
+    private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q",
+        Lend = "L", Lent = "K", Apply = "X", Applied = "D", ReleaseLend = "U";
 
     /// <summary>Every node builds the same command table; a command travels as its arguments and is looked up again.</summary>
     private static readonly Lazy<CommandTable> Commands = new(() => RedisServer.BuildCommands().Table);
@@ -35,6 +37,11 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         AofBatch => Journal,
         ShardProbe => Probe,
         ProbeReply => Probed,
+        LendKeys => Lend,
+        KeysLent => Lent,
+        ApplyLent => Apply,
+        LentApplied => Applied,
+        ReleaseLent => ReleaseLend,
         _ => throw new ArgumentException($"{o.GetType().Name} does not cross nodes: it carries in-process state"),
     };
 
@@ -53,7 +60,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     WriteBytes(w, serializer.ToBinary(envelope.Message));
                     break;
                 case ShardBatch batch:
-                    w.Write(Akka.Serialization.Serialization.SerializedActorPath(batch.ReplyTo));
+                    WriteRef(w, batch.ReplyTo);
                     w.Write(batch.Count);
                     for (int i = 0; i < batch.Count; i++)
                     {
@@ -80,14 +87,31 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     w.Write(ready.Keys);
                     break;
                 case AofBatch aof:
-                    w.Write(aof.FirstDb);
-                    w.Write(aof.LastDb);
-                    w.Write(aof.Units);
-                    WriteBytes(w, aof.Resp);
+                    WriteAof(w, aof);
+                    break;
+                case LendKeys lend:
+                    WriteRef(w, lend.Runner);
+                    w.Write(lend.Keys.Length);
+                    foreach (var key in lend.Keys) WriteBytes(w, key);
+                    break;
+                case KeysLent lent:
+                    w.Write(lent.Shard);
+                    WriteAof(w, lent.State);
+                    break;
+                case ApplyLent apply:
+                    WriteRef(w, apply.Runner);
+                    w.Write(apply.Effects != null);
+                    if (apply.Effects != null) WriteAof(w, apply.Effects);
+                    break;
+                case LentApplied applied:
+                    w.Write(applied.Shard);
+                    break;
+                case ReleaseLent release:
+                    WriteRef(w, release.Runner);
                     break;
                 case ShardProbe probe:
                     w.Write(probe.Token);
-                    w.Write(Akka.Serialization.Serialization.SerializedActorPath(probe.ReplyTo));
+                    WriteRef(w, probe.ReplyTo);
                     break;
                 case ProbeReply probed:
                     w.Write(probed.Shard);
@@ -115,7 +139,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 var inner = system.Serialization.Deserialize(ReadBytes(r), serializerId, innerManifest);
                 return new ShardEnvelope(shard, inner);
             case Batch:
-                var replyTo = system.Provider.ResolveActorRef(r.ReadString());
+                var replyTo = ReadRef(r);
                 int count = r.ReadInt32();
                 var commands = new ShardCommand[count];
                 for (int i = 0; i < count; i++)
@@ -147,14 +171,25 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 return ShardStop.Instance;
             case Probe:
                 long token = r.ReadInt64();
-                return new ShardProbe(token, system.Provider.ResolveActorRef(r.ReadString()));
+                return new ShardProbe(token, ReadRef(r));
             case Probed:
                 return new ProbeReply(r.ReadInt32(), r.ReadInt64());
             case Journal:
-                int firstDb = r.ReadInt32();
-                int lastDb = r.ReadInt32();
-                int units = r.ReadInt32();
-                return new AofBatch(ReadBytes(r), firstDb, lastDb, units);
+                return ReadAof(r);
+            case Lend:
+                var runner = ReadRef(r);
+                var keys = new byte[r.ReadInt32()][];
+                for (int i = 0; i < keys.Length; i++) keys[i] = ReadBytes(r);
+                return new LendKeys(keys, runner);
+            case Lent:
+                return new KeysLent(r.ReadInt32(), ReadAof(r));
+            case Apply:
+                var applyRunner = ReadRef(r);
+                return new ApplyLent(r.ReadBoolean() ? ReadAof(r) : null, applyRunner);
+            case Applied:
+                return new LentApplied(r.ReadInt32());
+            case ReleaseLend:
+                return new ReleaseLent(ReadRef(r));
             default:
                 throw new ArgumentException($"Unknown manifest '{manifest}'");
         }
@@ -167,4 +202,24 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
     }
 
     private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
+
+    private static void WriteAof(BinaryWriter w, AofBatch aof)
+    {
+        w.Write(aof.FirstDb);
+        w.Write(aof.LastDb);
+        w.Write(aof.Units);
+        WriteBytes(w, aof.Resp);
+    }
+
+    private static AofBatch ReadAof(BinaryReader r)
+    {
+        int firstDb = r.ReadInt32();
+        int lastDb = r.ReadInt32();
+        int units = r.ReadInt32();
+        return new AofBatch(ReadBytes(r), firstDb, lastDb, units);
+    }
+
+    private static void WriteRef(BinaryWriter w, IActorRef actor) => w.Write(Akka.Serialization.Serialization.SerializedActorPath(actor));
+
+    private IActorRef ReadRef(BinaryReader r) => system.Provider.ResolveActorRef(r.ReadString());
 }

@@ -40,8 +40,11 @@ public sealed record Placement(ClusterNode Self, ClusterNode[] Nodes, ClusterNod
 /// The placement that connections and CLUSTER commands read. One actor (the tracker) writes it; readers take the
 /// current snapshot with one volatile read. This is routing metadata, never data: the shards alone own their keys.
 /// </summary>
-public sealed class ClusterView(Placement initial)
+public sealed class ClusterView(Placement initial, IActorRefFactory system)
 {
+    /// <summary>Where this node starts the actors of commands that span nodes (<see cref="Keyspace.Shards.LendingHold"/>).</summary>
+    public IActorRefFactory System { get; } = system;
+
     private volatile Placement _current = initial;
 
     public Placement Current => _current;

@@ -30,7 +30,7 @@ public static class KeyspaceCluster
 
         var cluster = Akka.Cluster.Cluster.Get(system);
         var self = new ClusterNode(cluster.SelfAddress, ClusterNode.IdOf(cluster.SelfAddress), state.Config.ClusterHostname, state.Config.Port, true);
-        var view = new ClusterView(new Placement(self, [self], new ClusterNode?[shards.Length], 0));
+        var view = new ClusterView(new Placement(self, [self], new ClusterNode?[shards.Length], 0), system);
         system.ActorOf(Props.Create(() => new PlacementTracker(view, shards)), "placement");
         system.ActorOf(Props.Create(() => new LostHolds()), "lost-holds");
         return (shards, view);

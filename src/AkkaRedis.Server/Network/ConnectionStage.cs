@@ -432,12 +432,14 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             var shards = new SortedSet<int>();
             var placement = _services.Cluster?.Current;
+            bool wholeKeyspace = false;
             foreach (var queued in transaction.Queue)
             {
                 if (queued.RunInSession != null) continue;
                 if (placement != null && queued.Spec.Route == CommandRoute.AllShards)
                 {
                     shards.UnionWith(placement.LocalShards); // a cluster node's whole keyspace is its own shards'
+                    wholeKeyspace = true;
                     continue;
                 }
                 int shard = Routing.ShardFor(queued.Spec, queued.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
@@ -447,7 +449,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var watch = transaction.Watch;
             if (watch != null) shards.UnionWith(watch.Shards);
             if (shards.Count == 0) shards.Add(placement?.LocalShards.FirstOrDefault() ?? 0);
-            if (placement != null && ClusterGate.Refusal(placement, _services.Keyspace, shards, -1) is { } refusal)
+            bool lends = placement != null && watch == null && !wholeKeyspace && ClusterGate.Lends(placement, shards);
+            if (placement != null && !lends && ClusterGate.Refusal(placement, _services.Keyspace, shards, -1) is { } refusal)
             {
                 transaction.Discard();
                 transaction.Unwatch(_services.Shards);
@@ -457,14 +460,20 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var payload = new Transaction(transaction.Queue.ToList(), watch, _session);
             transaction.Discard();
             transaction.Watch = null; // EXEC forgets the watched keys on the shards it holds
-            StartHeld(shards.ToArray(), command with { Payload = payload });
+            if (lends) StartLending(shards.ToArray(), command with { Payload = payload });
+            else StartHeld(shards.ToArray(), command with { Payload = payload });
         }
 
         private void Route(in ShardCommand command)
         {
             int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
-            if (_services.Cluster != null && ClusterGate.NeedsLocal(command, several))
+            if (_services.Cluster is { } cluster && ClusterGate.NeedsLocal(command, several))
             {
+                if (several != null && command.Payload == null && command.Spec.Route != CommandRoute.AllShards && ClusterGate.Lends(cluster.Current, several))
+                {
+                    StartLending(several, command);
+                    return;
+                }
                 if (RefusedInCluster(command, shard, several, out var local)) return;
                 if (local != null) several = local;
             }
@@ -518,6 +527,15 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _barrier = command.Seq;
             _barrierAllShards = command.Spec.Route == CommandRoute.AllShards;
             CrossShard.Start(_services.HoldRoute(), shardIndexes, command, _self.Ref);
+        }
+
+        /// <summary>Cluster mode: a command whose shards span nodes; a barrier as for a held command.</summary>
+        private void StartLending(int[] shardIndexes, in ShardCommand command)
+        {
+            FlushBatches();
+            _barrier = command.Seq;
+            _barrierAllShards = false;
+            _services.StartLending(shardIndexes, command, _self.Ref);
         }
 
         private void RunSessionCommand(long seq, CommandSpec spec, byte[][] args)

@@ -1,0 +1,163 @@
+using Akka.Actor;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Journal;
+using AkkaRedis.Keyspace.Server;
+using AkkaRedis.Persistence;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Shards;
+
+/// <summary>
+/// Cluster mode: runs a multi-key command or a transaction whose shards live on different nodes. The hold protocol of
+/// <see cref="CrossShard"/> hands a shard's tables to the runner in memory, which cannot cross nodes; here the shards
+/// lend copies of the keys instead, and take the effects back:
+///
+/// 1. Each involved shard, in ascending order, gets <see cref="LendKeys"/>: it stops serving anyone else (as a held
+///    shard does) and answers with the state of those keys as AOF commands (<see cref="KeysLent"/>).
+/// 2. With every shard lent, the command runs here, on a scratch keyspace loaded with those keys. Its effects, in the
+///    form the AOF journals them, are split by owning shard.
+/// 3. Each shard gets its part (<see cref="ApplyLent"/>), runs it as writes (journaled, watchers marked, blocked
+///    clients served) and confirms once it is in the journal (<see cref="LentApplied"/>).
+/// 4. With every part applied, the client gets the reply and the shards are released (<see cref="ReleaseLent"/>):
+///    no other client saw a shard with half of the command applied.
+///
+/// It cannot deadlock with other holds: both protocols take shards in ascending order, one at a time. A shard watches
+/// its runner and releases itself when the runner's node dies. What this cannot give: when a node dies between
+/// steps 3 and 4, the shards that applied their part keep it (there is no coordinator log to roll it back); the client
+/// gets an error in that case, never OK.
+///
+/// Only commands whose keys are all named by their key positions come here; whole-keyspace commands, scripts, WATCH
+/// and blocking commands need their shards on the client's node (see the server's ClusterGate).
+/// </summary>
+public sealed class LendingHold : UntypedActor, IWithTimers
+{
+    public const string ShardLost = "TRYAGAIN A shard this command needs did not answer in time (it is moving between nodes, or its node was lost)";
+    public const string ApplyLost = "ERR A shard did not confirm its part of this command in time: it may be applied on some of its shards only";
+
+    /// <summary>Longer than a hand-off and than failure detection plus split-brain resolution (hocon/cluster.conf).</summary>
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
+
+    private readonly IActorRef[] _shards;
+    private readonly int[] _shardIndexes;
+    private readonly ShardCommand _command;
+    private readonly IActorRef _replyTo;
+    private readonly ServerState _server;
+    private readonly Data.Keyspace _scratch;
+    private readonly CommandContext _context;
+    private readonly Dictionary<int, byte[][]> _keysByShard;
+    private readonly RespWriter _loadReplies = new(64);
+
+    /// <summary>Position in <see cref="_shardIndexes"/> of the shard asked to lend; past the end once the command ran.</summary>
+    private int _asked;
+    private int _unapplied;
+    private byte[]? _reply;
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <param name="shards">Every shard by index, wherever it lives (the sharding region).</param>
+    /// <param name="shardIndexes">The shards the command's keys live on, ascending and distinct.</param>
+    public LendingHold(IActorRef[] shards, int[] shardIndexes, ShardCommand command, IActorRef replyTo, ServerState server, int shardCount, int databases)
+    {
+        _shards = shards;
+        _shardIndexes = shardIndexes;
+        _command = command;
+        _replyTo = replyTo;
+        _server = server;
+        _scratch = new Data.Keyspace(shardCount, databases);
+        _context = new CommandContext(_scratch, server) { HeldShards = shardIndexes };
+        _keysByShard = KeysOf(command)
+            .GroupBy(key => _scratch.ShardOf(key))
+            .ToDictionary(g => g.Key, g => g.Distinct(ByteArrayComparer.Instance).ToArray());
+    }
+
+    public static Props Props(IActorRef[] shards, int[] shardIndexes, ShardCommand command, IActorRef replyTo, ServerState server, int shardCount, int databases) =>
+        Akka.Actor.Props.Create(() => new LendingHold(shards, shardIndexes, command, replyTo, server, shardCount, databases));
+
+    /// <summary>The keys a command names: its own, or for EXEC those of every queued command.</summary>
+    public static IEnumerable<byte[]> KeysOf(ShardCommand command)
+    {
+        if (command.Payload is Transaction transaction)
+        {
+            foreach (var queued in transaction.Commands)
+                if (queued.RunInSession == null)
+                    foreach (int position in queued.Spec.KeyPositions(queued.Args))
+                        yield return queued.Args[position];
+            yield break;
+        }
+        foreach (int position in command.Spec.KeyPositions(command.Args)) yield return command.Args[position];
+    }
+
+    protected override void PreStart()
+    {
+        Timers.StartSingleTimer(Deadline, Deadline, Deadline);
+        AskNext();
+    }
+
+    private void AskNext()
+    {
+        int shard = _shardIndexes[_asked];
+        _shards[shard].Tell(new LendKeys(_keysByShard.GetValueOrDefault(shard) ?? [], Self));
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case KeysLent lent when _asked < _shardIndexes.Length && lent.Shard == _shardIndexes[_asked]:
+                EffectReplay.Run(_context, _scratch.Shards[lent.Shard], lent.State.AsChunk(), _loadReplies, _server.Clock.NowMs, (_, _) => { });
+                if (++_asked < _shardIndexes.Length) AskNext();
+                else Run();
+                break;
+            case LentApplied when _reply != null:
+                if (--_unapplied == 0) Finish(_reply);
+                break;
+            case TimeSpan:
+                Finish(ErrorReply(_reply == null ? ShardLost : ApplyLost));
+                break;
+        }
+    }
+
+    /// <summary>Runs the command on the lent keys and sends each shard its part of the effects.</summary>
+    private void Run()
+    {
+        var running = _scratch.Shards[_shardIndexes[^1]];
+        running.EnsureStats(_server.Commands.AllSpecs.Count);
+        var writer = new RespWriter(256) { Resp3 = _command.Resp3 };
+        var effects = new EffectLog();
+        _context.Journal = effects;
+        _context.Begin(_command.Spec, _command.Args, _command.Db, writer, running, _server.Clock.NowMs, _command.Payload);
+        try
+        {
+            _command.Spec.Handler!(_context);
+        }
+        catch (Exception e)
+        {
+            writer.Clear();
+            writer.WriteError("ERR " + e.Message);
+        }
+        _context.RecordEffects();
+        _reply = writer.ToArray();
+        var parts = effects.IsEmpty
+            ? new Dictionary<int, AofBatch>()
+            : AofPartition.Split(effects.Take(), new KeyRouter(_server.Commands, _scratch.SlotOwner, _scratch.Shards.Length));
+        _unapplied = _shardIndexes.Length;
+        foreach (int shard in _shardIndexes) _shards[shard].Tell(new ApplyLent(parts.GetValueOrDefault(shard), Self));
+    }
+
+    private byte[] ErrorReply(string error)
+    {
+        var writer = new RespWriter(128) { Resp3 = _command.Resp3 };
+        writer.WriteError(error);
+        return writer.ToArray();
+    }
+
+    /// <summary>Answers the client and releases every shard asked (one that lends after this is released by its DeathWatch).</summary>
+    private void Finish(byte[] reply)
+    {
+        _replyTo.Tell(new ShardReplies(reply, [_command.Seq], [reply.Length], 1));
+        int asked = Math.Min(_asked, _shardIndexes.Length - 1);
+        for (int i = 0; i <= asked; i++) _shards[_shardIndexes[i]].Tell(new ReleaseLent(Self));
+        Context.Stop(Self);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text;
+using Akka.Actor;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Shards;
+
+namespace AkkaRedis.Keyspace.Tests;
+
+/// <summary>
+/// The lending hold (how a cluster runs a command whose shards span nodes), at the actor level on real shards: the
+/// command runs on lent copies, each shard applies its part of the effects, and a lent shard serves no one else
+/// until its runner releases it or dies.
+/// </summary>
+public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
+{
+    private readonly ShardHarness _h;
+    private long _seq = 1000;
+
+    public LendingHoldTests() => _h = new ShardHarness(this);
+
+    private static byte[][] Bytes(params string[] args) => args.Select(Encoding.UTF8.GetBytes).ToArray();
+
+    /// <summary>Runs a command as a lending hold over the shards of its keys and returns its reply.</summary>
+    private string Lending(params string[] args) => Lending(_h.Table.FindCommand(Bytes(args))!, Bytes(args), null);
+
+    private string Lending(CommandSpec spec, byte[][] args, object? payload)
+    {
+        var command = new ShardCommand(spec, args, 0, false, ++_seq, payload);
+        var shards = LendingHold.KeysOf(command).Select(k => _h.Keyspace.ShardOf(k)).Distinct().Order().ToArray();
+        Sys.ActorOf(LendingHold.Props(_h.Shards, shards, command, TestActor, _h.State, _h.Shards.Length, 16));
+        var replies = ExpectMsg<ShardReplies>(TimeSpan.FromSeconds(5));
+        Assert.Equal(_seq, replies.Seqs[0]);
+        return Encoding.UTF8.GetString(replies.Buffer, 0, replies.Ends[0]);
+    }
+
+    [Fact]
+    public void AMultiKeyCommandRunsOnLentKeysAndItsEffectsLandOnTheirShards()
+    {
+        string a = _h.KeyOn(0), b = _h.KeyOn(1), c = _h.KeyOn(2);
+        _h.Run("SET", a, "1", "EX", "100");
+        _h.Run("SADD", b, "x", "y");
+        Assert.Equal("+OK\r\n", Lending("RENAME", a, c));
+        Assert.Equal("$1\r\n1\r\n", _h.Run("GET", c));
+        Assert.Equal(":100\r\n", _h.Run("TTL", c));
+        Assert.Equal(":0\r\n", _h.Run("EXISTS", a));
+        Assert.Equal(":2\r\n", Lending("SUNIONSTORE", a, b, c + "missing"));
+        Assert.Equal(":2\r\n", _h.Run("SCARD", a));
+        Assert.Equal("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", Lending("SUNIONSTORE", a, b, c));
+        Assert.Equal("*3\r\n$1\r\n1\r\n$-1\r\n$-1\r\n", Lending("MGET", c, b + "none", a + "none"));
+    }
+
+    [Fact]
+    public void ATransactionRunsWholeOverLentShards()
+    {
+        string a = _h.KeyOn(0), b = _h.KeyOn(2);
+        _h.Run("SET", a, "5");
+        var queue = new List<QueuedCommand>
+        {
+            new(_h.Table.Find("incr")!, Bytes("INCR", a), null),
+            new(_h.Table.Find("rpush")!, Bytes("RPUSH", b, "e"), null),
+            new(_h.Table.Find("rpush")!, Bytes("RPUSH", a, "e"), null),
+        };
+        var transaction = new Transaction(queue, null, new Client());
+        Assert.Equal("*3\r\n:6\r\n:1\r\n-WRONGTYPE Operation against a key holding the wrong kind of value\r\n",
+            Lending(_h.Table.Find("exec")!, Bytes("EXEC"), transaction));
+        Assert.Equal("$1\r\n6\r\n", _h.Run("GET", a));
+        Assert.Equal("*1\r\n$1\r\ne\r\n", _h.Run("LRANGE", b, "0", "-1"));
+    }
+
+    private sealed class Client : IClientState
+    {
+        public int Db => 0;
+        public bool Resp3 => false;
+    }
+
+    [Fact]
+    public void ALentShardServesNoOneElseUntilReleased()
+    {
+        string a = _h.KeyOn(1);
+        _h.Run("SET", a, "v");
+        var runner = CreateTestProbe();
+        _h.Shards[1].Tell(new LendKeys(Bytes(a), runner.Ref), runner.Ref);
+        var lent = runner.ExpectMsg<KeysLent>();
+        Assert.Equal(1, lent.Shard);
+        Assert.Contains("$1\r\nv\r\n", Encoding.UTF8.GetString(lent.State.Resp));
+
+        var get = new ShardCommand(_h.Table.Find("get")!, Bytes("GET", a), 0, false, 1);
+        _h.Shards[1].Tell(new ShardBatch([get], 1, TestActor));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        _h.Shards[1].Tell(new ReleaseLent(runner.Ref));
+        Assert.Equal("$1\r\nv\r\n", Encoding.UTF8.GetString(ExpectMsg<ShardReplies>().Buffer));
+    }
+
+    [Fact]
+    public void ALentShardIsReleasedWhenItsRunnerDies()
+    {
+        var runner = CreateTestProbe();
+        _h.Shards[2].Tell(new LendKeys(Bytes(_h.KeyOn(2)), runner.Ref), runner.Ref);
+        runner.ExpectMsg<KeysLent>();
+        var ping = new ShardCommand(_h.Table.Find("dbsize")!, Bytes("DBSIZE"), 0, false, 1);
+        _h.Shards[2].Tell(new ShardBatch([ping], 1, TestActor));
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Sys.Stop(runner.Ref);
+        ExpectMsg<ShardReplies>(TimeSpan.FromSeconds(5));
+    }
+}
