@@ -159,6 +159,15 @@ public sealed class ClusterFailoverTests
         writer.Start();
         holder.Start();
         writer.WaitForAcknowledged(200);
+        // Clients blocked on keys of every shard: those whose shards move to the new node follow them there.
+        var blockedKeys = Enumerable.Range(0, 64).Select(i => "bj:" + i).ToArray();
+        var blocked = blockedKeys.Select(key =>
+        {
+            var client = new RespClient(cluster.Port(0));
+            client.SendRaw(RespClient.Encode("BLPOP", key, "0"));
+            return client;
+        }).ToArray();
+        Thread.Sleep(500);
         cluster.StartNode();
         string newNode = $"127.0.0.1:{cluster.Port(3)}@";
         // Settled with four members, and the new node owns slots (its CLUSTER NODES line ends in slot ranges).
@@ -171,6 +180,12 @@ public sealed class ClusterFailoverTests
         Assert.All(holder.Errors, e => Assert.Contains("TRYAGAIN A shard this command needs moved", e));
 
         Assert.True(writer.Errors.Count == 0, string.Join("\n", writer.Errors) + "\n" + cluster.Describe());
+        for (int i = 0; i < blockedKeys.Length; i++)
+        {
+            Assert.Equal(1L, cluster.Call(1, "RPUSH", blockedKeys[i], "e" + i));
+            Assert.Equal(new List<object?> { blockedKeys[i], "e" + i }, blocked[i].Read());
+            blocked[i].Dispose();
+        }
         AssertAllReadable(cluster, 3, "j:", writer.Acknowledged);
         AssertAllReadable(cluster, 1, "j:", writer.Acknowledged);
     }

@@ -166,6 +166,58 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task ClientsBlockedOnOneNodeAreServedByPushesThroughAnother()
+    {
+        int here = _cluster.Port(0);
+        var remote = Enumerable.Range(0, 3000).Select(i => _prefix + "q" + i).Where(k => _cluster.OwnerPort(0, k) != here).Take(3).ToArray();
+        using var blocked = new RespClient(here);
+        using var blocked2 = new RespClient(here);
+
+        // Served by a push through a third node; the reply takes its place in the pipeline.
+        var waiting = Task.Run(() => blocked.Call("BLPOP", remote[0], "0"));
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(1L, _cluster.Call(2, "RPUSH", remote[0], "pushed"));
+        Assert.Equal(new List<object?> { remote[0], "pushed" }, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(0L, _cluster.Call(1, "EXISTS", remote[0]));
+        Assert.Equal("PONG", blocked.Call("PING"));
+
+        // BLMOVE between two keys of one remote shard; a timeout answers nil at its deadline.
+        string source = "{" + remote[1] + "}src", destination = "{" + remote[1] + "}dst";
+        waiting = Task.Run(() => blocked.Call("BLMOVE", source, destination, "LEFT", "RIGHT", "0"));
+        await Task.Delay(300);
+        Assert.Equal(1L, _cluster.Call(1, "LPUSH", source, "moved"));
+        Assert.Equal("moved", await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(new List<object?> { "moved" }, _cluster.Call(2, "LRANGE", destination, "0", "-1"));
+        var began = Stopwatch.StartNew();
+        Assert.Null(blocked.Call("BRPOP", remote[1], "0.5"));
+        Assert.InRange(began.ElapsedMilliseconds, 450, 5000);
+
+        // CLIENT UNBLOCK from another connection, with and without the error.
+        long id = (long)blocked.Call("CLIENT", "ID")!;
+        waiting = Task.Run(() => blocked.Call("BLPOP", remote[2], "0"));
+        await Task.Delay(300);
+        Assert.Equal(1L, blocked2.Call("CLIENT", "UNBLOCK", id.ToString(), "ERROR"));
+        Assert.Equal(new RespClient.RespError("UNBLOCKED client unblocked via CLIENT UNBLOCK"), await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        waiting = Task.Run(() => blocked.Call("BLPOP", remote[2], "0"));
+        await Task.Delay(300);
+        Assert.Equal(1L, blocked2.Call("CLIENT", "UNBLOCK", id.ToString()));
+        Assert.Null(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // A client that leaves while blocked takes nothing: the next push stays in the list.
+        using (var leaving = new RespClient(here))
+        {
+            leaving.SendRaw(RespClient.Encode("BLPOP", remote[2], "0"));
+            await Task.Delay(300);
+        }
+        await Task.Delay(500);
+        Assert.Equal(1L, _cluster.Call(1, "RPUSH", remote[2], "kept"));
+        await Task.Delay(300);
+        Assert.Equal(new List<object?> { "kept" }, _cluster.Call(2, "LRANGE", remote[2], "0", "-1"));
+        Assert.Equal(new RespClient.RespError("ERR timeout is not a float or out of range"), blocked.Call("BLPOP", remote[2], "x"));
+    }
+
+    [Fact]
     public async Task TransactionsAcrossNodesAreAtomicUnderConcurrentClients()
     {
         // Two counters on different nodes, moved together by transactions from every node at once: a reader that
@@ -207,7 +259,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
 
         using var client = new RespClient(here);
         Assert.Equal(new RespClient.RespError($"MOVED {slot} 127.0.0.1:{remote.Key}"), client.Call("WATCH", remoteKey));
-        Assert.Equal(new RespClient.RespError($"MOVED {slot} 127.0.0.1:{remote.Key}"), client.Call("BLPOP", remoteKey, "0.01"));
+        Assert.Null(client.Call("BLPOP", remoteKey, "0.01")); // blocks on its shard wherever it is, and times out
         Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("BLPOP", local, remoteKey, "0.01"));
         Assert.Equal("OK", client.Call("WATCH", local));
         Assert.Equal("OK", client.Call("MULTI"));

@@ -93,9 +93,16 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     protected override void PostStop()
     {
+        // Relayed blocking commands still waiting follow the shard to its next node, where they block again.
+        foreach (var (client, command) in _relayBlocks.Values)
+            if (client.TryCancel()) _peers[_store.Index].Tell(new BlockFor(command, client.ReplyTo));
         // Held commands that came after the hand-off began cannot be run here any more; their other shards must not wait.
         while (_waiting.TryDequeue(out var waiting))
+        {
             if (waiting.Message is HeldCommand held) CrossShard.Abort(held, CrossShard.ShardMoved);
+            // Not run here: they go after the shard, to run wherever it starts again.
+            else if (waiting.Message is BlockFor or BlockCancel) _peers[_store.Index].Tell(waiting.Message);
+        }
         if (_server.Config.Cluster) _store.Reset();
         base.PostStop();
     }
@@ -288,6 +295,16 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             case LendKeys lend:
                 Lend(lend);
                 break;
+            case BlockFor block:
+                BlockForRelay(block);
+                break;
+            case BlockCancel cancel:
+                CancelRelayBlock(cancel);
+                break;
+            case Terminated dead when _relayBlocks.Remove(dead.ActorRef, out var relayed):
+                // The relay stopped: its client left, or its node died. An element must not be popped for no one.
+                if (relayed.Client.TryCancel()) ForgetRelayed(relayed.Client);
+                break;
             case Terminated or ReleaseLent or ApplyLent:
                 break; // from a lending hold that already ended here
             case ShardProbe probe:
@@ -426,6 +443,50 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         _holdWrites.Remove(id);
         finish();
+    }
+
+    /// <summary>
+    /// Blocking commands relayed from connections (cluster mode), by relay: kept after they are served, until the relay
+    /// stops, so a <see cref="BlockFor"/> sent again by the relay is recognised rather than blocking a second time.
+    /// </summary>
+    private readonly Dictionary<IActorRef, (BlockedClient Client, ShardCommand Command)> _relayBlocks = [];
+
+    private void BlockForRelay(BlockFor block)
+    {
+        if (_relayBlocks.TryGetValue(block.Relay, out var known))
+        {
+            if (known.Client.IsWaiting) block.Relay.Tell(new BlockRegistered(_store.Index));
+            return;
+        }
+        var client = new BlockedClient(block.Command.Seq, block.Relay);
+        _relayBlocks[block.Relay] = (client, block.Command);
+        Context.Watch(block.Relay);
+        _writer.Clear();
+        if (Execute(block.Command with { Payload = client }))
+        {
+            block.Relay.Tell(new BlockRegistered(_store.Index));
+            Commit(null);
+            return;
+        }
+        var replies = new ShardReplies(_writer.ToArray(), [block.Command.Seq], [_writer.Length], 1);
+        var relay = block.Relay;
+        Commit(() => relay.Tell(replies));
+    }
+
+    private void CancelRelayBlock(BlockCancel cancel)
+    {
+        if (_relayBlocks.TryGetValue(cancel.Relay, out var relayed) && relayed.Client.TryCancel())
+        {
+            ForgetRelayed(relayed.Client);
+            cancel.Relay.Tell(new ShardReplies(cancel.Reply, [relayed.Client.Seq], [cancel.Reply.Length], 1));
+        }
+        else cancel.Relay.Tell(new NotBlocked(_store.Index));
+    }
+
+    private void ForgetRelayed(BlockedClient client)
+    {
+        foreach (var (shard, db, key) in client.Keys)
+            if (shard == _store.Index) _store.RemoveWaiter(db, key, client);
     }
 
     /// <summary>The runner of the lending hold this shard is lent to (see <see cref="LendingHold"/>); null when not lent.</summary>

@@ -104,3 +104,22 @@ public sealed record LentApplied(int Shard);
 
 /// <summary>Ends a lending hold: the shard serves again (also when its runner dies, seen by DeathWatch).</summary>
 public sealed record ReleaseLent(IActorRef Runner);
+
+/// <summary>
+/// Cluster mode: a blocking command whose keys all live on this shard, for a client connected to any node. The shard
+/// blocks it as its own, answers <paramref name="Relay"/> (the client's stand-in on its node) and watches it: when the
+/// relay stops (its client left, or its node died) the block is dropped. A second one from the same relay is ignored.
+/// </summary>
+public sealed record BlockFor(ShardCommand Command, IActorRef Relay);
+
+/// <summary>The blocking command of <see cref="BlockFor"/> waits on its keys here.</summary>
+public sealed record BlockRegistered(int Shard);
+
+/// <summary>
+/// Ends a <see cref="BlockFor"/> that still waits (timeout, CLIENT UNBLOCK), answering <paramref name="Reply"/>; when it
+/// no longer waits here the shard answers <see cref="NotBlocked"/> (its reply is on its way, or it never arrived).
+/// </summary>
+public sealed record BlockCancel(IActorRef Relay, byte[] Reply);
+
+/// <summary>The answer to a <see cref="BlockCancel"/> for a command that does not wait on this shard.</summary>
+public sealed record NotBlocked(int Shard);

@@ -19,7 +19,8 @@ namespace AkkaRedis.Server.Cluster;
 public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q",
-        Lend = "L", Lent = "K", Apply = "X", Applied = "D", ReleaseLend = "U";
+        Lend = "L", Lent = "K", Apply = "X", Applied = "D", ReleaseLend = "U",
+        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN";
 
     /// <summary>Every node builds the same command table; a command travels as its arguments and is looked up again.</summary>
     private static readonly Lazy<CommandTable> Commands = new(() => RedisServer.BuildCommands().Table);
@@ -42,6 +43,10 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         ApplyLent => Apply,
         LentApplied => Applied,
         ReleaseLent => ReleaseLend,
+        BlockFor => Block,
+        BlockRegistered => Registered,
+        BlockCancel => Cancel,
+        NotBlocked => NotHere,
         _ => throw new ArgumentException($"{o.GetType().Name} does not cross nodes: it carries in-process state"),
     };
 
@@ -62,16 +67,21 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 case ShardBatch batch:
                     WriteRef(w, batch.ReplyTo);
                     w.Write(batch.Count);
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        ref readonly var command = ref batch.Commands[i];
-                        if (command.Payload != null) throw new ArgumentException($"{command.Spec.Name} carries connection state and cannot run on another node");
-                        w.Write(command.Db);
-                        w.Write(command.Resp3);
-                        w.Write(command.Seq);
-                        w.Write(command.Args.Length);
-                        foreach (var arg in command.Args) WriteBytes(w, arg);
-                    }
+                    for (int i = 0; i < batch.Count; i++) WriteCommand(w, batch.Commands[i]);
+                    break;
+                case BlockFor block:
+                    WriteRef(w, block.Relay);
+                    WriteCommand(w, block.Command);
+                    break;
+                case BlockRegistered registered:
+                    w.Write(registered.Shard);
+                    break;
+                case BlockCancel cancel:
+                    WriteRef(w, cancel.Relay);
+                    WriteBytes(w, cancel.Reply);
+                    break;
+                case NotBlocked notHere:
+                    w.Write(notHere.Shard);
                     break;
                 case ShardReplies replies:
                     w.Write(replies.Count);
@@ -142,17 +152,18 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 var replyTo = ReadRef(r);
                 int count = r.ReadInt32();
                 var commands = new ShardCommand[count];
-                for (int i = 0; i < count; i++)
-                {
-                    int db = r.ReadInt32();
-                    bool resp3 = r.ReadBoolean();
-                    long seq = r.ReadInt64();
-                    var args = new byte[r.ReadInt32()][];
-                    for (int a = 0; a < args.Length; a++) args[a] = ReadBytes(r);
-                    var spec = Commands.Value.FindCommand(args) ?? throw new ArgumentException("unknown command from another node");
-                    commands[i] = new ShardCommand(spec, args, db, resp3, seq);
-                }
+                for (int i = 0; i < count; i++) commands[i] = ReadCommand(r);
                 return new ShardBatch(commands, count, replyTo);
+            case Block:
+                var relay = ReadRef(r);
+                return new BlockFor(ReadCommand(r), relay);
+            case Registered:
+                return new BlockRegistered(r.ReadInt32());
+            case Cancel:
+                var cancelRelay = ReadRef(r);
+                return new BlockCancel(cancelRelay, ReadBytes(r));
+            case NotHere:
+                return new NotBlocked(r.ReadInt32());
             case Replies:
                 int n = r.ReadInt32();
                 var seqs = new long[n];
@@ -202,6 +213,27 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
     }
 
     private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
+
+    private static void WriteCommand(BinaryWriter w, in ShardCommand command)
+    {
+        if (command.Payload != null) throw new ArgumentException($"{command.Spec.Name} carries connection state and cannot run on another node");
+        w.Write(command.Db);
+        w.Write(command.Resp3);
+        w.Write(command.Seq);
+        w.Write(command.Args.Length);
+        foreach (var arg in command.Args) WriteBytes(w, arg);
+    }
+
+    private static ShardCommand ReadCommand(BinaryReader r)
+    {
+        int db = r.ReadInt32();
+        bool resp3 = r.ReadBoolean();
+        long seq = r.ReadInt64();
+        var args = new byte[r.ReadInt32()][];
+        for (int a = 0; a < args.Length; a++) args[a] = ReadBytes(r);
+        var spec = Commands.Value.FindCommand(args) ?? throw new ArgumentException("unknown command from another node");
+        return new ShardCommand(spec, args, db, resp3, seq);
+    }
 
     private static void WriteAof(BinaryWriter w, AofBatch aof)
     {

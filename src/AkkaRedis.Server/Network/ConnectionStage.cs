@@ -117,6 +117,16 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// </summary>
         private void AbandonBlocked()
         {
+            if (_relay != null)
+            {
+                // The shard watches the relay: stopping it takes the command back (see BlockRelay).
+                long seq = _relaySeq;
+                StopRelay();
+                _discardReplies = true;
+                _deferred.Clear();
+                OnReplies(new ShardReplies([], [seq], [0], 1));
+                return;
+            }
             var client = _blocked;
             if (client == null || !client.TryCancel()) return;
             ForgetBlocked(client);
@@ -132,7 +142,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var kill = GetAsyncCallback(Kill);
             _session.Kill = kill;
             _session.Unblocked = GetAsyncCallback<bool>(withError => FinishBlocked(withError
-                ? ErrorBytes("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                ? ErrorBytes(BlockRelay.UnblockedError)
                 : BlockedClient.TimeoutReply(_session.Resp3)));
             Pull(_stage._in);
         }
@@ -140,6 +150,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         public override void PostStop()
         {
             if (_blocked != null && _blocked.TryCancel()) ForgetBlocked(_blocked);
+            StopRelay();
             _sessionContext.Transaction.Unwatch(_services.Shards);
             _services.Clients.Close(_session);
         }
@@ -295,7 +306,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             {
                 // A blocked client waits on its node's shards: checked before the connection starts waiting.
                 int shard = Routing.ShardFor(spec, args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
-                if (!RefusedInCluster(command, shard, several, out _)) Block(command);
+                if (_services.Cluster != null && several == null) BlockThroughRelay(command, shard);
+                else if (!RefusedInCluster(command, shard, several, out _)) Block(command);
             }
             else Route(command);
         }
@@ -312,9 +324,43 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             Route(command with { Payload = client });
             _barrier = command.Seq;
             _barrierAllShards = false;
+            if (TimeoutMs(command) is { } milliseconds) ScheduleOnce(client, TimeSpan.FromMilliseconds(milliseconds));
+        }
+
+        /// <summary>A blocking command's timeout; null for none (0, or not a valid timeout: the shard answers that error).</summary>
+        private static long? TimeoutMs(in ShardCommand command)
+        {
             int timeoutAt = command.Spec.Name switch { "blmpop" => 1, _ => command.Args.Length - 1 };
-            if (Args.TryDouble(command.Args[timeoutAt], out double seconds) && seconds > 0 && seconds * 1000 < int.MaxValue)
-                ScheduleOnce(client, TimeSpan.FromMilliseconds(Math.Ceiling(seconds * 1000)));
+            return Args.TryDouble(command.Args[timeoutAt], out double seconds) && seconds > 0 && seconds * 1000 < int.MaxValue
+                ? (long)Math.Ceiling(seconds * 1000)
+                : null;
+        }
+
+        /// <summary>Cluster mode: the relay standing in for this connection's blocking command on its shard, and its sequence number.</summary>
+        private IActorRef? _relay;
+        private long _relaySeq = -1;
+
+        /// <summary>
+        /// Cluster mode: a blocking command whose keys live on one shard waits on that shard wherever it is, through a
+        /// <see cref="BlockRelay"/> (which also carries it when the shard moves). The connection reads nothing more until
+        /// it is answered, as for a blocked client on one node.
+        /// </summary>
+        private void BlockThroughRelay(in ShardCommand command, int shard)
+        {
+            FlushBatches(); // the commands before it reach the shard first
+            _relay = _services.Cluster!.System.ActorOf(BlockRelay.Props(_services.Shards[shard], command, _self.Ref, TimeoutMs(command) ?? 0));
+            _relaySeq = command.Seq;
+            _session.BlockRelay = _relay;
+            _barrier = command.Seq;
+            _barrierAllShards = false;
+        }
+
+        private void StopRelay()
+        {
+            _relay?.Tell(PoisonPill.Instance);
+            _relay = null;
+            _relaySeq = -1;
+            _session.BlockRelay = null;
         }
 
         private const string ForwardWatchdog = "forward-watchdog";
@@ -603,6 +649,13 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 SetReply(seq, replies.Buffer, start, end);
                 start = end;
                 if (seq == _barrier) barrierDone = true;
+                if (seq == _relaySeq)
+                {
+                    // The relay stops itself once it has passed the reply on.
+                    _relay = null;
+                    _relaySeq = -1;
+                    _session.BlockRelay = null;
+                }
                 if (_blocked != null && seq == _blocked.Seq)
                 {
                     CancelTimer(_blocked);

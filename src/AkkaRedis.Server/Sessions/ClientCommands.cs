@@ -199,6 +199,13 @@ public static class ClientCommands
             return;
         }
         var target = c.Services.Clients.All.FirstOrDefault(s => s.Id == id);
+        if (target?.BlockRelay is { } relay)
+        {
+            // Its shard may be on another node: the relay asks it to end the command; 1 even if a push serves it first.
+            relay.Tell(new Cluster.BlockRelay.Unblock(withError), Akka.Actor.ActorRefs.NoSender);
+            c.Reply.WriteInteger(1);
+            return;
+        }
         var blocked = target?.Blocked;
         if (target?.Unblocked != null && blocked != null && blocked.TryCancel())
         {

@@ -34,7 +34,7 @@ public sealed class ClientRegistry
 
     public IEnumerable<ClientSession> All => _clients.Values.OrderBy(c => c.Id);
     public int Count => _clients.Count;
-    public long BlockedCount => _clients.Values.Count(c => c.Blocked != null);
+    public long BlockedCount => _clients.Values.Count(c => c.IsBlocked);
     public long TotalConnections => Interlocked.Read(ref _totalConnections);
     public long RejectedConnections => Interlocked.Read(ref _rejected);
 }

@@ -33,6 +33,11 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>The blocking command this connection waits on, or null (CLIENT UNBLOCK, INFO blocked_clients).</summary>
     public volatile Keyspace.Commands.BlockedClient? Blocked;
 
+    /// <summary>Cluster mode: the relay of the blocking command this connection waits on, or null (see Cluster.BlockRelay).</summary>
+    public volatile Akka.Actor.IActorRef? BlockRelay;
+
+    public bool IsBlocked => Blocked != null || BlockRelay != null;
+
     /// <summary>Set by the connection stage: answers the blocked command after CLIENT UNBLOCK won its claim (true: with the UNBLOCKED error).</summary>
     public Action<bool>? Unblocked;
 
@@ -47,7 +52,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" name=").Append(Name)
             .Append(" age=").Append((nowMs - CreatedMs) / 1000)
             .Append(" idle=").Append((nowMs - Volatile.Read(ref LastInteractionMs)) / 1000)
-            .Append(" flags=").Append(Blocked != null ? "b" : "N").Append(" db=").Append(Db)
+            .Append(" flags=").Append(IsBlocked ? "b" : "N").Append(" db=").Append(Db)
             .Append(" sub=0 psub=0 ssub=0 multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
             .Append(" user=default redir=-1 resp=").Append(Resp3 ? 3 : 2)

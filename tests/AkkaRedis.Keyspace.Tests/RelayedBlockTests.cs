@@ -1,0 +1,91 @@
+using System.Text;
+using Akka.Actor;
+using AkkaRedis.Keyspace.Shards;
+
+namespace AkkaRedis.Keyspace.Tests;
+
+/// <summary>
+/// Blocking commands relayed to their shard from a connection on another node (cluster mode), at the actor level: the
+/// shard alone decides how each ends, and drops the command when its relay stops.
+/// </summary>
+public class RelayedBlockTests : Akka.TestKit.Xunit2.TestKit
+{
+    private readonly ShardHarness _h;
+
+    public RelayedBlockTests() => _h = new ShardHarness(this);
+
+    private ShardCommand Command(long seq, params string[] args)
+    {
+        var bytes = args.Select(Encoding.UTF8.GetBytes).ToArray();
+        return new ShardCommand(_h.Table.FindCommand(bytes)!, bytes, 0, false, seq);
+    }
+
+    private static string Text(ShardReplies replies) => Encoding.UTF8.GetString(replies.Buffer, 0, replies.Ends[0]);
+
+    [Fact]
+    public void ARelayedBlockIsServedByAPushAndARepeatDoesNotBlockTwice()
+    {
+        string key = _h.KeyOn(1);
+        var relay = CreateTestProbe();
+        var block = new BlockFor(Command(7, "BLPOP", key, "0"), relay.Ref);
+        _h.Shards[1].Tell(block, relay.Ref);
+        relay.ExpectMsg<BlockRegistered>();
+        _h.Shards[1].Tell(block, relay.Ref); // sent again by the relay: recognised
+        relay.ExpectMsg<BlockRegistered>();
+        Assert.Equal(":2\r\n", _h.Run("RPUSH", key, "a", "b"));
+        var served = relay.ExpectMsg<ShardReplies>();
+        Assert.Equal(7L, served.Seqs[0]);
+        Assert.Equal($"*2\r\n${key.Length}\r\n{key}\r\n$1\r\na\r\n", Text(served));
+        _h.Shards[1].Tell(block, relay.Ref); // a late repeat after it was served takes nothing
+        relay.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(":1\r\n", _h.Run("LLEN", key));
+        // Ending it now finds nothing waiting.
+        _h.Shards[1].Tell(new BlockCancel(relay.Ref, [1]), relay.Ref);
+        relay.ExpectMsg<NotBlocked>();
+    }
+
+    [Fact]
+    public void ACancelEndsAWaitingBlockWithTheGivenReply()
+    {
+        string key = _h.KeyOn(2);
+        var relay = CreateTestProbe();
+        _h.Shards[2].Tell(new BlockFor(Command(3, "BRPOP", key, "0"), relay.Ref), relay.Ref);
+        relay.ExpectMsg<BlockRegistered>();
+        _h.Shards[2].Tell(new BlockCancel(relay.Ref, "*-1\r\n"u8.ToArray()), relay.Ref);
+        var replies = relay.ExpectMsg<ShardReplies>();
+        Assert.Equal(3L, replies.Seqs[0]);
+        Assert.Equal("*-1\r\n", Text(replies));
+        Assert.Equal(":1\r\n", _h.Run("RPUSH", key, "x"));
+        relay.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(":1\r\n", _h.Run("LLEN", key));
+    }
+
+    [Fact]
+    public void ABlockWhoseRelayStopsTakesNothing()
+    {
+        string key = _h.KeyOn(0);
+        var relay = CreateTestProbe();
+        _h.Shards[0].Tell(new BlockFor(Command(1, "BLPOP", key, "0"), relay.Ref), relay.Ref);
+        relay.ExpectMsg<BlockRegistered>();
+        Watch(relay.Ref);
+        Sys.Stop(relay.Ref);
+        ExpectTerminated(relay.Ref);
+        Thread.Sleep(200); // the shard learns of it from DeathWatch
+        Assert.Equal(":1\r\n", _h.Run("RPUSH", key, "x"));
+        relay.ExpectNoMsg(TimeSpan.FromMilliseconds(100));
+        Assert.Equal(":1\r\n", _h.Run("LLEN", key));
+    }
+
+    [Fact]
+    public void ARelayedCommandThatNeedNotBlockIsAnsweredAtOnce()
+    {
+        string key = _h.KeyOn(1);
+        _h.Run("RPUSH", key, "ready");
+        var relay = CreateTestProbe();
+        _h.Shards[1].Tell(new BlockFor(Command(9, "BLPOP", key, "0"), relay.Ref), relay.Ref);
+        Assert.Equal($"*2\r\n${key.Length}\r\n{key}\r\n$5\r\nready\r\n", Text(relay.ExpectMsg<ShardReplies>()));
+        var other = CreateTestProbe();
+        _h.Shards[1].Tell(new BlockFor(Command(10, "BLPOP", key, "x"), other.Ref));
+        Assert.Equal("-ERR timeout is not a float or out of range\r\n", Text(other.ExpectMsg<ShardReplies>()));
+    }
+}
