@@ -44,6 +44,20 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public void ATenMegabyteValueCrossesNodes()
+    {
+        int here = _cluster.Port(0);
+        string key = Enumerable.Range(0, 1000).Select(i => _prefix + "big" + i).First(k => _cluster.OwnerPort(0, k) != here);
+        var value = new byte[10 * 1024 * 1024];
+        new Random(7).NextBytes(value);
+        using var writer = new RespClient(here);
+        Assert.Equal("OK", writer.CallBinary("SET", key, value));
+        using var reader = new RespClient(_cluster.Port(2));
+        Assert.Equal(value, (byte[])reader.CallBinary("GET", key)!);
+        Assert.Equal((long)value.Length, writer.Call("STRLEN", key));
+    }
+
+    [Fact]
     public void PipelinedCommandsForKeysOnEveryNodeAnswerInOrder()
     {
         using var client = new RespClient(_cluster.Port(1));
