@@ -31,6 +31,8 @@ public static class ServerOptions
         ("cluster-port", "cluster mode: the port other nodes reach this one on (default 0: no cluster)"),
         ("cluster-hostname", "the host other nodes and cluster clients reach this node by (default: the bind address)"),
         ("cluster-seed", "comma-separated host:port cluster ports of nodes to join"),
+        ("cluster-announce-ip", "the address cluster clients are told for this node, when not cluster-hostname (NAT, Docker)"),
+        ("cluster-announce-port", "the client port cluster clients are told for this node, when not port (default 0: port)"),
         ("cluster-journal", "PostgreSQL connection string of the shared journal (cluster mode with appendonly yes)"),
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
         ("proto-max-bulk-len", "largest accepted bulk string (default 512mb)"),
@@ -80,6 +82,8 @@ public static class ServerOptions
             ClusterHostname = c.GetString("cluster-hostname") is { Length: > 0 } host ? host : c.GetString("bind"),
             ClusterSeeds = c.GetString("cluster-seed").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             ClusterJournal = c.GetString("cluster-journal"),
+            ClusterAnnounceIp = c.GetString("cluster-announce-ip"),
+            ClusterAnnouncePort = Int(c, "cluster-announce-port"),
             Bind = c.GetString("bind"),
             Port = Int(c, "port"),
             Shards = shards > 0 ? shards : clusterPort > 0 ? ClusterDefaultShards : Environment.ProcessorCount,
@@ -113,6 +117,7 @@ public static class ServerOptions
         if (config.Cluster)
         {
             if (config.ClusterPort > 65535) throw new UsageException("cluster-port must be between 0 and 65535");
+            if (config.ClusterAnnouncePort is < 0 or > 65535) throw new UsageException("cluster-announce-port must be between 0 and 65535");
             if (config.Port == 0) throw new UsageException("cluster mode needs a fixed port: other nodes tell clients where this one is");
             if (config.AppendOnly && config.ClusterJournal.Length == 0)
                 throw new UsageException("cluster mode with appendonly yes needs --cluster-journal (a PostgreSQL connection string): " +
@@ -150,7 +155,7 @@ public static class ServerOptions
             $"akka.remote.dot-netty.tcp.port = {config.ClusterPort}\n" +
             $"akka.remote.dot-netty.tcp.public-hostname = \"{Escape(config.ClusterHostname)}\"\n" +
             $"akka.cluster.seed-nodes = [{string.Join(", ", seeds)}]\n" +
-            $"akka.cluster.roles = [\"{Escape(Cluster.PlacementTracker.ClientRole(config.ClusterHostname, config.Port))}\"]\n" +
+            $"akka.cluster.roles = [\"{Escape(Cluster.PlacementTracker.ClientRole(config.AnnouncedHost, config.AnnouncedPort))}\"]\n" +
             $"akka.persistence.journal.sql.connection-string = \"{Escape(config.ClusterJournal)}\"\n" +
             $"akka.persistence.snapshot-store.sql.connection-string = \"{Escape(config.ClusterJournal)}\"\n");
         return node

@@ -148,6 +148,30 @@ public sealed class ClusterFailoverTests
     }
 
     [Fact]
+    public void ClientsAreToldTheAnnouncedAddressBehindNatOrDocker()
+    {
+        int port = PostgresInstance.FreePort(), clusterPort = PostgresInstance.FreePort();
+        using var node = ServerProcess.Start("--port", port.ToString(), "--cluster-port", clusterPort.ToString(),
+            "--cluster-seed", $"127.0.0.1:{clusterPort}", "--appendonly", "no", "--cluster-announce-ip", "10.1.2.3", "--cluster-announce-port", "7999");
+        using var client = new RespClient(port);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!(client.Call("CLUSTER", "INFO") as string)!.Contains("cluster_state:ok"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the single-node cluster never came up");
+            Thread.Sleep(200);
+        }
+        var slots = (List<object?>)client.Call("CLUSTER", "SLOTS")!;
+        var first = (List<object?>)((List<object?>)slots[0]!)[2]!;
+        Assert.Equal("10.1.2.3", first[0]);
+        Assert.Equal(7999L, first[1]);
+        Assert.Contains(" 10.1.2.3:7999@", (string)client.Call("CLUSTER", "NODES")!);
+        Assert.Equal("OK", client.Call("SET", "k", "v")); // it serves clients on its own port as before
+        var defaults = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkaredis.conf")));
+        var bad = ServerOptions.ParseFlags(["--port", "7000", "--cluster-port", "17000", "--appendonly", "no", "--cluster-announce-port", "70000"]).WithFallback(defaults);
+        Assert.Equal("cluster-announce-port must be between 0 and 65535", Assert.Throws<ServerOptions.UsageException>(() => ServerOptions.ToServerConfig(bad)).Message);
+    }
+
+    [Fact]
     public void ANodeThatJoinsReceivesShardsWhileClientsKeepWorking()
     {
         using var postgres = new PostgresInstance();

@@ -29,6 +29,15 @@ public sealed class ServerConfig
     public string[] ClusterSeeds { get; set; } = [];
     /// <summary>PostgreSQL connection string of the shared journal (cluster mode with appendonly yes).</summary>
     public string ClusterJournal { get; set; } = "";
+    /// <summary>
+    /// The address cluster-aware clients are told to use for this node (CLUSTER SLOTS, MOVED), when it is not
+    /// <see cref="ClusterHostname"/>:<see cref="Port"/>: behind NAT or Docker's published ports (Redis's cluster-announce-ip).
+    /// </summary>
+    public string ClusterAnnounceIp { get; set; } = "";
+    /// <summary>The client port announced for this node; 0 means <see cref="Port"/> (Redis's cluster-announce-port).</summary>
+    public int ClusterAnnouncePort { get; set; }
+    public string AnnouncedHost => ClusterAnnounceIp.Length > 0 ? ClusterAnnounceIp : ClusterHostname;
+    public int AnnouncedPort => ClusterAnnouncePort > 0 ? ClusterAnnouncePort : Port;
     public bool Cluster => ClusterPort > 0;
 
     private volatile int _autoAofRewritePercentage = 100;

@@ -29,7 +29,7 @@ public static class KeyspaceCluster
         for (int i = 0; i < shards.Length; i++) shards[i] = new ShardRegionRef(region, i, provider);
 
         var cluster = Akka.Cluster.Cluster.Get(system);
-        var self = new ClusterNode(cluster.SelfAddress, ClusterNode.IdOf(cluster.SelfAddress), state.Config.ClusterHostname, state.Config.Port, true);
+        var self = new ClusterNode(cluster.SelfAddress, ClusterNode.IdOf(cluster.SelfAddress), state.Config.AnnouncedHost, state.Config.AnnouncedPort, true);
         var view = new ClusterView(new Placement(self, [self], new ClusterNode?[shards.Length], 0), system);
         system.ActorOf(Props.Create(() => new PlacementTracker(view, shards)), "placement");
         system.ActorOf(Props.Create(() => new LostHolds()), "lost-holds");
