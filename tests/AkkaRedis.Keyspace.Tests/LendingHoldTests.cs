@@ -72,6 +72,40 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
         public bool Resp3 => false;
     }
 
+    /// <summary>Stands in for a shard behind Cluster Sharding that loses the first message of one type (a hand-off).</summary>
+    private sealed class LosesFirst : ReceiveActor
+    {
+        private bool _dropped;
+
+        public LosesFirst(IActorRef shard, Type lost) => ReceiveAny(message =>
+        {
+            if (!_dropped && message.GetType() == lost) _dropped = true;
+            else shard.Forward(message);
+        });
+    }
+
+    [Theory]
+    [InlineData(typeof(LendKeys))]
+    [InlineData(typeof(ApplyLent))]
+    public void AMessageLostOnTheWayIsFoundByAProbeAndSentAgainOnce(Type lost)
+    {
+        string a = _h.KeyOn(0), b = _h.KeyOn(2);
+        _h.Run("SET", a, "10");
+        var shards = _h.Shards.ToArray();
+        shards[2] = Sys.ActorOf(Props.Create(() => new LosesFirst(_h.Shards[2], lost)));
+        // A transaction whose effects are not idempotent: applied twice, the counter would read 2.
+        var queue = new List<QueuedCommand>
+        {
+            new(_h.Table.Find("incr")!, Bytes("INCR", a), null),
+            new(_h.Table.Find("incr")!, Bytes("INCR", b), null),
+        };
+        var command = new ShardCommand(_h.Table.Find("exec")!, Bytes("EXEC"), 0, false, 1, new Transaction(queue, null, new Client()));
+        Sys.ActorOf(LendingHold.Props(shards, [0, 2], command, TestActor, _h.State, _h.Shards.Length, 16));
+        Assert.Equal("*2\r\n:11\r\n:1\r\n", Encoding.UTF8.GetString(ExpectMsg<ShardReplies>(TimeSpan.FromSeconds(10)).Buffer));
+        Assert.Equal("$2\r\n11\r\n", _h.Run("GET", a));
+        Assert.Equal("$1\r\n1\r\n", _h.Run("GET", b));
+    }
+
     [Fact]
     public void ALentShardServesNoOneElseUntilReleased()
     {

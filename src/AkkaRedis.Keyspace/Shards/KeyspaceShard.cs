@@ -214,7 +214,12 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             switch (message)
             {
                 case ApplyLent apply when apply.Runner.Equals(_lender):
-                    ApplyLentEffects(apply);
+                    // Sent again when the runner thought it lost: applied once, confirmed again.
+                    if (_lentApplied) DeferAsync(apply, a => a.Runner.Tell(new LentApplied(_store.Index))); // after its journal write
+                    else ApplyLentEffects(apply);
+                    break;
+                case LendKeys lend when lend.Runner.Equals(_lender):
+                    if (!_lentApplied) Lend(lend); // sent again: the same keys, still held, lent again
                     break;
                 case ReleaseLent release when release.Runner.Equals(_lender):
                     EndLending();
@@ -225,6 +230,9 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                     break;
                 case HoldPartWritten written:
                     PartWritten(written.Id);
+                    break;
+                case ShardProbe probe when probe.ReplyTo.Equals(_lender):
+                    AnswerProbe(probe);
                     break;
                 case ExpireTick:
                     ScheduleExpiry();
@@ -308,8 +316,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             case Terminated or ReleaseLent or ApplyLent:
                 break; // from a lending hold that already ended here
             case ShardProbe probe:
-                // After the replies of every write still on its way to the journal (their handlers run first).
-                DeferAsync(probe, p => p.ReplyTo.Tell(new ProbeReply(_store.Index, p.Token)));
+                AnswerProbe(probe);
                 break;
             case ShardStop:
                 // Cluster hand-off: everything that arrived before has run; stop once its writes are journaled.
@@ -489,8 +496,12 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             if (shard == _store.Index) _store.RemoveWaiter(db, key, client);
     }
 
+    /// <summary>Answers after the replies of every write still on its way to the journal (their handlers run first).</summary>
+    private void AnswerProbe(ShardProbe probe) => DeferAsync(probe, p => p.ReplyTo.Tell(new ProbeReply(_store.Index, p.Token)));
+
     /// <summary>The runner of the lending hold this shard is lent to (see <see cref="LendingHold"/>); null when not lent.</summary>
     private IActorRef? _lender;
+    private bool _lentApplied;
 
     /// <summary>Lends the keys' state, in every database, to a lending hold, and serves no one else until it releases.</summary>
     private void Lend(LendKeys lend)
@@ -518,6 +529,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void ApplyLentEffects(ApplyLent apply)
     {
+        _lentApplied = true;
         if (apply.Effects is { } effects)
             EffectReplay.Run(_context, _store, effects.AsChunk(), _replayReplies, _server.Clock.NowMs,
                 (e, spec) => _log.Error(e, "Applying {0} of a lending hold failed", spec.Name));
@@ -531,6 +543,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     {
         Context.Unwatch(_lender!);
         _lender = null;
+        _lentApplied = false;
         RunWaiting();
     }
 

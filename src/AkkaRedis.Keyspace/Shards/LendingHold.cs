@@ -23,7 +23,8 @@ namespace AkkaRedis.Keyspace.Shards;
 ///    no other client saw a shard with half of the command applied.
 ///
 /// It cannot deadlock with other holds: both protocols take shards in ascending order, one at a time. A shard watches
-/// its runner and releases itself when the runner's node dies. What this cannot give: when a node dies between
+/// its runner and releases itself when the runner's node dies. A message Cluster Sharding loses in a hand-off is found
+/// by a probe after a second and sent again (a shard lends and applies once per hold, however often it is asked). What this cannot give: when a node dies between
 /// steps 3 and 4, the shards that applied their part keep it (there is no coordinator log to roll it back); the client
 /// gets an error in that case, never OK.
 ///
@@ -51,6 +52,15 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     /// <summary>Position in <see cref="_shardIndexes"/> of the shard asked to lend; past the end once the command ran.</summary>
     private int _asked;
     private int _unapplied;
+    private readonly HashSet<int> _applied = [];
+    private Dictionary<int, AofBatch> _parts = [];
+
+    /// <summary>How long an answer may take before the shard is probed for a lost message.</summary>
+    private static readonly TimeSpan ProbeAfter = TimeSpan.FromSeconds(1);
+    private const string ProbeTimer = "probe";
+
+    /// <summary>Only the latest probe counts: it went after every message sent again, so its answer proves a loss.</summary>
+    private long _probeRound;
     private byte[]? _reply;
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -98,6 +108,33 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     {
         int shard = _shardIndexes[_asked];
         _shards[shard].Tell(new LendKeys(_keysByShard.GetValueOrDefault(shard) ?? [], Self));
+        Timers.StartSingleTimer(ProbeTimer, ProbeTimer, ProbeAfter);
+    }
+
+    /// <summary>
+    /// Cluster Sharding delivers at most once (a hand-off drops what the old owner buffered). A shard answers a probe
+    /// only after the answers to what it received before from us, so a probe answered while an answer is missing
+    /// means the message was lost, and it is sent again.
+    /// </summary>
+    private void Probe()
+    {
+        _probeRound++;
+        if (_reply == null) _shards[_shardIndexes[_asked]].Tell(new ShardProbe(_probeRound, Self));
+        else
+            foreach (int shard in _shardIndexes)
+                if (!_applied.Contains(shard)) _shards[shard].Tell(new ShardProbe(_probeRound, Self));
+        Timers.StartSingleTimer(ProbeTimer, ProbeTimer, ProbeAfter);
+    }
+
+    private void Probed(ProbeReply probed)
+    {
+        if (probed.Token != _probeRound) return;
+        if (_reply == null)
+        {
+            if (probed.Shard == _shardIndexes[_asked]) AskNext(); // the LendKeys was lost
+        }
+        else if (!_applied.Contains(probed.Shard))
+            _shards[probed.Shard].Tell(new ApplyLent(_parts.GetValueOrDefault(probed.Shard), Self)); // the ApplyLent was lost
     }
 
     protected override void OnReceive(object message)
@@ -109,8 +146,14 @@ public sealed class LendingHold : UntypedActor, IWithTimers
                 if (++_asked < _shardIndexes.Length) AskNext();
                 else Run();
                 break;
-            case LentApplied when _reply != null:
-                if (--_unapplied == 0) Finish(_reply);
+            case LentApplied applied when _reply != null:
+                if (_applied.Add(applied.Shard) && --_unapplied == 0) Finish(_reply);
+                break;
+            case ProbeTimer:
+                Probe();
+                break;
+            case ProbeReply probed:
+                Probed(probed);
                 break;
             case TimeSpan:
                 Finish(ErrorReply(_reply == null ? ShardLost : ApplyLost));
@@ -138,11 +181,10 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         }
         _context.RecordEffects();
         _reply = writer.ToArray();
-        var parts = effects.IsEmpty
-            ? new Dictionary<int, AofBatch>()
-            : AofPartition.Split(effects.Take(), new KeyRouter(_server.Commands, _scratch.SlotOwner, _scratch.Shards.Length));
+        if (!effects.IsEmpty) _parts = AofPartition.Split(effects.Take(), new KeyRouter(_server.Commands, _scratch.SlotOwner, _scratch.Shards.Length));
         _unapplied = _shardIndexes.Length;
-        foreach (int shard in _shardIndexes) _shards[shard].Tell(new ApplyLent(parts.GetValueOrDefault(shard), Self));
+        foreach (int shard in _shardIndexes) _shards[shard].Tell(new ApplyLent(_parts.GetValueOrDefault(shard), Self));
+        Timers.StartSingleTimer(ProbeTimer, ProbeTimer, ProbeAfter);
     }
 
     private byte[] ErrorReply(string error)
