@@ -40,6 +40,19 @@ public class CollectionCommandTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void RandomPicksWithACountAreArraysInResp3AndPopsAreSets()
+    {
+        _h.Resp3 = true;
+        _h.Run("SADD", "s", "a", "b", "c");
+        Assert.StartsWith("*2\r\n", _h.Run("SRANDMEMBER", "s", "2"));
+        Assert.StartsWith("*3\r\n", _h.Run("SRANDMEMBER", "s", "10"));
+        Assert.Equal("*0\r\n", _h.Run("SRANDMEMBER", "s", "0"));
+        Assert.Equal("*0\r\n", _h.Run("SRANDMEMBER", "missing", "2"));
+        Assert.StartsWith("~1\r\n", _h.Run("SPOP", "s", "1"));
+        Assert.Equal("~0\r\n", _h.Run("SPOP", "missing", "2"));
+    }
+
+    [Fact]
     public void RandomPicksFollowTheCountRules()
     {
         for (int i = 0; i < 10; i++) _h.Run("SADD", "s", "m" + i);

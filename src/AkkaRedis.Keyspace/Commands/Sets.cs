@@ -87,8 +87,8 @@ public static class Sets
         {
             var members = s?.ToArray() ?? [];
             var picks = RandomPicks.Choose(c.Random, members.Length, count, unique);
-            if (unique) c.Reply.WriteSetHeader(picks.Count);
-            else c.Reply.WriteArrayHeader(picks.Count);
+            // Always an array, also in RESP3, as Redis 7 answers (t_set.c srandmemberWithCountCommand).
+            c.Reply.WriteArrayHeader(picks.Count);
             foreach (int i in picks) c.Reply.WriteBulk(members[i]);
         });
     }
