@@ -77,6 +77,8 @@ public sealed class RedisCliDifferentialTests
         SMEMBERS d
         SMOVE s2 s x
         SPOP s -1
+        SPOP s x
+        LPOP l x
         SRANDMEMBER s 0
         SSCAN s 0 COUNT 0
         OBJECT ENCODING h
@@ -101,9 +103,13 @@ public sealed class RedisCliDifferentialTests
         EVAL "return cjson.decode('{\"a\":[1,2]}').a[2]" 0
         SCRIPT LOAD "return 42"
         EVALSHA 1fa00e76656cc152ad327c13fe365858fd7be306 0
+        EVALSHA abc x
+        EVALSHA 1fa00e76656cc152ad327c13fe365858fd7be306 x
         SCRIPT EXISTS 1fa00e76656cc152ad327c13fe365858fd7be306
         FUNCTION LOAD "#!lua name=clilib\nredis.register_function('clif', function(keys, args) return args[1] end)"
         FCALL clif 0 hello
+        FCALL clif x
+        FCALL noclif x
         FCALL_RO clif 0 hello
         FUNCTION DELETE clilib
         FCALL clif 0 hello

@@ -61,10 +61,10 @@ public static class Args
     }
 
     /// <summary>getPositiveLongFromObjectOrReply: an integer (else "not an integer"), at least 0 (else "must be positive").</summary>
+    /// <summary>getPositiveLongFromObjectOrReply: a count of 0 or more; anything else, a number or not, is "must be positive".</summary>
     public static bool TryPositive(CommandContext c, byte[] arg, out long value)
     {
-        if (!TryInteger(c, arg, out value)) return false;
-        if (value >= 0) return true;
+        if (TryLong(arg, out value) && value >= 0) return true;
         c.Error(RespErrors.MustBePositive);
         return false;
     }

@@ -61,11 +61,7 @@ public static class Lists
             return;
         }
         long count = 1;
-        if (hasCount && (!Args.TryLong(c[2], out count) || count < 0))
-        {
-            c.Error(RespErrors.MustBePositive);
-            return;
-        }
+        if (hasCount && !Args.TryPositive(c, c[2], out count)) return;
         var entry = c.Write(c[1]);
         if (!c.TryGet<RedisList>(entry, out var list)) return;
         if (list == null)

@@ -66,13 +66,14 @@ public static class FunctionCommands
 
     private static void FCall(CommandContext c, bool readOnly)
     {
-        if (!ScriptCommands.TryKeysAndArgs(c, out var keys, out var argv)) return;
+        // The function is looked up before numkeys is read (fcallCommandGeneric).
         var function = c.Scripts.FindFunction(Encoding.UTF8.GetString(c[1]));
         if (function == null)
         {
             c.Error("ERR Function not found");
             return;
         }
+        if (!ScriptCommands.TryKeysAndArgs(c, out var keys, out var argv, "ERR Bad number of keys provided")) return;
         if (readOnly && !function.NoWrites)
         {
             c.Error("ERR Can not execute a script with write flag using *_ro command.");

@@ -36,13 +36,16 @@ public static class ScriptCommands
             "    Load a script into the scripts cache without executing it.",
         ]));
 
-    /// <summary>EVAL's and FCALL's "numkeys key... arg..." from argument 2 on, with Redis's errors (evalGenericCommand).</summary>
-    public static bool TryKeysAndArgs(CommandContext c, out byte[][] keys, out byte[][] argv)
+    /// <summary>
+    /// EVAL's and FCALL's "numkeys key... arg..." from argument 2 on, with Redis's errors (evalGenericCommand; FCALL
+    /// words a numkeys that is not a number as <paramref name="notANumber"/>, fcallCommandGeneric).
+    /// </summary>
+    public static bool TryKeysAndArgs(CommandContext c, out byte[][] keys, out byte[][] argv, string notANumber = RespErrors.NotInteger)
     {
         keys = argv = [];
         if (!Args.TryLong(c[2], out long numKeys))
         {
-            c.Error(RespErrors.NotInteger);
+            c.Error(notANumber);
             return false;
         }
         if (numKeys > c.Argc - 3)
@@ -62,15 +65,21 @@ public static class ScriptCommands
 
     private static void Eval(CommandContext c, bool bySha, bool readOnly)
     {
+        // A SHA of the wrong length cannot match: Redis answers that before looking at numkeys (evalShaCommand).
+        if (bySha && c[1].Length != 40)
+        {
+            c.Error(NoScript);
+            return;
+        }
         if (!TryKeysAndArgs(c, out var keys, out var argv)) return;
         var engine = c.Scripts;
         string sha;
         if (bySha)
         {
             sha = Encoding.ASCII.GetString(c[1]).ToLowerInvariant();
-            if (sha.Length != 40 || !engine.Exists(sha))
+            if (!engine.Exists(sha))
             {
-                c.Error("NOSCRIPT No matching script. Please use EVAL.");
+                c.Error(NoScript);
                 return;
             }
         }
@@ -85,6 +94,8 @@ public static class ScriptCommands
         }
         engine.Run(c, sha, keys, argv, readOnly);
     }
+
+    private const string NoScript = "NOSCRIPT No matching script. Please use EVAL.";
 
     private static void Load(CommandContext c)
     {
