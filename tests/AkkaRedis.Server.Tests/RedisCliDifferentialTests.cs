@@ -104,6 +104,17 @@ public sealed class RedisCliDifferentialTests
         SCRIPT LOAD "return 42"
         EVALSHA 1fa00e76656cc152ad327c13fe365858fd7be306 0
         EVALSHA abc x
+        EVAL "return 1" 9223372036854775807 a
+        LMPOP 9223372036854775807 a LEFT
+        LMPOP 4611686018427387905 a LEFT
+        SINTERCARD 9223372036854775807 a
+        SINTERCARD 2147483648 a
+        COMMAND GETKEYS EVAL x 9223372036854775807 a
+        COMMAND GETKEYS EVAL x 0
+        COMMAND GETKEYS LMPOP 5 a LEFT
+        COMMAND GETKEYS PING x
+        COMMAND GETKEYS MSET a
+        PING
         EVALSHA 1fa00e76656cc152ad327c13fe365858fd7be306 x
         SCRIPT EXISTS 1fa00e76656cc152ad327c13fe365858fd7be306
         FUNCTION LOAD "#!lua name=clilib\nredis.register_function('clif', function(keys, args) return args[1] end)"

@@ -59,7 +59,8 @@ public sealed record KeySpec(KeySearch Search, KeyFind Find, string Flags)
             if (countAt >= argc) return false;
             if (!Protocol.RequestParser.TryParseInteger(args[countAt], out long count) || count < 0) return false;
             int keysFrom = first + Find.FirstKey;
-            if (keysFrom + (count - 1) * Find.Step >= argc) return false;
+            // More keys than arguments is checked first: a count near long.MaxValue would overflow the second test.
+            if (count > argc || keysFrom + (count - 1) * Find.Step >= argc) return false;
             for (long k = 0; k < count; k++) positions.Add(keysFrom + (int)k * Find.Step);
         }
         return true;

@@ -168,25 +168,30 @@ public static class CommandCommands
             c.Error("ERR Invalid command specified");
             return;
         }
+        // commandGetKeysCommand's order: a command without key specs, then arity, then the keys found.
+        if (spec.Facts.KeySpecs.Length == 0)
+        {
+            c.Error("ERR The command has no key arguments");
+            return;
+        }
         if (error != null)
         {
             c.Error("ERR Invalid number of arguments specified for command");
             return;
         }
         var keys = new List<(int Position, string Flags)>();
+        bool valid = true;
         foreach (var keySpec in spec.Facts.KeySpecs)
         {
             var positions = new List<int>();
-            if (!keySpec.AddKeyPositions(args, positions))
-            {
-                c.Error("ERR Invalid arguments specified for command");
-                return;
-            }
+            valid &= keySpec.AddKeyPositions(args, positions);
             keys.AddRange(positions.Select(p => (p, keySpec.Flags)));
         }
-        if (keys.Count == 0)
+        if (!valid || keys.Count == 0)
         {
-            c.Error("ERR The command has no key arguments");
+            // EVAL, FCALL and the like may have no keys at all (CMD_NO_MANDATORY_KEYS): none is an empty answer.
+            if (spec.Facts.HasFlag("no_mandatory_keys")) c.Reply.WriteArrayHeader(0);
+            else c.Error("ERR Invalid arguments specified for command");
             return;
         }
         c.Reply.WriteArrayHeader(keys.Count);
