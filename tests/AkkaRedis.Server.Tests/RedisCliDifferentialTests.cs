@@ -115,6 +115,10 @@ public sealed class RedisCliDifferentialTests
         COMMAND GETKEYS PING x
         COMMAND GETKEYS MSET a
         PING
+        OBJECT HELP
+        CONFIG HELP
+        COMMAND HELP
+        FUNCTION HELP
         EVALSHA 1fa00e76656cc152ad327c13fe365858fd7be306 x
         SCRIPT EXISTS 1fa00e76656cc152ad327c13fe365858fd7be306
         FUNCTION LOAD "#!lua name=clilib\nredis.register_function('clif', function(keys, args) return args[1] end)"

@@ -46,8 +46,6 @@ public static class Keys
         "REFCOUNT <key>",
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
-        "HELP",
-        "    Print this help.",
     ]);
 
     private static void Del(CommandContext c)

@@ -261,8 +261,6 @@ public static class ClientCommands
             "    Set client meta attr. Options are:",
             "    * LIB-NAME: the client lib name.",
             "    * LIB-VER: the client lib version.",
-            "HELP",
-            "    Print this help.",
         ];
         HelpText.Write(c.Reply, lines);
     }

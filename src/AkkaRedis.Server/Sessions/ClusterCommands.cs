@@ -85,8 +85,6 @@ public static class ClusterCommands
                     "SLOTS",
                     "    Return information about slots range mappings. Each range is made of:",
                     "    start, end, master and replicas IP addresses, ports and ids",
-                    "HELP",
-                    "    Print this help.",
                 ]);
                 break;
         }

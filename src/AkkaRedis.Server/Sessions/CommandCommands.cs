@@ -38,8 +38,6 @@ public static class CommandCommands
             "    Return the keys from a full Redis command.",
             "GETKEYSANDFLAGS <full-command>",
             "    Return the keys and the access flags from a full Redis command.",
-            "HELP",
-            "    Print this help.",
         ]));
     }
 

@@ -80,8 +80,6 @@ public static class ConfigCommands
             "    Reset statistics reported by the INFO command.",
             "REWRITE",
             "    Rewrite the configuration file.",
-            "HELP",
-            "    Print this help.",
         ]));
     }
 
