@@ -94,10 +94,11 @@ public sealed class RequestParser
         {
             if (_bulk == null)
             {
-                if (_lineLength == 0 && !input.IsEmpty && input[0] != (byte)'$')
-                    return Fail($"Protocol error: expected '$', got '{(char)input[0]}'");
+                // As Redis, the line is read whole before its first byte is judged: a partial line is not an error yet.
                 var header = ReadHeaderLine(ref input, "Protocol error: too big bulk count string");
                 if (header.Status != ParseResult.Command) return header.Status;
+                if (header.Line.IsEmpty || header.Line[0] != (byte)'$')
+                    return Fail($"Protocol error: expected '$', got '{(header.Line.IsEmpty ? ' ' : (char)header.Line[0])}'");
                 if (!TryParseInteger(header.Line[1..], out long length) || length < 0 || length > MaxBulkLength)
                     return Fail("Protocol error: invalid bulk length");
                 _lineLength = 0;

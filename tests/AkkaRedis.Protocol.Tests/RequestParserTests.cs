@@ -71,6 +71,13 @@ public class RequestParserTests
     public void ExpectedDollar() => Check("*1\r\n:5\r\n", [], "Protocol error: expected '$', got ':'");
 
     [Fact]
+    public void ExpectedDollarOnAnEmptyLine() => Check("*1\r\n\r\n", [], "Protocol error: expected '$', got ' '");
+
+    /// <summary>Redis judges a bulk header only once its line is whole: a partial one waits for more input.</summary>
+    [Fact]
+    public void APartialBulkHeaderIsNotAnErrorYet() => Check("*3\r\n0", []);
+
+    [Fact]
     public void InvalidBulkLength() => Check("*1\r\n$-1\r\n", [], "Protocol error: invalid bulk length");
 
     [Fact]
