@@ -15,6 +15,8 @@ public static class RespErrors
     public const string NoSuchKey = "ERR no such key";
     public const string IndexOutOfRange = "ERR index out of range";
     public const string DbIndexOutOfRange = "ERR DB index is out of range";
+    /// <summary>getIntFromObjectOrReply's words (sic: "must between") for a number that does not fit an int.</summary>
+    public const string NotAnInt = "ERR value is out of range, value must between -2147483648 and 2147483647";
     public const string SameObject = "ERR source and destination objects are the same";
     public const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
     public const string BitOffset = "ERR bit offset is not an integer or out of range";

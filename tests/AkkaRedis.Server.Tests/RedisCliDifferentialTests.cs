@@ -116,6 +116,12 @@ public sealed class RedisCliDifferentialTests
         COMMAND GETKEYS MSET a
         PING
         OBJECT HELP
+        SELECT 9223372036854775807
+        SELECT 2147483648
+        SELECT x
+        MOVE k 2147483648
+        COPY a b DB 2147483648
+        SWAPDB 0 2147483648
         CONFIG HELP
         COMMAND HELP
         FUNCTION HELP

@@ -50,11 +50,15 @@ public static class Args
         return false;
     }
 
-    /// <summary>A database index (SELECT, COPY ... DB, MOVE): an int, below <paramref name="databases"/>; the error to answer, or null.</summary>
+    /// <summary>
+    /// A database index (SELECT, COPY ... DB, MOVE): an int (getIntFromObjectOrReply: a number beyond an int is "out of
+    /// range, value must between ..."), below <paramref name="databases"/>; the error to answer, or null.
+    /// </summary>
     public static string? ParseDatabaseIndex(byte[] arg, int databases, out int db)
     {
         db = 0;
-        if (!TryLong(arg, out long value) || value < int.MinValue || value > int.MaxValue) return RespErrors.NotInteger;
+        if (!TryLong(arg, out long value)) return RespErrors.NotInteger;
+        if (value < int.MinValue || value > int.MaxValue) return RespErrors.NotAnInt;
         if (value < 0 || value >= databases) return RespErrors.DbIndexOutOfRange;
         db = (int)value;
         return null;

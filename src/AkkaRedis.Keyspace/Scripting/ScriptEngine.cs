@@ -349,9 +349,8 @@ public sealed class ScriptEngine : IDisposable
         switch (name)
         {
             case "select":
-                if (!Args.TryLong(args[1], out long db)) return RespErrors.NotInteger;
-                if (db < 0 || db >= _outer.Keyspace.DatabaseCount) return RespErrors.DbIndexOutOfRange;
-                _db = (int)db;
+                if (Args.ParseDatabaseIndex(args[1], _outer.Keyspace.DatabaseCount, out int db) is { } error) return error;
+                _db = db;
                 _callReply.WriteOk();
                 return null;
             case "ping":
