@@ -86,7 +86,6 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
 
     [Theory]
     [InlineData(typeof(LendKeys))]
-    [InlineData(typeof(ApplyLent))]
     public void AMessageLostOnTheWayIsFoundByAProbeAndSentAgainOnce(Type lost)
     {
         string a = _h.KeyOn(0), b = _h.KeyOn(2);

@@ -213,10 +213,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             // Lent to a command running on another node (or for another node's client): only its runner is served.
             switch (message)
             {
-                case ApplyLent apply when apply.Runner.Equals(_lender):
-                    // Sent again when the runner thought it lost: applied once, confirmed again.
-                    if (_lentApplied) DeferAsync(apply, a => a.Runner.Tell(new LentApplied(_store.Index))); // after its journal write
-                    else ApplyLentEffects(apply);
+                case ApplyLent apply when apply.Runner.Equals(_lender) && !_lentApplied:
+                    ApplyLentEffects(apply);
                     break;
                 case LendKeys lend when lend.Runner.Equals(_lender):
                     if (!_lentApplied) Lend(lend); // sent again: the same keys, still held, lent again

@@ -24,7 +24,9 @@ namespace AkkaRedis.Keyspace.Shards;
 ///
 /// It cannot deadlock with other holds: both protocols take shards in ascending order, one at a time. A shard watches
 /// its runner and releases itself when the runner's node dies. A message Cluster Sharding loses in a hand-off is found
-/// by a probe after a second and sent again (a shard lends and applies once per hold, however often it is asked). What this cannot give: when a node dies between
+/// by a probe after a second and sent again (a shard lends once per hold, however often it is asked); what follows the
+/// loan goes straight to the lender's actor, because a region holds back messages for a shard it hands off, and a lent
+/// shard hands off only once released. What this cannot give: when a node dies between
 /// steps 3 and 4, the shards that applied their part keep it (there is no coordinator log to roll it back); the client
 /// gets an error in that case, never OK.
 ///
@@ -53,6 +55,15 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     private int _asked;
     private int _unapplied;
     private readonly HashSet<int> _applied = [];
+
+    /// <summary>
+    /// The actors of the shards that lent, by shard. What follows the loan goes straight to them, not through the
+    /// sharding region: a region buffers messages for a shard it is handing off, and the hand-off waits for the shard to
+    /// stop, which a lent shard does only once released, so a region-routed release could wait for itself.
+    /// </summary>
+    private readonly Dictionary<int, IActorRef> _lenders = [];
+
+    private IActorRef Route(int shard) => _lenders.TryGetValue(shard, out var lender) ? lender : _shards[shard];
     private Dictionary<int, AofBatch> _parts = [];
 
     /// <summary>How long an answer may take before the shard is probed for a lost message.</summary>
@@ -112,29 +123,22 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     }
 
     /// <summary>
-    /// Cluster Sharding delivers at most once (a hand-off drops what the old owner buffered). A shard answers a probe
-    /// only after the answers to what it received before from us, so a probe answered while an answer is missing
-    /// means the message was lost, and it is sent again.
+    /// Cluster Sharding delivers at most once (a hand-off drops what the old owner buffered), and LendKeys goes through
+    /// the region. A shard answers a probe only after the answers to what it received before from us, so a probe
+    /// answered while KeysLent is missing means the LendKeys was lost, and it is sent again. (What follows the loan goes
+    /// straight to the lender's actor, see <see cref="_lenders"/>.)
     /// </summary>
     private void Probe()
     {
+        if (_reply != null) return;
         _probeRound++;
-        if (_reply == null) _shards[_shardIndexes[_asked]].Tell(new ShardProbe(_probeRound, Self));
-        else
-            foreach (int shard in _shardIndexes)
-                if (!_applied.Contains(shard)) _shards[shard].Tell(new ShardProbe(_probeRound, Self));
+        _shards[_shardIndexes[_asked]].Tell(new ShardProbe(_probeRound, Self));
         Timers.StartSingleTimer(ProbeTimer, ProbeTimer, ProbeAfter);
     }
 
     private void Probed(ProbeReply probed)
     {
-        if (probed.Token != _probeRound) return;
-        if (_reply == null)
-        {
-            if (probed.Shard == _shardIndexes[_asked]) AskNext(); // the LendKeys was lost
-        }
-        else if (!_applied.Contains(probed.Shard))
-            _shards[probed.Shard].Tell(new ApplyLent(_parts.GetValueOrDefault(probed.Shard), Self)); // the ApplyLent was lost
+        if (probed.Token == _probeRound && _reply == null && probed.Shard == _shardIndexes[_asked]) AskNext();
     }
 
     protected override void OnReceive(object message)
@@ -142,6 +146,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         switch (message)
         {
             case KeysLent lent when _asked < _shardIndexes.Length && lent.Shard == _shardIndexes[_asked]:
+                _lenders[lent.Shard] = Sender;
                 EffectReplay.Run(_context, _scratch.Shards[lent.Shard], lent.State.AsChunk(), _loadReplies, _server.Clock.NowMs, (_, _) => { });
                 if (++_asked < _shardIndexes.Length) AskNext();
                 else Run();
@@ -183,8 +188,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         _reply = writer.ToArray();
         if (!effects.IsEmpty) _parts = AofPartition.Split(effects.Take(), new KeyRouter(_server.Commands, _scratch.SlotOwner, _scratch.Shards.Length));
         _unapplied = _shardIndexes.Length;
-        foreach (int shard in _shardIndexes) _shards[shard].Tell(new ApplyLent(_parts.GetValueOrDefault(shard), Self));
-        Timers.StartSingleTimer(ProbeTimer, ProbeTimer, ProbeAfter);
+        foreach (int shard in _shardIndexes) Route(shard).Tell(new ApplyLent(_parts.GetValueOrDefault(shard), Self));
     }
 
     private byte[] ErrorReply(string error)
@@ -199,7 +203,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     {
         _replyTo.Tell(new ShardReplies(reply, [_command.Seq], [reply.Length], 1));
         int asked = Math.Min(_asked, _shardIndexes.Length - 1);
-        for (int i = 0; i <= asked; i++) _shards[_shardIndexes[i]].Tell(new ReleaseLent(Self));
+        for (int i = 0; i <= asked; i++) Route(_shardIndexes[i]).Tell(new ReleaseLent(Self));
         Context.Stop(Self);
     }
 }
