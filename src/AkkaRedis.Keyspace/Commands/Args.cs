@@ -64,7 +64,6 @@ public static class Args
         return null;
     }
 
-    /// <summary>getPositiveLongFromObjectOrReply: an integer (else "not an integer"), at least 0 (else "must be positive").</summary>
     /// <summary>getPositiveLongFromObjectOrReply: a count of 0 or more; anything else, a number or not, is "must be positive".</summary>
     public static bool TryPositive(CommandContext c, byte[] arg, out long value)
     {

@@ -53,7 +53,6 @@ public sealed class LendingHold : UntypedActor, IWithTimers
 
     /// <summary>Position in <see cref="_shardIndexes"/> of the shard asked to lend; past the end once the command ran.</summary>
     private int _asked;
-    private int _unapplied;
     private readonly HashSet<int> _applied = [];
 
     /// <summary>
@@ -64,7 +63,6 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     private readonly Dictionary<int, IActorRef> _lenders = [];
 
     private IActorRef Route(int shard) => _lenders.TryGetValue(shard, out var lender) ? lender : _shards[shard];
-    private Dictionary<int, AofBatch> _parts = [];
 
     /// <summary>How long an answer may take before the shard is probed for a lost message.</summary>
     private static readonly TimeSpan ProbeAfter = TimeSpan.FromSeconds(1);
@@ -152,7 +150,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
                 else Run();
                 break;
             case LentApplied applied when _reply != null:
-                if (_applied.Add(applied.Shard) && --_unapplied == 0) Finish(_reply);
+                if (_applied.Add(applied.Shard) && _applied.Count == _shardIndexes.Length) Finish(_reply);
                 break;
             case ProbeTimer:
                 Probe();
@@ -186,9 +184,10 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         }
         _context.RecordEffects();
         _reply = writer.ToArray();
-        if (!effects.IsEmpty) _parts = AofPartition.Split(effects.Take(), new KeyRouter(_server.Commands, _scratch.SlotOwner, _scratch.Shards.Length));
-        _unapplied = _shardIndexes.Length;
-        foreach (int shard in _shardIndexes) Route(shard).Tell(new ApplyLent(_parts.GetValueOrDefault(shard), Self));
+        var parts = effects.IsEmpty
+            ? []
+            : AofPartition.Split(effects.Take(), new KeyRouter(_server.Commands, _scratch.SlotOwner, _scratch.Shards.Length));
+        foreach (int shard in _shardIndexes) Route(shard).Tell(new ApplyLent(parts.GetValueOrDefault(shard), Self));
     }
 
     private byte[] ErrorReply(string error)

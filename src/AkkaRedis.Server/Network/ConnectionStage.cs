@@ -358,6 +358,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void StopRelay()
         {
             _relay?.Tell(PoisonPill.Instance);
+            ForgetRelay();
+        }
+
+        private void ForgetRelay()
+        {
             _relay = null;
             _relaySeq = -1;
             _session.BlockRelay = null;
@@ -649,13 +654,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 SetReply(seq, replies.Buffer, start, end);
                 start = end;
                 if (seq == _barrier) barrierDone = true;
-                if (seq == _relaySeq)
-                {
-                    // The relay stops itself once it has passed the reply on.
-                    _relay = null;
-                    _relaySeq = -1;
-                    _session.BlockRelay = null;
-                }
+                if (seq == _relaySeq) ForgetRelay(); // the relay stops itself once it has passed the reply on
                 if (_blocked != null && seq == _blocked.Seq)
                 {
                     CancelTimer(_blocked);
