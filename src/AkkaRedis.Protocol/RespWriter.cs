@@ -84,6 +84,14 @@ public sealed class RespWriter
 
     /// <summary>An error reply; <paramref name="message"/> starts with its code (ERR, WRONGTYPE, ...), without the '-'.
     /// Newlines are replaced by spaces, as Redis does, so an error can never break the framing.</summary>
+    /// <summary>A whole error reply as bytes (the same in RESP2 and RESP3).</summary>
+    public static byte[] ErrorReply(string message)
+    {
+        var writer = new RespWriter(message.Length + 8);
+        writer.WriteError(message);
+        return writer.ToArray();
+    }
+
     public void WriteError(string message)
     {
         if (message.AsSpan().IndexOfAny('\r', '\n') >= 0) message = message.Replace('\r', ' ').Replace('\n', ' ');

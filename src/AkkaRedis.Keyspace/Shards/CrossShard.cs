@@ -41,9 +41,7 @@ public static class CrossShard
     public static void Abort(HeldCommand held, string error)
     {
         for (int i = 0; i < held.Hop; i++) held.Route[i].Tell(new Release(held.Id));
-        var writer = new Protocol.RespWriter(128) { Resp3 = held.Command.Resp3 };
-        writer.WriteError(error);
-        held.ReplyTo.Tell(new ShardReplies(writer.ToArray(), [held.Command.Seq], [writer.Length], 1));
+        held.ReplyTo.Tell(ShardReplies.One(Protocol.RespWriter.ErrorReply(error), held.Command.Seq));
     }
 
     /// <summary>Starts a held command over <paramref name="shardIndexes"/> (sorted ascending, distinct).</summary>

@@ -373,7 +373,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         _context.HeldShards = held.ShardIndexes;
         bool blocked = Execute(held.Command);
         _context.HeldShards = null;
-        var replies = blocked ? null : new ShardReplies(_writer.ToArray(), [held.Command.Seq], [_writer.Length], 1);
+        var replies = blocked ? null : ShardReplies.One(_writer.ToArray(), held.Command.Seq);
         void Finish()
         {
             for (int i = 0; i < held.Route.Length - 1; i++) held.Route[i].Tell(new Release(held.Id));
@@ -473,7 +473,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             Commit(null);
             return;
         }
-        var replies = new ShardReplies(_writer.ToArray(), [block.Command.Seq], [_writer.Length], 1);
+        var replies = ShardReplies.One(_writer.ToArray(), block.Command.Seq);
         var relay = block.Relay;
         Commit(() => relay.Tell(replies));
     }
@@ -483,7 +483,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         if (_relayBlocks.TryGetValue(cancel.Relay, out var relayed) && relayed.Client.TryCancel())
         {
             ForgetRelayed(relayed.Client);
-            cancel.Relay.Tell(new ShardReplies(cancel.Reply, [relayed.Client.Seq], [cancel.Reply.Length], 1));
+            cancel.Relay.Tell(ShardReplies.One(cancel.Reply, relayed.Client.Seq));
         }
         else cancel.Relay.Tell(new NotBlocked(_store.Index));
     }
@@ -613,7 +613,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 _context.RecordEffects();
                 foreach (var (shard, delivery) in _context.Deliveries) _pendingDeliveries.Add((shard, delivery with { Client = client }));
                 _context.Deliveries.Clear();
-                if (answered) _servedReplies.Add((client.ReplyTo, new ShardReplies(writer.ToArray(), [client.Seq], [writer.Length], 1)));
+                if (answered) _servedReplies.Add((client.ReplyTo, ShardReplies.One(writer.ToArray(), client.Seq)));
             }
         }
         ready.Clear();
@@ -641,7 +641,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             writer.WriteBulk(delivery.Element);
         }
         _context.RecordEffects();
-        if (delivery.Client != null) _servedReplies.Add((delivery.Client.ReplyTo, new ShardReplies(writer.ToArray(), [delivery.Client.Seq], [writer.Length], 1)));
+        if (delivery.Client != null) _servedReplies.Add((delivery.Client.ReplyTo, ShardReplies.One(writer.ToArray(), delivery.Client.Seq)));
         if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
         Commit(null);
     }

@@ -159,7 +159,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
                 Probed(probed);
                 break;
             case TimeSpan:
-                Finish(ErrorReply(_reply == null ? ShardLost : ApplyLost));
+                Finish(RespWriter.ErrorReply(_reply == null ? ShardLost : ApplyLost));
                 break;
         }
     }
@@ -190,17 +190,10 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         foreach (int shard in _shardIndexes) Route(shard).Tell(new ApplyLent(parts.GetValueOrDefault(shard), Self));
     }
 
-    private byte[] ErrorReply(string error)
-    {
-        var writer = new RespWriter(128) { Resp3 = _command.Resp3 };
-        writer.WriteError(error);
-        return writer.ToArray();
-    }
-
     /// <summary>Answers the client and releases every shard asked (one that lends after this is released by its DeathWatch).</summary>
     private void Finish(byte[] reply)
     {
-        _replyTo.Tell(new ShardReplies(reply, [_command.Seq], [reply.Length], 1));
+        _replyTo.Tell(ShardReplies.One(reply, _command.Seq));
         int asked = Math.Min(_asked, _shardIndexes.Length - 1);
         for (int i = 0; i <= asked; i++) Route(_shardIndexes[i]).Tell(new ReleaseLent(Self));
         Context.Stop(Self);

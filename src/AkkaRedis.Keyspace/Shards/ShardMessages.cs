@@ -16,7 +16,11 @@ public sealed record ShardBatch(ShardCommand[] Commands, int Count, IActorRef Re
 /// A shard's answer to a batch (or to one held command): all replies in one buffer; reply i is
 /// Buffer[Ends[i-1]..Ends[i]] and answers the command with sequence number Seqs[i].
 /// </summary>
-public sealed record ShardReplies(byte[] Buffer, long[] Seqs, int[] Ends, int Count);
+public sealed record ShardReplies(byte[] Buffer, long[] Seqs, int[] Ends, int Count)
+{
+    /// <summary>The answer to one command: <paramref name="reply"/> whole.</summary>
+    public static ShardReplies One(byte[] reply, long seq) => new(reply, [seq], [reply.Length], 1);
+}
 
 /// <summary>
 /// A command that needs several shards held at once (see <see cref="CrossShard"/>). It travels from shard to

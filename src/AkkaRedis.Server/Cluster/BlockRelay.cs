@@ -70,13 +70,13 @@ public sealed class BlockRelay : UntypedActor, IWithTimers
                 End(BlockedClient.TimeoutReply(_command.Resp3));
                 break;
             case Unblock unblock:
-                End(unblock.WithError ? ErrorReply(UnblockedError) : BlockedClient.TimeoutReply(_command.Resp3));
+                End(unblock.WithError ? RespWriter.ErrorReply(UnblockedError) : BlockedClient.TimeoutReply(_command.Resp3));
                 break;
             case NotBlocked:
                 Timers.StartSingleTimer(GiveUp, GiveUp, GracePeriod);
                 break;
             case GiveUp:
-                _connection.Tell(new ShardReplies(_ending!, [_command.Seq], [_ending!.Length], 1));
+                _connection.Tell(ShardReplies.One(_ending!, _command.Seq));
                 Context.Stop(Self);
                 break;
             case BlockRegistered:
@@ -91,10 +91,4 @@ public sealed class BlockRelay : UntypedActor, IWithTimers
         _shard.Tell(new BlockCancel(Self, reply));
     }
 
-    private byte[] ErrorReply(string error)
-    {
-        var writer = new RespWriter(64) { Resp3 = _command.Resp3 };
-        writer.WriteError(error);
-        return writer.ToArray();
-    }
 }

@@ -142,7 +142,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var kill = GetAsyncCallback(Kill);
             _session.Kill = kill;
             _session.Unblocked = GetAsyncCallback<bool>(withError => FinishBlocked(withError
-                ? ErrorBytes(BlockRelay.UnblockedError)
+                ? RespWriter.ErrorReply(BlockRelay.UnblockedError)
                 : BlockedClient.TimeoutReply(_session.Resp3)));
             Pull(_stage._in);
         }
@@ -418,7 +418,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var client = _blocked;
             if (client == null) return;
             ForgetBlocked(client);
-            OnReplies(new ShardReplies(reply, [client.Seq], [reply.Length], 1));
+            OnReplies(ShardReplies.One(reply, client.Seq));
         }
 
         private void ForgetBlocked(BlockedClient client)
@@ -428,12 +428,6 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             foreach (int shard in client.Keys.Select(k => k.Shard).Distinct()) _services.Shards[shard].Tell(new ForgetWaiter(client));
         }
 
-        private static byte[] ErrorBytes(string message)
-        {
-            var writer = new RespWriter(64);
-            writer.WriteError(message);
-            return writer.ToArray();
-        }
 
         /// <summary>Inside MULTI: a valid command answers QUEUED; a rejected one answers its error and dooms the EXEC.</summary>
         private void Queue(long seq, CommandSpec spec, byte[][] args, TransactionState transaction)
