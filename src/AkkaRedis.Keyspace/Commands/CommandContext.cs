@@ -130,7 +130,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
                     if (!seen.Add((db, key))) continue;
                     int slot = HashSlot.Of(key);
                     var entry = DatabaseOf(slot, db).FindRaw(slot, key);
-                    if (entry != null && entry.ExpireAt >= 0 && entry.ExpireAt <= Now) entry = null;
+                    if (entry != null && entry.ExpiredAt(Now)) entry = null;
                     KeyState.Write(log, db, key, entry, replace: true);
                 }
                 log.EndBlock();

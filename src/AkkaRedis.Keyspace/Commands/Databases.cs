@@ -94,7 +94,7 @@ public static class Databases
         foreach (var database in Each(c, c.Db))
             foreach (var (_, entry) in database.All())
             {
-                if (entry.ExpireAt >= 0 && entry.ExpireAt <= c.Now) continue;
+                if (entry.ExpiredAt(c.Now)) continue;
                 if (all || Glob.Match(pattern, entry.Key)) keys.Add(entry.Key);
             }
         c.Reply.WriteArrayHeader(keys.Count);

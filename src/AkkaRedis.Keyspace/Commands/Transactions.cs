@@ -52,7 +52,7 @@ public static class Transactions
             int slot = HashSlot.Of(key);
             int shard = c.Keyspace.SlotOwner[slot];
             var raw = c.DatabaseOf(slot, c.Db).FindRaw(slot, key);
-            bool expired = raw != null && raw.ExpireAt >= 0 && raw.ExpireAt <= c.Now;
+            bool expired = raw != null && raw.ExpiredAt(c.Now);
             if (c.Keyspace.Shards[shard].AddWatcher(c.Db, key, watch)) watch.Keys.Add((shard, c.Db, key, expired));
         }
         c.Reply.WriteOk();
@@ -67,7 +67,7 @@ public static class Transactions
             if (expiredWhenWatched) continue;
             int slot = HashSlot.Of(key);
             var raw = c.DatabaseOf(slot, db).FindRaw(slot, key);
-            if (raw != null && raw.ExpireAt >= 0 && raw.ExpireAt <= c.Now) return true;
+            if (raw != null && raw.ExpiredAt(c.Now)) return true;
         }
         return false;
     }

@@ -18,7 +18,7 @@ public sealed class Database
     {
         var table = _slots?[slot];
         if (table == null || !table.TryGetValue(key, out var entry)) return null;
-        if (entry.ExpireAt >= 0 && entry.ExpireAt <= nowMs)
+        if (entry.ExpiredAt(nowMs))
         {
             onExpired?.Invoke(entry);
             Remove(slot, entry);

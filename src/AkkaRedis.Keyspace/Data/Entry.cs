@@ -12,6 +12,9 @@ public sealed class Entry(byte[] key, object value)
     /// <summary>Absolute expiry in Unix milliseconds, or -1 for none.</summary>
     public long ExpireAt = -1;
 
+    /// <summary>Whether the key has an expiry that has passed at <paramref name="nowMs"/> (a logically deleted key).</summary>
+    public bool ExpiredAt(long nowMs) => ExpireAt >= 0 && ExpireAt <= nowMs;
+
     /// <summary>Position in the database's volatile list (for sampled active expiry), or -1.</summary>
     public int VolatileIndex = -1;
 

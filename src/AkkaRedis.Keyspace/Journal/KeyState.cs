@@ -79,7 +79,7 @@ public static class KeyState
                 foreach (var (_, entry) in shard.Databases[db].All())
                 {
                     // Expired keys are left out, as Redis's rewrite leaves them out.
-                    if (entry.ExpireAt >= 0 && entry.ExpireAt <= nowMs) continue;
+                    if (entry.ExpiredAt(nowMs)) continue;
                     Write(log, db, entry.Key, entry, replace: false);
                 }
             }

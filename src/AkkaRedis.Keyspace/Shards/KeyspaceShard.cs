@@ -512,7 +512,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             for (int db = 0; db < _store.Databases.Length; db++)
             {
                 var entry = _store.Databases[db].FindRaw(slot, key);
-                if (entry == null || entry.ExpireAt >= 0 && entry.ExpireAt <= now) continue;
+                if (entry == null || entry.ExpiredAt(now)) continue;
                 KeyState.Write(state, db, key, entry, replace: false);
             }
         }
