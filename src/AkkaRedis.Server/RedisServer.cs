@@ -25,7 +25,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     private readonly ClientRegistry _clients = new();
     private Akka.Streams.Dsl.Tcp.ServerBinding? _binding;
     private Timer? _sampler;
-    private Timer? _rewriteCheck;
+    private Timer? _cron;
     private IActorRef[]? _shards;
     private Cluster.ClusterView? _clusterView;
     private ServerServices? _services;
@@ -115,7 +115,11 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         TcpPort = (_binding.Value.LocalAddress as IPEndPoint)?.Port ?? config.Port;
         _lastSampleMs = Environment.TickCount64;
         _sampler = new Timer(_ => SampleOps(), null, 100, 100);
-        if (config.AppendOnly && !config.Cluster) _rewriteCheck = new Timer(_ => MaybeRewriteAof(), null, 1000, 1000);
+        _cron = new Timer(_ =>
+        {
+            if (config.AppendOnly && !config.Cluster) MaybeRewriteAof();
+            MaybeSave();
+        }, null, 1000, 1000);
         Console.WriteLine($"AkkaRedis {typeof(RedisServer).Assembly.GetName().Version?.ToString(3)} (Redis {ServerState.Version} compatible) " +
                           $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
                           $"persistence={(config.AppendOnly ? config.Cluster ? "shared journal (PostgreSQL)" : "aof appendfsync " + config.AppendFsync : "none (in memory)")}" +
@@ -216,6 +220,17 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _ = RunOnAllShards("BGREWRITEAOF");
     }
 
+    /// <summary>serverCron's save points: a BGSAVE when enough changes are old enough.</summary>
+    private void MaybeSave()
+    {
+        var saves = _state.Saves;
+        long now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        long changes = _keyspace.Shards.Sum(s => Volatile.Read(ref s.Dirty));
+        if (_shards == null || saves.InProgress || !config.Save.Due(changes, now, saves.LastSaveSeconds, saves.LastTrySeconds, saves.LastOk)) return;
+        Console.WriteLine($"{changes} changes since the last save: saving in the background");
+        _ = RunOnAllShards("BGSAVE");
+    }
+
     private static string Format(EndPoint endPoint) => endPoint is IPEndPoint ip
         ? $"{(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address)}:{ip.Port}"
         : endPoint.ToString() ?? "?";
@@ -240,7 +255,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             Console.WriteLine(reply.StartsWith('-') ? $"Error trying to save the DB before shutting down: {reply.Trim()}" : "DB saved on disk");
         }
         _sampler?.Dispose();
-        _rewriteCheck?.Dispose();
+        _cron?.Dispose();
         if (_binding is { } binding) await binding.Unbind();
         foreach (var client in _clients.All) client.Kill?.Invoke();
     }

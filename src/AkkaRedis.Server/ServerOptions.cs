@@ -34,6 +34,7 @@ public static class ServerOptions
         ("cluster-announce-ip", "the address cluster clients are told for this node, when not cluster-hostname (NAT, Docker)"),
         ("cluster-announce-port", "the client port cluster clients are told for this node, when not port (default 0: port)"),
         ("cluster-journal", "PostgreSQL connection string of the shared journal (cluster mode with appendonly yes)"),
+        ("save", "\"seconds changes ...\": BGSAVE by itself when that many changes are that old (default \"\": never)"),
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
         ("proto-max-bulk-len", "largest accepted bulk string (default 512mb)"),
         ("maxclients", "most simultaneous connections (default 10000)"),
@@ -110,6 +111,9 @@ public static class ServerOptions
         if (!ConfigCommands.TryMemory(c.GetString("auto-aof-rewrite-min-size"), out long minSize) || minSize < 0)
             throw new UsageException("auto-aof-rewrite-min-size must be a memory value");
         config.AutoAofRewriteMinSize = minSize;
+        if (!SavePoints.TryParse(c.GetString("save"), out var savePoints))
+            throw new UsageException("save must be pairs of seconds and changes, as \"3600 1 300 100\"");
+        config.Save = savePoints;
         if (config.AutoAofRewritePercentage < 0) throw new UsageException("auto-aof-rewrite-percentage must be at least 0");
         if (config.Port is < 0 or > 65535) throw new UsageException("port must be between 0 and 65535");
         if (config.Databases < 1) throw new UsageException("databases must be at least 1");

@@ -36,6 +36,9 @@ public class DataTests
     [InlineData("0.1", "0.2", "0.3")]
     [InlineData("1e20", "-1e20", "0")]
     [InlineData("-5", "2", "-3")]
+    [InlineData("0x10", "1", "17")]
+    [InlineData("0x1.8p1", "-0X.8", "2.5")]
+    [InlineData("0e5000", "1", "1")]
     public void LongDoubleSumsPrintLikeRedis(string a, string b, string expected)
     {
         Assert.True(LongDouble.TryParse(Encoding.ASCII.GetBytes(a), out var x));
@@ -50,6 +53,11 @@ public class DataTests
     [InlineData("nan")]
     [InlineData("1.2.3")]
     [InlineData("abc")]
+    [InlineData("0x")]
+    [InlineData("0xg")]
+    [InlineData("1e4933")]
+    [InlineData("1e-5000")]
+    [InlineData("0x1p-16500")]
     public void LongDoubleRejectsWhatStrtoldRejects(string text) => Assert.False(LongDouble.TryParse(Encoding.ASCII.GetBytes(text), out _));
 
     [Fact]

@@ -57,6 +57,15 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"), c.Call("CONFIG", "SET", "port", "1"));
         Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"), c.Call("CONFIG", "SET", "hz", "fast"));
         Assert.Equal(Err("ERR wrong number of arguments for 'config|set' command"), c.Call("CONFIG", "SET", "hz", "1", "lfu-log-factor"));
+        // Redis's test suite sets these before its list tests (start_server overrides go through CONFIG SET).
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "list-max-ziplist-size", "5", "list-compress-depth", "2"));
+        Assert.Equal(new List<object?> { "list-max-listpack-size", "5", "list-max-ziplist-size", "5", "list-compress-depth", "2" },
+            c.Call("CONFIG", "GET", "list-*"));
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "save", "100 10 200 20"));
+        Assert.Equal(new List<object?> { "save", "100 10 200 20" }, c.Call("CONFIG", "GET", "save"));
+        Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"), c.Call("CONFIG", "SET", "save", "100"));
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "save", ""));
+        Assert.Equal(new List<object?> { "save", "" }, c.Call("CONFIG", "GET", "save"));
     }
 
     [Fact]

@@ -348,6 +348,33 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void SavePointsStartABackgroundSaveByThemselves()
+    {
+        using (var server = Start("--appendonly", "no"))
+        {
+            using var client = new RespClient(server.Port);
+            long before = (long)client.Call("LASTSAVE")!;
+            Assert.Equal("OK", client.Call("CONFIG", "SET", "save", "1 2"));
+            client.Call("SET", "one", "1");
+            Thread.Sleep(2500);
+            Assert.Equal(before, (long)client.Call("LASTSAVE")!);
+            Assert.False(File.Exists(Path.Combine(_directory, "dump.rdb")), "one change is fewer than the save point's two");
+            client.Call("SET", "two", "2");
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while ((long)client.Call("LASTSAVE")! == before && DateTime.UtcNow < deadline) Thread.Sleep(100);
+            Assert.True((long)client.Call("LASTSAVE")! > before, "the save point saved within 10 s");
+            Assert.Contains("rdb_changes_since_last_save:0", (string)client.Call("INFO", "persistence")!);
+            server.Kill();
+        }
+        using (var server = Start("--appendonly", "no"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal("1", client.Call("GET", "one"));
+            Assert.Equal("2", client.Call("GET", "two"));
+        }
+    }
+
+    [Fact]
     public void ADumpRdbWrittenByRedisServerLoads()
     {
         Dictionary<string, string> expected;

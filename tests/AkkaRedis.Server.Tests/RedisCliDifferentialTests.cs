@@ -134,6 +134,14 @@ public sealed class RedisCliDifferentialTests
         FCALL_RO clif 0 hello
         FUNCTION DELETE clilib
         FCALL clif 0 hello
+        SET fl 0x10
+        INCRBYFLOAT fl 0x1.8p1
+        INCRBYFLOAT fl 1e4933
+        INCRBYFLOAT fl 0x
+        CONFIG SET list-max-ziplist-size 5
+        CONFIG GET list-max-listpack-size
+        CONFIG SET list-compress-depth -1
+        CONFIG SET save "1 x"
         """;
 
     private static string RunCli(int port)

@@ -70,7 +70,4 @@ public static class Glob
 
     private static int Lower(int c) => c is >= 'A' and <= 'Z' ? c | 0x20 : c;
     private static bool Same(byte a, byte b, bool noCase) => noCase ? Lower(a) == Lower(b) : a == b;
-
-    /// <summary>True when the pattern matches only keys of one hash slot (no wildcard before the hashtag), so a scan can stop there.</summary>
-    public static bool IsLiteral(ReadOnlySpan<byte> pattern) => pattern.IndexOfAny("*?[\\"u8) < 0;
 }

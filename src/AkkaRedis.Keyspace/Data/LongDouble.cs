@@ -13,7 +13,10 @@ namespace AkkaRedis.Keyspace.Data;
 public readonly struct LongDouble
 {
     private const int MantissaBits = 64;
-    private const int MaxExponent = 16384;
+    /// <summary>A long double is below 2^16384: with a 64-bit mantissa the largest exponent of its lowest bit is 16320.</summary>
+    private const int MaxExponent = 16384 - MantissaBits;
+    /// <summary>The smallest normal long double is 2^-16382, so its lowest mantissa bit is 2^-16445.</summary>
+    private const int MinExponent = -16382 - MantissaBits + 1;
 
     public readonly BigInteger Mantissa;
     public readonly int Exponent;
@@ -26,7 +29,8 @@ public readonly struct LongDouble
         IsInfinity = infinity;
     }
 
-    /// <summary>Parses as strtold does for the decimal forms Redis accepts: no spaces, no "nan"; "inf" is allowed.</summary>
+    /// <summary>Parses as strtold does for the forms Redis accepts (decimal and "0x" hexadecimal): no spaces, no "nan", no
+    /// literal beyond the range of a long double; "inf" is allowed.</summary>
     public static bool TryParse(ReadOnlySpan<byte> text, out LongDouble value)
     {
         value = default;
@@ -42,35 +46,35 @@ public readonly struct LongDouble
             value = new LongDouble(negative ? -1 : 1, 0, true);
             return true;
         }
-        int e = body.IndexOf('e');
+        // strtold's two forms: decimal digits with "e" and a power of ten, or "0x", hex digits with "p" and a power of two.
+        bool hex = body.StartsWith("0x");
+        if (hex) body = body[2..];
+        char marker = hex ? 'p' : 'e';
+        int e = body.IndexOf(marker);
         string digits = e >= 0 ? body[..e] : body;
-        int exp10 = 0;
-        if (e >= 0 && !int.TryParse(body[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exp10)) return false;
+        int exponent = 0;
+        if (e >= 0 && !int.TryParse(body[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out exponent)) return false;
         int dot = digits.IndexOf('.');
         string intPart = dot >= 0 ? digits[..dot] : digits;
         string fracPart = dot >= 0 ? digits[(dot + 1)..] : "";
-        if (intPart.Length + fracPart.Length == 0) return false;
-        if (!intPart.All(char.IsAsciiDigit) || !fracPart.All(char.IsAsciiDigit)) return false;
-        var numerator = BigInteger.Parse("0" + intPart + fracPart, CultureInfo.InvariantCulture);
-        exp10 -= fracPart.Length;
-        if (Math.Abs(exp10) > 6000) return exp10 > 0 && !numerator.IsZero ? Infinite(negative, out value) : Zero(out value);
-        BigInteger denominator = BigInteger.One;
-        if (exp10 >= 0) numerator *= BigInteger.Pow(10, exp10);
-        else denominator = BigInteger.Pow(10, -exp10);
-        value = FromRatio(negative ? -numerator : numerator, denominator);
-        return true;
+        Func<char, bool> isDigit = hex ? char.IsAsciiHexDigit : char.IsAsciiDigit;
+        if (intPart.Length + fracPart.Length == 0 || !intPart.All(isDigit) || !fracPart.All(isDigit)) return false;
+        var numerator = BigInteger.Parse("0" + intPart + fracPart, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture);
+        if (numerator.IsZero) return true;
+        // value = numerator * radix^exponent, a hex fraction digit being four binary places.
+        int radix = hex ? 2 : 10;
+        exponent -= hex ? 4 * fracPart.Length : fracPart.Length;
+        if (Math.Abs(exponent) > (hex ? 20000 : 6000)) return false;
+        var scale = BigInteger.Pow(radix, Math.Abs(exponent));
+        if (negative) numerator = -numerator;
+        return InRange(exponent >= 0 ? FromRatio(numerator * scale, BigInteger.One) : FromRatio(numerator, scale), out value);
     }
 
-    private static bool Infinite(bool negative, out LongDouble value)
+    /// <summary>A literal that overflows or underflows sets ERANGE in strtold, and Redis's string2ld refuses it.</summary>
+    private static bool InRange(LongDouble parsed, out LongDouble value)
     {
-        value = new LongDouble(negative ? -1 : 1, 0, true);
-        return true;
-    }
-
-    private static bool Zero(out LongDouble value)
-    {
-        value = default;
-        return true;
+        value = parsed;
+        return !parsed.IsInfinity && parsed.Exponent >= MinExponent;
     }
 
     public static LongDouble FromLong(long value) => FromRatio(value, BigInteger.One);

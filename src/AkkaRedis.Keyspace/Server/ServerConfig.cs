@@ -68,6 +68,18 @@ public sealed class ServerConfig
     private volatile int _setMaxIntsetEntries = 512;
     public int SetMaxIntsetEntries { get => _setMaxIntsetEntries; set => _setMaxIntsetEntries = value; }
 
+    private volatile int _listMaxListpackSize = -2;
+    /// <summary>list-max-listpack-size and list-compress-depth tune the nodes of Redis's quicklist. A list here is one
+    /// structure, so they change neither replies nor encodings (a list is "quicklist" as in Redis 7.0); they are kept so
+    /// configurations and CONFIG SET written for Redis work unchanged.</summary>
+    public int ListMaxListpackSize { get => _listMaxListpackSize; set => _listMaxListpackSize = value; }
+    private volatile int _listCompressDepth;
+    public int ListCompressDepth { get => _listCompressDepth; set => _listCompressDepth = value; }
+
+    private volatile SavePoints _save = SavePoints.None;
+    /// <summary>save: the points at which a BGSAVE starts by itself (redis.conf "save 3600 1 300 100").</summary>
+    public SavePoints Save { get => _save; set => _save = value; }
+
     private volatile int _busyReplyThreshold = 5000;
     /// <summary>busy-reply-threshold (lua-time-limit): after this many ms a running script makes other commands answer -BUSY.</summary>
     public int BusyReplyThreshold { get => _busyReplyThreshold; set => _busyReplyThreshold = value; }

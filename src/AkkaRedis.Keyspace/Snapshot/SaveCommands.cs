@@ -22,7 +22,7 @@ public static class SaveCommands
             return;
         }
         var status = c.Server.Saves;
-        if (!status.TryStart())
+        if (!status.TryStart(c.Now / 1000))
         {
             c.Error("ERR Background save already in progress");
             return;

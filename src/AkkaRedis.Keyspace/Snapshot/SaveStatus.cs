@@ -6,12 +6,21 @@ public sealed class SaveStatus(long startSeconds)
     private long _lastSaveSeconds = startSeconds;
     private int _inProgress;
     private volatile bool _lastOk = true;
+    private long _lastTrySeconds;
 
     public long LastSaveSeconds => Interlocked.Read(ref _lastSaveSeconds);
     public bool InProgress => Volatile.Read(ref _inProgress) == 1;
     public bool LastOk => _lastOk;
 
-    public bool TryStart() => Interlocked.CompareExchange(ref _inProgress, 1, 0) == 0;
+    /// <summary>When the last save started, successful or not (lastbgsave_try): save points wait after a failure.</summary>
+    public long LastTrySeconds => Interlocked.Read(ref _lastTrySeconds);
+
+    public bool TryStart(long nowSeconds)
+    {
+        if (Interlocked.CompareExchange(ref _inProgress, 1, 0) != 0) return false;
+        Interlocked.Exchange(ref _lastTrySeconds, nowSeconds);
+        return true;
+    }
 
     public void Finish(bool ok, long nowSeconds)
     {

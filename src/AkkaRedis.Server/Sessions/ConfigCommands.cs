@@ -43,7 +43,7 @@ public static class ConfigCommands
         }),
         new("maxclients", c => c.MaxClients.ToString(CultureInfo.InvariantCulture)),
         new("maxmemory", _ => "0"),
-        new("save", _ => ""),
+        new("save", c => c.Save.ToString(), (c, v) => SavePoints.TryParse(v, out var points) ? Apply(() => c.Save = points) : "Invalid save parameters"),
         new("cluster-enabled", _ => "no"),
         new("replica-read-only", _ => "yes", Alias: "slave-read-only"),
         new("hz", c => c.Hz.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.Hz = n)),
@@ -60,6 +60,8 @@ public static class ConfigCommands
         new("hash-max-listpack-entries", c => c.HashMaxListpackEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.HashMaxListpackEntries = n), Alias: "hash-max-ziplist-entries"),
         new("hash-max-listpack-value", c => c.HashMaxListpackValue.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.HashMaxListpackValue = n), Alias: "hash-max-ziplist-value"),
         new("set-max-intset-entries", c => c.SetMaxIntsetEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.SetMaxIntsetEntries = n)),
+        new("list-max-listpack-size", c => c.ListMaxListpackSize.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.ListMaxListpackSize = n), Alias: "list-max-ziplist-size"),
+        new("list-compress-depth", c => c.ListCompressDepth.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ListCompressDepth = n)),
         new("busy-reply-threshold", c => c.BusyReplyThreshold.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.BusyReplyThreshold = n), Alias: "lua-time-limit"),
         new("loglevel", c => c.LogLevel, (c, v) => SetEnum(v, LogLevels, s => c.LogLevel = s)),
     ];
@@ -89,16 +91,12 @@ public static class ConfigCommands
         for (int i = 2; i < c.Argc; i++)
         {
             var pattern = c[i];
+            // An alias is a name of its own to CONFIG GET: "list-*" lists both list-max-ziplist-size and list-max-listpack-size.
             foreach (var p in Parameters)
+            foreach (var name in p.Alias == null ? [p.Name] : new[] { p.Name, p.Alias })
             {
-                bool match = Glob.Match(pattern, Encoding.ASCII.GetBytes(p.Name), noCase: true);
-                string name = p.Name;
-                if (!match && p.Alias != null && Glob.IsLiteral(pattern) && Args.Is(pattern, p.Alias))
-                {
-                    match = true;
-                    name = p.Alias;
-                }
-                if (match && !found.Any(f => f.Name == name)) found.Add((name, p.Get(c.Services.Config)));
+                if (Glob.Match(pattern, Encoding.ASCII.GetBytes(name), noCase: true) && !found.Any(f => f.Name == name))
+                    found.Add((name, p.Get(c.Services.Config)));
             }
         }
         c.Reply.WriteMapHeader(found.Count);
@@ -161,6 +159,12 @@ public static class ConfigCommands
             return "argument couldn't be parsed into an integer";
         if (n < min || n > max) return $"argument must be between {min} and {max} inclusive";
         apply((int)n);
+        return null;
+    }
+
+    private static string? Apply(Action apply)
+    {
+        apply();
         return null;
     }
 
