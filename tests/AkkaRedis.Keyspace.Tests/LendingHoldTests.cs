@@ -25,7 +25,9 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
     private string Lending(CommandSpec spec, byte[][] args, object? payload)
     {
         var command = new ShardCommand(spec, args, 0, false, ++_seq, payload);
-        var shards = LendingHold.KeysOf(command).Select(k => _h.Keyspace.ShardOf(k)).Distinct().Order().ToArray();
+        // As the connection does for EXEC: the watched shards are lent too.
+        var watched = (payload as Transaction)?.Watch?.RemoteShards ?? [];
+        var shards = LendingHold.KeysOf(command).Select(k => _h.Keyspace.ShardOf(k)).Concat(watched).Distinct().Order().ToArray();
         Sys.ActorOf(LendingHold.Props(_h.Shards, shards, command, TestActor, _h.State, _h.Shards.Length, 16));
         var replies = ExpectMsg<ShardReplies>(TimeSpan.FromSeconds(5));
         Assert.Equal(_seq, replies.Seqs[0]);
@@ -64,6 +66,48 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
             Lending(_h.Table.Find("exec")!, Bytes("EXEC"), transaction));
         Assert.Equal("$1\r\n6\r\n", _h.Run("GET", a));
         Assert.Equal("*1\r\n$1\r\ne\r\n", _h.Run("LRANGE", b, "0", "-1"));
+    }
+
+    /// <summary>WATCH as a connection on another node sends it: with a ticket, for which the shard keeps a stand-in.</summary>
+    private void WatchFromAnotherNode(WatchState watch, int shard, string key)
+    {
+        watch.Ticket ??= new WatchTicket(CreateTestProbe().Ref, watch.Generation);
+        watch.RemoteShards.Add(shard);
+        var command = new ShardCommand(_h.Table.Find("watch")!, Bytes("WATCH", key), 0, false, ++_seq, watch.Ticket);
+        _h.Shards[shard].Tell(new ShardBatch([command], 1, TestActor), TestActor);
+        Assert.Equal("+OK\r\n", Encoding.UTF8.GetString(ExpectMsg<ShardReplies>().Buffer));
+    }
+
+    private string ExecWatched(WatchState watch, string key, string value)
+    {
+        var queue = new List<QueuedCommand> { new(_h.Table.Find("set")!, Bytes("SET", key, value), null) };
+        return Lending(_h.Table.Find("exec")!, Bytes("EXEC"), new Transaction(queue, watch, new Client()));
+    }
+
+    [Fact]
+    public void AWatchKeptForAnotherNodeFailsExecWhenItsKeyChangesAndOnlyThen()
+    {
+        string watched = _h.KeyOn(1), target = _h.KeyOn(2);
+        var untouched = new WatchState();
+        WatchFromAnotherNode(untouched, 1, watched);
+        Assert.Equal("*1\r\n+OK\r\n", ExecWatched(untouched, target, "ran"));
+        Assert.Equal("$3\r\nran\r\n", _h.Run("GET", target));
+
+        var touched = new WatchState();
+        WatchFromAnotherNode(touched, 1, watched);
+        _h.Run("SET", watched, "changed");
+        Assert.Equal("*-1\r\n", ExecWatched(touched, target, "not run"));
+        Assert.Equal("$3\r\nran\r\n", _h.Run("GET", target));
+
+        // EXEC ended the stand-in: asked again (or never known, as after the shard moved), the watch counts as failed.
+        Assert.Equal("*-1\r\n", ExecWatched(touched, target, "not run"));
+
+        // ForgetWatch (UNWATCH, DISCARD, disconnect) ends it too: no key is watched any more.
+        var forgotten = new WatchState();
+        WatchFromAnotherNode(forgotten, 1, watched);
+        _h.Shards[1].Tell(new ForgetWatch(forgotten.Ticket!));
+        _h.Run("SET", watched, "again");
+        Assert.Equal(0, _h.Keyspace.WatchedKeys);
     }
 
     private sealed class Client : IClientState

@@ -269,16 +269,17 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         var remote = keys.Where(k => _cluster.OwnerPort(0, k) != here).GroupBy(k => _cluster.OwnerPort(0, k)).First();
         string local = keys.First(k => _cluster.OwnerPort(0, k) == here);
         string remoteKey = remote.First();
-        long slot = (long)_cluster.Call(0, "CLUSTER", "KEYSLOT", remoteKey)!;
+
+        // Two keys of one other node in different shards (8 shards of 2048 slots).
+        var pair = remote.GroupBy(k => (long)_cluster.Call(0, "CLUSTER", "KEYSLOT", k)! / 2048).Take(2).Select(g => g.First()).ToArray();
+        Assert.Equal(2, pair.Length);
 
         using var client = new RespClient(here);
-        Assert.Equal(new RespClient.RespError($"MOVED {slot} 127.0.0.1:{remote.Key}"), client.Call("WATCH", remoteKey));
+        var moved = client.Call("WATCH", pair[0], pair[1]) as RespClient.RespError;
+        Assert.Matches($"^MOVED [0-9]+ 127.0.0.1:{remote.Key}$", moved?.Message ?? "");
+        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("WATCH", local, remoteKey));
         Assert.Null(client.Call("BLPOP", remoteKey, "0.01")); // blocks on its shard wherever it is, and times out
         Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("BLPOP", local, remoteKey, "0.01"));
-        Assert.Equal("OK", client.Call("WATCH", local));
-        Assert.Equal("OK", client.Call("MULTI"));
-        Assert.Equal("QUEUED", client.Call("SET", remoteKey, "1"));
-        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("EXEC"));
 
         // A multi-key command whose keys are all on this node runs, as does a transaction on them.
         var locals = keys.Where(k => _cluster.OwnerPort(0, k) == here).Take(3).ToArray();
@@ -294,10 +295,60 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("forwarded", _cluster.Call(2, "GET", remoteKey));
 
         // redis-cli -c follows the redirect to the node that owns the key.
-        var cli = Process.Start(new ProcessStartInfo("redis-cli", $"-c -p {here} WATCH {remoteKey}") { RedirectStandardOutput = true })!;
+        var cli = Process.Start(new ProcessStartInfo("redis-cli", $"-c -p {here} WATCH {pair[0]} {pair[1]}") { RedirectStandardOutput = true })!;
         string output = cli.StandardOutput.ReadToEnd();
         cli.WaitForExit();
         Assert.Equal("OK", output.Trim());
+    }
+
+    [Fact]
+    public void WatchWorksOnKeysOfOtherNodes()
+    {
+        int here = _cluster.Port(0);
+        var keys = Enumerable.Range(0, 2000).Select(i => _prefix + "w" + i).ToList();
+        string remoteKey = keys.First(k => _cluster.OwnerPort(0, k) != here);
+        string local = keys.First(k => _cluster.OwnerPort(0, k) == here);
+        using var client = new RespClient(here);
+        using var other = new RespClient(_cluster.Port(1));
+
+        // Untouched: EXEC runs, on this node's key and the other node's.
+        Assert.Equal("OK", client.Call("WATCH", remoteKey));
+        Assert.Equal("OK", client.Call("WATCH", local));
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("SET", local, "1"));
+        Assert.Equal("QUEUED", client.Call("SET", remoteKey, "1"));
+        Assert.Equal(new List<object?> { "OK", "OK" }, client.Call("EXEC"));
+        Assert.Equal("1", _cluster.Call(2, "GET", remoteKey));
+
+        // Written through another node after WATCH: EXEC answers nil and runs nothing.
+        Assert.Equal("OK", client.Call("WATCH", remoteKey));
+        Assert.Equal("OK", other.Call("SET", remoteKey, "changed"));
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("SET", local, "2"));
+        Assert.Null(client.Call("EXEC"));
+        Assert.Equal("1", client.Call("GET", local));
+
+        // EXEC forgot that watch: the next transaction runs.
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("INCR", local));
+        Assert.Equal(new List<object?> { 2L }, client.Call("EXEC"));
+
+        // UNWATCH forgets it on the other node too.
+        Assert.Equal("OK", client.Call("WATCH", remoteKey));
+        Assert.Equal("OK", client.Call("UNWATCH"));
+        Assert.Equal("OK", other.Call("SET", remoteKey, "again"));
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("INCR", local));
+        Assert.Equal(new List<object?> { 3L }, client.Call("EXEC"));
+
+        // A watched key that expires before EXEC fails it, as in Redis.
+        Assert.Equal("OK", other.Call("SET", remoteKey, "short", "PX", "300"));
+        Assert.Equal("OK", client.Call("WATCH", remoteKey));
+        Thread.Sleep(500);
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("INCR", local));
+        Assert.Null(client.Call("EXEC"));
+        Assert.Equal("3", client.Call("GET", local));
     }
 
     [Fact]

@@ -22,14 +22,24 @@ public sealed record Transaction(List<QueuedCommand> Commands, WatchState? Watch
 /// </summary>
 public sealed class WatchState
 {
+    private static long _generations;
+
     private volatile bool _dirty;
     public bool Dirty => _dirty;
     public void Touch() => _dirty = true;
 
+    /// <summary>Tells this watch from the connection's earlier ones, on shards that keep a stand-in for it.</summary>
+    public long Generation { get; } = Interlocked.Increment(ref _generations);
+
     /// <summary>(shard, db, key, expired when watched); only added to by WATCH, which the connection waits for.</summary>
     public List<(int Shard, int Db, byte[] Key, bool ExpiredWhenWatched)> Keys { get; } = [];
 
+    /// <summary>The shards that hold this watch in process (see <see cref="Keys"/>).</summary>
     public IEnumerable<int> Shards => Keys.Select(k => k.Shard).Distinct();
+
+    /// <summary>Cluster mode: shards that were on other nodes when watched; each keeps a stand-in for <see cref="Ticket"/>.</summary>
+    public SortedSet<int> RemoteShards { get; } = [];
+    public Shards.WatchTicket? Ticket { get; set; }
 }
 
 /// <summary>
@@ -59,15 +69,15 @@ public static class Transactions
     }
 
     /// <summary>True when a watched key was touched, or has expired since it was watched (multi.c isWatchedKeyExpired).</summary>
-    private static bool WatchFailed(CommandContext c, WatchState watch)
+    public static bool WatchFailed(WatchState watch, Data.Keyspace keyspace, long now)
     {
         if (watch.Dirty) return true;
         foreach (var (_, db, key, expiredWhenWatched) in watch.Keys)
         {
             if (expiredWhenWatched) continue;
             int slot = HashSlot.Of(key);
-            var raw = c.DatabaseOf(slot, db).FindRaw(slot, key);
-            if (raw != null && raw.ExpiredAt(c.Now)) return true;
+            var raw = keyspace.Shards[keyspace.SlotOwner[slot]].Databases[db].FindRaw(slot, key);
+            if (raw != null && raw.ExpiredAt(now)) return true;
         }
         return false;
     }
@@ -83,7 +93,7 @@ public static class Transactions
         var watch = transaction.Watch;
         if (watch != null)
         {
-            bool failed = WatchFailed(c, watch);
+            bool failed = WatchFailed(watch, c.Keyspace, c.Now);
             Forget(c.Keyspace, watch);
             if (failed)
             {

@@ -322,8 +322,14 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 if (_unwritten == 0) Context.Stop(Self);
                 break;
             case Unwatch unwatch:
-                foreach (var (shard, db, key, _) in unwatch.Watch.Keys)
-                    if (shard == _store.Index) _store.RemoveWatcher(db, key, unwatch.Watch);
+                RemoveWatch(unwatch.Watch);
+                break;
+            case ForgetWatch forget:
+                if (_standInWatches.TryGetValue(forget.Ticket.Watcher, out var standIn) && standIn.Generation == forget.Ticket.Generation)
+                {
+                    _standInWatches.Remove(forget.Ticket.Watcher);
+                    RemoveWatch(standIn.Watch);
+                }
                 break;
             default:
                 Unhandled(message);
@@ -501,6 +507,40 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     private IActorRef? _lender;
     private bool _lentApplied;
 
+    private void RemoveWatch(WatchState watch)
+    {
+        foreach (var (shard, db, key, _) in watch.Keys)
+            if (shard == _store.Index) _store.RemoveWatcher(db, key, watch);
+    }
+
+    /// <summary>
+    /// Stand-ins for the watches of connections on other nodes (<see cref="WatchTicket"/>), by the connection's actor: one
+    /// each, a newer generation replacing the older. A shard that moves loses them, and EXEC then fails, as it must
+    /// when it cannot tell whether a watched key changed.
+    /// </summary>
+    private readonly Dictionary<IActorRef, (long Generation, WatchState Watch)> _standInWatches = [];
+
+    private WatchState StandInFor(WatchTicket ticket)
+    {
+        if (_standInWatches.TryGetValue(ticket.Watcher, out var known))
+        {
+            if (known.Generation == ticket.Generation) return known.Watch;
+            RemoveWatch(known.Watch);
+        }
+        var watch = new WatchState();
+        _standInWatches[ticket.Watcher] = (ticket.Generation, watch);
+        return watch;
+    }
+
+    /// <summary>EXEC's check of a stand-in watch, which it also ends: failed when a key changed or expired, or when it is unknown here.</summary>
+    private bool StandInFailed(WatchTicket ticket)
+    {
+        if (!_standInWatches.TryGetValue(ticket.Watcher, out var known) || known.Generation != ticket.Generation) return true;
+        _standInWatches.Remove(ticket.Watcher);
+        RemoveWatch(known.Watch);
+        return Transactions.WatchFailed(known.Watch, _context.Keyspace, _server.Clock.NowMs);
+    }
+
     /// <summary>Lends the keys' state, in every database, to a lending hold, and serves no one else until it releases.</summary>
     private void Lend(LendKeys lend)
     {
@@ -516,9 +556,10 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 KeyState.Write(state, db, key, entry, replace: false);
             }
         }
+        bool watchFailed = lend.Watch != null && StandInFailed(lend.Watch);
         _lender = lend.Runner;
         Context.Watch(_lender);
-        _lender.Tell(new KeysLent(_store.Index, state.Take()));
+        _lender.Tell(new KeysLent(_store.Index, state.Take(), watchFailed));
     }
 
     /// <summary>
@@ -552,7 +593,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         _writer.Resp3 = command.Resp3;
         var spec = command.Spec;
         long began = Stopwatch.GetTimestamp();
-        _context.Begin(spec, command.Args, command.Db, _writer, _store, _server.Clock.NowMs, command.Payload);
+        var payload = command.Payload is WatchTicket ticket ? StandInFor(ticket) : command.Payload;
+        _context.Begin(spec, command.Args, command.Db, _writer, _store, _server.Clock.NowMs, payload);
         if (_aof?.WriteError is { } writeError && spec.IsWrite)
         {
             // Redis's processCommand: while the AOF cannot be written, writes are refused and reads go on.

@@ -30,8 +30,9 @@ namespace AkkaRedis.Keyspace.Shards;
 /// steps 3 and 4, the shards that applied their part keep it (there is no coordinator log to roll it back); the client
 /// gets an error in that case, never OK.
 ///
-/// Only commands whose keys are all named by their key positions come here; whole-keyspace commands, scripts, WATCH
-/// and blocking commands need their shards on the client's node (see the server's ClusterGate).
+/// Only commands whose keys are all named by their key positions come here; whole-keyspace commands, scripts and
+/// blocking commands need their shards on the client's node (see the server's ClusterGate). An EXEC after WATCH comes
+/// here when a watched shard was on another node: that shard says, as it lends, whether the watch failed.
 /// </summary>
 public sealed class LendingHold : UntypedActor, IWithTimers
 {
@@ -85,10 +86,16 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         _server = server;
         _scratch = new Data.Keyspace(shardCount, databases);
         _context = new CommandContext(_scratch, server) { HeldShards = shardIndexes };
-        _keysByShard = KeysOf(command)
+        _watch = (command.Payload as Transaction)?.Watch;
+        // Keys watched in process are lent too, so that EXEC sees whether they expired since WATCH.
+        var watchedHere = _watch?.Keys.Select(k => k.Key) ?? [];
+        _keysByShard = KeysOf(command).Concat(watchedHere)
             .GroupBy(key => _scratch.ShardOf(key))
             .ToDictionary(g => g.Key, g => g.Distinct(ByteArrayComparer.Instance).ToArray());
     }
+
+    /// <summary>EXEC's watch: shards that keep a stand-in for it say at lending whether it failed (see <see cref="WatchTicket"/>).</summary>
+    private readonly WatchState? _watch;
 
     public static Props Props(IActorRef[] shards, int[] shardIndexes, ShardCommand command, IActorRef replyTo, ServerState server, int shardCount, int databases) =>
         Akka.Actor.Props.Create(() => new LendingHold(shards, shardIndexes, command, replyTo, server, shardCount, databases));
@@ -116,7 +123,8 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     private void AskNext()
     {
         int shard = _shardIndexes[_asked];
-        _shards[shard].Tell(new LendKeys(_keysByShard.GetValueOrDefault(shard) ?? [], Self));
+        var ticket = _watch != null && _watch.RemoteShards.Contains(shard) ? _watch.Ticket : null;
+        _shards[shard].Tell(new LendKeys(_keysByShard.GetValueOrDefault(shard) ?? [], Self, ticket));
         Timers.StartSingleTimer(ProbeTimer, ProbeTimer, ProbeAfter);
     }
 
@@ -145,6 +153,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         {
             case KeysLent lent when _asked < _shardIndexes.Length && lent.Shard == _shardIndexes[_asked]:
                 _lenders[lent.Shard] = Sender;
+                if (lent.WatchFailed) _watch!.Touch();
                 EffectReplay.Run(_context, _scratch.Shards[lent.Shard], lent.State.AsChunk(), _loadReplies, _server.Clock.NowMs, (_, _) => { });
                 if (++_asked < _shardIndexes.Length) AskNext();
                 else Run();
@@ -194,6 +203,10 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     private void Finish(byte[] reply)
     {
         _replyTo.Tell(ShardReplies.One(reply, _command.Seq));
+        // EXEC forgets the watch; a shard that keeps it in process is on this node, unless it moved (which forgot it).
+        if (_watch != null)
+            foreach (int shard in _watch.Shards)
+                if (_lenders.TryGetValue(shard, out var lender) && lender.Path.Address.HasLocalScope) lender.Tell(new Unwatch(_watch));
         int asked = Math.Min(_asked, _shardIndexes.Length - 1);
         for (int i = 0; i <= asked; i++) Route(_shardIndexes[i]).Tell(new ReleaseLent(Self));
         Context.Stop(Self);

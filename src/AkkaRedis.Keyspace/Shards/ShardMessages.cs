@@ -43,6 +43,16 @@ public sealed record HoldPartWritten(long Id);
 /// <summary>Forgets a connection's watched keys on this shard (UNWATCH, DISCARD, RESET, disconnect).</summary>
 public sealed record Unwatch(Commands.WatchState Watch);
 
+/// <summary>
+/// Cluster mode: WATCH's payload for a shard on another node, where the connection's <see cref="Commands.WatchState"/>
+/// cannot go. The shard keeps a stand-in watch for it, one per connection (<paramref name="Watcher"/>, the connection's
+/// actor), and says at EXEC, through <see cref="LendKeys.Watch"/>, whether that watch failed.
+/// </summary>
+public sealed record WatchTicket(IActorRef Watcher, long Generation);
+
+/// <summary>Forgets the stand-in watch of <see cref="WatchTicket"/> on this shard (UNWATCH, DISCARD, RESET, disconnect).</summary>
+public sealed record ForgetWatch(WatchTicket Ticket);
+
 /// <summary>Forgets a blocked client on this shard (it timed out, disconnected, was unblocked or served elsewhere).</summary>
 public sealed record ForgetWaiter(Commands.BlockedClient Client);
 
@@ -90,12 +100,16 @@ public sealed class ExpireTick
 
 /// <summary>
 /// Cluster mode, a command whose shards span nodes (see <see cref="LendingHold"/>): the shard stops serving others until
-/// <paramref name="Runner"/> releases it, and lends it the state of <paramref name="Keys"/> in every database.
+/// <paramref name="Runner"/> releases it, and lends it the state of <paramref name="Keys"/> in every database. For an
+/// EXEC whose connection watched keys of this shard from another node, <paramref name="Watch"/> names that watch.
 /// </summary>
-public sealed record LendKeys(byte[][] Keys, IActorRef Runner);
+public sealed record LendKeys(byte[][] Keys, IActorRef Runner, WatchTicket? Watch = null);
 
-/// <summary>A shard's answer to <see cref="LendKeys"/>: the keys' state as AOF commands (their rewrite form).</summary>
-public sealed record KeysLent(int Shard, Persistence.AofBatch State);
+/// <summary>
+/// A shard's answer to <see cref="LendKeys"/>: the keys' state as AOF commands (their rewrite form), and whether the
+/// watch it was asked about failed (a watched key was written or expired, or the watch was lost with a move).
+/// </summary>
+public sealed record KeysLent(int Shard, Persistence.AofBatch State, bool WatchFailed = false);
 
 /// <summary>
 /// The part of a lending hold's effects that belongs to the shard (null: none): applied and journaled, then answered

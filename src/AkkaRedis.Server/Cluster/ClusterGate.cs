@@ -7,9 +7,9 @@ namespace AkkaRedis.Server.Cluster;
 /// <summary>
 /// Which commands a node can send on in a cluster, and what it answers when it cannot, in Redis Cluster's words.
 /// A command for one shard with nothing attached is forwarded to that shard wherever it lives. A multi-key command or
-/// a transaction (without WATCH) whose shards are not all here runs as a lending hold (<see cref="Lends"/>). A command
-/// that carries this connection's state (WATCH, EXEC after WATCH, blocking pops) runs only when all of its shards are
-/// on this node: when they are all on one other node the client is redirected there with MOVED (as Redis Cluster
+/// a transaction whose shards are not all here runs as a lending hold (<see cref="Lends"/>); a WATCH of one shard on
+/// another node travels with a ticket (see the connection's Watch). A command that carries this connection's state
+/// otherwise (WATCH of several shards, blocking pops of several shards) runs only when all of its shards are on this node: when they are all on one other node the client is redirected there with MOVED (as Redis Cluster
 /// redirects, and cluster-aware clients follow), when they span nodes it gets CROSSSLOT.
 /// Whole-keyspace commands (DBSIZE, KEYS, SCAN, FLUSHALL...) act on this node's shards, as on a Redis Cluster node.
 /// </summary>
@@ -25,7 +25,7 @@ public static class ClusterGate
     /// <summary>
     /// Whether a multi-key command (or a transaction) over <paramref name="shards"/> runs as a <see cref="LendingHold"/>:
     /// every shard is placed and some live on other nodes. Only for commands that name all their keys and carry no
-    /// connection state but a transaction's queue: <paramref name="command"/> must not be whole-keyspace, WATCH or blocking.
+    /// connection state but a transaction's queue and watch: not whole-keyspace, WATCH or blocking.
     /// </summary>
     public static bool Lends(Placement placement, IEnumerable<int> shards)
     {

@@ -11,16 +11,16 @@ namespace AkkaRedis.Server.Cluster;
 /// their arguments, replies as the RESP bytes they already are, journal events as their AOF text. Bound in
 /// hocon/cluster.conf; no JSON or Hyperion on the data path.
 ///
-/// Only what can work on another node travels: a command with connection state attached (WATCH, EXEC, a blocking
-/// pop) never leaves its node (the connection redirects those with MOVED, or runs EXEC as a lending hold whose
-/// messages carry keys and effects as AOF text), and the in-process hold protocol's messages, which carry in-process
+/// Only what can work on another node travels: a command with connection state attached (EXEC, a blocking pop) never
+/// leaves its node (the connection redirects those with MOVED, or runs EXEC as a lending hold whose messages carry keys
+/// and effects as AOF text), a WATCH travels with a ticket for its connection's watch (not the watch itself), and the in-process hold protocol's messages, which carry in-process
 /// references, are refused here rather than sent half-working.
 /// </summary>
 public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWithStringManifest(system)
 {
     private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q",
         Lend = "L", Lent = "K", Apply = "X", Applied = "D", ReleaseLend = "U",
-        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN";
+        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN", Forget = "W";
 
     /// <summary>Every node builds the same command table; a command travels as its arguments and is looked up again.</summary>
     private static readonly Lazy<CommandTable> Commands = new(() => RedisServer.BuildCommands().Table);
@@ -47,6 +47,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         BlockRegistered => Registered,
         BlockCancel => Cancel,
         NotBlocked => NotHere,
+        ForgetWatch => Forget,
         _ => throw new ArgumentException($"{o.GetType().Name} does not cross nodes: it carries in-process state"),
     };
 
@@ -103,10 +104,15 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     WriteRef(w, lend.Runner);
                     w.Write(lend.Keys.Length);
                     foreach (var key in lend.Keys) WriteBytes(w, key);
+                    WriteTicket(w, lend.Watch);
                     break;
                 case KeysLent lent:
                     w.Write(lent.Shard);
                     WriteAof(w, lent.State);
+                    w.Write(lent.WatchFailed);
+                    break;
+                case ForgetWatch forget:
+                    WriteTicket(w, forget.Ticket);
                     break;
                 case ApplyLent apply:
                     WriteRef(w, apply.Runner);
@@ -191,9 +197,11 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 var runner = ReadRef(r);
                 var keys = new byte[r.ReadInt32()][];
                 for (int i = 0; i < keys.Length; i++) keys[i] = ReadBytes(r);
-                return new LendKeys(keys, runner);
+                return new LendKeys(keys, runner, ReadTicket(r));
             case Lent:
-                return new KeysLent(r.ReadInt32(), ReadAof(r));
+                return new KeysLent(r.ReadInt32(), ReadAof(r), r.ReadBoolean());
+            case Forget:
+                return new ForgetWatch(ReadTicket(r)!);
             case Apply:
                 var applyRunner = ReadRef(r);
                 return new ApplyLent(r.ReadBoolean() ? ReadAof(r) : null, applyRunner);
@@ -214,17 +222,19 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
 
     private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
 
+    /// <summary>A command's arguments; of connection state only a WATCH's ticket travels (see <see cref="WatchTicket"/>).</summary>
     private static void WriteCommand(BinaryWriter w, in ShardCommand command)
     {
-        if (command.Payload != null) throw new ArgumentException($"{command.Spec.Name} carries connection state and cannot run on another node");
+        if (command.Payload is not (null or WatchTicket)) throw new ArgumentException($"{command.Spec.Name} carries connection state and cannot run on another node");
         w.Write(command.Db);
         w.Write(command.Resp3);
         w.Write(command.Seq);
         w.Write(command.Args.Length);
         foreach (var arg in command.Args) WriteBytes(w, arg);
+        WriteTicket(w, command.Payload as WatchTicket);
     }
 
-    private static ShardCommand ReadCommand(BinaryReader r)
+    private ShardCommand ReadCommand(BinaryReader r)
     {
         int db = r.ReadInt32();
         bool resp3 = r.ReadBoolean();
@@ -232,7 +242,22 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         var args = new byte[r.ReadInt32()][];
         for (int a = 0; a < args.Length; a++) args[a] = ReadBytes(r);
         var spec = Commands.Value.FindCommand(args) ?? throw new ArgumentException("unknown command from another node");
-        return new ShardCommand(spec, args, db, resp3, seq);
+        return new ShardCommand(spec, args, db, resp3, seq, ReadTicket(r));
+    }
+
+    private static void WriteTicket(BinaryWriter w, WatchTicket? ticket)
+    {
+        w.Write(ticket != null);
+        if (ticket == null) return;
+        WriteRef(w, ticket.Watcher);
+        w.Write(ticket.Generation);
+    }
+
+    private WatchTicket? ReadTicket(BinaryReader r)
+    {
+        if (!r.ReadBoolean()) return null;
+        var watcher = ReadRef(r);
+        return new WatchTicket(watcher, r.ReadInt64());
     }
 
     private static void WriteAof(BinaryWriter w, AofBatch aof)

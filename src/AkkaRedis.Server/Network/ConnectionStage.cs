@@ -298,7 +298,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     return;
                 case "watch":
                     if (transaction.InMulti) LocalError(seq, TransactionCommands.WatchInsideMulti);
-                    else Route(command with { Payload = transaction.Watch ??= new WatchState() });
+                    else Watch(command, transaction.Watch ??= new WatchState());
                     return;
             }
             if (spec.Route == CommandRoute.Session) RunSessionCommand(seq, spec, args);
@@ -377,9 +377,10 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private void TrackForwarded(int shard, ShardCommand[] commands, int count, Placement placement)
         {
-            // Commands with connection state (blocking pops, WATCH) are not resent: a blocked pop has no reply yet by design.
+            // Commands with connection state (blocking pops, WATCH here) are not resent: a blocked pop has no reply yet by
+            // design. A WATCH ticket may go again: the shard's stand-in for it is the same watch.
             for (int i = 0; i < count; i++)
-                if (commands[i].Payload != null) return;
+                if (commands[i].Payload is not (null or WatchTicket)) return;
             if (_forwarded == null)
             {
                 _forwarded = new ForwardedBatches(Answered,
@@ -459,6 +460,27 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             LocalReply(seq, writer);
         }
 
+        /// <summary>
+        /// WATCH: the shard registers the connection's watch in process. In cluster mode a shard on another node gets a
+        /// ticket instead and keeps a stand-in for it, asked at EXEC (see <see cref="WatchTicket"/>); keys of several
+        /// shards must then be on this node, or one WATCH per shard is needed.
+        /// </summary>
+        private void Watch(in ShardCommand command, WatchState watch)
+        {
+            if (_services.Cluster is { } cluster)
+            {
+                int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
+                if (several == null && cluster.Current.Owners[shard] is { IsSelf: false })
+                {
+                    watch.Ticket ??= new WatchTicket(_self.Ref, watch.Generation);
+                    watch.RemoteShards.Add(shard);
+                    AddToBatch(shard, command with { Payload = watch.Ticket });
+                    return;
+                }
+            }
+            Route(command with { Payload = watch });
+        }
+
         /// <summary>EXEC: one held command over every shard the queued commands and watched keys live on.</summary>
         private void Exec(long seq, in ShardCommand command, TransactionState transaction)
         {
@@ -492,9 +514,14 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 else shards.Add(shard);
             }
             var watch = transaction.Watch;
-            if (watch != null) shards.UnionWith(watch.Shards);
+            if (watch != null)
+            {
+                shards.UnionWith(watch.Shards);
+                shards.UnionWith(watch.RemoteShards);
+            }
             if (shards.Count == 0) shards.Add(placement?.LocalShards.FirstOrDefault() ?? 0);
-            bool lends = placement != null && watch == null && !wholeKeyspace && ClusterGate.Lends(placement, shards);
+            // A watch kept on another node's shard is asked by lending, even when that shard has moved here since.
+            bool lends = placement != null && !wholeKeyspace && (ClusterGate.Lends(placement, shards) || watch?.RemoteShards.Count > 0);
             if (placement != null && !lends && ClusterGate.Refusal(placement, _services.Keyspace, shards, -1) is { } refusal)
             {
                 transaction.Discard();

@@ -25,11 +25,13 @@ public sealed class TransactionState
         Queue.Clear();
     }
 
-    /// <summary>Forgets the watched keys on every shard that has them.</summary>
+    /// <summary>Forgets the watched keys on every shard that has them, here or (cluster mode) on other nodes.</summary>
     public void Unwatch(IActorRef[] shards)
     {
         if (Watch == null) return;
         foreach (int shard in Watch.Shards) shards[shard].Tell(new Unwatch(Watch));
+        if (Watch.Ticket is { } ticket)
+            foreach (int shard in Watch.RemoteShards) shards[shard].Tell(new ForgetWatch(ticket));
         Watch = null;
     }
 }
