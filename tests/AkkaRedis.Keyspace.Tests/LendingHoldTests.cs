@@ -26,7 +26,7 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
     {
         var command = new ShardCommand(spec, args, 0, false, ++_seq, payload);
         // As the connection does for EXEC: the watched shards are lent too.
-        var watched = (payload as Transaction)?.Watch?.RemoteShards ?? [];
+        var watched = (payload as Transaction)?.Watch?.StandInShards ?? [];
         var shards = LendingHold.KeysOf(command).Select(k => _h.Keyspace.ShardOf(k)).Concat(watched).Distinct().Order().ToArray();
         Sys.ActorOf(LendingHold.Props(_h.Shards, shards, command, TestActor, _h.State, _h.Shards.Length, 16));
         var replies = ExpectMsg<ShardReplies>(TimeSpan.FromSeconds(5));
@@ -72,7 +72,7 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
     private void WatchFromAnotherNode(WatchState watch, int shard, string key)
     {
         watch.Ticket ??= new WatchTicket(CreateTestProbe().Ref, watch.Generation);
-        watch.RemoteShards.Add(shard);
+        watch.StandInShards.Add(shard);
         var command = new ShardCommand(_h.Table.Find("watch")!, Bytes("WATCH", key), 0, false, ++_seq, watch.Ticket);
         _h.Shards[shard].Tell(new ShardBatch([command], 1, TestActor), TestActor);
         Assert.Equal("+OK\r\n", Encoding.UTF8.GetString(ExpectMsg<ShardReplies>().Buffer));

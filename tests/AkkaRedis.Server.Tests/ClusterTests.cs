@@ -271,13 +271,12 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         string remoteKey = remote.First();
 
         // Two keys of one other node in different shards (8 shards of 2048 slots).
-        var pair = remote.GroupBy(k => (long)_cluster.Call(0, "CLUSTER", "KEYSLOT", k)! / 2048).Take(2).Select(g => g.First()).ToArray();
+        var pair = remote.Skip(1).GroupBy(k => (long)_cluster.Call(0, "CLUSTER", "KEYSLOT", k)! / 2048).Take(2).Select(g => g.First()).ToArray();
         Assert.Equal(2, pair.Length);
 
         using var client = new RespClient(here);
-        var moved = client.Call("WATCH", pair[0], pair[1]) as RespClient.RespError;
+        var moved = client.Call("BLPOP", pair[0], pair[1], "0.01") as RespClient.RespError;
         Assert.Matches($"^MOVED [0-9]+ 127.0.0.1:{remote.Key}$", moved?.Message ?? "");
-        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("WATCH", local, remoteKey));
         Assert.Null(client.Call("BLPOP", remoteKey, "0.01")); // blocks on its shard wherever it is, and times out
         Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("BLPOP", local, remoteKey, "0.01"));
 
@@ -294,11 +293,12 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("OK", client.Call("SET", remoteKey, "forwarded"));
         Assert.Equal("forwarded", _cluster.Call(2, "GET", remoteKey));
 
-        // redis-cli -c follows the redirect to the node that owns the key.
-        var cli = Process.Start(new ProcessStartInfo("redis-cli", $"-c -p {here} WATCH {pair[0]} {pair[1]}") { RedirectStandardOutput = true })!;
+        // redis-cli -c follows the redirect to the node that owns the keys.
+        Assert.Equal(1L, client.Call("RPUSH", pair[1], "e"));
+        var cli = Process.Start(new ProcessStartInfo("redis-cli", $"-c -p {here} BLPOP {pair[0]} {pair[1]} 1") { RedirectStandardOutput = true })!;
         string output = cli.StandardOutput.ReadToEnd();
         cli.WaitForExit();
-        Assert.Equal("OK", output.Trim());
+        Assert.Equal($"{pair[1]}\ne", output.Trim());
     }
 
     [Fact]
@@ -341,6 +341,22 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("QUEUED", client.Call("INCR", local));
         Assert.Equal(new List<object?> { 3L }, client.Call("EXEC"));
 
+        // One WATCH of keys on this node and another: a write to either fails EXEC.
+        foreach (var write in new Func<object?>[] { () => other.Call("INCR", local), () => other.Call("SET", remoteKey, "x") })
+        {
+            long before = long.Parse((string)client.Call("GET", local)!);
+            Assert.Equal("OK", client.Call("WATCH", local, remoteKey));
+            Assert.Equal("OK", client.Call("MULTI"));
+            Assert.Equal("QUEUED", client.Call("INCR", local));
+            Assert.Equal(new List<object?> { before + 1 }, client.Call("EXEC"));
+            Assert.Equal("OK", client.Call("WATCH", local, remoteKey));
+            Assert.IsNotType<RespClient.RespError>(write());
+            Assert.Equal("OK", client.Call("MULTI"));
+            Assert.Equal("QUEUED", client.Call("INCR", local));
+            Assert.Null(client.Call("EXEC"));
+        }
+        Assert.Equal("6", client.Call("GET", local)); // 3, +1 by EXEC, +1 by the other client, +1 by EXEC
+
         // A watched key that expires before EXEC fails it, as in Redis.
         Assert.Equal("OK", other.Call("SET", remoteKey, "short", "PX", "300"));
         Assert.Equal("OK", client.Call("WATCH", remoteKey));
@@ -348,7 +364,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("OK", client.Call("MULTI"));
         Assert.Equal("QUEUED", client.Call("INCR", local));
         Assert.Null(client.Call("EXEC"));
-        Assert.Equal("3", client.Call("GET", local));
+        Assert.Equal("6", client.Call("GET", local));
     }
 
     [Fact]

@@ -37,8 +37,8 @@ public sealed class WatchState
     /// <summary>The shards that hold this watch in process (see <see cref="Keys"/>).</summary>
     public IEnumerable<int> Shards => Keys.Select(k => k.Shard).Distinct();
 
-    /// <summary>Cluster mode: shards that were on other nodes when watched; each keeps a stand-in for <see cref="Ticket"/>.</summary>
-    public SortedSet<int> RemoteShards { get; } = [];
+    /// <summary>Cluster mode: shards watched from another node (or with others that were), each keeping a stand-in for <see cref="Ticket"/>.</summary>
+    public SortedSet<int> StandInShards { get; } = [];
     public Shards.WatchTicket? Ticket { get; set; }
 }
 

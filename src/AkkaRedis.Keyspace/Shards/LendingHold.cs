@@ -123,7 +123,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
     private void AskNext()
     {
         int shard = _shardIndexes[_asked];
-        var ticket = _watch != null && _watch.RemoteShards.Contains(shard) ? _watch.Ticket : null;
+        var ticket = _watch != null && _watch.StandInShards.Contains(shard) ? _watch.Ticket : null;
         _shards[shard].Tell(new LendKeys(_keysByShard.GetValueOrDefault(shard) ?? [], Self, ticket));
         Timers.StartSingleTimer(ProbeTimer, ProbeTimer, ProbeAfter);
     }

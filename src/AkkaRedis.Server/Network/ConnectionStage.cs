@@ -463,18 +463,32 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// <summary>
         /// WATCH: the shard registers the connection's watch in process. In cluster mode a shard on another node gets a
         /// ticket instead and keeps a stand-in for it, asked at EXEC (see <see cref="WatchTicket"/>); keys of several
-        /// shards must then be on this node, or one WATCH per shard is needed.
+        /// shards not all here go to each of their shards that way (<see cref="WatchFanOut"/>).
         /// </summary>
         private void Watch(in ShardCommand command, WatchState watch)
         {
             if (_services.Cluster is { } cluster)
             {
                 int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
-                if (several == null && cluster.Current.Owners[shard] is { IsSelf: false })
+                var owners = cluster.Current.Owners;
+                var shards = several ?? [shard];
+                if (shards.All(s => owners[s] != null) && shards.Any(s => !owners[s]!.IsSelf))
                 {
-                    watch.Ticket ??= new WatchTicket(_self.Ref, watch.Generation);
-                    watch.RemoteShards.Add(shard);
-                    AddToBatch(shard, command with { Payload = watch.Ticket });
+                    var ticket = watch.Ticket ??= new WatchTicket(_self.Ref, watch.Generation);
+                    watch.StandInShards.UnionWith(shards);
+                    if (several == null)
+                    {
+                        AddToBatch(shard, command with { Payload = ticket });
+                        return;
+                    }
+                    // One WATCH per shard, of its keys, each told apart by its shard as sequence number.
+                    var whole = command;
+                    var parts = command.Args.Skip(1).GroupBy(key => _services.Keyspace.ShardOf(key)).ToDictionary(
+                        g => g.Key, g => whole with { Args = [whole.Args[0], .. g], Seq = g.Key, Payload = ticket });
+                    FlushBatches();
+                    _barrier = command.Seq;
+                    _barrierAllShards = false;
+                    cluster.System.ActorOf(WatchFanOut.Props(_services.Shards, parts, _self.Ref, command.Seq));
                     return;
                 }
             }
@@ -517,11 +531,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (watch != null)
             {
                 shards.UnionWith(watch.Shards);
-                shards.UnionWith(watch.RemoteShards);
+                shards.UnionWith(watch.StandInShards);
             }
             if (shards.Count == 0) shards.Add(placement?.LocalShards.FirstOrDefault() ?? 0);
             // A watch kept on another node's shard is asked by lending, even when that shard has moved here since.
-            bool lends = placement != null && !wholeKeyspace && (ClusterGate.Lends(placement, shards) || watch?.RemoteShards.Count > 0);
+            bool lends = placement != null && !wholeKeyspace && (ClusterGate.Lends(placement, shards) || watch?.StandInShards.Count > 0);
             if (placement != null && !lends && ClusterGate.Refusal(placement, _services.Keyspace, shards, -1) is { } refusal)
             {
                 transaction.Discard();

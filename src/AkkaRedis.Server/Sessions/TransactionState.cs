@@ -31,7 +31,7 @@ public sealed class TransactionState
         if (Watch == null) return;
         foreach (int shard in Watch.Shards) shards[shard].Tell(new Unwatch(Watch));
         if (Watch.Ticket is { } ticket)
-            foreach (int shard in Watch.RemoteShards) shards[shard].Tell(new ForgetWatch(ticket));
+            foreach (int shard in Watch.StandInShards) shards[shard].Tell(new ForgetWatch(ticket));
         Watch = null;
     }
 }
