@@ -348,6 +348,55 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void DumpPayloadsRestoreBothWaysBetweenUsAndRedisServerAndRestoreReplaysFromTheAof()
+    {
+        using var redis = new RedisServerProcess();
+        using var redisClient = new RespClient(redis.Port);
+        Dictionary<string, string> expected;
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            expected = WriteEveryType(client);
+            WriteEveryType(redisClient);
+            // Big collections too, which redis-server dumps in its compact encodings.
+            client.Call(["RPUSH", "biglist", .. Enumerable.Range(0, 1000).Select(i => $"e{i}")]);
+            redisClient.Call(["RPUSH", "biglist", .. Enumerable.Range(0, 1000).Select(i => $"e{i}")]);
+            expected["biglist"] = Describe(client, "biglist");
+            foreach (var key in expected.Keys.Where(k => !k.StartsWith("7:")))
+            {
+                var ours = (byte[])client.CallBinary("DUMP", key)!;
+                var theirs = (byte[])redisClient.CallBinary("DUMP", key)!;
+                Assert.Equal("OK", redisClient.CallBinary("RESTORE", "from-akka:" + key, "0", ours));
+                Assert.Equal("OK", client.CallBinary("RESTORE", "from-redis:" + key, "0", theirs));
+                Assert.Equal(Describe(client, key).Split(':')[1], Describe(redisClient, "from-akka:" + key).Split(':')[1]);
+                Assert.Equal(Describe(redisClient, key).Split(':')[1], Describe(client, "from-redis:" + key).Split(':')[1]);
+            }
+
+            // Redis's errors, checked in its order.
+            var payload = (byte[])client.CallBinary("DUMP", "counter")!;
+            Assert.Equal(new RespClient.RespError("BUSYKEY Target key name already exists."), client.CallBinary("RESTORE", "counter", "0", payload));
+            Assert.Equal(new RespClient.RespError("ERR Invalid TTL value, must be >= 0"), client.CallBinary("RESTORE", "new", "-1", payload));
+            var damaged = payload.ToArray();
+            damaged[0] ^= 1;
+            Assert.Equal(new RespClient.RespError("ERR DUMP payload version or checksum are wrong"), client.CallBinary("RESTORE", "new", "0", damaged));
+            Assert.Equal(new RespClient.RespError("ERR syntax error"), client.CallBinary("RESTORE", "new", "0", payload, "FREQ", "5", "IDLETIME", "5"));
+            Assert.Null(client.Call("DUMP", "no-such-key"));
+
+            // A relative TTL is journaled as absolute: after a restart it has not started again.
+            Assert.Equal("OK", client.CallBinary("RESTORE", "restored", "100000", payload));
+            Thread.Sleep(1100);
+            server.Kill();
+        }
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(expected["counter"], Describe(client, "counter"));
+            long ttl = (long)client.Call("PTTL", "restored")!;
+            Assert.InRange(ttl, 1, 99_000);
+        }
+    }
+
+    [Fact]
     public void SavePointsStartABackgroundSaveByThemselves()
     {
         using (var server = Start("--appendonly", "no"))

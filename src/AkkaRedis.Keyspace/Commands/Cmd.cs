@@ -5,6 +5,9 @@ public static class Cmd
 {
     public static readonly byte[] Set = "SET"u8.ToArray();
     public static readonly byte[] Del = "DEL"u8.ToArray();
+    public static readonly byte[] Restore = "RESTORE"u8.ToArray();
+    public static readonly byte[] Replace = "REPLACE"u8.ToArray();
+    public static readonly byte[] AbsTtl = "ABSTTL"u8.ToArray();
     public static readonly byte[] PxAt = "PXAT"u8.ToArray();
     public static readonly byte[] KeepTtl = "KEEPTTL"u8.ToArray();
     public static readonly byte[] PExpireAt = "PEXPIREAT"u8.ToArray();

@@ -18,6 +18,7 @@ public static class KeyspaceCommands
         Scripting.ScriptCommands.Register(table);
         Scripting.FunctionCommands.Register(table);
         Snapshot.SaveCommands.Register(table);
+        Snapshot.DumpCommands.Register(table);
         SlotCommands.Register(table);
         return table;
     }

@@ -17,6 +17,8 @@ public static class RdbFile
     private const byte TypeString = 0, TypeList = 1, TypeSet = 2, TypeHash = 4;
     // The compact encodings redis-server 7.0 writes.
     private const byte TypeSetIntset = 11, TypeHashListpack = 16, TypeListQuicklist2 = 18;
+    /// <summary>The RDB format version Redis 7.0 writes (in files and DUMP payloads).</summary>
+    private const byte RdbVersion = 10;
     private const byte OpFunction2 = 245, OpAux = 250, OpResizeDb = 251, OpExpireMs = 252, OpSelectDb = 254, OpEof = 255;
 
     /// <summary>The whole dataset as RDB bytes. Every shard must be held (or not yet started).</summary>
@@ -61,34 +63,76 @@ public static class RdbFile
             BinaryPrimitives.WriteInt64LittleEndian(ms, entry.ExpireAt);
             output.AddRange(ms);
         }
-        switch (entry.Value)
+        output.Add(TypeOf(entry.Value));
+        RdbEncoding.WriteString(output, entry.Key);
+        WriteValue(output, entry.Value);
+    }
+
+    private static byte TypeOf(object value) => value switch
+    {
+        byte[] => TypeString,
+        RedisList => TypeList,
+        RedisSet => TypeSet,
+        RedisHash => TypeHash,
+        _ => throw new ArgumentException($"no RDB type for {value.GetType().Name}"),
+    };
+
+    private static void WriteValue(List<byte> output, object value)
+    {
+        switch (value)
         {
             case byte[] text:
-                output.Add(TypeString);
-                RdbEncoding.WriteString(output, entry.Key);
                 RdbEncoding.WriteString(output, text);
                 break;
             case RedisList list:
-                output.Add(TypeList);
-                RdbEncoding.WriteString(output, entry.Key);
                 Items(output, list.Items, list.Count);
                 break;
             case RedisSet set:
-                output.Add(TypeSet);
-                RdbEncoding.WriteString(output, entry.Key);
                 Items(output, set.Members, set.Count);
                 break;
             case RedisHash hash:
-                output.Add(TypeHash);
-                RdbEncoding.WriteString(output, entry.Key);
                 RdbEncoding.WriteLength(output, hash.Count);
-                foreach (var (field, value) in hash.Entries)
+                foreach (var (field, fieldValue) in hash.Entries)
                 {
                     RdbEncoding.WriteString(output, field);
-                    RdbEncoding.WriteString(output, value);
+                    RdbEncoding.WriteString(output, fieldValue);
                 }
                 break;
         }
+    }
+
+    /// <summary>
+    /// DUMP's payload (cluster.c createDumpPayload): the value's RDB type and serialization, then the RDB version (two
+    /// bytes, little-endian) and a CRC-64 of all that, so RESTORE on this server or on redis-server can check it.
+    /// </summary>
+    public static byte[] Dump(object value)
+    {
+        var output = new List<byte>(64) { TypeOf(value) };
+        WriteValue(output, value);
+        output.Add(RdbVersion);
+        output.Add(0);
+        var crc = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(crc, Crc64.Compute(output.ToArray()));
+        output.AddRange(crc);
+        return output.ToArray();
+    }
+
+    /// <summary>verifyDumpPayload: long enough, a version this server reads, and the checksum right.</summary>
+    public static bool DumpIsIntact(ReadOnlySpan<byte> payload)
+    {
+        if (payload.Length < 10) return false;
+        var footer = payload[^10..];
+        int version = footer[0] | footer[1] << 8;
+        return version <= RdbVersion && BinaryPrimitives.ReadUInt64LittleEndian(footer[2..]) == Crc64.Compute(payload[..^8]);
+    }
+
+    /// <summary>The value of an intact DUMP payload; <see cref="RdbException"/> when its contents are not a value.</summary>
+    public static object Undump(byte[] payload, Server.ServerConfig config)
+    {
+        var reader = new RdbReader(payload[..^10], 0);
+        var value = ReadValue(reader.Byte(), reader, config);
+        if (reader.Remaining != 0) throw new RdbException("Bad data format");
+        return value;
     }
 
     private static void Items(List<byte> output, IEnumerable<byte[]> items, int count)
@@ -161,21 +205,22 @@ public static class RdbFile
                     continue;
             }
             var key = reader.String();
-            object value = type switch
-            {
-                TypeString => reader.String(),
-                TypeList => List(reader),
-                TypeSet => Set(reader, config.SetMaxIntsetEntries),
-                TypeHash => Hash(reader, config),
-                TypeSetIntset => IntsetSet(reader.String(), config.SetMaxIntsetEntries),
-                TypeHashListpack => ListpackHash(reader.String(), config),
-                TypeListQuicklist2 => Quicklist(reader),
-                _ => throw new RdbException($"Unsupported value type {type} in the RDB file"),
-            };
-            contents.Entries.Add((db, key, value, expireAt));
+            contents.Entries.Add((db, key, ReadValue(type, reader, config), expireAt));
             expireAt = -1;
         }
     }
+
+    private static object ReadValue(byte type, RdbReader reader, Server.ServerConfig config) => type switch
+    {
+        TypeString => reader.String(),
+        TypeList => List(reader),
+        TypeSet => Set(reader, config.SetMaxIntsetEntries),
+        TypeHash => Hash(reader, config),
+        TypeSetIntset => IntsetSet(reader.String(), config.SetMaxIntsetEntries),
+        TypeHashListpack => ListpackHash(reader.String(), config),
+        TypeListQuicklist2 => Quicklist(reader),
+        _ => throw new RdbException($"Unsupported value type {type} in the RDB file"),
+    };
 
     private static RedisList List(RdbReader reader)
     {
