@@ -289,6 +289,13 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("QUEUED", client.Call("SET", locals[2], "d"));
         Assert.Equal(new List<object?> { "b", "OK" }, client.Call("EXEC"));
 
+        // SORT on this node's keys, without the patterns Redis Cluster refuses.
+        string list = keys.Where(k => _cluster.OwnerPort(0, k) == here).Skip(3).First();
+        Assert.Equal(3L, client.Call("RPUSH", list, "3", "1", "2"));
+        Assert.Equal(new List<object?> { "1", "2", "3" }, client.Call("SORT", list));
+        Assert.Equal(new RespClient.RespError("ERR BY option of SORT denied in Cluster mode."), client.Call("SORT", list, "BY", "w_*"));
+        Assert.Equal(new RespClient.RespError("ERR GET option of SORT denied in Cluster mode."), client.Call("SORT", list, "GET", "#"));
+
         // A plain command for a key on another node is forwarded, not redirected.
         Assert.Equal("OK", client.Call("SET", remoteKey, "forwarded"));
         Assert.Equal("forwarded", _cluster.Call(2, "GET", remoteKey));

@@ -397,6 +397,27 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void SortStoreIsJournaledAsItsResult()
+    {
+        using (var server = Start("--shards", "4"))
+        {
+            using var client = new RespClient(server.Port);
+            client.Call("RPUSH", "numbers", "3", "1", "2");
+            client.Call("MSET", "weight_1", "30", "weight_2", "20", "weight_3", "10");
+            // The destination and the weights live on other shards than the list; each replays on its own.
+            Assert.Equal(3L, client.Call("SORT", "numbers", "BY", "weight_*", "STORE", "sorted{other}"));
+            Assert.Equal(0L, client.Call("SORT", "missing", "STORE", "gone"));
+            server.Kill();
+        }
+        using (var server = Start("--shards", "4"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(new List<object?> { "3", "2", "1" }, client.Call("LRANGE", "sorted{other}", "0", "-1"));
+            Assert.Equal(0L, client.Call("EXISTS", "gone"));
+        }
+    }
+
+    [Fact]
     public void SavePointsStartABackgroundSaveByThemselves()
     {
         using (var server = Start("--appendonly", "no"))

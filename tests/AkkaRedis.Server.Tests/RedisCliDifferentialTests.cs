@@ -134,6 +134,31 @@ public sealed class RedisCliDifferentialTests
         FCALL_RO clif 0 hello
         FUNCTION DELETE clilib
         FCALL clif 0 hello
+        RPUSH sl 3 1 2 10 -5 2.5
+        SORT sl
+        SORT sl DESC LIMIT 1 2
+        SORT sl ALPHA
+        SORT sl LIMIT 10 2
+        SORT sl BY nosort DESC LIMIT 1 2
+        MSET w_3 30 w_1 10 w_2 5 w_10 -1
+        HSET h_3 f 1
+        SORT sl BY w_* DESC GET # GET w_* GET h_*->f
+        SORT sl BY h_*->f
+        SORT sl GET nostar
+        SORT sl BY w_* GET h_*->f STORE sdst
+        LRANGE sdst 0 -1
+        SADD ss b a c
+        SORT ss
+        SORT ss ALPHA STORE sdst
+        LRANGE sdst 0 -1
+        SORT nokey STORE sdst
+        EXISTS sdst
+        SORT h
+        SORT_RO sl STORE x
+        SORT sl LIMIT 0 x
+        SORT sl FOO
+        COMMAND GETKEYS SORT sl LIMIT 0 1 GET x STORE d BY y STORE e
+        COMMAND GETKEYSANDFLAGS SORT sl STORE d
         SET fl 0x10
         INCRBYFLOAT fl 0x1.8p1
         INCRBYFLOAT fl 1e4933

@@ -44,6 +44,9 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     /// <summary>True while the journal is being replayed: no clock-dependent shortcuts (Redis's server.loading).</summary>
     public bool Replaying;
 
+    /// <summary>The command runs inside a script (redis.call): SORT then sorts a set even when told not to.</summary>
+    public bool InScript;
+
     /// <summary>Where effects are journaled; null when appendonly is off and while replaying.</summary>
     public EffectLog? Journal;
 

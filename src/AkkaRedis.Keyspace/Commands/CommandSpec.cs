@@ -16,15 +16,20 @@ public delegate void CommandHandler(CommandContext context);
 /// <summary>A command this server supports: Redis's facts, where it runs, and its handler.</summary>
 public sealed class CommandSpec
 {
-    public CommandSpec(CommandFacts facts, CommandRoute route, CommandHandler? handler)
+    public CommandSpec(CommandFacts facts, CommandRoute route, CommandHandler? handler, Func<byte[][], List<int>>? findKeys = null)
     {
         Facts = facts;
         Route = route;
         Handler = handler;
         Name = facts.Name;
         IsWrite = facts.HasFlag("write");
-        SimpleKeys = facts.FirstKey > 0 && facts.KeySpecs.All(k => k.Search.Position > 0 && k.Find.IsRange && k.Find.Limit == 0);
+        _findKeys = findKeys;
+        SimpleKeys = findKeys == null && facts.FirstKey > 0 && facts.KeySpecs.All(k => k.Search.Position > 0 && k.Find.IsRange && k.Find.Limit == 0);
     }
+
+    /// <summary>For a command whose key specs cannot say where all its keys are (Redis's getkeys_proc, as SORT's STORE).</summary>
+    private readonly Func<byte[][], List<int>>? _findKeys;
+    public bool FindsOwnKeys => _findKeys != null;
 
     /// <summary>True when the keys are exactly Facts.FirstKey..LastKey by Step (no count argument, no keyword):
     /// routing then finds them without allocating.</summary>
@@ -46,6 +51,7 @@ public sealed class CommandSpec
     /// <summary>Argument positions of the keys, from the key specs.</summary>
     public List<int> KeyPositions(byte[][] args)
     {
+        if (_findKeys != null) return _findKeys(args);
         var positions = new List<int>(2);
         foreach (var spec in Facts.KeySpecs) spec.AddKeyPositions(args, positions);
         return positions;

@@ -77,14 +77,14 @@ public sealed class CommandTable
     /// <summary>Collects handlers and builds the table.</summary>
     public sealed class Builder
     {
-        private readonly Dictionary<string, (CommandRoute Route, CommandHandler? Handler)> _handlers =
+        private readonly Dictionary<string, (CommandRoute Route, CommandHandler? Handler, Func<byte[][], List<int>>? FindKeys)> _handlers =
             new(StringComparer.OrdinalIgnoreCase);
 
         /// <summary>Registers a command or subcommand ("client|id") under Redis's facts for that name.</summary>
-        public Builder Add(string name, CommandRoute route, CommandHandler? handler)
+        public Builder Add(string name, CommandRoute route, CommandHandler? handler, Func<byte[][], List<int>>? findKeys = null)
         {
             if (CommandCatalog.Find(name) == null) throw new ArgumentException($"No Redis command is named '{name}'");
-            _handlers.Add(name, (route, handler));
+            _handlers.Add(name, (route, handler, findKeys));
             return this;
         }
 
@@ -96,12 +96,12 @@ public sealed class CommandTable
             var top = new Dictionary<string, CommandSpec>(StringComparer.OrdinalIgnoreCase);
             var all = new List<CommandSpec>();
             // Containers get a spec of their own (for arity and COMMAND), with no handler.
-            foreach (var (name, (route, handler)) in _handlers.OrderBy(h => h.Key, StringComparer.Ordinal))
+            foreach (var (name, (route, handler, findKeys)) in _handlers.OrderBy(h => h.Key, StringComparer.Ordinal))
             {
                 int bar = name.IndexOf('|');
                 if (bar < 0)
                 {
-                    var spec = new CommandSpec(CommandCatalog.Find(name)!, route, handler);
+                    var spec = new CommandSpec(CommandCatalog.Find(name)!, route, handler, findKeys);
                     top[spec.Name] = spec;
                     all.Add(spec);
                     continue;

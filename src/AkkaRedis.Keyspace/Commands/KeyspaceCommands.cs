@@ -8,6 +8,7 @@ public static class KeyspaceCommands
         Strings.Register(table);
         Bits.Register(table);
         Keys.Register(table);
+        Sort.Register(table);
         Databases.Register(table);
         Hashes.Register(table);
         Sets.Register(table);

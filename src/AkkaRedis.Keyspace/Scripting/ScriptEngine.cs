@@ -36,7 +36,7 @@ public sealed class ScriptEngine : IDisposable
 
     public ScriptEngine(Data.Keyspace keyspace, Server.ServerState server)
     {
-        _inner = new CommandContext(keyspace, server);
+        _inner = new CommandContext(keyspace, server) { InScript = true };
         _lua = new Lua(openLibs: true);
         using var prelude = typeof(ScriptEngine).Assembly.GetManifestResourceStream("AkkaRedis.Keyspace.Scripting.prelude.lua")!;
         using var buffer = new MemoryStream();

@@ -179,11 +179,20 @@ public static class CommandCommands
         }
         var keys = new List<(int Position, string Flags)>();
         bool valid = true;
-        foreach (var keySpec in spec.Facts.KeySpecs)
+        if (spec.FindsOwnKeys)
         {
-            var positions = new List<int>();
-            valid &= keySpec.AddKeyPositions(args, positions);
-            keys.AddRange(positions.Select(p => (p, keySpec.Flags)));
+            // sortGetKeys: the sorted key is read (the first spec's flags), the STORE destination written (the last's).
+            var specs = spec.Facts.KeySpecs;
+            keys.AddRange(spec.KeyPositions(args).Select((p, i) => (p, (i == 0 ? specs[0] : specs[^1]).Flags)));
+        }
+        else
+        {
+            foreach (var keySpec in spec.Facts.KeySpecs)
+            {
+                var positions = new List<int>();
+                valid &= keySpec.AddKeyPositions(args, positions);
+                keys.AddRange(positions.Select(p => (p, keySpec.Flags)));
+            }
         }
         if (!valid || keys.Count == 0)
         {
