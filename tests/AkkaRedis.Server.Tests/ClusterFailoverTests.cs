@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 namespace AkkaRedis.Server.Tests;
 
 /// <summary>
@@ -105,14 +106,15 @@ public sealed class ClusterFailoverTests
         using (var client = new RespClient(cluster.Port(0)))
         {
             // Keys of node 0 in two different shards (8 shards: shard = slot * 8 / 16384); chosen again while
-            // rebalancing still moves shards (WATCH of keys of both answers MOVED or CROSSSLOT until both are on node 0).
+            // rebalancing still moves shards (a blocking pop over keys of both answers MOVED or CROSSSLOT until both are
+            // on node 0, and times out with nil once they are).
             for (int attempt = 0; ; attempt++)
             {
                 keys = Enumerable.Range(0, 5000).Select(i => "m" + i)
                     .Where(k => cluster.OwnerPort(0, k) == cluster.Port(0))
                     .GroupBy(k => (long)cluster.Call(0, "CLUSTER", "KEYSLOT", k)! * 8 / 16384)
                     .Take(2).Select(g => g.Take(2).ToArray()).ToArray();
-                if (keys.Length == 2 && client.Call("WATCH", keys[0][1], keys[1][1]) as string == "OK" && client.Call("UNWATCH") as string == "OK") break;
+                if (keys.Length == 2 && client.Call("BLPOP", keys[0][1], keys[1][1], "0.01") == null) break;
                 Assert.True(attempt < 20, "node 0 never held two shards");
                 Thread.Sleep(1000);
             }
@@ -145,6 +147,51 @@ public sealed class ClusterFailoverTests
         Assert.Equal("1", survivor.Call("GET", keys[1][0]));
         Assert.Equal(new List<object?> { "lent", "lent" }, survivor.Call("MGET", onNode0, onNode1));
         Assert.Equal(1L, survivor.Call("SISMEMBER", onNode0 + "s", "m"));
+    }
+
+    [Fact]
+    public void ShardsSnapshotTheirStateAndRecoverFromTheSnapshotAndTheJournalAfterIt()
+    {
+        using var postgres = new PostgresInstance();
+        var expected = new Dictionary<string, string>();
+        using (var cluster = ClusterNodes.Start(postgres.ConnectionString, nodes: 1, shards: 2))
+        {
+            using var client = new RespClient(cluster.Port(0));
+            // Snapshot once a shard journaled 20 kB since the last one (and grew by 100% of it).
+            Assert.Equal("OK", client.Call("CONFIG", "SET", "auto-aof-rewrite-min-size", "20kb"));
+            Assert.Equal("lib", client.Call("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 'fn' end)"));
+            for (int i = 0; i < 3000; i++)
+            {
+                Assert.Equal("OK", client.Call("SET", $"k{i}", $"v{i}"));
+                expected[$"k{i}"] = $"v{i}";
+                if (i % 3 != 0) continue;
+                Assert.Equal(1L, client.Call("DEL", $"k{i}"));
+                expected.Remove($"k{i}");
+            }
+            Assert.Equal("OK", client.Call("SET", "last", "written after the snapshots", "PX", "600000"));
+            expected["last"] = "written after the snapshots";
+            cluster.Kill(0);
+        }
+        using (var cluster = ClusterNodes.Start(postgres.ConnectionString, nodes: 1, shards: 2))
+        {
+            var node = cluster.Nodes[0]!;
+            using var client = new RespClient(cluster.Port(0));
+            var keys = ((List<object?>)client.Call("KEYS", "*")!).Cast<string>().ToHashSet();
+            Assert.Equal(expected.Keys.ToHashSet(), keys);
+            foreach (var (key, value) in expected) Assert.Equal(value, client.Call("GET", key));
+            Assert.InRange((long)client.Call("PTTL", "last")!, 1, 600000);
+            Assert.Equal("fn", client.Call("FCALL", "f", "0"));
+            // Each shard started from a snapshot and replayed only what came after it, not the 5000 writes.
+            var loaded = node.Output.Where(l => l.Contains("snapshot commands and")).ToList();
+            Assert.Equal(2, loaded.Count);
+            foreach (var line in loaded)
+            {
+                var journaled = long.Parse(Regex.Match(line, "and ([0-9]+) commands in the shared journal").Groups[1].Value);
+                Assert.InRange(journaled, 0, 1500);
+            }
+            Assert.Contains(node.Output, l => l.Contains("snapshot at sequence number"));
+            Assert.DoesNotContain(node.Output, l => l.Contains("failed"));
+        }
     }
 
     [Fact]

@@ -41,6 +41,9 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     /// <summary>This shard's Lua state and script cache, made on first use (scripts run on the last shard).</summary>
     public Scripting.ScriptEngine Scripts => _scripts ??= new Scripting.ScriptEngine(Keyspace, Server);
 
+    /// <summary>The function libraries loaded here, without starting Lua when there are none.</summary>
+    public IEnumerable<Scripting.FunctionLibrary> LoadedLibraries => _scripts?.Libraries ?? [];
+
     /// <summary>True while the journal is being replayed: no clock-dependent shortcuts (Redis's server.loading).</summary>
     public bool Replaying;
 

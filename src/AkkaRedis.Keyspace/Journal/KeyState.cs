@@ -69,21 +69,34 @@ public static class KeyState
     {
         var log = new EffectLog(output);
         log.Add(0, [Cmd.Select, "0"u8.ToArray()]);
-        // Function libraries first, as Redis's rewrite writes them.
+        WriteLibraries(log, libraries);
+        for (int db = 0; db < keyspace.DatabaseCount; db++)
+            foreach (var shard in keyspace.Shards)
+                WriteDatabase(log, shard, db, nowMs);
+        log.FlushToSink();
+    }
+
+    /// <summary>One shard's keys (and the function libraries it keeps) as commands: a cluster shard's snapshot.</summary>
+    public static void Snapshot(ShardStore shard, long nowMs, IEnumerable<Scripting.FunctionLibrary> libraries, EffectLog log)
+    {
+        WriteLibraries(log, libraries);
+        for (int db = 0; db < shard.Databases.Length; db++) WriteDatabase(log, shard, db, nowMs);
+    }
+
+    /// <summary>Function libraries first, as Redis's rewrite writes them.</summary>
+    private static void WriteLibraries(EffectLog log, IEnumerable<Scripting.FunctionLibrary> libraries)
+    {
         foreach (var library in libraries)
             log.Add(0, [FunctionCommand, LoadSubcommand, System.Text.Encoding.UTF8.GetBytes(library.Code)]);
-        for (int db = 0; db < keyspace.DatabaseCount; db++)
+    }
+
+    private static void WriteDatabase(EffectLog log, ShardStore shard, int db, long nowMs)
+    {
+        foreach (var (_, entry) in shard.Databases[db].All())
         {
-            foreach (var shard in keyspace.Shards)
-            {
-                foreach (var (_, entry) in shard.Databases[db].All())
-                {
-                    // Expired keys are left out, as Redis's rewrite leaves them out.
-                    if (entry.ExpiredAt(nowMs)) continue;
-                    Write(log, db, entry.Key, entry, replace: false);
-                }
-            }
+            // Expired keys are left out, as Redis's rewrite leaves them out.
+            if (entry.ExpiredAt(nowMs)) continue;
+            Write(log, db, entry.Key, entry, replace: false);
         }
-        log.FlushToSink();
     }
 }

@@ -72,7 +72,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             _aof = server.Aof;
         }
         else JournalPluginId = InMemoryJournal; // nothing is ever persisted to it: recovery finds nothing
-        SnapshotPluginId = NoSnapshots;
+        SnapshotPluginId = JournalPluginId == SharedJournalPlugin ? SharedSnapshots : NoSnapshots;
     }
 
     public const string JournalPlugin = "akkaredis.journal";
@@ -80,6 +80,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     public const string SharedJournalPlugin = "akka.persistence.journal.sql";
     private const string InMemoryJournal = "akka.persistence.journal.inmem";
     private const string NoSnapshots = "akka.persistence.no-snapshot-store";
+    /// <summary>Cluster mode: snapshots of a shard in the shared database, so recovery does not replay all history.</summary>
+    private const string SharedSnapshots = "akka.persistence.snapshot-store.sql";
 
     /// <summary><paramref name="peers"/> is filled with every shard before the first command arrives (for BLMOVE deliveries).</summary>
     public static Props Props(Data.Keyspace keyspace, int index, ServerState server, IActorRef[] peers) =>
@@ -122,12 +124,20 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 // The shared journal gives back the events as they were persisted, one per message the shard ran.
                 Replay(new AofChunk(batch.Resp, batch.Units, batch.FirstDb));
                 break;
+            case SnapshotOffer { Snapshot: AofBatch snapshot } offer:
+                Replay(snapshot.AsChunk());
+                _snapshotCommands = _replayedCommands;
+                _lastSnapshotBytes = snapshot.Resp.Length;
+                Console.WriteLine($"Shard {_store.Index}: snapshot at sequence number {offer.Metadata.SequenceNr} loaded");
+                break;
             case RecoveryCompleted:
                 _context.Replaying = false;
                 _context.Journal = _journal;
                 if (_journal != null)
-                    Console.WriteLine($"Shard {_store.Index}: {_store.Databases.Sum(d => (long)d.Count)} keys loaded from {_replayedCommands} " +
-                                      (JournalPluginId == SharedJournalPlugin ? "commands in the shared journal" : "AOF commands"));
+                    Console.WriteLine($"Shard {_store.Index}: {_store.Databases.Sum(d => (long)d.Count)} keys loaded from " +
+                                      (JournalPluginId == SharedJournalPlugin
+                                          ? $"{_snapshotCommands} snapshot commands and {_replayedCommands - _snapshotCommands} commands in the shared journal"
+                                          : $"{_replayedCommands} AOF commands"));
                 break;
         }
     }
@@ -159,12 +169,48 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             return;
         }
         _unwritten++;
-        PersistAsync(_journal.Take(), _ =>
+        var batch = _journal.Take();
+        _journaledSinceSnapshot += batch.Resp.Length;
+        PersistAsync(batch, _ =>
         {
             reply?.Invoke();
             served?.Invoke();
             Written();
         });
+    }
+
+    /// <summary>Cluster mode: commands in the snapshot recovery started from, and the bytes journaled since a snapshot.</summary>
+    private long _snapshotCommands, _journaledSinceSnapshot, _lastSnapshotBytes;
+    private bool _snapshotting;
+
+    /// <summary>
+    /// Cluster mode's compaction (what BGREWRITEAOF's automatic rewrite is to the local AOF): once the journal grew by
+    /// auto-aof-rewrite-percentage of the last snapshot and at least auto-aof-rewrite-min-size, the shard's keys are saved
+    /// as a snapshot (the commands of an AOF rewrite) and the journal before it is deleted. Only with every write
+    /// journaled, so the snapshot holds exactly what the journal acknowledged.
+    /// </summary>
+    private void MaybeSnapshot()
+    {
+        if (SnapshotPluginId != SharedSnapshots || _snapshotting || _unwritten > 0 || _stopping) return;
+        var config = _server.Config;
+        int percentage = config.AutoAofRewritePercentage;
+        if (percentage <= 0 || _journaledSinceSnapshot < config.AutoAofRewriteMinSize ||
+            _journaledSinceSnapshot * 100 < _lastSnapshotBytes * percentage) return;
+        var log = new EffectLog();
+        KeyState.Snapshot(_store, _server.Clock.NowMs, _context.LoadedLibraries, log);
+        var snapshot = log.IsEmpty ? new AofBatch([], 0, 0, 0) : log.Take();
+        _snapshotting = true;
+        _lastSnapshotBytes = snapshot.Resp.Length;
+        _journaledSinceSnapshot = 0;
+        SaveSnapshot(snapshot);
+    }
+
+    private void SnapshotSaved(SaveSnapshotSuccess saved)
+    {
+        _snapshotting = false;
+        long sequenceNr = saved.Metadata.SequenceNr;
+        DeleteMessages(sequenceNr);
+        DeleteSnapshots(new SnapshotSelectionCriteria(sequenceNr - 1));
     }
 
     /// <summary>The replies to blocked clients and the deliveries this message produced, to send when it commits.</summary>
@@ -188,6 +234,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             Context.Stop(Self);
             return;
         }
+        MaybeSnapshot();
         if (_unwritten > 0 || _waitingHold is not { } held) return;
         _waitingHold = null;
         Hold(held);
@@ -297,6 +344,18 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 break;
             case HoldPartWritten written:
                 PartWritten(written.Id);
+                break;
+            case SaveSnapshotSuccess saved:
+                SnapshotSaved(saved);
+                break;
+            case SaveSnapshotFailure failed:
+                _snapshotting = false;
+                _log.Warning("Shard {0}: saving a snapshot failed ({1}); the journal is kept whole", _store.Index, failed.Cause.Message);
+                break;
+            case DeleteMessagesSuccess or DeleteSnapshotsSuccess:
+                break;
+            case DeleteMessagesFailure or DeleteSnapshotsFailure:
+                _log.Warning("Shard {0}: deleting journal entries before a snapshot failed: {1}", _store.Index, message);
                 break;
             case LendKeys lend:
                 Lend(lend);
