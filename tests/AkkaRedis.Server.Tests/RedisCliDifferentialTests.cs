@@ -95,6 +95,11 @@ public sealed class RedisCliDifferentialTests
         DISCARD
         WATCH t
         UNWATCH
+        MULTI
+        SET t 2
+        EXEC x
+        GET t
+        PING
         EVAL "return redis.call('set', KEYS[1], ARGV[1])" 1 sk sv
         EVAL "return {KEYS[1], ARGV[1], 3, redis.call('get', KEYS[1]), false, 2.9}" 1 sk x
         EVAL "local r = redis.call('lpush', KEYS[1], 'x') return r" 1 sk

@@ -171,8 +171,15 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
             var busyError = new RespClient.RespError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
             Assert.Equal(busyError, busy);
             Assert.Equal(busyError, admin.Call("GET", "anything"));
+            // In a transaction, a command refused as BUSY dooms it, and an EXEC refused as BUSY ends it (multi.tcl).
+            using var transacting = new RespClient(_port);
+            Assert.Equal("OK", transacting.Call("MULTI"));
+            Assert.Equal(busyError, transacting.Call("INCR", "sc:busy"));
+            Assert.Equal(new RespClient.RespError("EXECABORT Transaction discarded because of: " + busyError.Message), transacting.Call("EXEC"));
             Assert.Equal("OK", admin.Call("SCRIPT", "KILL"));
             await looping.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal("asdf", transacting.Call("PING", "asdf")); // no longer in MULTI: PING is not queued
+            Assert.Null(transacting.Call("GET", "sc:busy"));
             Assert.Null(admin.Call("GET", "anything"));
 
             var writing = BlockingWork.Run(() =>

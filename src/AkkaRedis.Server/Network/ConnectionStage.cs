@@ -262,6 +262,31 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (!IsClosed(_stage._in)) Cancel(_stage._in);
         }
 
+        /// <summary>
+        /// processCommand's rejectCommand: inside MULTI a rejected command dooms the transaction (flagTransaction), and a
+        /// rejected EXEC ends it at once (execCommandAbort: discarded, keys unwatched, the reason in the error).
+        /// </summary>
+        private void Reject(long seq, CommandSpec? spec, string error)
+        {
+            var transaction = _sessionContext.Transaction;
+            if (!transaction.InMulti)
+            {
+                LocalError(seq, error);
+                return;
+            }
+            if (spec?.Name != "exec")
+            {
+                transaction.Aborted = true;
+                LocalError(seq, error);
+                return;
+            }
+            transaction.Discard();
+            transaction.Unwatch(_services.Shards);
+            _session.QueuedInMulti = -1;
+            // Redis formats the "ERR" rejections (arity) without their code here, and keeps the others' (BUSY).
+            LocalError(seq, "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error));
+        }
+
         /// <param name="resolved">The command already resolved (by <see cref="FollowsBarrier"/>), so it is not resolved twice.</param>
         private void Dispatch(byte[][] args, CommandTable.Resolution? resolved = null)
         {
@@ -272,16 +297,14 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (error != null)
             {
                 if (spec != null) Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
-                // Inside MULTI a rejected command dooms the transaction (flagTransaction).
-                if (_sessionContext.Transaction.InMulti) _sessionContext.Transaction.Aborted = true;
-                LocalError(seq, error);
+                Reject(seq, spec, error);
                 return;
             }
             _session.LastCommand = spec!.Name;
             var state = _services.State;
             if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
             {
-                LocalError(seq, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+                Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
                 return;
             }
             var transaction = _sessionContext.Transaction;
