@@ -8,6 +8,19 @@ public sealed class RawProtocolTests(SharedServer server) : IClassFixture<Shared
     private readonly int _port = server.Port;
 
     [Fact]
+    public void BlockingPopsInsideMultiAnswerTheirNonBlockingFormsNulls()
+    {
+        using var socket = new System.Net.Sockets.TcpClient("127.0.0.1", _port);
+        var stream = socket.GetStream();
+        stream.Write(Encoding.ASCII.GetBytes("MULTI\r\nBLPOP raw:empty 0\r\nBRPOPLPUSH raw:empty raw:e2 0\r\nBLMOVE raw:empty raw:e2 LEFT LEFT 0\r\nEXEC\r\n"));
+        // BLPOP's null is an array (as LPOP with keys), BRPOPLPUSH's and BLMOVE's a bulk string (as RPOPLPUSH and LMOVE).
+        const string expected = "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n*3\r\n*-1\r\n$-1\r\n$-1\r\n";
+        var received = new byte[expected.Length];
+        for (int read = 0; read < received.Length;) read += stream.Read(received, read, received.Length - read);
+        Assert.Equal(expected, Encoding.ASCII.GetString(received));
+    }
+
+    [Fact]
     public void PipelinedRepliesComeInRequestOrderAcrossShards()
     {
         using var client = new RespClient(_port);

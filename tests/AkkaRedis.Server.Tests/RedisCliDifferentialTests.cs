@@ -96,6 +96,11 @@ public sealed class RedisCliDifferentialTests
         WATCH t
         UNWATCH
         MULTI
+        BLPOP empty 0
+        BRPOPLPUSH empty empty2 0
+        BLMOVE empty empty2 LEFT LEFT 0
+        EXEC
+        MULTI
         SET t 2
         EXEC x
         GET t

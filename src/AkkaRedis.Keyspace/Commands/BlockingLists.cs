@@ -161,6 +161,12 @@ public static class BlockingLists
             return;
         }
         var destination = c[2];
+        // Inside MULTI it is RPOPLPUSH / LMOVE, whose empty source answers a null bulk string, not a null array.
+        if (c.Payload is not BlockedClient)
+        {
+            c.Reply.WriteNull();
+            return;
+        }
         Block(c, [c[1]], (context, readyKey) => ServeMove(context, readyKey, destination, fromLeft, toLeft));
     }
 
