@@ -39,6 +39,7 @@ public class DataTests
     [InlineData("0x10", "1", "17")]
     [InlineData("0x1.8p1", "-0X.8", "2.5")]
     [InlineData("0e5000", "1", "1")]
+    [InlineData("0.02439024390243902", "-0.024390243902439025", "0")]
     public void LongDoubleSumsPrintLikeRedis(string a, string b, string expected)
     {
         Assert.True(LongDouble.TryParse(Encoding.ASCII.GetBytes(a), out var x));

@@ -138,6 +138,7 @@ public readonly struct LongDouble
         var digits = scaled.ToString(CultureInfo.InvariantCulture).PadLeft(18, '0');
         var text = digits[..^17] + "." + digits[^17..];
         text = text.TrimEnd('0').TrimEnd('.');
-        return (Mantissa.Sign < 0 ? "-" : "") + text;
+        // A negative value that prints as 0 is "0", not "-0" (ld2string gets rid of negative zero).
+        return (Mantissa.Sign < 0 && text != "0" ? "-" : "") + text;
     }
 }
