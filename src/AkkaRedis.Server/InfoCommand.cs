@@ -13,7 +13,7 @@ namespace AkkaRedis.Server;
 /// </summary>
 public static class InfoCommand
 {
-    private static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "cluster", "keyspace"];
+    private static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
     private static readonly string[] AllSections = [.. DefaultSections, "commandstats"];
 
     public static void Register(CommandTable.Builder table) => table
@@ -27,6 +27,7 @@ public static class InfoCommand
         foreach (var counters in new[] { c.Server.SessionCalls, c.Server.SessionElapsedTicks, c.Server.SessionFailed, c.Server.Rejected })
             Array.Clear(counters);
         c.Server.Info?.ResetStatistics();
+        c.Server.Errors.Reset();
         c.Reply.WriteOk();
     }
 
@@ -129,7 +130,7 @@ public static class InfoCommand
                     .Line("keyspace_misses", shards.Sum(x => x.KeyspaceMisses))
                     .Line("pubsub_channels", 0)
                     .Line("pubsub_patterns", 0)
-                    .Line("total_error_replies", shards.Sum(x => x.FailedCalls.Sum()) + c.Server.SessionFailed.Sum() + c.Server.Rejected.Sum());
+                    .Line("total_error_replies", c.Server.Errors.Total);
                 return true;
             case "replication":
                 s.Append("# Replication\r\n")
@@ -166,6 +167,10 @@ public static class InfoCommand
                     long expires = shards.Sum(x => (long)x.Databases[db].VolatileCount);
                     s.Append("db").Append(db).Append(":keys=").Append(keys).Append(",expires=").Append(expires).Append(",avg_ttl=0\r\n");
                 }
+                return true;
+            case "errorstats":
+                s.Append("# Errorstats\r\n");
+                foreach (var (code, count) in c.Server.Errors.ByCode) s.Append("errorstat_").Append(code).Append(":count=").Append(count).Append("\r\n");
                 return true;
             case "commandstats":
                 s.Append("# Commandstats\r\n");

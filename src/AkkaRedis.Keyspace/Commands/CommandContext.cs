@@ -92,9 +92,16 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     /// <summary>Connection state some commands need (see ShardCommand.Payload).</summary>
     public object? Payload;
 
+    /// <summary>
+    /// The command's error reply repeats an error already counted in errorstats: a script's reply that is the error of
+    /// a redis.call or redis.pcall it ran (Redis flags those ERR_REPLY_FLAG_NO_STATS_UPDATE).
+    /// </summary>
+    public bool ErrorCounted;
+
     public void Begin(CommandSpec spec, byte[][] args, int db, RespWriter reply, ShardStore shard, long now, object? payload)
     {
         Payload = payload;
+        ErrorCounted = false;
         Blocked = false;
         Spec = spec;
         Args = args;

@@ -129,7 +129,11 @@ public static class Transactions
             }
             c.RecordEffects();
             c.Shard.Calls[queued.Spec.Id]++;
-            if (reply.Length > start && reply.Buffer[start] == (byte)'-') c.Shard.FailedCalls[queued.Spec.Id]++;
+            if (reply.Length > start && reply.Buffer[start] == (byte)'-')
+            {
+                c.Shard.FailedCalls[queued.Spec.Id]++;
+                c.Server.Errors.Count(reply.Buffer.AsSpan(start, reply.Length - start));
+            }
         }
         c.Journal?.EndBlock();
     }

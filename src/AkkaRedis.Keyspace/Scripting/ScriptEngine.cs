@@ -193,6 +193,8 @@ public sealed class ScriptEngine : IDisposable
         _outer = c;
         _readOnly = readOnly;
         _resp3 = false;
+        _lastCountedError = null;
+        int replyStart = c.Reply.Length;
         _db = c.Db;
         _running = this;
         c.Server.Script.Begin(c.Server.Clock.NowMs);
@@ -218,6 +220,9 @@ public sealed class ScriptEngine : IDisposable
                 c.Reply.WriteError($"{OneLine(message)} script: {name}, on {source}:{line}.");
             }
             _lua.Pop(2);
+            // A reply that is (or was raised from) the error of a command the script called is counted once, there.
+            if (_lastCountedError != null && c.Reply.Length > replyStart + 1 && c.Reply.Buffer[replyStart] == (byte)'-')
+                c.ErrorCounted = c.Reply.Buffer.AsSpan(replyStart + 1).StartsWith(_lastCountedError);
         }
         finally
         {
@@ -308,6 +313,9 @@ public sealed class ScriptEngine : IDisposable
         return text[..e] + "e" + sign + (digits.Length < 2 ? "0" + digits : digits);
     }
 
+    /// <summary>The text of the last error a command called from the running script answered (counted in errorstats).</summary>
+    private byte[]? _lastCountedError;
+
     private static int PushFailure(Lua lua, string message)
     {
         lua.PushBoolean(true);
@@ -339,7 +347,12 @@ public sealed class ScriptEngine : IDisposable
         if (_inner.Changes > 0 || _inner.Effects != null) c.Server.Script.MarkWrite();
         _inner.RecordEffects();
         c.Shard.Calls[spec.Id]++;
-        if (_callReply.Length > 0 && _callReply.Buffer[0] == (byte)'-') c.Shard.FailedCalls[spec.Id]++;
+        if (_callReply.Length > 0 && _callReply.Buffer[0] == (byte)'-')
+        {
+            c.Shard.FailedCalls[spec.Id]++;
+            c.Server.Errors.Count(_callReply.Buffer.AsSpan(0, _callReply.Length));
+            _lastCountedError = _callReply.Buffer.AsSpan(1, _callReply.Length - 3).ToArray();
+        }
         return null;
     }
 

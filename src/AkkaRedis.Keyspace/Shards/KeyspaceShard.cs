@@ -660,6 +660,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             _writer.WriteError(RespErrors.MisconfAof + writeError);
             _store.Calls[spec.Id]++;
             _store.FailedCalls[spec.Id]++;
+            _server.Errors.Count(_writer.Buffer.AsSpan(start));
             return false;
         }
         try
@@ -680,7 +681,11 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         _store.Calls[spec.Id]++;
         _store.ElapsedTicks[spec.Id] += elapsed;
         _store.CommandsProcessed++;
-        if (_writer.Length > start && _writer.Buffer[start] == (byte)'-') _store.FailedCalls[spec.Id]++;
+        if (_writer.Length > start && _writer.Buffer[start] == (byte)'-')
+        {
+            _store.FailedCalls[spec.Id]++;
+            if (!_context.ErrorCounted) _server.Errors.Count(_writer.Buffer.AsSpan(start, _writer.Length - start));
+        }
         if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
         return blocked;
     }

@@ -245,8 +245,17 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private void LocalReply(long seq, RespWriter writer) => SetReply(seq, writer.ToArray(), 0, writer.Length);
 
+        /// <summary>A command that ran here and failed: a call and a failed call in INFO commandstats, as Redis counts it.</summary>
+        private void FailedHere(long seq, CommandSpec spec, string message)
+        {
+            Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
+            Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
+            LocalError(seq, message);
+        }
+
         private void LocalError(long seq, string message)
         {
+            _services.State.Errors.Count(message);
             var writer = _sessionContext.Reply;
             writer.Clear();
             writer.WriteError(message);
@@ -304,6 +313,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var state = _services.State;
             if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
             {
+                Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
                 Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
                 return;
             }
@@ -523,7 +533,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             if (!transaction.InMulti)
             {
-                LocalError(seq, TransactionCommands.ExecWithoutMulti);
+                FailedHere(seq, command.Spec, TransactionCommands.ExecWithoutMulti);
                 return;
             }
             _session.QueuedInMulti = -1;
@@ -531,7 +541,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             {
                 transaction.Discard();
                 transaction.Unwatch(_services.Shards);
-                LocalError(seq, TransactionCommands.ExecAbort);
+                FailedHere(seq, command.Spec, TransactionCommands.ExecAbort);
                 return;
             }
             var shards = new SortedSet<int>();
@@ -669,7 +679,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             Interlocked.Add(ref _services.State.SessionElapsedTicks[spec.Id], System.Diagnostics.Stopwatch.GetTimestamp() - began);
             Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
-            if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-') Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
+            if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-')
+            {
+                Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
+                _services.State.Errors.Count(context.Reply.Buffer.AsSpan(0, context.Reply.Length));
+            }
             LocalReply(seq, context.Reply);
             if (context.ResetRequested)
             {

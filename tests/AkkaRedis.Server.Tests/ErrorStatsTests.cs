@@ -1,0 +1,46 @@
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>
+/// INFO errorstats, total_error_replies and the failed and rejected calls of INFO commandstats, after the same errors
+/// on redis-server and on AkkaRedis: errors inside scripts and transactions, rejected commands, connection errors.
+/// </summary>
+public sealed class ErrorStatsTests
+{
+    private static readonly string[][] Commands =
+    [
+        ["SET", "k"], ["NOSUCH"], ["LPUSH", "l", "a"], ["GET", "l"], ["INCR", "l"],
+        ["EVAL", "return redis.pcall('incr', KEYS[1])", "1", "l"], ["EVAL", "return redis.call('incr', KEYS[1])", "1", "l"],
+        ["EVAL", "return redis.error_reply('MY own')", "0"],
+        ["MULTI"], ["SET", "x"], ["EXEC"], ["MULTI"], ["INCR", "l"], ["EXEC"], ["EXEC"],
+        ["SELECT", "99"], ["CLIENT", "NOSUCH"], ["EVALSHA", new string('a', 40), "0"], ["BLPOP", "l", "-1"],
+    ];
+
+    private static (string Errors, string Total, string Calls) Run(int port)
+    {
+        using var client = new RespClient(port);
+        client.Call("FLUSHALL");
+        client.Call("CONFIG", "RESETSTAT");
+        foreach (var command in Commands) client.Call(command);
+        var errors = ((string)client.Call("INFO", "errorstats")!).Trim();
+        var total = ((string)client.Call("INFO", "stats")!).Split("\r\n").Single(l => l.StartsWith("total_error_replies:"));
+        // Every figure but the time taken.
+        var calls = ((string)client.Call("INFO", "commandstats")!).Split("\r\n").Where(l => l.StartsWith("cmdstat_"))
+            .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"usec=[0-9]+,usec_per_call=[0-9.]+,", ""))
+            .Where(l => !l.StartsWith("cmdstat_info:") && !l.StartsWith("cmdstat_config|resetstat:"))
+            .Order(StringComparer.Ordinal);
+        return (errors, total, string.Join("\n", calls));
+    }
+
+    [Fact]
+    public void ErrorsAreCountedAsRedisCountsThem()
+    {
+        using var redis = new RedisServerProcess();
+        using var akka = ServerProcess.Start("--shards", "3", "--appendonly", "no");
+        var expected = Run(redis.Port);
+        var actual = Run(akka.Port);
+        Assert.Contains("errorstat_WRONGTYPE:count=", expected.Errors);
+        Assert.Equal(expected.Errors, actual.Errors);
+        Assert.Equal(expected.Total, actual.Total);
+        Assert.Equal(expected.Calls, actual.Calls);
+    }
+}
