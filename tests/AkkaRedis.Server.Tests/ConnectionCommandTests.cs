@@ -55,6 +55,11 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         c.Call("CONFIG", "SET", "hz", "10");
         Assert.Equal(Err("ERR Unknown option or number of arguments for CONFIG SET - 'nope'"), c.Call("CONFIG", "SET", "nope", "1"));
         Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"), c.Call("CONFIG", "SET", "port", "1"));
+        // Every parameter may be set to the value it has, as Redis's "CONFIG sanity" test does for all of them.
+        var all = (List<object?>)c.Call("CONFIG", "GET", "*")!;
+        for (int i = 0; i < all.Count; i += 2)
+            Assert.Equal("OK", c.Call("CONFIG", "SET", (string)all[i]!, (string)all[i + 1]!));
+        Assert.Equal(all, c.Call("CONFIG", "GET", "*"));
         Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'hz') - argument couldn't be parsed into an integer"), c.Call("CONFIG", "SET", "hz", "fast"));
         Assert.Equal(Err("ERR wrong number of arguments for 'config|set' command"), c.Call("CONFIG", "SET", "hz", "1", "lfu-log-factor"));
         // Redis's test suite sets these before its list tests (start_server overrides go through CONFIG SET).

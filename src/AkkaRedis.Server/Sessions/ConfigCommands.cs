@@ -9,7 +9,8 @@ namespace AkkaRedis.Server.Sessions;
 
 /// <summary>
 /// CONFIG GET / SET / RESETSTAT / REWRITE / HELP. Only parameters this server really has are listed, and
-/// CONFIG SET accepts only those it applies at run time; the others answer Redis's "immutable" error.
+/// CONFIG SET changes only those it applies at run time; the others take only the value they have (a no-op, as Redis
+/// tools and tests set every parameter to its current value) and otherwise answer Redis's "immutable" error.
 /// </summary>
 public static class ConfigCommands
 {
@@ -115,6 +116,7 @@ public static class ConfigCommands
             return;
         }
         var changes = new List<(Parameter Parameter, string Value, string Given)>();
+        var named = new HashSet<Parameter>();
         for (int i = 2; i < c.Argc; i += 2)
         {
             var given = Encoding.UTF8.GetString(c[i]);
@@ -126,17 +128,19 @@ public static class ConfigCommands
                 c.Error($"ERR Unknown option or number of arguments for CONFIG SET - '{given}'");
                 return;
             }
-            if (parameter.Set == null)
+            // A parameter this server cannot change at run time may still be "set" to the value it has: nothing changes.
+            var value = Encoding.UTF8.GetString(c[i + 1]);
+            if (parameter.Set == null && !string.Equals(value, parameter.Get(c.Services.Config), StringComparison.OrdinalIgnoreCase))
             {
                 c.Error($"ERR CONFIG SET failed (possibly related to argument '{given}') - can't set immutable config");
                 return;
             }
-            if (changes.Any(x => x.Parameter == parameter))
+            if (!named.Add(parameter))
             {
                 c.Error($"ERR CONFIG SET failed (possibly related to argument '{given}') - duplicate parameter");
                 return;
             }
-            changes.Add((parameter, Encoding.UTF8.GetString(c[i + 1]), given));
+            if (parameter.Set != null) changes.Add((parameter, value, given));
         }
         // All or nothing, as Redis 7: validate every value on a copy first, then apply them all.
         var trial = new ServerConfig();
