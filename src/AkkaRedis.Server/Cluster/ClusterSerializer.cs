@@ -20,7 +20,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
 {
     private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q",
         Lend = "L", Lent = "K", Apply = "X", Applied = "D", ReleaseLend = "U",
-        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN", Forget = "W";
+        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN", Forget = "W", Deliver = "V";
 
     /// <summary>Every node builds the same command table; a command travels as its arguments and is looked up again.</summary>
     private static readonly Lazy<CommandTable> Commands = new(() => RedisServer.BuildCommands().Table);
@@ -48,6 +48,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         BlockCancel => Cancel,
         NotBlocked => NotHere,
         ForgetWatch => Forget,
+        DeliverElement => Deliver,
         _ => throw new ArgumentException($"{o.GetType().Name} does not cross nodes: it carries in-process state"),
     };
 
@@ -113,6 +114,21 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     break;
                 case ForgetWatch forget:
                     WriteTicket(w, forget.Ticket);
+                    break;
+                case DeliverElement delivery:
+                    // The element a BLMOVE popped, for a destination shard that moved to another node meanwhile: of the
+                    // blocked client only where its reply goes travels.
+                    w.Write(delivery.Db);
+                    WriteBytes(w, delivery.Key);
+                    WriteBytes(w, delivery.Element);
+                    w.Write(delivery.ToLeft);
+                    WriteBytes(w, delivery.SourceKey);
+                    w.Write(delivery.SourceLeft);
+                    w.Write(delivery.Client != null);
+                    if (delivery.Client is not { } client) break;
+                    WriteRef(w, client.ReplyTo);
+                    w.Write(client.Seq);
+                    w.Write(client.Resp3);
                     break;
                 case ApplyLent apply:
                     WriteRef(w, apply.Runner);
@@ -202,6 +218,22 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 return new KeysLent(r.ReadInt32(), ReadAof(r), r.ReadBoolean());
             case Forget:
                 return new ForgetWatch(ReadTicket(r)!);
+            case Deliver:
+            {
+                int db = r.ReadInt32();
+                var key = ReadBytes(r);
+                var element = ReadBytes(r);
+                bool toLeft = r.ReadBoolean();
+                var sourceKey = ReadBytes(r);
+                bool sourceLeft = r.ReadBoolean();
+                BlockedClient? client = null;
+                if (r.ReadBoolean())
+                {
+                    var clientReplyTo = ReadRef(r);
+                    client = new BlockedClient(r.ReadInt64(), clientReplyTo) { Resp3 = r.ReadBoolean() };
+                }
+                return new DeliverElement(db, key, element, toLeft, client, sourceKey, sourceLeft);
+            }
             case Apply:
                 var applyRunner = ReadRef(r);
                 return new ApplyLent(r.ReadBoolean() ? ReadAof(r) : null, applyRunner);

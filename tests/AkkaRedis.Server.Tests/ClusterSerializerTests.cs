@@ -1,0 +1,58 @@
+using Akka.Actor;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Shards;
+using AkkaRedis.Persistence;
+using AkkaRedis.Server.Cluster;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>What crosses nodes comes back whole from our serializer: the messages of WATCH across nodes and BLMOVE deliveries.</summary>
+public sealed class ClusterSerializerTests : IDisposable
+{
+    private readonly ActorSystem _system = ActorSystem.Create("serializer-test");
+    private readonly ClusterSerializer _serializer;
+    private readonly IActorRef _actor;
+
+    public ClusterSerializerTests()
+    {
+        _serializer = new ClusterSerializer((ExtendedActorSystem)_system);
+        _actor = _system.ActorOf(Props.Empty, "someone");
+    }
+
+    public void Dispose() => _system.Terminate().Wait(TimeSpan.FromSeconds(10));
+
+    private T RoundTrip<T>(T message) where T : notnull =>
+        (T)_serializer.FromBinary(_serializer.ToBinary(message), _serializer.Manifest(message));
+
+    private static byte[] B(string text) => System.Text.Encoding.UTF8.GetBytes(text);
+
+    [Fact]
+    public void WatchTicketsTravelWithWatchLendingAndForgetting()
+    {
+        var ticket = new WatchTicket(_actor, 42);
+        var watch = new ShardCommand(RedisServer.BuildCommands().Table.Find("watch")!, [B("WATCH"), B("k")], 3, false, 7, ticket);
+        var batch = RoundTrip(new ShardBatch([watch], 1, _actor));
+        Assert.Equal(ticket, batch.Commands[0].Payload);
+        Assert.Equal(3, batch.Commands[0].Db);
+        Assert.Equal(ticket, RoundTrip(new ForgetWatch(ticket)).Ticket);
+        var lend = RoundTrip(new LendKeys([B("a"), B("b")], _actor, ticket));
+        Assert.Equal(ticket, lend.Watch);
+        Assert.Null(RoundTrip(new LendKeys([B("a")], _actor)).Watch);
+        var lent = RoundTrip(new KeysLent(2, new AofBatch(B("*1\r\n$4\r\nPING\r\n"), 0, 0, 1), WatchFailed: true));
+        Assert.True(lent.WatchFailed);
+        Assert.Equal(2, lent.Shard);
+    }
+
+    [Fact]
+    public void ADeliveryKeepsItsElementAndWhereTheReplyGoes()
+    {
+        var client = new BlockedClient(99, _actor) { Resp3 = true };
+        var delivery = RoundTrip(new DeliverElement(5, B("dst"), B("element"), true, client, B("src"), false));
+        Assert.Equal((5, "dst", "element", true, "src", false),
+            (delivery.Db, Text(delivery.Key), Text(delivery.Element), delivery.ToLeft, Text(delivery.SourceKey), delivery.SourceLeft));
+        Assert.Equal((99L, _actor, true), (delivery.Client!.Seq, delivery.Client.ReplyTo, delivery.Client.Resp3));
+        Assert.Null(RoundTrip(new DeliverElement(0, B("d"), B("e"), false, null, B("s"), true)).Client);
+    }
+
+    private static string Text(byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);
+}
