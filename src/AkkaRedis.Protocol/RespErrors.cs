@@ -45,6 +45,10 @@ public static class RespErrors
     public static string UnknownSubcommand(string subcommand, string command) =>
         $"ERR unknown subcommand '{Truncate(subcommand, 128)}'. Try {command.ToUpperInvariant()} HELP.";
 
+    /// <summary>addReplySubcommandSyntaxError: a known subcommand with arguments its command does not take.</summary>
+    public static string SubcommandSyntax(string subcommand, string command) =>
+        $"ERR unknown subcommand or wrong number of arguments for '{Truncate(subcommand, 128)}'. Try {command.ToUpperInvariant()} HELP.";
+
     /// <summary>Redis's "unknown command" error: the name and the first arguments, each cut to 128 characters.</summary>
     public static string UnknownCommand(string name, IReadOnlyList<string> args)
     {

@@ -52,6 +52,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         CommandCommands.Register(session);
         ShutdownCommand.Register(session);
         ScriptKillCommand.Register(session);
+        SlowLogCommand.Register(session);
         ClusterCommands.Register(session);
         TransactionCommands.Register(session);
         session.RegisterInto(builder);
@@ -65,6 +66,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         var (table, sessionCommands) = BuildCommands();
         _state = new ServerState(config, SystemClock.Instance) { Commands = table, Info = this };
         _state.SizeStatistics();
+        _state.SlowLog.Describe = DescribeClient;
         _keyspace = new Keyspace.Data.Keyspace(config.Shards, config.Databases);
         IActorRef[] shards;
         Cluster.ClusterView? clusterView = null;
@@ -182,6 +184,13 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         }
         Console.WriteLine($"DB loaded from disk: {contents.Entries.Count} keys from {path} in {watch.ElapsedMilliseconds} ms");
         return contents.Libraries;
+    }
+
+    /// <summary>A client as SLOWLOG names it: its address and name, found by its session or its connection's actor.</summary>
+    private (string Address, string Name) DescribeClient(object? client)
+    {
+        var session = client as ClientSession ?? (client is IActorRef actor ? _clients.All.FirstOrDefault(s => actor.Equals(s.Actor)) : null);
+        return session == null ? ("", "") : (session.Address, session.Name);
     }
 
     /// <summary>Loads a function library as FUNCTION LOAD would (on the shard that runs scripts) and waits for it.</summary>

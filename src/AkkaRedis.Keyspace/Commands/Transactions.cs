@@ -117,6 +117,7 @@ public static class Transactions
                 continue;
             }
             int start = reply.Length;
+            long began = System.Diagnostics.Stopwatch.GetTimestamp();
             c.Begin(queued.Spec, queued.Args, db, reply, c.Shard, c.Now, null);
             try
             {
@@ -129,6 +130,10 @@ public static class Transactions
             }
             c.RecordEffects();
             c.Shard.Calls[queued.Spec.Id]++;
+            // SLOWLOG has the commands of a transaction, not EXEC (flagged skip_slowlog).
+            long micros = (long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds;
+            if (Server.SlowLog.IsSlow(c.Config, micros))
+                c.Server.SlowLog.Add(queued.Args, micros, c.NowSeconds, client, c.Config.SlowlogMaxLen);
             if (reply.Length > start && reply.Buffer[start] == (byte)'-')
             {
                 c.Shard.FailedCalls[queued.Spec.Id]++;

@@ -80,6 +80,13 @@ public sealed class ServerConfig
     /// <summary>save: the points at which a BGSAVE starts by itself (redis.conf "save 3600 1 300 100").</summary>
     public SavePoints Save { get => _save; set => _save = value; }
 
+    private long _slowlogLogSlowerThan = 10000;
+    /// <summary>slowlog-log-slower-than: microseconds from which a command is logged by SLOWLOG; negative turns it off.</summary>
+    // Read once per command: a plain volatile read (Interlocked.Read is a locked instruction).
+    public long SlowlogLogSlowerThan { get => Volatile.Read(ref _slowlogLogSlowerThan); set => Volatile.Write(ref _slowlogLogSlowerThan, value); }
+    private volatile int _slowlogMaxLen = 128;
+    public int SlowlogMaxLen { get => _slowlogMaxLen; set => _slowlogMaxLen = value; }
+
     private volatile int _busyReplyThreshold = 5000;
     /// <summary>busy-reply-threshold (lua-time-limit): after this many ms a running script makes other commands answer -BUSY.</summary>
     public int BusyReplyThreshold { get => _busyReplyThreshold; set => _busyReplyThreshold = value; }

@@ -405,6 +405,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         for (int i = 0; i < batch.Count; i++)
         {
             ref readonly var command = ref batch.Commands[i];
+            _runningFor = batch.ReplyTo;
             // A command that blocked has no reply in this batch: whoever finishes it answers later.
             if (Execute(command)) continue;
             seqs[answered] = command.Seq;
@@ -436,6 +437,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         _writer.Clear();
         _context.HeldShards = held.ShardIndexes;
+        _runningFor = held.Command.Payload is Transaction transaction ? transaction.Client : held.ReplyTo;
         bool blocked = Execute(held.Command);
         _context.HeldShards = null;
         var replies = blocked ? null : ShardReplies.One(_writer.ToArray(), held.Command.Seq);
@@ -686,9 +688,15 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             _store.FailedCalls[spec.Id]++;
             if (!_context.ErrorCounted) _server.Errors.Count(_writer.Buffer.AsSpan(start, _writer.Length - start));
         }
+        long micros = elapsed * 1_000_000 / Stopwatch.Frequency;
+        if (!blocked && SlowLog.IsSlow(_server.Config, micros) && !spec.Facts.HasFlag("skip_slowlog"))
+            _server.SlowLog.Add(command.Args, micros, _server.Clock.NowMs / 1000, _runningFor, _server.Config.SlowlogMaxLen);
         if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
         return blocked;
     }
+
+    /// <summary>Who the command being run came from (its connection's actor or session), for SLOWLOG.</summary>
+    private object? _runningFor;
 
     /// <summary>
     /// After a command pushed to lists that clients wait on, serve those clients in the order they blocked

@@ -139,6 +139,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             SetKeepGoing(true);
             _self = GetStageActor(OnMessage);
+            _session.Actor = _self.Ref;
             var kill = GetAsyncCallback(Kill);
             _session.Kill = kill;
             _session.Unblocked = GetAsyncCallback<bool>(withError => FinishBlocked(withError
@@ -677,7 +678,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 context.Reply.Clear();
                 context.Reply.WriteError("ERR " + e.Message);
             }
-            Interlocked.Add(ref _services.State.SessionElapsedTicks[spec.Id], System.Diagnostics.Stopwatch.GetTimestamp() - began);
+            long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - began;
+            Interlocked.Add(ref _services.State.SessionElapsedTicks[spec.Id], elapsed);
+            long micros = elapsed * 1_000_000 / System.Diagnostics.Stopwatch.Frequency;
+            if (Keyspace.Server.SlowLog.IsSlow(_services.State.Config, micros))
+                _services.State.SlowLog.Add(args, micros, _services.State.Clock.NowMs / 1000, _session, _services.State.Config.SlowlogMaxLen);
             Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
             if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-')
             {

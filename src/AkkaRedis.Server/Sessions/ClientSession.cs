@@ -17,6 +17,8 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public long CreatedMs { get; } = createdMs;
 
     public volatile string Name = "";
+    /// <summary>The connection's actor: what shards know a command came from (SLOWLOG names the client by it).</summary>
+    public volatile Akka.Actor.IActorRef? Actor;
     public volatile string LibName = "";
     public volatile string LibVersion = "";
     public volatile int Db;

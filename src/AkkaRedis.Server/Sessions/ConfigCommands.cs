@@ -63,6 +63,8 @@ public static class ConfigCommands
         new("set-max-intset-entries", c => c.SetMaxIntsetEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.SetMaxIntsetEntries = n)),
         new("list-max-listpack-size", c => c.ListMaxListpackSize.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.ListMaxListpackSize = n), Alias: "list-max-ziplist-size"),
         new("list-compress-depth", c => c.ListCompressDepth.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ListCompressDepth = n)),
+        new("slowlog-log-slower-than", c => c.SlowlogLogSlowerThan.ToString(CultureInfo.InvariantCulture), (c, v) => SetLong(v, long.MinValue, long.MaxValue, n => c.SlowlogLogSlowerThan = n)),
+        new("slowlog-max-len", c => c.SlowlogMaxLen.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.SlowlogMaxLen = n)),
         new("busy-reply-threshold", c => c.BusyReplyThreshold.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.BusyReplyThreshold = n), Alias: "lua-time-limit"),
         new("loglevel", c => c.LogLevel, (c, v) => SetEnum(v, LogLevels, s => c.LogLevel = s)),
     ];
@@ -157,12 +159,14 @@ public static class ConfigCommands
         c.Reply.WriteOk();
     }
 
-    private static string? SetInt(string value, long min, long max, Action<int> apply)
+    private static string? SetInt(string value, long min, long max, Action<int> apply) => SetLong(value, min, max, n => apply((int)n));
+
+    private static string? SetLong(string value, long min, long max, Action<long> apply)
     {
         if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n))
             return "argument couldn't be parsed into an integer";
         if (n < min || n > max) return $"argument must be between {min} and {max} inclusive";
-        apply((int)n);
+        apply(n);
         return null;
     }
 

@@ -1,0 +1,53 @@
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>SLOWLOG against redis-server: the same commands logged, shortened, named and answered alike.</summary>
+public sealed class SlowLogTests
+{
+    private static List<object?> Run(int port)
+    {
+        using var client = new RespClient(port);
+        var results = new List<object?>
+        {
+            client.Call("CLIENT", "SETNAME", "slow"),
+            client.Call("CONFIG", "SET", "slowlog-log-slower-than", "0"),
+            client.Call("SLOWLOG", "RESET"),
+        };
+        client.Call("SET", "k", "v");
+        client.Call("PING");
+        client.Call("SET", "big", new string('x', 200));
+        client.Call(["RPUSH", "list", .. Enumerable.Range(0, 40).Select(i => i.ToString())]);
+        client.Call("MULTI");
+        client.Call("INCR", "n");
+        client.Call("EXEC");
+        client.Call("EVAL", "return 1", "0");
+        results.Add(client.Call("SLOWLOG", "LEN"));
+        // Id, time and duration differ; arguments and the client's name must not, and the address is the client's.
+        foreach (var entry in ((List<object?>)client.Call("SLOWLOG", "GET", "-1")!).Cast<List<object?>>())
+        {
+            results.Add(entry[3]);
+            results.Add(entry[5]);
+            Assert.StartsWith("127.0.0.1:", (string)entry[4]!);
+        }
+        results.Add(client.Call("SLOWLOG", "GET", "-2"));
+        results.Add(client.Call("SLOWLOG", "GET", "x"));
+        results.Add(client.Call("SLOWLOG", "GET", "1", "2"));
+        results.Add(client.Call("CONFIG", "SET", "slowlog-max-len", "2"));
+        for (int i = 0; i < 5; i++) client.Call("PING");
+        results.Add(client.Call("SLOWLOG", "LEN"));
+        results.Add(client.Call("CONFIG", "SET", "slowlog-log-slower-than", "-1"));
+        client.Call("SLOWLOG", "RESET");
+        client.Call("SET", "a", "b");
+        results.Add(client.Call("SLOWLOG", "LEN"));
+        return results;
+    }
+
+    [Fact]
+    public void SlowCommandsAreLoggedAsRedisLogsThem()
+    {
+        using var redis = new RedisServerProcess();
+        using var akka = ServerProcess.Start("--shards", "3", "--appendonly", "no");
+        var expected = Run(redis.Port);
+        Assert.Contains(new List<object?> { "INCR", "n" }, expected); // a transaction's commands are logged, not EXEC
+        Assert.Equal(expected, Run(akka.Port));
+    }
+}
