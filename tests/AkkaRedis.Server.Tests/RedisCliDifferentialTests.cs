@@ -169,6 +169,7 @@ public sealed class RedisCliDifferentialTests
         SORT sl FOO
         COMMAND GETKEYS SORT sl LIMIT 0 1 GET x STORE d BY y STORE e
         COMMAND GETKEYSANDFLAGS SORT sl STORE d
+        ROLE
         SET fl 0x10
         INCRBYFLOAT fl 0x1.8p1
         INCRBYFLOAT fl 1e4933

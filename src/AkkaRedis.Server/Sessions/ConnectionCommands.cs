@@ -22,6 +22,15 @@ public static class ConnectionCommands
         table.Add("reset", Reset);
         table.Add("auth", Auth);
         table.Add("time", Time);
+        // Every node is a master without replicas (a cluster keeps data safe through its shared journal): ROLE says so,
+        // as INFO replication does, with replication offset 0.
+        table.Add("role", c =>
+        {
+            c.Reply.WriteArrayHeader(3);
+            c.Reply.WriteBulk("master");
+            c.Reply.WriteInteger(0);
+            c.Reply.WriteArrayHeader(0);
+        });
     }
 
     private static void Ping(SessionContext c)
