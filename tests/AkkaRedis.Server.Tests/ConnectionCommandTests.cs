@@ -110,6 +110,26 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
     }
 
     [Fact]
+    public void MemoryUsageSizesKeysWithTheirValues()
+    {
+        using var c = new RespClient(_port);
+        c.Call("SET", "mem:s", new string('x', 1000));
+        var text = (long)c.Call("MEMORY", "USAGE", "mem:s")!;
+        Assert.InRange(text, 1000 + "mem:s".Length, 2000);
+        c.Call(["RPUSH", "mem:l", .. Enumerable.Range(0, 1000).Select(i => new string('e', 100))]);
+        // A list of 1000 100-byte elements, sampled (5 by default) or all measured: the same, as they are alike.
+        var sampled = (long)c.Call("MEMORY", "USAGE", "mem:l")!;
+        Assert.InRange(sampled, 100_000, 200_000);
+        Assert.Equal(sampled, c.Call("MEMORY", "USAGE", "mem:l", "SAMPLES", "0"));
+        Assert.Null(c.Call("MEMORY", "USAGE", "mem:none"));
+        Assert.Equal(Err("ERR syntax error"), c.Call("MEMORY", "USAGE", "mem:s", "SAMPLES", "-1"));
+        Assert.Equal(Err("ERR syntax error"), c.Call("MEMORY", "USAGE", "mem:s", "SAMPLES"));
+        Assert.Equal(Err("ERR value is not an integer or out of range"), c.Call("MEMORY", "USAGE", "mem:s", "SAMPLES", "x"));
+        Assert.Equal("OK", c.Call("MEMORY", "PURGE"));
+        Assert.Equal("Stats not supported for the current allocator", c.Call("MEMORY", "MALLOC-STATS"));
+    }
+
+    [Fact]
     public void CommandStatsCountTimeForConnectionAndShardCommands()
     {
         using var c = new RespClient(_port);

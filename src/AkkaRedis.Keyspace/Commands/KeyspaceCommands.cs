@@ -9,6 +9,7 @@ public static class KeyspaceCommands
         Bits.Register(table);
         Keys.Register(table);
         Sort.Register(table);
+        MemoryCommands.Register(table);
         Databases.Register(table);
         Hashes.Register(table);
         Sets.Register(table);

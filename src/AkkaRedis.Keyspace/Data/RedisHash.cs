@@ -16,6 +16,9 @@ public sealed class RedisHash
     public int Count => _table?.Count ?? _count;
     public bool IsListpack => _table == null;
 
+    /// <summary>The packed form's buffer length (MEMORY USAGE).</summary>
+    public int PackedCapacity => _packed?.Length ?? 0;
+
     // Packed entry layout: varint field length, field bytes, varint value length, value bytes.
 
     private static int ReadLength(byte[] data, ref int at)
