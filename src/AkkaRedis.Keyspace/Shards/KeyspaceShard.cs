@@ -191,7 +191,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void MaybeSnapshot()
     {
-        if (SnapshotPluginId != SharedSnapshots || _snapshotting || _unwritten > 0 || _stopping) return;
+        // Not while held or lent: a hold's runner may be using this shard's tables from another actor.
+        if (SnapshotPluginId != SharedSnapshots || _snapshotting || _unwritten > 0 || Suspended) return;
         var config = _server.Config;
         int percentage = config.AutoAofRewritePercentage;
         if (percentage <= 0 || _journaledSinceSnapshot < config.AutoAofRewriteMinSize ||

@@ -381,12 +381,10 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// </summary>
         private void BlockThroughRelay(in ShardCommand command, int shard)
         {
-            FlushBatches(); // the commands before it reach the shard first
+            WaitBehind(command.Seq); // the commands before it reach the shard first
             _relay = _services.Cluster!.System.ActorOf(BlockRelay.Props(_services.Shards[shard], command, _self.Ref, TimeoutMs(command) ?? 0));
             _relaySeq = command.Seq;
             _session.BlockRelay = _relay;
-            _barrier = command.Seq;
-            _barrierAllShards = false;
         }
 
         private void StopRelay()
@@ -519,9 +517,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     var whole = command;
                     var parts = command.Args.Skip(1).GroupBy(key => _services.Keyspace.ShardOf(key)).ToDictionary(
                         g => g.Key, g => whole with { Args = [whole.Args[0], .. g], Seq = g.Key, Payload = ticket });
-                    FlushBatches();
-                    _barrier = command.Seq;
-                    _barrierAllShards = false;
+                    WaitBehind(command.Seq);
                     cluster.System.ActorOf(WatchFanOut.Props(_services.Shards, parts, _self.Ref, command.Seq));
                     return;
                 }
@@ -641,20 +637,27 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
         }
 
-        private void StartHeld(int[] shardIndexes, in ShardCommand command)
+        /// <summary>
+        /// The commands read so far go to their shards, and the ones read next wait until <paramref name="seq"/> is
+        /// answered (<paramref name="allShards"/>: it holds every shard, so those too would only queue behind it).
+        /// </summary>
+        private void WaitBehind(long seq, bool allShards = false)
         {
             FlushBatches();
-            _barrier = command.Seq;
-            _barrierAllShards = command.Spec.Route == CommandRoute.AllShards;
+            _barrier = seq;
+            _barrierAllShards = allShards;
+        }
+
+        private void StartHeld(int[] shardIndexes, in ShardCommand command)
+        {
+            WaitBehind(command.Seq, command.Spec.Route == CommandRoute.AllShards);
             CrossShard.Start(_services.HoldRoute(), shardIndexes, command, _self.Ref);
         }
 
         /// <summary>Cluster mode: a command whose shards span nodes; a barrier as for a held command.</summary>
         private void StartLending(int[] shardIndexes, in ShardCommand command)
         {
-            FlushBatches();
-            _barrier = command.Seq;
-            _barrierAllShards = false;
+            WaitBehind(command.Seq);
             _services.StartLending(shardIndexes, command, _self.Ref);
         }
 
