@@ -38,117 +38,42 @@ public static class Sort
         public byte[]? By;
     }
 
+    /// <summary>SORT's options, as sortCommandGeneric reads them.</summary>
+    private sealed class Options
+    {
+        public bool Desc, Alpha, DontSort;
+        public long LimitStart, LimitCount = -1;
+        public byte[]? StoreKey, SortBy;
+        public readonly List<byte[]> Gets = [];
+    }
+
     private static void Run(CommandContext c, bool readOnly)
     {
-        bool desc = false, alpha = false, dontSort = false;
-        long limitStart = 0, limitCount = -1;
-        byte[]? storeKey = null, sortBy = null;
-        var gets = new List<byte[]>();
-        for (int j = 2; j < c.Argc; j++)
-        {
-            int left = c.Argc - j - 1;
-            if (Args.Is(c[j], "ASC")) desc = false;
-            else if (Args.Is(c[j], "DESC")) desc = true;
-            else if (Args.Is(c[j], "ALPHA")) alpha = true;
-            else if (Args.Is(c[j], "LIMIT") && left >= 2)
-            {
-                if (!Args.TryInteger(c, c[j + 1], out limitStart) || !Args.TryInteger(c, c[j + 2], out limitCount)) return;
-                j += 2;
-            }
-            else if (!readOnly && Args.Is(c[j], "STORE") && left >= 1) storeKey = c[++j];
-            else if (Args.Is(c[j], "BY") && left >= 1)
-            {
-                sortBy = c[++j];
-                if (Array.IndexOf(sortBy, (byte)'*') < 0) dontSort = true;
-                else if (c.Config.Cluster)
-                {
-                    c.Error("ERR BY option of SORT denied in Cluster mode.");
-                    return;
-                }
-            }
-            else if (Args.Is(c[j], "GET") && left >= 1)
-            {
-                if (c.Config.Cluster)
-                {
-                    c.Error("ERR GET option of SORT denied in Cluster mode.");
-                    return;
-                }
-                gets.Add(c[++j]);
-            }
-            else
-            {
-                c.Error(RespErrors.Syntax);
-                return;
-            }
-        }
-
+        if (!TryOptions(c, readOnly, out var options)) return;
         var entry = c.Read(c[1]);
         if (entry != null && entry.Value is not (RedisList or RedisSet))
         {
             c.Error(RespErrors.WrongType);
             return;
         }
-        var list = entry?.Value as RedisList;
-        var set = entry?.Value as RedisSet;
         // A set has no order of its own: sorted anyway when stored or in a script, so the result is the same everywhere.
-        if (dontSort && set != null && (storeKey != null || c.InScript))
+        if (options.DontSort && entry?.Value is RedisSet && (options.StoreKey != null || c.InScript))
         {
-            dontSort = false;
-            alpha = true;
-            sortBy = null;
+            options.DontSort = false;
+            options.Alpha = true;
+            options.SortBy = null;
         }
-
-        long length = list?.Count ?? set?.Count ?? 0;
-        long start = limitStart < 0 ? 0 : limitStart;
-        long end = limitCount < 0 ? length - 1 : start + limitCount - 1;
-        if (start >= length)
-        {
-            start = length - 1;
-            end = length - 2;
-        }
-        if (end >= length) end = length - 1;
-
-        List<Item> items;
-        if (list != null && dontSort)
-        {
-            // The list's own order (reversed by DESC), and only the range LIMIT asks for.
-            items = [];
-            for (long i = start; i <= end; i++) items.Add(new Item(list[(int)(desc ? length - 1 - i : i)]));
-            end -= start;
-            start = 0;
-        }
-        else items = (list?.Items ?? set?.Members ?? []).Select(v => new Item(v)).ToList();
-
-        if (!dontSort)
-        {
-            foreach (var item in items)
-            {
-                var by = sortBy != null ? Lookup(c, sortBy, item.Value) : item.Value;
-                if (by == null) continue;
-                if (alpha)
-                {
-                    if (sortBy != null) item.By = by;
-                }
-                else if (!TryStrtod(by, out item.Score))
-                {
-                    c.Error("ERR One or more scores can't be converted into double");
-                    return;
-                }
-            }
-            Comparison<Item> compare = alpha
-                ? sortBy != null ? (a, b) => CompareNullable(a.By, b.By) : (a, b) => a.Value.AsSpan().SequenceCompareTo(b.Value)
-                : (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : a.Value.AsSpan().SequenceCompareTo(b.Value);
-            items = desc ? items.OrderByDescending(i => i, Comparer<Item>.Create(compare)).ToList() : items.Order(Comparer<Item>.Create(compare)).ToList();
-        }
-
+        var elements = Elements(entry?.Value, options, out long start, out long end);
+        if (!options.DontSort && !TryOrder(c, elements, options)) return;
         var output = new List<byte[]?>();
         for (long j = start; j <= end; j++)
         {
-            var element = items[(int)j].Value;
-            if (gets.Count == 0) output.Add(element);
-            foreach (var pattern in gets) output.Add(Lookup(c, pattern, element));
+            var element = elements[(int)j].Value;
+            if (options.Gets.Count == 0) output.Add(element);
+            foreach (var pattern in options.Gets) output.Add(Lookup(c, pattern, element));
         }
-        if (storeKey == null)
+        if (options.StoreKey is { } storeKey) Store(c, storeKey, output);
+        else
         {
             c.Reply.WriteArrayHeader(output.Count);
             foreach (var value in output)
@@ -156,8 +81,105 @@ public static class Sort
                 if (value == null) c.Reply.WriteNull();
                 else c.Reply.WriteBulk(value);
             }
-            return;
         }
+    }
+
+    private static bool TryOptions(CommandContext c, bool readOnly, out Options options)
+    {
+        options = new Options();
+        for (int j = 2; j < c.Argc; j++)
+        {
+            int left = c.Argc - j - 1;
+            if (Args.Is(c[j], "ASC")) options.Desc = false;
+            else if (Args.Is(c[j], "DESC")) options.Desc = true;
+            else if (Args.Is(c[j], "ALPHA")) options.Alpha = true;
+            else if (Args.Is(c[j], "LIMIT") && left >= 2)
+            {
+                if (!Args.TryInteger(c, c[j + 1], out options.LimitStart) || !Args.TryInteger(c, c[j + 2], out options.LimitCount)) return false;
+                j += 2;
+            }
+            else if (!readOnly && Args.Is(c[j], "STORE") && left >= 1) options.StoreKey = c[++j];
+            else if (Args.Is(c[j], "BY") && left >= 1)
+            {
+                options.SortBy = c[++j];
+                if (Array.IndexOf(options.SortBy, (byte)'*') < 0) options.DontSort = true;
+                else if (c.Config.Cluster)
+                {
+                    c.Error("ERR BY option of SORT denied in Cluster mode.");
+                    return false;
+                }
+            }
+            else if (Args.Is(c[j], "GET") && left >= 1)
+            {
+                if (c.Config.Cluster)
+                {
+                    c.Error("ERR GET option of SORT denied in Cluster mode.");
+                    return false;
+                }
+                options.Gets.Add(c[++j]);
+            }
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>The elements to sort, and the range LIMIT selects of them (already applied to an unsorted list).</summary>
+    private static List<Item> Elements(object? value, Options options, out long start, out long end)
+    {
+        var list = value as RedisList;
+        var set = value as RedisSet;
+        long length = list?.Count ?? set?.Count ?? 0;
+        start = options.LimitStart < 0 ? 0 : options.LimitStart;
+        end = options.LimitCount < 0 ? length - 1 : start + options.LimitCount - 1;
+        if (start >= length)
+        {
+            start = length - 1;
+            end = length - 2;
+        }
+        if (end >= length) end = length - 1;
+        if (list == null || !options.DontSort) return (list?.Items ?? set?.Members ?? []).Select(v => new Item(v)).ToList();
+        // The list's own order (reversed by DESC), and only the range LIMIT asks for.
+        var items = new List<Item>();
+        for (long i = start; i <= end; i++) items.Add(new Item(list[(int)(options.Desc ? length - 1 - i : i)]));
+        end -= start;
+        start = 0;
+        return items;
+    }
+
+    /// <summary>Sorts by score (the element or its BY value read as a double) or ALPHA; false (error written) for a bad score.</summary>
+    private static bool TryOrder(CommandContext c, List<Item> items, Options options)
+    {
+        foreach (var item in items)
+        {
+            var by = options.SortBy != null ? Lookup(c, options.SortBy, item.Value) : item.Value;
+            if (by == null) continue;
+            if (options.Alpha)
+            {
+                if (options.SortBy != null) item.By = by;
+            }
+            else if (!TryStrtod(by, out item.Score))
+            {
+                c.Error("ERR One or more scores can't be converted into double");
+                return false;
+            }
+        }
+        Comparison<Item> compare = options.Alpha
+            ? options.SortBy != null ? (a, b) => CompareNullable(a.By, b.By) : (a, b) => a.Value.AsSpan().SequenceCompareTo(b.Value)
+            : (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : a.Value.AsSpan().SequenceCompareTo(b.Value);
+        var sorted = options.Desc ? items.OrderDescending(Comparer<Item>.Create(compare)) : items.Order(Comparer<Item>.Create(compare));
+        var result = sorted.ToList();
+        items.Clear();
+        items.AddRange(result);
+        return true;
+    }
+
+    /// <summary>STORE: the result as a list (missing GET values as empty strings), or no key when it is empty.</summary>
+    private static void Store(CommandContext c, byte[] storeKey, List<byte[]?> output)
+    {
         if (output.Count > 0)
         {
             var stored = new RedisList();
