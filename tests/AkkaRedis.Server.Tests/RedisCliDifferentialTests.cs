@@ -170,6 +170,8 @@ public sealed class RedisCliDifferentialTests
         COMMAND GETKEYS SORT sl LIMIT 0 1 GET x STORE d BY y STORE e
         COMMAND GETKEYSANDFLAGS SORT sl STORE d
         ROLE
+        EVAL "return table.concat(cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]'), ' ')" 0
+        EVAL "return redis.error_reply('-MY own')" 0
         SET fl 0x10
         INCRBYFLOAT fl 0x1.8p1
         INCRBYFLOAT fl 1e4933

@@ -38,6 +38,8 @@ redis.pcall = function(...)
 end
 redis.error_reply = function(message)
   if type(message) ~= "string" then error("wrong number or type of arguments", 2) end
+  -- "-CODE msg" and "CODE msg" are the same error (luaRedisErrorReplyCommand adds the '-' that the reply then drops).
+  if message:sub(1, 1) == "-" then message = message:sub(2) end
   return { err = message }
 end
 redis.status_reply = function(message)
@@ -226,7 +228,13 @@ decode_value = function(s, i, depth)
   else
     local number = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
     if not number or number == "" or not tonumber(number) then decode_error(s, i, "value") end
-    return tonumber(number), i + #number
+    -- Lua 5.1 has one number type and prints 5.0 as "5"; Lua 5.4 prints a float 5.0 as "5.0". A whole number decodes
+    -- to an integer here, so scripts print it as under Redis's Lua 5.1.
+    local n = tonumber(number)
+    if math.type(n) == "float" and n == math.floor(n) and n >= -2^53 and n <= 2^53 and 1 / n ~= -math.huge then
+      n = math.tointeger(n)
+    end
+    return n, i + #number
   end
 end
 cjson.decode = function(s)
