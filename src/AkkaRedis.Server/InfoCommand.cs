@@ -110,6 +110,9 @@ public static class InfoCommand
                     .Line("maxmemory_policy", c.Config.MaxMemoryPolicy)
                     .Line("mem_fragmentation_ratio", heap == 0 ? "0" : ((double)rss / heap).ToString("0.00", CultureInfo.InvariantCulture))
                     .Line("mem_allocator", "dotnet-gc")
+                    .Line("number_of_cached_scripts", c.Scripts.ScriptCount)
+                    .Line("number_of_functions", c.Scripts.FunctionCount)
+                    .Line("number_of_libraries", c.Scripts.Libraries.Count())
                     .Line("lazyfree_pending_objects", 0);
                 return true;
             case "persistence":

@@ -87,6 +87,19 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
     ];
 
     [Fact]
+    public void InfoMemoryCountsCachedScriptsAndScriptFlushEmptiesTheCache()
+    {
+        using var c = new RespClient(_port);
+        // The class's tests share the server and its cache: count from what this one adds.
+        Assert.Equal("OK", c.Call("SCRIPT", "FLUSH", "ASYNC"));
+        for (int j = 0; j < 10; j++) c.Call("SCRIPT", "LOAD", $"return 'cached {j}'");
+        Assert.Equal(1L, c.Call("EVAL", "return 1", "0"));
+        Assert.Contains("number_of_cached_scripts:11", (string)c.Call("INFO", "memory")!);
+        Assert.Equal("OK", c.Call("SCRIPT", "FLUSH", "SYNC"));
+        Assert.Contains("number_of_cached_scripts:0", (string)c.Call("INFO", "memory")!);
+    }
+
+    [Fact]
     public void RepliesMatchRedisServer()
     {
         using var redis = new RedisServerProcess();

@@ -63,6 +63,7 @@ public sealed class ScriptEngine : IDisposable
         });
         string? error = _lua.Type(-1) == LuaType.String ? _lua.ToString(-1) : null;
         _lua.Pop(1);
+        if (error == null) _cachedScripts.Add(sha);
         // Lua 5.4 writes "near <eof>" where 5.1 (and so Redis) wrote "near '<eof>'".
         return error == null ? null : "ERR Error compiling script (new function): " + OneLine(error).Replace("near <eof>", "near '<eof>'");
     }
@@ -75,8 +76,13 @@ public sealed class ScriptEngine : IDisposable
         return exists;
     }
 
+    /// <summary>The scripts in the cache (INFO's number_of_cached_scripts).</summary>
+    public int ScriptCount => _cachedScripts.Count;
+    private readonly HashSet<string> _cachedScripts = new(StringComparer.Ordinal);
+
     public void Flush()
     {
+        _cachedScripts.Clear();
         CallLibrary("flush", 0, () => { });
         _lua.GarbageCollector(LuaGC.Collect, 0);
     }
