@@ -172,6 +172,9 @@ public sealed class RedisCliDifferentialTests
         ROLE
         EVAL "return table.concat(cjson.decode('[0.0, -5e3, -1, 0.3e-3, 1023.2, 0e10]'), ' ')" 0
         EVAL "return redis.error_reply('-MY own')" 0
+        EVAL "redis.sha1hex()" 0
+        EVAL "return {redis.sha1hex(nil), redis.sha1hex(5), redis.sha1hex('')}" 0
+        EVAL "redis.set_repl(12345)" 0
         SET fl 0x10
         INCRBYFLOAT fl 0x1.8p1
         INCRBYFLOAT fl 1e4933

@@ -46,9 +46,12 @@ redis.status_reply = function(message)
   if type(message) ~= "string" then error("wrong number or type of arguments", 2) end
   return { ok = message }
 end
-redis.sha1hex = function(text)
-  if select("#", text) ~= 1 then error("wrong number of arguments", 2) end
-  return native_sha1hex(tostring(text))
+redis.sha1hex = function(...)
+  if select("#", ...) ~= 1 then error("wrong number of arguments", 0) end
+  -- lua_tolstring: a string or a number is hashed as its text, anything else as nothing.
+  local text = ...
+  local kind = type(text)
+  return native_sha1hex((kind == "string" or kind == "number") and tostring(text) or "")
 end
 redis.log = function(level, ...)
   if select("#", ...) < 1 then error("redis.log() requires two arguments or more.", 2) end
@@ -65,7 +68,7 @@ end
 -- Effects are always what is journaled (Redis 7's only mode), so these have nothing to change.
 redis.replicate_commands = function() return true end
 redis.set_repl = function(flags)
-  if type(flags) ~= "number" or flags < 0 or flags > 3 then error("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.", 2) end
+  if type(flags) ~= "number" or flags < 0 or flags > 3 then error("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.", 0) end
 end
 redis.breakpoint = function() return false end
 redis.debug = function() end
