@@ -418,6 +418,27 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void ScriptWritesAfterSetReplNoneAreNotJournaled()
+    {
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            client.Call("EVAL", "redis.call('set','a','1'); redis.set_repl(redis.REPL_NONE); redis.call('set','b','2'); " +
+                                "redis.set_repl(redis.REPL_AOF); redis.call('set','c','3'); redis.set_repl(redis.REPL_ALL); redis.call('set','d','4')", "0");
+            Assert.Equal(new List<object?> { "1", "2", "3", "4" }, client.Call("MGET", "a", "b", "c", "d"));
+            // The next script journals again from its start.
+            client.Call("EVAL", "redis.call('set','e','5')", "0");
+            server.Kill();
+        }
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            // As Redis's scripting test expects after an AOF reload: b was written with REPL_NONE.
+            Assert.Equal(new List<object?> { "1", null, "3", "4", "5" }, client.Call("MGET", "a", "b", "c", "d", "e"));
+        }
+    }
+
+    [Fact]
     public void SavePointsStartABackgroundSaveByThemselves()
     {
         using (var server = Start("--appendonly", "no"))

@@ -25,6 +25,7 @@ public sealed class ScriptEngine : IDisposable
     private static readonly LuaFunction LogFunction = NativeLog;
     private static readonly LuaFunction SetRespFunction = NativeSetResp;
     private static readonly LuaFunction KilledFunction = NativeKilled;
+    private static readonly LuaFunction SetReplFunction = NativeSetRepl;
 
     private readonly Lua _lua;
     private readonly CommandContext _inner;
@@ -33,6 +34,9 @@ public sealed class ScriptEngine : IDisposable
     private bool _readOnly;
     private bool _resp3;
     private int _db;
+
+    /// <summary>redis.set_repl: whether the script's writes from now on reach the AOF (REPL_AOF, REPL_ALL) or not.</summary>
+    private bool _journaled = true;
 
     public ScriptEngine(Data.Keyspace keyspace, Server.ServerState server)
     {
@@ -47,7 +51,8 @@ public sealed class ScriptEngine : IDisposable
         _lua.PushCFunction(LogFunction);
         _lua.PushCFunction(SetRespFunction);
         _lua.PushCFunction(KilledFunction);
-        if (_lua.PCall(5, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
+        _lua.PushCFunction(SetReplFunction);
+        if (_lua.PCall(6, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
         _lua.SetGlobal("__akkaredis");
     }
 
@@ -199,6 +204,7 @@ public sealed class ScriptEngine : IDisposable
         _outer = c;
         _readOnly = readOnly;
         _resp3 = false;
+        _journaled = true;
         _lastCountedError = null;
         int replyStart = c.Reply.Length;
         _db = c.Db;
@@ -347,7 +353,7 @@ public sealed class ScriptEngine : IDisposable
         _callReply.Clear();
         _callReply.Resp3 = _resp3;
         if (spec.Handler == null || spec.Route == CommandRoute.Session) return RunConnectionCommand(spec.Name, args);
-        _inner.Journal = c.Journal;
+        _inner.Journal = _journaled ? c.Journal : null;
         _inner.Begin(spec, args, _db, _callReply, c.Shard, c.Now, null);
         spec.Handler(_inner);
         if (_inner.Changes > 0 || _inner.Effects != null) c.Server.Script.MarkWrite();
@@ -582,6 +588,14 @@ public sealed class ScriptEngine : IDisposable
     {
         var lua = Lua.FromIntPtr(state);
         if (_running != null) _running._resp3 = lua.ToInteger(1) == 3;
+        return 0;
+    }
+
+    /// <summary>REPL_AOF is bit 1 of redis.set_repl's flags (REPL_REPLICA bit 2: there are no replicas).</summary>
+    private static int NativeSetRepl(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        if (_running != null) _running._journaled = (lua.ToInteger(1) & 1) != 0;
         return 0;
     }
 

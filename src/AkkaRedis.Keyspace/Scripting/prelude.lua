@@ -2,7 +2,7 @@
 -- see, which is Redis 7.0's scripting environment: Lua 5.1 names (unpack, loadstring, table.getn), the redis,
 -- bit, cjson and struct libraries, no io/os/package, and globals that can be neither created nor changed.
 -- It returns the functions the server calls: compile, run, exists, flush.
-local native_call, native_sha1hex, native_log, native_setresp, native_killed = ...
+local native_call, native_sha1hex, native_log, native_setresp, native_killed, native_setrepl = ...
 
 local G, dbg = _G, debug
 local type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall = type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall
@@ -65,10 +65,12 @@ redis.setresp = function(version)
   if version ~= 2 and version ~= 3 then error("RESP version must be 2 or 3.", 2) end
   native_setresp(version)
 end
--- Effects are always what is journaled (Redis 7's only mode), so these have nothing to change.
+-- Effects are always what is journaled (Redis 7's only mode): replicate_commands has nothing to change. set_repl
+-- decides whether the writes that follow reach the AOF (there are no replicas).
 redis.replicate_commands = function() return true end
 redis.set_repl = function(flags)
   if type(flags) ~= "number" or flags < 0 or flags > 3 then error("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.", 0) end
+  native_setrepl(flags)
 end
 redis.breakpoint = function() return false end
 redis.debug = function() end
