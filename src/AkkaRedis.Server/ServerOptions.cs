@@ -34,6 +34,7 @@ public static class ServerOptions
         ("cluster-announce-ip", "the address cluster clients are told for this node, when not cluster-hostname (NAT, Docker)"),
         ("cluster-announce-port", "the client port cluster clients are told for this node, when not port (default 0: port)"),
         ("cluster-journal", "PostgreSQL connection string of the shared journal (cluster mode with appendonly yes)"),
+        ("requirepass", "password clients must give with AUTH (or HELLO ... AUTH default <password>); empty: none (default)"),
         ("save", "\"seconds changes ...\": BGSAVE by itself when that many changes are that old (default \"\": never)"),
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
         ("proto-max-bulk-len", "largest accepted bulk string (default 512mb)"),
@@ -111,6 +112,7 @@ public static class ServerOptions
         if (!ConfigCommands.TryMemory(c.GetString("auto-aof-rewrite-min-size"), out long minSize) || minSize < 0)
             throw new UsageException("auto-aof-rewrite-min-size must be a memory value");
         config.AutoAofRewriteMinSize = minSize;
+        config.RequirePass = c.GetString("requirepass");
         if (!SavePoints.TryParse(c.GetString("save"), out var savePoints))
             throw new UsageException("save must be pairs of seconds and changes, as \"3600 1 300 100\"");
         config.Save = savePoints;

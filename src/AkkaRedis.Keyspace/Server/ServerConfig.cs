@@ -87,6 +87,10 @@ public sealed class ServerConfig
     private volatile int _slowlogMaxLen = 128;
     public int SlowlogMaxLen { get => _slowlogMaxLen; set => _slowlogMaxLen = value; }
 
+    private volatile string _requirePass = "";
+    /// <summary>requirepass: the default user's password; empty means connections need no AUTH (nopass).</summary>
+    public string RequirePass { get => _requirePass; set => _requirePass = value; }
+
     private volatile int _busyReplyThreshold = 5000;
     /// <summary>busy-reply-threshold (lua-time-limit): after this many ms a running script makes other commands answer -BUSY.</summary>
     public int BusyReplyThreshold { get => _busyReplyThreshold; set => _busyReplyThreshold = value; }

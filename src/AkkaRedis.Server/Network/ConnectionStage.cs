@@ -83,6 +83,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _stage = stage;
             _services = stage._services;
             _session = _services.Clients.Open(stage._remote, stage._local, _services.State.Clock.NowMs);
+            _session.Authenticated = _services.State.Config.RequirePass.Length == 0;
             _sessionContext = new SessionContext(_session, _services);
             _batches = new ShardCommand[]?[_services.Shards.Length];
             _batchCounts = new int[_services.Shards.Length];
@@ -312,6 +313,13 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             _session.LastCommand = spec!.Name;
             var state = _services.State;
+            // processCommand's authRequired: until AUTH, only AUTH, HELLO, QUIT and RESET (flagged no_auth) run.
+            if (!_session.Authenticated && !spec.Facts.HasFlag("no_auth"))
+            {
+                Interlocked.Increment(ref state.Rejected[spec.Id]);
+                Reject(seq, spec, "NOAUTH Authentication required.");
+                return;
+            }
             if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
             {
                 Interlocked.Increment(ref _services.State.Rejected[spec.Id]);

@@ -23,6 +23,8 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public volatile string LibVersion = "";
     public volatile int Db;
     public volatile bool Resp3;
+    /// <summary>Whether the connection may run commands: at once when there is no requirepass, else after AUTH.</summary>
+    public volatile bool Authenticated;
     public long LastInteractionMs = createdMs;
     public volatile string LastCommand = "NULL";
 

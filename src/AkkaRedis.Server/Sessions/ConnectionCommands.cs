@@ -99,6 +99,12 @@ public static class ConnectionCommands
                 return;
             }
         }
+        if (!c.Session.Authenticated)
+        {
+            c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> " +
+                    "<pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+            return;
+        }
         if (name != null) c.Session.Name = name;
         c.Session.Resp3 = version == 3;
         c.Reply.Resp3 = version == 3;
@@ -120,9 +126,15 @@ public static class ConnectionCommands
     }
 
     /// <summary>Only the default user exists, and it has no password (Redis's default "nopass"): any password is accepted for it.</summary>
+    /// <summary>The only user is "default", whose password is requirepass (any password when there is none, as nopass).</summary>
     private static bool CheckCredentials(SessionContext c, byte[] user, byte[] password)
     {
-        if (Encoding.UTF8.GetString(user) == "default") return true;
+        var required = c.Services.State.Config.RequirePass;
+        if (Encoding.UTF8.GetString(user) == "default" && (required.Length == 0 || password.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(required))))
+        {
+            c.Session.Authenticated = true;
+            return true;
+        }
         c.Error("WRONGPASS invalid username-password pair or user is disabled.");
         return false;
     }
@@ -134,12 +146,12 @@ public static class ConnectionCommands
             c.Error(RespErrors.Syntax);
             return;
         }
-        if (c.Argc == 2)
+        if (c.Argc == 2 && c.Services.State.Config.RequirePass.Length == 0)
         {
             c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return;
         }
-        if (CheckCredentials(c, c[1], c[2])) c.Reply.WriteOk();
+        if (c.Argc == 2 ? CheckCredentials(c, "default"u8.ToArray(), c[1]) : CheckCredentials(c, c[1], c[2])) c.Reply.WriteOk();
     }
 
     private static void Reset(SessionContext c)
@@ -148,6 +160,7 @@ public static class ConnectionCommands
         c.Session.Resp3 = false;
         c.Session.Name = "";
         c.Reply.Resp3 = false;
+        c.Session.Authenticated = c.Services.State.Config.RequirePass.Length == 0; // back to the default user, as a new connection
         c.ResetRequested = true;
         c.Reply.WriteRaw("+RESET\r\n"u8);
     }
