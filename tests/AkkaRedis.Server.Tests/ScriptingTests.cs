@@ -198,7 +198,8 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
             var writing = BlockingWork.Run(() =>
             {
                 using var client = new RespClient(_port);
-                client.Call("EVAL", "redis.call('set', 'sc:wrote', '1') local t = redis.call('time') while tonumber(redis.call('time')[1]) < t[1] + 1 do end return 1", "0");
+                // Runs 1 to 2 s (to the second clock tick after it started): always past the 200 ms threshold.
+                client.Call("EVAL", "redis.call('set', 'sc:wrote', '1') local t = redis.call('time') while tonumber(redis.call('time')[1]) < t[1] + 2 do end return 1", "0");
             });
             // SCRIPT KILL answers NOTBUSY until the script has started, then UNKILLABLE once it has written.
             object? unkillable = null;
