@@ -110,6 +110,30 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
     }
 
     [Fact]
+    public void WaitHasNoReplicasToWaitFor()
+    {
+        using var c = new RespClient(_port);
+        using var other = new RespClient(_port);
+        Assert.Equal(0L, c.Call("WAIT", "0", "0"));
+        Assert.Equal(Err("ERR timeout is negative"), c.Call("WAIT", "1", "-1"));
+        Assert.Equal(Err("ERR timeout is not an integer or out of range"), c.Call("WAIT", "1", "x"));
+        // One replica asked for: blocks until the timeout, then none acknowledged.
+        Assert.Equal(0L, c.Call("WAIT", "1", "50"));
+        // Without a timeout it blocks (commands after it wait) until CLIENT UNBLOCK.
+        long id = (long)c.Call("CLIENT", "ID")!;
+        c.SendRaw(RespClient.Encode("WAIT", "1", "0"));
+        c.SendRaw(RespClient.Encode("SET", "wait:after", "1"));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (other.Call("CLIENT", "UNBLOCK", id.ToString()) is 0L && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.Equal(0L, c.Read());
+        Assert.Equal("OK", c.Read());
+        Assert.Equal("1", other.Call("GET", "wait:after"));
+        Assert.Equal("OK", c.Call("MULTI"));
+        Assert.Equal("QUEUED", c.Call("WAIT", "5", "0"));
+        Assert.Equal(new List<object?> { 0L }, c.Call("EXEC"));
+    }
+
+    [Fact]
     public void MemoryUsageSizesKeysWithTheirValues()
     {
         using var c = new RespClient(_port);

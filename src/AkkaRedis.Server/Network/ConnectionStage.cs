@@ -145,7 +145,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _session.Kill = kill;
             _session.Unblocked = GetAsyncCallback<bool>(withError => FinishBlocked(withError
                 ? RespWriter.ErrorReply(BlockRelay.UnblockedError)
-                : BlockedClient.TimeoutReply(_session.Resp3)));
+                : TimeoutReply()));
             Pull(_stage._in);
         }
 
@@ -342,6 +342,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     if (transaction.InMulti) LocalError(seq, TransactionCommands.WatchInsideMulti);
                     else Watch(command, transaction.Watch ??= new WatchState());
                     return;
+                case "wait":
+                    if (WaitsForReplicas(seq, args)) return;
+                    break;
             }
             if (spec.Route == CommandRoute.Session) RunSessionCommand(seq, spec, args);
             else if (spec.Facts.HasFlag("blocking"))
@@ -370,6 +373,32 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         }
 
         /// <summary>A blocking command's timeout; null for none (0, or not a valid timeout: the shard answers that error).</summary>
+        /// <summary>
+        /// WAIT for one or more replicas: there are none, so the connection blocks (as a blocked client: CLIENT UNBLOCK
+        /// ends it) until the timeout, then answers 0. False when WAIT answers at once (its arguments' error, or 0 for none).
+        /// </summary>
+        private bool WaitsForReplicas(long seq, byte[][] args)
+        {
+            _sessionContext.Args = args;
+            if (!ConnectionCommands.TryWaitArguments(_sessionContext, out long replicas, out long timeoutMs) || replicas <= 0)
+            {
+                _sessionContext.Reply.Clear();
+                return false;
+            }
+            var client = new BlockedClient(seq, _self.Ref);
+            _blocked = client;
+            _blockedOnWait = true;
+            _session.Blocked = client;
+            WaitBehind(seq);
+            if (timeoutMs > 0 && timeoutMs <= int.MaxValue) ScheduleOnce(client, TimeSpan.FromMilliseconds(timeoutMs));
+            return true;
+        }
+
+        /// <summary>The blocked command is WAIT, whose timeout answers the (zero) replicas that acknowledged.</summary>
+        private bool _blockedOnWait;
+
+        private byte[] TimeoutReply() => _blockedOnWait ? ":0\r\n"u8.ToArray() : BlockedClient.TimeoutReply(_session.Resp3);
+
         private static long? TimeoutMs(in ShardCommand command)
         {
             int timeoutAt = command.Spec.Name switch { "blmpop" => 1, _ => command.Args.Length - 1 };
@@ -450,7 +479,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 return;
             }
             if (timerKey is BlockedClient client && client == _blocked && client.TryCancel())
-                FinishBlocked(BlockedClient.TimeoutReply(_session.Resp3));
+                FinishBlocked(TimeoutReply());
         }
 
         /// <summary>Answers the blocked command locally (timeout, CLIENT UNBLOCK) after this side won its claim.</summary>
@@ -459,6 +488,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var client = _blocked;
             if (client == null) return;
             ForgetBlocked(client);
+            _blockedOnWait = false;
             OnReplies(ShardReplies.One(reply, client.Seq));
         }
 

@@ -22,6 +22,12 @@ public static class ConnectionCommands
         table.Add("reset", Reset);
         table.Add("auth", Auth);
         table.Add("time", Time);
+        // There are no replicas to wait for: inside MULTI, or for none, WAIT answers 0 at once (waitCommand); otherwise the
+        // connection blocks until the timeout (see the connection stage) and then answers 0.
+        table.Add("wait", c =>
+        {
+            if (TryWaitArguments(c, out _, out _)) c.Reply.WriteInteger(0);
+        });
         // Every node is a master without replicas (a cluster keeps data safe through its shared journal): ROLE says so,
         // as INFO replication does, with replication offset 0.
         table.Add("role", c =>
@@ -31,6 +37,25 @@ public static class ConnectionCommands
             c.Reply.WriteInteger(0);
             c.Reply.WriteArrayHeader(0);
         });
+    }
+
+    /// <summary>WAIT's numreplicas and timeout (milliseconds, 0: for ever), with Redis's errors.</summary>
+    public static bool TryWaitArguments(SessionContext c, out long replicas, out long timeoutMs)
+    {
+        timeoutMs = 0;
+        if (!Args.TryLong(c[1], out replicas))
+        {
+            c.Error(RespErrors.NotInteger);
+            return false;
+        }
+        if (!Args.TryLong(c[2], out timeoutMs))
+        {
+            c.Error("ERR timeout is not an integer or out of range");
+            return false;
+        }
+        if (timeoutMs >= 0) return true;
+        c.Error("ERR timeout is negative");
+        return false;
     }
 
     private static void Ping(SessionContext c)
