@@ -121,6 +121,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         {
             if (config.AppendOnly && !config.Cluster) MaybeRewriteAof();
             MaybeSave();
+            CloseIdleClients();
         }, null, 1000, 1000);
         Console.WriteLine($"AkkaRedis {typeof(RedisServer).Assembly.GetName().Version?.ToString(3)} (Redis {ServerState.Version} compatible) " +
                           $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
@@ -227,6 +228,16 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         if (current < config.AutoAofRewriteMinSize || (current * 100 / baseSize) - 100 < percentage) return;
         Console.WriteLine($"Starting automatic rewriting of AOF on {(current * 100 / baseSize) - 100}% growth");
         _ = RunOnAllShards("BGREWRITEAOF");
+    }
+
+    /// <summary>clientsCronHandleTimeout: a client idle longer than timeout seconds, and not blocked, is closed.</summary>
+    private void CloseIdleClients()
+    {
+        long limitMs = config.Timeout * 1000L;
+        if (limitMs <= 0) return;
+        long now = _state.Clock.NowMs;
+        foreach (var client in _clients.All)
+            if (!client.IsBlocked && now - Volatile.Read(ref client.LastInteractionMs) > limitMs) client.Kill?.Invoke();
     }
 
     /// <summary>serverCron's save points: a BGSAVE when enough changes are old enough.</summary>

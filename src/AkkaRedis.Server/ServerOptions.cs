@@ -34,6 +34,7 @@ public static class ServerOptions
         ("cluster-announce-ip", "the address cluster clients are told for this node, when not cluster-hostname (NAT, Docker)"),
         ("cluster-announce-port", "the client port cluster clients are told for this node, when not port (default 0: port)"),
         ("cluster-journal", "PostgreSQL connection string of the shared journal (cluster mode with appendonly yes)"),
+        ("timeout", "close a client idle for this many seconds (default 0: never)"),
         ("requirepass", "password clients must give with AUTH (or HELLO ... AUTH default <password>); empty: none (default)"),
         ("save", "\"seconds changes ...\": BGSAVE by itself when that many changes are that old (default \"\": never)"),
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
@@ -113,6 +114,8 @@ public static class ServerOptions
             throw new UsageException("auto-aof-rewrite-min-size must be a memory value");
         config.AutoAofRewriteMinSize = minSize;
         config.RequirePass = c.GetString("requirepass");
+        config.Timeout = Int(c, "timeout");
+        if (config.Timeout < 0) throw new UsageException("timeout must be at least 0");
         if (!SavePoints.TryParse(c.GetString("save"), out var savePoints))
             throw new UsageException("save must be pairs of seconds and changes, as \"3600 1 300 100\"");
         config.Save = savePoints;

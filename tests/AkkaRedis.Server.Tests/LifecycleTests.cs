@@ -14,6 +14,24 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void IdleClientsAreClosedAfterTimeoutButBlockedOnesAreNot()
+    {
+        using var server = ServerProcess.Start("--timeout", "1", "--appendonly", "no");
+        using var idle = new RespClient(server.Port);
+        using var blocked = new RespClient(server.Port);
+        Assert.Equal("PONG", idle.Call("PING"));
+        blocked.SendRaw(RespClient.Encode("BLPOP", "timeout:list", "0"));
+        // The idle client is closed once more than a second passed since its last command (checked every second).
+        Thread.Sleep(3500);
+        Assert.Throws<EndOfStreamException>(() => idle.Call("PING"));
+        // A blocked client is not idle: a push still reaches it.
+        using var other = new RespClient(server.Port);
+        Assert.Equal(1L, other.Call("RPUSH", "timeout:list", "x"));
+        Assert.Equal(new List<object?> { "timeout:list", "x" }, blocked.Read());
+        Assert.Equal(new List<object?> { "timeout", "1" }, other.Call("CONFIG", "GET", "timeout"));
+    }
+
+    [Fact]
     public void ShutdownStopsTheProcess()
     {
         using var server = ServerProcess.Start();

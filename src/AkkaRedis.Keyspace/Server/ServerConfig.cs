@@ -87,6 +87,10 @@ public sealed class ServerConfig
     private volatile int _slowlogMaxLen = 128;
     public int SlowlogMaxLen { get => _slowlogMaxLen; set => _slowlogMaxLen = value; }
 
+    private volatile int _timeout;
+    /// <summary>timeout: seconds after which an idle client (not blocked) is closed; 0 never.</summary>
+    public int Timeout { get => _timeout; set => _timeout = value; }
+
     private volatile string _requirePass = "";
     /// <summary>requirepass: the default user's password; empty means connections need no AUTH (nopass).</summary>
     public string RequirePass { get => _requirePass; set => _requirePass = value; }
