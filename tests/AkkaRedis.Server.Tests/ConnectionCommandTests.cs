@@ -34,6 +34,11 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         Assert.Contains("name=tester", info);
         Assert.Contains("lib-name=mylib", info);
         Assert.Contains("name=tester", Assert.IsType<string>(c.Call("CLIENT", "LIST")));
+        Assert.Contains("flags=N ", info);
+        Assert.Equal("OK", c.Call("CLIENT", "NO-EVICT", "on"));
+        Assert.Contains("flags=e ", (string)c.Call("CLIENT", "INFO")!);
+        Assert.Equal(Err("ERR syntax error"), c.Call("CLIENT", "NO-EVICT", "maybe"));
+        Assert.Equal("OK", c.Call("CLIENT", "NO-EVICT", "OFF"));
         var otherId = Assert.IsType<long>(other.Call("CLIENT", "ID"));
         Assert.Equal(1L, c.Call("CLIENT", "KILL", "ID", otherId.ToString()));
         Assert.True(other.IsClosedByServer());

@@ -22,6 +22,19 @@ public static class ClientCommands
         table.Add("client|kill", Kill);
         table.Add("client|unblock", Unblock);
         table.Add("client|help", Help);
+        // Clients are never evicted here (there is no maxmemory-clients), so the protection always holds; the flag is
+        // kept for CLIENT LIST ('e'), as Redis shows it.
+        table.Add("client|no-evict", c =>
+        {
+            if (Args.Is(c[2], "ON")) c.Session.NoEvict = true;
+            else if (Args.Is(c[2], "OFF")) c.Session.NoEvict = false;
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return;
+            }
+            c.Reply.WriteOk();
+        });
     }
 
     private static void SetName(SessionContext c)
@@ -253,6 +266,8 @@ public static class ClientCommands
             "    Return information about client connections. Options:",
             "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
             "      Return clients of specified type.",
+            "NO-EVICT (ON|OFF)",
+            "    Protect current client connection from eviction.",
             "UNBLOCK <clientid> [TIMEOUT|ERROR]",
             "    Unblock the specified blocked client.",
             "SETNAME <name>",

@@ -25,6 +25,8 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public volatile bool Resp3;
     /// <summary>Whether the connection may run commands: at once when there is no requirepass, else after AUTH.</summary>
     public volatile bool Authenticated;
+    /// <summary>CLIENT NO-EVICT ON: shown as flag 'e'.</summary>
+    public volatile bool NoEvict;
     public long LastInteractionMs = createdMs;
     public volatile string LastCommand = "NULL";
 
@@ -56,7 +58,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" name=").Append(Name)
             .Append(" age=").Append((nowMs - CreatedMs) / 1000)
             .Append(" idle=").Append((nowMs - Volatile.Read(ref LastInteractionMs)) / 1000)
-            .Append(" flags=").Append(IsBlocked ? "b" : "N").Append(" db=").Append(Db)
+            .Append(" flags=").Append(IsBlocked ? NoEvict ? "be" : "b" : NoEvict ? "e" : "N").Append(" db=").Append(Db)
             .Append(" sub=0 psub=0 ssub=0 multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
             .Append(" user=default redir=-1 resp=").Append(Resp3 ? 3 : 2)
