@@ -1,6 +1,6 @@
 namespace AkkaRedis.Server.Tests;
 
-/// <summary>SLOWLOG against redis-server: the same commands logged, shortened, named and answered alike.</summary>
+/// <summary>SLOWLOG against redis-server (the same commands logged, shortened, named and answered alike) and the latency monitor.</summary>
 public sealed class SlowLogTests
 {
     private static List<object?> Run(int port)
@@ -39,6 +39,26 @@ public sealed class SlowLogTests
         client.Call("SET", "a", "b");
         results.Add(client.Call("SLOWLOG", "LEN"));
         return results;
+    }
+
+    [Fact]
+    public void TheLatencyMonitorRecordsCommandsPastItsThreshold()
+    {
+        using var akka = ServerProcess.Start("--appendonly", "no");
+        using var client = new RespClient(akka.Port);
+        Assert.Equal(new List<object?>(), client.Call("LATENCY", "LATEST")); // off by default (threshold 0)
+        Assert.Equal("OK", client.Call("CONFIG", "SET", "latency-monitor-threshold", "5"));
+        client.Call("EVAL", "local t = redis.call('time') local now repeat now = redis.call('time') until (now[1] - t[1]) * 1000000 + now[2] - t[2] >= 20000", "0");
+        client.Call("PING");
+        var latest = ((List<object?>)client.Call("LATENCY", "LATEST")!).Cast<List<object?>>().Single();
+        Assert.Equal("command", latest[0]); // EVAL is not a fast command; PING was not slow
+        Assert.InRange((long)latest[2]!, 20, 10_000);
+        Assert.Equal(latest[2], latest[3]);
+        var history = ((List<object?>)client.Call("LATENCY", "HISTORY", "command")!).Cast<List<object?>>().Single();
+        Assert.Equal(latest[1], history[0]);
+        Assert.Equal(new List<object?>(), client.Call("LATENCY", "HISTORY", "fast-command"));
+        Assert.Equal(1L, client.Call("LATENCY", "RESET", "command", "nosuch"));
+        Assert.Equal(new List<object?>(), client.Call("LATENCY", "LATEST"));
     }
 
     [Fact]

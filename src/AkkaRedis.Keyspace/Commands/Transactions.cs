@@ -131,9 +131,7 @@ public static class Transactions
             c.RecordEffects();
             c.Shard.Calls[queued.Spec.Id]++;
             // SLOWLOG has the commands of a transaction, not EXEC (flagged skip_slowlog).
-            long micros = (long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds;
-            if (Server.SlowLog.IsSlow(c.Config, micros))
-                c.Server.SlowLog.Add(queued.Args, micros, c.NowSeconds, client, c.Config.SlowlogMaxLen);
+            c.Server.CommandRan(queued.Spec, queued.Args, (long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds, client);
             if (reply.Length > start && reply.Buffer[start] == (byte)'-')
             {
                 c.Shard.FailedCalls[queued.Spec.Id]++;

@@ -84,6 +84,9 @@ public sealed class ServerConfig
     /// <summary>slowlog-log-slower-than: microseconds from which a command is logged by SLOWLOG; negative turns it off.</summary>
     // Read once per command: a plain volatile read (Interlocked.Read is a locked instruction).
     public long SlowlogLogSlowerThan { get => Volatile.Read(ref _slowlogLogSlowerThan); set => Volatile.Write(ref _slowlogLogSlowerThan, value); }
+    private volatile int _latencyMonitorThreshold;
+    /// <summary>latency-monitor-threshold: milliseconds from which LATENCY records a command; 0 turns it off.</summary>
+    public int LatencyMonitorThreshold { get => _latencyMonitorThreshold; set => _latencyMonitorThreshold = value; }
     private volatile int _slowlogMaxLen = 128;
     public int SlowlogMaxLen { get => _slowlogMaxLen; set => _slowlogMaxLen = value; }
 

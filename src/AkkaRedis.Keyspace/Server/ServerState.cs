@@ -31,6 +31,22 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// <summary>SLOWLOG's entries.</summary>
     public SlowLog SlowLog { get; } = new();
 
+    /// <summary>LATENCY's events.</summary>
+    public LatencyMonitor Latency { get; } = new();
+
+    /// <summary>
+    /// After a command ran for <paramref name="micros"/>: SLOWLOG and the latency monitor, each when past its threshold
+    /// (call() in server.c). <paramref name="client"/> is what the command knows of its client, for SLOWLOG.
+    /// </summary>
+    public void CommandRan(Commands.CommandSpec spec, byte[][] args, long micros, object? client)
+    {
+        var config = Config;
+        if (SlowLog.IsSlow(config, micros) && !spec.Facts.HasFlag("skip_slowlog"))
+            SlowLog.Add(args, micros, Clock.NowMs / 1000, client, config.SlowlogMaxLen);
+        if (LatencyMonitor.Exceeds(config, micros / 1000))
+            Latency.Add(spec.Facts.HasFlag("fast") ? "fast-command" : "command", micros / 1000, Clock.NowMs / 1000);
+    }
+
     /// <summary>Error replies by code (INFO errorstats).</summary>
     public ErrorStats Errors { get; } = new();
 

@@ -689,9 +689,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             _store.FailedCalls[spec.Id]++;
             if (!_context.ErrorCounted) _server.Errors.Count(_writer.Buffer.AsSpan(start, _writer.Length - start));
         }
-        long micros = elapsed * 1_000_000 / Stopwatch.Frequency;
-        if (!blocked && SlowLog.IsSlow(_server.Config, micros) && !spec.Facts.HasFlag("skip_slowlog"))
-            _server.SlowLog.Add(command.Args, micros, _server.Clock.NowMs / 1000, _runningFor, _server.Config.SlowlogMaxLen);
+        if (!blocked) _server.CommandRan(spec, command.Args, elapsed * 1_000_000 / Stopwatch.Frequency, _runningFor);
         if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
         return blocked;
     }

@@ -721,9 +721,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - began;
             Interlocked.Add(ref _services.State.SessionElapsedTicks[spec.Id], elapsed);
-            long micros = elapsed * 1_000_000 / System.Diagnostics.Stopwatch.Frequency;
-            if (Keyspace.Server.SlowLog.IsSlow(_services.State.Config, micros))
-                _services.State.SlowLog.Add(args, micros, _services.State.Clock.NowMs / 1000, _session, _services.State.Config.SlowlogMaxLen);
+            _services.State.CommandRan(spec, args, elapsed * 1_000_000 / System.Diagnostics.Stopwatch.Frequency, _session);
             Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
             if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-')
             {

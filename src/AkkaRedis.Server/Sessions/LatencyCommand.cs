@@ -1,0 +1,47 @@
+using AkkaRedis.Keyspace.Commands;
+
+namespace AkkaRedis.Server.Sessions;
+
+/// <summary>LATENCY LATEST / HISTORY / RESET / HELP (latency.c), over the server's <see cref="Keyspace.Server.LatencyMonitor"/>.</summary>
+public static class LatencyCommand
+{
+    public static void Register(SessionCommandTable table)
+    {
+        table.Add("latency|latest", c =>
+        {
+            var latest = c.Services.State.Latency.Latest();
+            c.Reply.WriteArrayHeader(latest.Count);
+            foreach (var (name, time, last, max) in latest)
+            {
+                c.Reply.WriteArrayHeader(4);
+                c.Reply.WriteBulk(name);
+                c.Reply.WriteInteger(time);
+                c.Reply.WriteInteger(last);
+                c.Reply.WriteInteger(max);
+            }
+        });
+        table.Add("latency|history", c =>
+        {
+            var samples = c.Services.State.Latency.History(Args.Text(c[2]));
+            c.Reply.WriteArrayHeader(samples.Count);
+            foreach (var (time, latency) in samples)
+            {
+                c.Reply.WriteArrayHeader(2);
+                c.Reply.WriteInteger(time);
+                c.Reply.WriteInteger(latency);
+            }
+        });
+        table.Add("latency|reset", c => c.Reply.WriteInteger(c.Services.State.Latency.Reset(c.Args[2..].Select(Args.Text).ToList())));
+        table.Add("latency|help", c => HelpText.Write(c.Reply,
+        [
+            "LATENCY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "HISTORY <event>",
+            "    Return time-latency samples for the <event> class.",
+            "LATEST",
+            "    Return the latest latency samples for all events.",
+            "RESET [<event> ...]",
+            "    Reset latency data of one or more <event> classes.",
+            "    (default: reset all data for all event classes)",
+        ]));
+    }
+}
