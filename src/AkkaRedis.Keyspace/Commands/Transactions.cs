@@ -132,11 +132,7 @@ public static class Transactions
             c.Shard.Calls[queued.Spec.Id]++;
             // SLOWLOG has the commands of a transaction, not EXEC (flagged skip_slowlog).
             c.Server.CommandRan(queued.Spec, queued.Args, (long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds, client);
-            if (reply.Length > start && reply.Buffer[start] == (byte)'-')
-            {
-                c.Shard.FailedCalls[queued.Spec.Id]++;
-                c.Server.Errors.Count(reply.Buffer.AsSpan(start, reply.Length - start));
-            }
+            c.Server.CountIfFailed(c.Shard, queued.Spec, reply, start);
         }
         c.Journal?.EndBlock();
     }

@@ -359,12 +359,8 @@ public sealed class ScriptEngine : IDisposable
         if (_inner.Changes > 0 || _inner.Effects != null) c.Server.Script.MarkWrite();
         _inner.RecordEffects();
         c.Shard.Calls[spec.Id]++;
-        if (_callReply.Length > 0 && _callReply.Buffer[0] == (byte)'-')
-        {
-            c.Shard.FailedCalls[spec.Id]++;
-            c.Server.Errors.Count(_callReply.Buffer.AsSpan(0, _callReply.Length));
+        if (c.Server.CountIfFailed(c.Shard, spec, _callReply, 0))
             _lastCountedError = _callReply.Buffer.AsSpan(1, _callReply.Length - 3).ToArray();
-        }
         return null;
     }
 

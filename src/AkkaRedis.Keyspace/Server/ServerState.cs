@@ -50,6 +50,19 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// <summary>Error replies by code (INFO errorstats).</summary>
     public ErrorStats Errors { get; } = new();
 
+    /// <summary>
+    /// When the reply written from <paramref name="start"/> is an error: a failed call of <paramref name="spec"/> on
+    /// <paramref name="shard"/> (INFO commandstats) and, unless <paramref name="errorCounted"/>, an error in errorstats.
+    /// True when it was an error.
+    /// </summary>
+    public bool CountIfFailed(Data.ShardStore shard, Commands.CommandSpec spec, Protocol.RespWriter reply, int start, bool errorCounted = false)
+    {
+        if (reply.Length <= start || reply.Buffer[start] != (byte)'-') return false;
+        shard.FailedCalls[spec.Id]++;
+        if (!errorCounted) Errors.Count(reply.Buffer.AsSpan(start, reply.Length - start));
+        return true;
+    }
+
     /// <summary>Commands answered in sessions (PING, SELECT...), counted per command id.</summary>
     public long[] SessionCalls = [];
     public long[] SessionElapsedTicks = [];

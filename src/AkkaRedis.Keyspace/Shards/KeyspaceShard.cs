@@ -662,8 +662,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             // Redis's processCommand: while the AOF cannot be written, writes are refused and reads go on.
             _writer.WriteError(RespErrors.MisconfAof + writeError);
             _store.Calls[spec.Id]++;
-            _store.FailedCalls[spec.Id]++;
-            _server.Errors.Count(_writer.Buffer.AsSpan(start));
+            _server.CountIfFailed(_store, spec, _writer, start);
             return false;
         }
         try
@@ -684,11 +683,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         _store.Calls[spec.Id]++;
         _store.ElapsedTicks[spec.Id] += elapsed;
         _store.CommandsProcessed++;
-        if (_writer.Length > start && _writer.Buffer[start] == (byte)'-')
-        {
-            _store.FailedCalls[spec.Id]++;
-            if (!_context.ErrorCounted) _server.Errors.Count(_writer.Buffer.AsSpan(start, _writer.Length - start));
-        }
+        _server.CountIfFailed(_store, spec, _writer, start, _context.ErrorCounted);
         if (!blocked) _server.CommandRan(spec, command.Args, elapsed * 1_000_000 / Stopwatch.Frequency, _runningFor);
         if (_context.ReadyKeys.Count > 0) ServeBlockedClients();
         return blocked;
