@@ -274,11 +274,13 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         }
 
         /// <summary>
-        /// processCommand's rejectCommand: inside MULTI a rejected command dooms the transaction (flagTransaction), and a
-        /// rejected EXEC ends it at once (execCommandAbort: discarded, keys unwatched, the reason in the error).
+        /// processCommand's rejectCommand: a rejected call in INFO commandstats; inside MULTI a rejected command dooms the
+        /// transaction (flagTransaction), and a rejected EXEC ends it at once (execCommandAbort: discarded, keys unwatched,
+        /// the reason in the error).
         /// </summary>
         private void Reject(long seq, CommandSpec? spec, string error)
         {
+            if (spec != null) Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
             var transaction = _sessionContext.Transaction;
             if (!transaction.InMulti)
             {
@@ -307,7 +309,6 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var (spec, error) = resolved ?? _services.Table.Resolve(args);
             if (error != null)
             {
-                if (spec != null) Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
                 Reject(seq, spec, error);
                 return;
             }
@@ -316,13 +317,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             // processCommand's authRequired: until AUTH, only AUTH, HELLO, QUIT and RESET (flagged no_auth) run.
             if (!_session.Authenticated && !spec.Facts.HasFlag("no_auth"))
             {
-                Interlocked.Increment(ref state.Rejected[spec.Id]);
                 Reject(seq, spec, "NOAUTH Authentication required.");
                 return;
             }
             if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
             {
-                Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
                 Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
                 return;
             }
@@ -372,19 +371,15 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (TimeoutMs(command) is { } milliseconds) ScheduleOnce(client, TimeSpan.FromMilliseconds(milliseconds));
         }
 
-        /// <summary>A blocking command's timeout; null for none (0, or not a valid timeout: the shard answers that error).</summary>
         /// <summary>
         /// WAIT for one or more replicas: there are none, so the connection blocks (as a blocked client: CLIENT UNBLOCK
-        /// ends it) until the timeout, then answers 0. False when WAIT answers at once (its arguments' error, or 0 for none).
+        /// ends it) until the timeout, then answers 0. False when WAIT answers at once: the session command answers 0 for
+        /// none, or Redis's error for bad arguments.
         /// </summary>
         private bool WaitsForReplicas(long seq, byte[][] args)
         {
-            _sessionContext.Args = args;
-            if (!ConnectionCommands.TryWaitArguments(_sessionContext, out long replicas, out long timeoutMs) || replicas <= 0)
-            {
-                _sessionContext.Reply.Clear();
+            if (!Args.TryLong(args[1], out long replicas) || replicas <= 0 || !Args.TryLong(args[2], out long timeoutMs) || timeoutMs < 0)
                 return false;
-            }
             var client = new BlockedClient(seq, _self.Ref);
             _blocked = client;
             _blockedOnWait = true;
@@ -399,6 +394,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private byte[] TimeoutReply() => _blockedOnWait ? ":0\r\n"u8.ToArray() : BlockedClient.TimeoutReply(_session.Resp3);
 
+        /// <summary>A blocking command's timeout; null for none (0, or not a valid timeout: the shard answers that error).</summary>
         private static long? TimeoutMs(in ShardCommand command)
         {
             int timeoutAt = command.Spec.Name switch { "blmpop" => 1, _ => command.Args.Length - 1 };

@@ -40,7 +40,7 @@ public static class ConnectionCommands
     }
 
     /// <summary>WAIT's numreplicas and timeout (milliseconds, 0: for ever), with Redis's errors.</summary>
-    public static bool TryWaitArguments(SessionContext c, out long replicas, out long timeoutMs)
+    private static bool TryWaitArguments(SessionContext c, out long replicas, out long timeoutMs)
     {
         timeoutMs = 0;
         if (!Args.TryLong(c[1], out replicas))
