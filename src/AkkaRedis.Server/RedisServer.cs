@@ -191,7 +191,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     /// <summary>A client as SLOWLOG names it: its address and name, found by its session or its connection's actor.</summary>
     private (string Address, string Name) DescribeClient(object? client)
     {
-        var session = client as ClientSession ?? (client is IActorRef actor ? _clients.All.FirstOrDefault(s => actor.Equals(s.Actor)) : null);
+        var session = client as ClientSession ?? (client is IActorRef actor ? _clients.Unordered.FirstOrDefault(s => actor.Equals(s.Actor)) : null);
         return session == null ? ("", "") : (session.Address, session.Name);
     }
 
@@ -237,7 +237,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         long limitMs = config.Timeout * 1000L;
         if (limitMs <= 0) return;
         long now = _state.Clock.NowMs;
-        foreach (var client in _clients.All)
+        foreach (var client in _clients.Unordered)
             if (!client.IsBlocked && now - Volatile.Read(ref client.LastInteractionMs) > limitMs) client.Kill?.Invoke();
     }
 

@@ -64,7 +64,12 @@ public static class Sort
             options.SortBy = null;
         }
         var elements = Elements(entry?.Value, options, out long start, out long end);
-        if (!options.DontSort && !TryOrder(c, elements, options)) return;
+        if (!options.DontSort)
+        {
+            var ordered = Ordered(c, elements, options);
+            if (ordered == null) return;
+            elements = ordered;
+        }
         var output = new List<byte[]?>();
         for (long j = start; j <= end; j++)
         {
@@ -150,8 +155,8 @@ public static class Sort
         return items;
     }
 
-    /// <summary>Sorts by score (the element or its BY value read as a double) or ALPHA; false (error written) for a bad score.</summary>
-    private static bool TryOrder(CommandContext c, List<Item> items, Options options)
+    /// <summary>The items sorted by score (the element or its BY value read as a double) or ALPHA; null (error written) for a bad score.</summary>
+    private static List<Item>? Ordered(CommandContext c, List<Item> items, Options options)
     {
         foreach (var item in items)
         {
@@ -164,17 +169,14 @@ public static class Sort
             else if (!TryStrtod(by, out item.Score))
             {
                 c.Error("ERR One or more scores can't be converted into double");
-                return false;
+                return null;
             }
         }
         Comparison<Item> compare = options.Alpha
             ? options.SortBy != null ? (a, b) => CompareNullable(a.By, b.By) : (a, b) => a.Value.AsSpan().SequenceCompareTo(b.Value)
             : (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score) : a.Value.AsSpan().SequenceCompareTo(b.Value);
-        var sorted = options.Desc ? items.OrderDescending(Comparer<Item>.Create(compare)) : items.Order(Comparer<Item>.Create(compare));
-        var result = sorted.ToList();
-        items.Clear();
-        items.AddRange(result);
-        return true;
+        var comparer = Comparer<Item>.Create(compare);
+        return (options.Desc ? items.OrderDescending(comparer) : items.Order(comparer)).ToList();
     }
 
     /// <summary>STORE: the result as a list (missing GET values as empty strings), or no key when it is empty.</summary>

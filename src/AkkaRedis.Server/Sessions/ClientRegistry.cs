@@ -32,7 +32,11 @@ public sealed class ClientRegistry
         Interlocked.Exchange(ref NetOutputBytes, 0);
     }
 
+    /// <summary>In id order, as CLIENT LIST shows them.</summary>
     public IEnumerable<ClientSession> All => _clients.Values.OrderBy(c => c.Id);
+
+    /// <summary>In no order, for checks that visit every client (idle timeout, finding one by its connection's actor).</summary>
+    public IEnumerable<ClientSession> Unordered => _clients.Values;
     public int Count => _clients.Count;
     public long BlockedCount => _clients.Values.Count(c => c.IsBlocked);
     public long TotalConnections => Interlocked.Read(ref _totalConnections);
