@@ -385,11 +385,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 RemoveWatch(unwatch.Watch);
                 break;
             case ForgetWatch forget:
-                if (_standInWatches.TryGetValue(forget.Ticket.Watcher, out var standIn) && standIn.Generation == forget.Ticket.Generation)
-                {
-                    _standInWatches.Remove(forget.Ticket.Watcher);
-                    RemoveWatch(standIn.Watch);
-                }
+                EndStandIn(forget.Ticket);
                 break;
             default:
                 Unhandled(message);
@@ -595,12 +591,16 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>EXEC's check of a stand-in watch, which it also ends: failed when a key changed or expired, or when it is unknown here.</summary>
-    private bool StandInFailed(WatchTicket ticket)
+    private bool StandInFailed(WatchTicket ticket) =>
+        EndStandIn(ticket) is not { } watch || Transactions.WatchFailed(watch, _context.Keyspace, _server.Clock.NowMs);
+
+    /// <summary>Forgets the stand-in for <paramref name="ticket"/> and returns it; null when this shard has none for it.</summary>
+    private WatchState? EndStandIn(WatchTicket ticket)
     {
-        if (!_standInWatches.TryGetValue(ticket.Watcher, out var known) || known.Generation != ticket.Generation) return true;
+        if (!_standInWatches.TryGetValue(ticket.Watcher, out var known) || known.Generation != ticket.Generation) return null;
         _standInWatches.Remove(ticket.Watcher);
         RemoveWatch(known.Watch);
-        return Transactions.WatchFailed(known.Watch, _context.Keyspace, _server.Clock.NowMs);
+        return known.Watch;
     }
 
     /// <summary>Lends the keys' state, in every database, to a lending hold, and serves no one else until it releases.</summary>
