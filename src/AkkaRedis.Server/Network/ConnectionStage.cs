@@ -176,6 +176,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             {
                 // A socket read arrives as one compact buffer, so this does not copy.
                 ReadOnlySpan<byte> input = chunk.ToReadOnlySpan();
+                long now = _services.State.Clock.NowMs; // once per read, not per command: the clock showed in profiles
                 while (!_stopReading)
                 {
                     var result = _parser.Read(ref input, out var args);
@@ -192,8 +193,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                         else ProtocolError(_parser.Error!);
                         break;
                     }
-                    if (_barrier < 0) Dispatch(args!);
-                    else if (FollowsBarrier(args!, out var resolution)) Dispatch(args!, resolution);
+                    if (_barrier < 0) Dispatch(args!, now);
+                    else if (FollowsBarrier(args!, out var resolution)) Dispatch(args!, now, resolution);
                     else _deferred.Enqueue(args!);
                 }
             }
@@ -301,10 +302,10 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         }
 
         /// <param name="resolved">The command already resolved (by <see cref="FollowsBarrier"/>), so it is not resolved twice.</param>
-        private void Dispatch(byte[][] args, CommandTable.Resolution? resolved = null)
+        /// <param name="now">When the command was read (<see cref="IClock.NowMs"/>).</param>
+        private void Dispatch(byte[][] args, long now, CommandTable.Resolution? resolved = null)
         {
             long seq = Reserve();
-            long now = _services.State.Clock.NowMs;
             Volatile.Write(ref _session.LastInteractionMs, now); // one writer: no full fence per command
             var (spec, error) = resolved ?? _services.Table.Resolve(args);
             if (error != null)
@@ -781,7 +782,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 {
                     var next = _deferred.Dequeue();
                     if (next is string protocolError) ProtocolError(protocolError);
-                    else Dispatch((byte[][])next);
+                    else Dispatch((byte[][])next, _services.State.Clock.NowMs);
                 }
                 FlushBatches();
             }
