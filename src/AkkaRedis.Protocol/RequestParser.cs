@@ -42,6 +42,13 @@ public sealed class RequestParser
     private int _bulkFilled;
     private int _crlfToSkip;
 
+    /// <summary>
+    /// The last request's first argument, which the next request shares when it names the same command. Requests'
+    /// arguments are never changed in place, so sharing the array is safe.
+    /// </summary>
+    private byte[]? _lastName;
+    private const int MaxSharedNameLength = 32;
+
     /// <summary>True while part of a request has been read.</summary>
     public bool InsideRequest => _expected > 0 || _lineLength > 0;
 
@@ -102,9 +109,19 @@ public sealed class RequestParser
                 if (!TryParseInteger(header.Line[1..], out long length) || length < 0 || length > MaxBulkLength)
                     return Fail("Protocol error: invalid bulk length");
                 _lineLength = 0;
-                _bulk = length == 0 ? [] : GC.AllocateUninitializedArray<byte>((int)length);
-                _bulkFilled = 0;
                 _crlfToSkip = 2;
+                if (_argCount == 0 && _lastName is { } name && name.Length == length && input.StartsWith(name))
+                {
+                    // The same command name as the last request's (a pipeline of GETs): share its array, allocate nothing.
+                    _bulk = name;
+                    _bulkFilled = name.Length;
+                    input = input[name.Length..];
+                }
+                else
+                {
+                    _bulk = length == 0 ? [] : GC.AllocateUninitializedArray<byte>((int)length);
+                    _bulkFilled = 0;
+                }
             }
 
             int take = Math.Min(_bulk.Length - _bulkFilled, input.Length);
@@ -120,6 +137,7 @@ public sealed class RequestParser
             if (_crlfToSkip > 0) return ParseResult.NeedMore;
 
             if (_argCount == _args.Length) Array.Resize(ref _args, (int)Math.Min(_expected, (long)_args.Length * 2));
+            if (_argCount == 0 && _bulk.Length <= MaxSharedNameLength) _lastName = _bulk;
             _args[_argCount++] = _bulk;
             _bulk = null;
         }

@@ -46,6 +46,22 @@ public class RequestParserTests
         Check("*1\r\n$4\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$0\r\n\r\n", [["PING"], ["SET", "a", ""]]);
 
     [Fact]
+    public void RepeatedCommandNamesParseAsSent() =>
+        Check("*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n*2\r\n$3\r\nSET\r\n$1\r\nc\r\n*1\r\n$3\r\nGET\r\n*1\r\n$3\r\nGEX\r\n",
+            [["GET", "a"], ["GET", "b"], ["SET", "c"], ["GET"], ["GEX"]]);
+
+    [Fact]
+    public void ARepeatedCommandNameIsNotAllocatedAgain()
+    {
+        var parser = new RequestParser();
+        ReadOnlySpan<byte> input = "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*2\r\n$3\r\nGET\r\n$1\r\nb\r\n"u8;
+        Assert.Equal(ParseResult.Command, parser.Read(ref input, out var first));
+        Assert.Equal(ParseResult.Command, parser.Read(ref input, out var second));
+        Assert.Same(first![0], second![0]);
+        Assert.NotSame(first[1], second[1]);
+    }
+
+    [Fact]
     public void BinarySafeBulk() => Check("*1\r\n$4\r\na\r\nb\r\n", [["a\r\nb"]]);
 
     [Fact]

@@ -659,15 +659,18 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             {
                 int count = _batchCounts[shard];
                 if (count == 0) continue;
-                // The array travels with the message, so the next read starts a fresh one.
-                _services.Shards[shard].Tell(new ShardBatch(_batches[shard]!, count, _self.Ref), _self.Ref);
+                // The message gets an array of its own, of the exact size; the one collecting commands is reused.
+                var collected = _batches[shard]!;
+                var commands = collected.AsSpan(0, count).ToArray();
+                if (collected.Length > 256) _batches[shard] = null; // a long pipeline's array is not kept by an idle connection
+                else Array.Clear(collected, 0, count);
+                _services.Shards[shard].Tell(new ShardBatch(commands, count, _self.Ref), _self.Ref);
                 if (_services.Cluster is { } cluster)
                 {
                     var placement = cluster.Current;
-                    TrackForwarded(shard, _batches[shard]!, count, placement);
+                    TrackForwarded(shard, commands, count, placement);
                     if (!placement.IsLocal(shard)) Interlocked.Add(ref _services.State.ForwardedCommands, count);
                 }
-                _batches[shard] = null;
                 _batchCounts[shard] = 0;
             }
         }
