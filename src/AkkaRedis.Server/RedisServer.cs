@@ -101,6 +101,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
 
         var materializer = system.Materializer();
         var tooMany = ByteString.FromString("-ERR max number of clients reached\r\n");
+        system.EventStream.Subscribe(system.ActorOf(Props.Create<AcceptRescue>(), "accept-rescue"), typeof(Akka.Event.UnhandledMessage));
         _binding = await system.TcpStream()
             .Bind(config.Bind, config.Port, backlog: 511)
             .To(Sink.ForEach<Akka.Streams.Dsl.Tcp.IncomingConnection>(connection =>
