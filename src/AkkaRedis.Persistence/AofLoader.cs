@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Text;
 
@@ -90,6 +91,7 @@ public static class AofLoader
         public long LastGoodOffset { get; private set; }
 
         /// <summary>Null when the file was read to its end; otherwise what was wrong.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public string? Run(ref long commands, Action tick)
         {
             while (true)
@@ -117,6 +119,7 @@ public static class AofLoader
             }
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private string? Apply(byte[][] args)
         {
             if (IsCommand(args, "select"))
@@ -170,6 +173,7 @@ public sealed class AofChunkBuilder
 
     public long TotalUnits { get; private set; }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ReadOnlySpan<AofCommand> unit)
     {
         _log.AddUnit(unit);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Text;
 
 namespace AkkaRedis.Persistence;
@@ -49,6 +50,7 @@ public sealed class AofReader : IDisposable
     /// <summary>File offset of the next unread byte.</summary>
     public long Offset => _bufferOffset + _position;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public AofRead Next(out byte[][] args)
     {
         args = [];
@@ -82,6 +84,7 @@ public sealed class AofReader : IDisposable
     }
 
     /// <summary>A "\r\n"-terminated line without the terminator; false when the file ends first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool TryLine(out ReadOnlySpan<byte> line)
     {
         int scanned = 0;
@@ -104,6 +107,7 @@ public sealed class AofReader : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private AofRead ReadBulk(int length, out byte[] value)
     {
         value = new byte[length];

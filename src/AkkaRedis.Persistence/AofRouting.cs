@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace AkkaRedis.Persistence;
 
 /// <summary>
@@ -23,6 +24,7 @@ public static class AofPartition
     /// Gives each shard that owns part of <paramref name="unit"/> its own commands of it (a command for every shard,
     /// such as FLUSHALL, goes to each); null, or why a command cannot be routed.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static string? Split(AofCommand[] unit, IAofRouter router, Action<int, AofCommand[]> add)
     {
         if (unit.Length == 0) return null;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.Text;
 using AkkaRedis.Protocol;
@@ -69,6 +70,7 @@ public sealed class EffectLog
     }
 
     /// <summary>One unit read back from an AOF: a single command, or several as one MULTI/EXEC block.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddUnit(ReadOnlySpan<AofCommand> unit)
     {
         if (unit.Length > 1) BeginBlock();
@@ -76,6 +78,7 @@ public sealed class EffectLog
         if (unit.Length > 1) EndBlock();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WriteCommand(ReadOnlySpan<byte[]> args)
     {
         _out.WriteArrayHeader(args.Length);

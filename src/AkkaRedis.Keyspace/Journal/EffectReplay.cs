@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Data;
 using AkkaRedis.Persistence;
@@ -16,6 +17,7 @@ public static class EffectReplay
     /// <paramref name="sink"/> and are dropped. What they change is journaled only when the context has a journal.
     /// Returns how many commands ran.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static long Run(CommandContext context, ShardStore store, AofChunk chunk, RespWriter sink, long now, Action<Exception, CommandSpec> onError)
     {
         long ran = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text;
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Data;
@@ -10,6 +11,7 @@ public sealed class KeyRouter(CommandTable table, int[] slotOwner, int shardCoun
 {
     public int ShardCount => shardCount;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryRoute(byte[][] args, out int shard, out string? error)
     {
         shard = 0;
