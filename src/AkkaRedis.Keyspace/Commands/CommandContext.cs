@@ -240,7 +240,15 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public Entry SetValue(byte[] key, object value, bool keepTtl = false, int? db = null)
     {
         int target = db ?? Db;
-        var entry = Lookup(key, target);
+        return SetValue(key, Lookup(key, target), value, keepTtl, target);
+    }
+
+    /// <summary>
+    /// <see cref="SetValue(byte[], object, bool, int?)"/> for a caller that has just looked the key up in this command:
+    /// <paramref name="entry"/> is what it found (null: no such key), so the key is not looked up twice.
+    /// </summary>
+    public Entry SetValue(byte[] key, Entry? entry, object value, bool keepTtl, int target)
+    {
         if (entry == null) return Add(key, value, -1, target);
         entry.Value = value;
         entry.Form = StringForm.Encoded;

@@ -81,7 +81,7 @@ public static class Strings
             return;
         }
 
-        var entry = c.SetValue(c[1], c[2], keepTtl: (flags & SetFlags.KeepTtl) != 0);
+        var entry = c.SetValue(c[1], existing, c[2], (flags & SetFlags.KeepTtl) != 0, c.Db);
         if (expireAt >= 0) SetExpireOrDelete(c, entry, expireAt);
         if ((flags & SetFlags.Get) != 0) WriteBulkOrNull(c, old);
         else c.Reply.WriteOk();
