@@ -110,6 +110,19 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(0, _h.Keyspace.WatchedKeys);
     }
 
+    [Fact]
+    public void AStandInWatchEndsWhenItsConnectionIsGoneWithoutForgettingIt()
+    {
+        // As when the connection's node dies: no ForgetWatch ever comes, only the death of its actor.
+        var connection = CreateTestProbe();
+        var watch = new WatchState();
+        watch.Ticket = new WatchTicket(connection.Ref, watch.Generation);
+        WatchFromAnotherNode(watch, 1, _h.KeyOn(1));
+        Assert.Equal(1, _h.Keyspace.WatchedKeys);
+        Sys.Stop(connection.Ref);
+        AwaitAssert(() => Assert.Equal(0, Volatile.Read(ref _h.Keyspace.WatchedKeys)), TimeSpan.FromSeconds(5));
+    }
+
     private sealed class Client : IClientState
     {
         public int Db => 0;

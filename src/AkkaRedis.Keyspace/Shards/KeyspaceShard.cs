@@ -378,6 +378,9 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 // The relay stopped: its client left, or its node died. An element must not be popped for no one.
                 if (relayed.Client.TryCancel()) ForgetRelayed(relayed.Client);
                 break;
+            case Terminated dead when _standInWatches.Remove(dead.ActorRef, out var standIn):
+                RemoveWatch(standIn.Watch);
+                break;
             case Terminated or ReleaseLent or ApplyLent:
                 break; // from a lending hold that already ended here
             case ShardProbe probe:
@@ -591,6 +594,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         var watch = new WatchState();
         _standInWatches[ticket.Watcher] = (ticket.Generation, watch);
+        // A connection that goes away without ForgetWatch (its node died) must not leave its watch here for good.
+        Context.Watch(ticket.Watcher);
         return watch;
     }
 
@@ -603,6 +608,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     {
         if (!_standInWatches.TryGetValue(ticket.Watcher, out var known) || known.Generation != ticket.Generation) return null;
         _standInWatches.Remove(ticket.Watcher);
+        Context.Unwatch(ticket.Watcher);
         RemoveWatch(known.Watch);
         return known.Watch;
     }
