@@ -294,9 +294,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 LocalError(seq, error);
                 return;
             }
-            transaction.Discard();
-            transaction.Unwatch(_services.Shards);
-            _session.QueuedInMulti = -1;
+            _sessionContext.EndTransaction();
             // Redis formats the "ERR" rejections (arity) without their code here, and keeps the others' (BUSY).
             LocalError(seq, "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error));
         }
@@ -571,8 +569,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _session.QueuedInMulti = -1;
             if (transaction.Aborted)
             {
-                transaction.Discard();
-                transaction.Unwatch(_services.Shards);
+                _sessionContext.EndTransaction();
                 FailedHere(seq, command.Spec, TransactionCommands.ExecAbort);
                 return;
             }
@@ -603,8 +600,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             bool lends = placement != null && !wholeKeyspace && (ClusterGate.Lends(placement, shards) || watch?.StandInShards.Count > 0);
             if (placement != null && !lends && ClusterGate.Refusal(placement, _services.Keyspace, shards, -1) is { } refusal)
             {
-                transaction.Discard();
-                transaction.Unwatch(_services.Shards);
+                _sessionContext.EndTransaction();
                 LocalError(seq, refusal);
                 return;
             }
@@ -731,9 +727,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             LocalReply(seq, context.Reply);
             if (context.ResetRequested)
             {
-                context.Transaction.Discard();
-                context.Transaction.Unwatch(_services.Shards);
-                _session.QueuedInMulti = -1;
+                context.EndTransaction();
             }
             if (context.CloseAfterReply)
             {

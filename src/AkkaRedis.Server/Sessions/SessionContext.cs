@@ -24,6 +24,14 @@ public sealed class SessionContext(ClientSession session, ServerServices service
     public long Now => Services.State.Clock.NowMs;
 
     public void Error(string message) => Reply.WriteError(message);
+
+    /// <summary>Drops the transaction, its queued commands and its watched keys: DISCARD, RESET, and an EXEC that fails.</summary>
+    public void EndTransaction()
+    {
+        Transaction.Discard();
+        Transaction.Unwatch(Services.Shards);
+        Session.QueuedInMulti = -1;
+    }
 }
 
 public delegate void SessionHandler(SessionContext context);

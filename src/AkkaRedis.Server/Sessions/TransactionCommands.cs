@@ -25,9 +25,7 @@ public static class TransactionCommands
                 c.Error("ERR DISCARD without MULTI");
                 return;
             }
-            c.Transaction.Discard();
-            c.Transaction.Unwatch(c.Services.Shards);
-            c.Session.QueuedInMulti = -1;
+            c.EndTransaction();
             c.Reply.WriteOk();
         });
         table.Add("unwatch", c =>
