@@ -413,9 +413,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         for (int i = 0; i < batch.Count; i++)
         {
             ref readonly var command = ref batch.Commands[i];
-            _runningFor = batch.ReplyTo;
             // A command that blocked has no reply in this batch: whoever finishes it answers later.
-            if (Execute(command, ref clock)) continue;
+            if (Execute(command, batch.ReplyTo, ref clock)) continue;
             seqs[answered] = command.Seq;
             ends[answered++] = _writer.Length;
         }
@@ -443,8 +442,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         _writer.Clear();
         _context.HeldShards = held.ShardIndexes;
-        _runningFor = held.Command.Payload is Transaction transaction ? transaction.Client : held.ReplyTo;
-        bool blocked = Execute(held.Command);
+        bool blocked = Execute(held.Command, held.Command.Payload is Transaction transaction ? transaction.Client : held.ReplyTo);
         _context.HeldShards = null;
         var replies = blocked ? null : ShardReplies.One(_writer.ToArray(), held.Command.Seq);
         void Finish()
@@ -540,7 +538,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         _relayBlocks[block.Relay] = (client, block.Command);
         Context.Watch(block.Relay);
         _writer.Clear();
-        if (Execute(block.Command with { Payload = client }))
+        if (Execute(block.Command with { Payload = client }, block.Relay))
         {
             block.Relay.Tell(new BlockRegistered(_store.Index));
             Commit(null);
@@ -659,14 +657,15 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>Runs one command into the batch writer; true when it blocked (no reply written).</summary>
-    private bool Execute(in ShardCommand command)
+    /// <param name="client">Who the command came from (its connection's actor or session), for SLOWLOG.</param>
+    private bool Execute(in ShardCommand command, object? client)
     {
         var clock = BatchClock.Read(_server.Clock);
-        return Execute(command, ref clock);
+        return Execute(command, client, ref clock);
     }
 
     /// <param name="clock">The time the command starts at; on return, the time it ended.</param>
-    private bool Execute(in ShardCommand command, ref BatchClock clock)
+    private bool Execute(in ShardCommand command, object? client, ref BatchClock clock)
     {
         int start = _writer.Length;
         _writer.Resp3 = command.Resp3;
@@ -702,7 +701,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         _store.ElapsedTicks[spec.Id] += elapsed;
         _store.CommandsProcessed++;
         _server.CountIfFailed(_store, spec, _writer, start, _context.ErrorCounted);
-        if (!blocked) _server.CommandRan(spec, command.Args, elapsed * 1_000_000 / Stopwatch.Frequency, _runningFor);
+        if (!blocked) _server.CommandRan(spec, command.Args, elapsed * 1_000_000 / Stopwatch.Frequency, client);
         if (_context.ReadyKeys.Count > 0)
         {
             ServeBlockedClients();
@@ -710,9 +709,6 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         return blocked;
     }
-
-    /// <summary>Who the command being run came from (its connection's actor or session), for SLOWLOG.</summary>
-    private object? _runningFor;
 
     /// <summary>
     /// After a command pushed to lists that clients wait on, serve those clients in the order they blocked
