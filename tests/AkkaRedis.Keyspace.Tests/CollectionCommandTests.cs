@@ -40,6 +40,22 @@ public class CollectionCommandTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void ScansReadTheCursorAsStrtoulAndLookAtOptionsOnlyForAnExistingKey()
+    {
+        const string emptyScan = "*2\r\n$1\r\n0\r\n*0\r\n";
+        Assert.Equal(emptyScan, _h.Run("SSCAN", "missing", "-1", "NOSUCHOPTION"));
+        Assert.Equal(emptyScan, _h.Run("HSCAN", "missing", "+0", "COUNT", "x"));
+        _h.Run("SADD", "s", "a");
+        Assert.Equal("-ERR syntax error\r\n", _h.Run("SSCAN", "s", "0", "NOSUCHOPTION"));
+        Assert.Equal(emptyScan, _h.Run("SSCAN", "s", "-1"));
+        Assert.Equal("-ERR invalid cursor\r\n", _h.Run("SSCAN", "s", " 1"));
+        Assert.Equal("-ERR invalid cursor\r\n", _h.Run("SSCAN", "s", "18446744073709551616"));
+        Assert.Equal(emptyScan, _h.Run("SCAN", "-1"));
+        _h.Run("SET", "str", "v");
+        Assert.Equal("-WRONGTYPE Operation against a key holding the wrong kind of value\r\n", _h.Run("SSCAN", "str", "0", "NOSUCHOPTION"));
+    }
+
+    [Fact]
     public void RandomPicksWithACountAreArraysInResp3AndPopsAreSets()
     {
         _h.Resp3 = true;

@@ -51,6 +51,18 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void SortedSetsAreLentAndStoredBackWithTheirScores()
+    {
+        string a = _h.KeyOn(0), b = _h.KeyOn(1), c = _h.KeyOn(2);
+        _h.Run("ZADD", a, "1.5", "x", "-inf", "y");
+        _h.Run("ZADD", b, "2", "x", "inf", "z");
+        Assert.Equal(":3\r\n", Lending("ZUNIONSTORE", c, "2", a, b));
+        Assert.Equal("*6\r\n$1\r\ny\r\n$4\r\n-inf\r\n$1\r\nx\r\n$3\r\n3.5\r\n$1\r\nz\r\n$3\r\ninf\r\n", _h.Run("ZRANGE", c, "0", "-1", "WITHSCORES"));
+        Assert.Equal($"*2\r\n${a.Length}\r\n{a}\r\n*1\r\n*2\r\n$1\r\ny\r\n$4\r\n-inf\r\n", Lending("ZMPOP", "2", a, b, "MIN"));
+        Assert.Equal(":1\r\n", _h.Run("ZCARD", a));
+    }
+
+    [Fact]
     public void ATransactionRunsWholeOverLentShards()
     {
         string a = _h.KeyOn(0), b = _h.KeyOn(2);

@@ -43,6 +43,12 @@ public sealed class ShardRecoveryTests : IDisposable
         shards.Run("HDEL", "h", "f1");
         shards.Run("SADD", "set", "1", "2", "x");
         shards.Run("SPOP", "set");
+        shards.Run("ZADD", "z", "1.5", "a", "-inf", "b", "2", "c", "3", "d");
+        shards.Run("ZINCRBY", "z", "0.25", "a");
+        shards.Run("ZPOPMAX", "z");
+        shards.Run("ZADD", "{z}1", "1", "x", "2", "y");
+        shards.Run("ZMPOP", "2", "{z}missing", "{z}1", "MIN");
+        shards.Run("ZUNIONSTORE", "{z}2", "1", "{z}1", "WEIGHTS", "3");
         shards.Run("EXPIRE", "s", "1000");
         var members = shards.Run("SMEMBERS", "set");
         shards.Db = 5;
@@ -55,6 +61,8 @@ public sealed class ShardRecoveryTests : IDisposable
         Assert.Equal("*2\r\n$1\r\nb\r\n$1\r\nc\r\n", again.Run("LRANGE", "l", "0", "-1"));
         Assert.Equal("*2\r\n$2\r\nf2\r\n$2\r\nv2\r\n", again.Run("HGETALL", "h"));
         Assert.Equal(members, again.Run("SMEMBERS", "set"));
+        Assert.Equal("*6\r\n$1\r\nb\r\n$4\r\n-inf\r\n$1\r\na\r\n$4\r\n1.75\r\n$1\r\nc\r\n$1\r\n2\r\n", again.Run("ZRANGE", "z", "0", "-1", "WITHSCORES"));
+        Assert.Equal("*2\r\n$1\r\ny\r\n$1\r\n6\r\n", again.Run("ZRANGE", "{z}2", "0", "-1", "WITHSCORES"));
         Assert.Equal(":1000\r\n", again.Run("TTL", "s"));
         again.Db = 5;
         Assert.Equal("$4\r\nfive\r\n", again.Run("GET", "in5"));

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace AkkaRedis.Server.Tests;
 
 /// <summary>
-/// Every hash, list, set and transaction command, with its options and error cases, and scripts and functions, typed into redis-cli against
+/// Every hash, list, set, sorted set and transaction command, with its options and error cases, and scripts and functions, typed into redis-cli against
 /// redis-server and against AkkaRedis: the printed output must be the same, line for line.
 /// </summary>
 public sealed class RedisCliDifferentialTests
@@ -84,6 +84,59 @@ public sealed class RedisCliDifferentialTests
         OBJECT ENCODING h
         OBJECT ENCODING l
         TYPE s
+        ZADD z 1 a 2 b 3 c -inf m +inf n
+        ZADD z XX CH GT 5 a 1 b 9 nope
+        ZADD z INCR 0.1 c
+        ZADD z NX XX 1 a
+        ZADD z LT GT 1 a
+        ZADD z 1 a 2
+        ZADD z nan a
+        ZINCRBY z 2.5 b
+        ZINCRBY s 1 a
+        ZSCORE z c
+        ZMSCORE z a nope n
+        ZCARD z
+        ZRANK z b
+        ZREVRANK z b
+        ZRANGE z 0 -1 WITHSCORES
+        ZRANGE z (1 +inf BYSCORE LIMIT 1 2 WITHSCORES
+        ZRANGE z +inf -inf BYSCORE REV LIMIT 0 2
+        ZRANGE z 0 -1 LIMIT 0 1
+        ZRANGE z x y BYSCORE
+        ZREVRANGE z 0 1
+        ZRANGEBYSCORE z -inf (3.1 WITHSCORES
+        ZREVRANGEBYSCORE z 5 0 LIMIT 1 1
+        ZCOUNT z (1 inf
+        ZADD lx 0 a 0 b 0 c 0 d
+        ZRANGEBYLEX lx (a [c
+        ZREVRANGEBYLEX lx + - LIMIT 1 2
+        ZRANGE lx [b + BYLEX
+        ZLEXCOUNT lx - (c
+        ZLEXCOUNT lx a b
+        ZRANGEBYLEX lx - + WITHSCORES
+        ZREMRANGEBYLEX lx [a [a
+        ZREMRANGEBYRANK lx -1 -1
+        ZREMRANGEBYSCORE z 100 +inf
+        OBJECT ENCODING z
+        ZUNIONSTORE zu 2 z lx WEIGHTS 2 1 AGGREGATE MAX
+        ZRANGE zu 0 -1 WITHSCORES
+        ZINTER 2 z s WITHSCORES
+        ZDIFF 2 z lx
+        ZINTERCARD 2 z zu LIMIT 2
+        ZUNION 0 z
+        ZDIFFSTORE zd 1 nosuchkey
+        ZRANGESTORE zr z 1 2
+        ZRANGE zr 0 -1
+        ZPOPMIN z
+        ZPOPMAX z 2
+        ZMPOP 3 nosuch lx z MAX COUNT 5
+        ZMPOP 1 nosuch MIN
+        ZPOPMIN z -1
+        ZSCAN zu 0 MATCH *
+        ZRANDMEMBER zr 0
+        TYPE zu
+        SORT zu BY nosort DESC
+        OBJECT ENCODING zu
         MULTI
         SET t 1
         INCR t

@@ -169,6 +169,32 @@ public sealed class StackExchangeRedisTests : IClassFixture<SharedServer>, IDisp
     }
 
     [Fact]
+    public void SortedSets()
+    {
+        Assert.Equal(3, _db.SortedSetAdd(K("z1"), [new("a", 1), new("b", 2), new("c", 3)]));
+        Assert.False(_db.SortedSetAdd(K("z1"), "a", 5, SortedSetWhen.NotExists));
+        Assert.Equal(4.5, _db.SortedSetIncrement(K("z1"), "c", 1.5));
+        Assert.Equal(1, _db.SortedSetRank(K("z1"), "b"));
+        Assert.Equal(["c", "b"], _db.SortedSetRangeByRank(K("z1"), 0, 1, Order.Descending).Select(v => (string)v!));
+        var withScores = _db.SortedSetRangeByScoreWithScores(K("z1"), 1, 3, Exclude.Start);
+        Assert.Equal([("b", 2.0)], withScores.Select(e => ((string)e.Element!, e.Score)));
+        Assert.Equal(2, _db.SortedSetLengthByValue(K("z1"), "a", "b"));
+        _db.SortedSetAdd(K("z2"), [new("b", 10), new("d", 20)]);
+        // Keys in different slots, so on different shards.
+        Assert.Equal(4, _db.SortedSetCombineAndStore(SetOperation.Union, K("zu"), [K("z1"), K("z2")], [1, 2], Aggregate.Max));
+        Assert.Equal(40.0, _db.SortedSetScore(K("zu"), "d"));
+        Assert.Equal(["b"], _db.SortedSetCombine(SetOperation.Intersect, [K("z1"), K("z2")]).Select(v => (string)v!));
+        Assert.Equal(2, _db.SortedSetRangeAndStore(K("zu"), K("zr"), 0, 1));
+        var popped = _db.SortedSetPop(K("z1"), 2, Order.Descending);
+        Assert.Equal([("c", 4.5), ("b", 2.0)], popped.Select(e => ((string)e.Element!, e.Score)));
+        Assert.Equal(1, _db.SortedSetRemoveRangeByScore(K("z1"), double.NegativeInfinity, double.PositiveInfinity));
+        Assert.False(_db.KeyExists(K("z1")));
+        Assert.Equal(3, _db.SortedSetScan(K("zu"), "*").Count() - 1);
+        var e = Assert.Throws<RedisServerException>(() => _db.Execute("ZADD", K("z2"), "GT", "LT", "1", "x"));
+        Assert.Equal("ERR GT, LT, and/or NX options at the same time are not compatible", e.Message);
+    }
+
+    [Fact]
     public void ErrorsCarryRedisWords()
     {
         var e = Assert.Throws<RedisServerException>(() => _db.Execute("GET"));

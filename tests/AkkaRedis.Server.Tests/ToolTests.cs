@@ -72,10 +72,10 @@ public sealed class ToolTests(SharedServer server) : IClassFixture<SharedServer>
     [Fact]
     public void RedisBenchmarkCompletesWithoutErrors()
     {
-        var (exit, output) = Run("redis-benchmark", $"-p {_port} -t set,get,incr,mset -P 16 -n 100000 -q", timeoutSeconds: 300);
+        var (exit, output) = Run("redis-benchmark", $"-p {_port} -t set,get,incr,mset,zadd,zpopmin -P 16 -n 100000 -q", timeoutSeconds: 300);
         Assert.Equal(0, exit);
         Assert.DoesNotContain("ERR", output);
-        foreach (var test in new[] { "SET", "GET", "INCR", "MSET (10 keys)" })
+        foreach (var test in new[] { "SET", "GET", "INCR", "MSET (10 keys)", "ZADD", "ZPOPMIN" })
             Assert.Contains(test + ":", output);
     }
 }

@@ -57,6 +57,11 @@ def v(): return random.choice(VALS)
 def num(): return random.choice([b"0", b"1", b"-1", b"2", b"5", b"-5", b"100", b"abc", b"1.5", b"-100", b"9223372036854775807"])
 def ttl(): return random.choice([b"100000", b"-1", b"0", b"abc", b"9223372036854775807", b"-100"])
 def many(f, lo=1, hi=4): return [f() for _ in range(random.randint(lo, hi))]
+def score(): return random.choice([b"1", b"2.5", b"-1", b"inf", b"-inf", b"0", b"1e3", b"abc", b"3", b"0.1"])
+def sbound(): return random.choice([b"-inf", b"+inf", b"(1", b"2", b"(2.5", b"0", b"x", b"", b"(", b"3", b"(inf"])
+def lbound(): return random.choice([b"-", b"+", b"[a", b"(b", b"a", b"[", b"(", b"[foo", b"(zap"])
+def zopts(): return random.choice([[], [b"WITHSCORES"], [b"LIMIT", num(), num()], [b"REV"], [b"BYSCORE"], [b"BYLEX"], [b"BYSCORE", b"LIMIT", b"0", b"2"], [b"BYSCORE", b"REV", b"WITHSCORES"], [b"BYLEX", b"REV", b"LIMIT", b"1", b"-1"]])
+def zsetops(): return random.choice([[], [b"WEIGHTS", b"2", b"3"], [b"AGGREGATE", random.choice([b"MIN", b"MAX", b"SUM", b"X"])], [b"WITHSCORES"], [b"WEIGHTS", b"inf", b"0", b"WITHSCORES"]])
 
 GEN = [
     lambda: [b"SET", k(), v()] + random.choice([[], [b"NX"], [b"XX"], [b"GET"], [b"EX", ttl()], [b"PX", ttl()], [b"KEEPTTL"], [b"NX", b"XX"], [b"EX", b"10", b"PX", b"10"], [b"GET", b"NX"]]),
@@ -96,6 +101,23 @@ GEN = [
     lambda: [b"RPOPLPUSH", k(), k()], lambda: [b"LPUSHX", k(), v()], lambda: [b"HGETALL", k()], lambda: [b"SMEMBERS", k()],
     lambda: [b"SINTER"] + many(k), lambda: [b"SUNION"] + many(k), lambda: [b"SDIFF"] + many(k), lambda: [b"EXPIRETIME", k()],
     lambda: [b"HRANDFIELD", k(), b"0"], lambda: [b"SRANDMEMBER", k(), b"0"], lambda: [b"SPOP", k(), b"0"],
+    lambda: [b"ZADD", k()] + random.choice([[], [b"NX"], [b"XX"], [b"GT"], [b"LT"], [b"CH"], [b"INCR"], [b"XX", b"CH"], [b"GT", b"CH"], [b"NX", b"GT"], [b"LT", b"INCR"]]) + sum([[score(), v()] for _ in range(random.randint(1, 3))], []),
+    lambda: [b"ZADD", k()] + sum([[score(), v()] for _ in range(random.randint(1, 4))], []),
+    lambda: [b"ZINCRBY", k(), score(), v()], lambda: [b"ZREM", k()] + many(v), lambda: [b"ZCARD", k()], lambda: [b"ZSCORE", k(), v()],
+    lambda: [b"ZMSCORE", k()] + many(v), lambda: [random.choice([b"ZRANK", b"ZREVRANK"]), k(), v()],
+    lambda: [b"ZCOUNT", k(), sbound(), sbound()], lambda: [b"ZLEXCOUNT", k(), lbound(), lbound()],
+    lambda: [b"ZRANGE", k(), num(), num()] + zopts(), lambda: [b"ZRANGE", k(), sbound(), sbound(), b"BYSCORE"] + zopts(),
+    lambda: [b"ZRANGE", k(), lbound(), lbound(), b"BYLEX"] + zopts(), lambda: [b"ZRANGESTORE", k(), k(), sbound(), sbound()] + zopts(),
+    lambda: [b"ZREVRANGE", k(), num(), num()] + random.choice([[], [b"WITHSCORES"]]),
+    lambda: [random.choice([b"ZRANGEBYSCORE", b"ZREVRANGEBYSCORE"]), k(), sbound(), sbound()] + random.choice([[], [b"WITHSCORES"], [b"LIMIT", num(), num()], [b"WITHSCORES", b"LIMIT", b"1", b"1"]]),
+    lambda: [random.choice([b"ZRANGEBYLEX", b"ZREVRANGEBYLEX"]), k(), lbound(), lbound()] + random.choice([[], [b"LIMIT", num(), num()]]),
+    lambda: [b"ZREMRANGEBYRANK", k(), num(), num()], lambda: [b"ZREMRANGEBYSCORE", k(), sbound(), sbound()], lambda: [b"ZREMRANGEBYLEX", k(), lbound(), lbound()],
+    lambda: [random.choice([b"ZPOPMIN", b"ZPOPMAX"]), k()] + random.choice([[], [num()]]),
+    lambda: [b"ZMPOP", random.choice([b"1", b"2", b"0"]), k(), k(), random.choice([b"MIN", b"MAX", b"UP"])] + random.choice([[], [b"COUNT", num()]]),
+    lambda: [random.choice([b"ZUNION", b"ZINTER", b"ZDIFF"]), random.choice([b"1", b"2", b"0", b"3"]), k(), k()] + zsetops(),
+    lambda: [random.choice([b"ZUNIONSTORE", b"ZINTERSTORE", b"ZDIFFSTORE"]), k(), random.choice([b"1", b"2", b"0"]), k(), k()] + zsetops(),
+    lambda: [b"ZINTERCARD", random.choice([b"1", b"2", b"0"]), k(), k()] + random.choice([[], [b"LIMIT", num()]]),
+    lambda: [b"ZRANDMEMBER", k(), b"0"], lambda: [b"ZSCAN", k(), b"0"], lambda: [b"SORT", k()] + random.choice([[], [b"ALPHA"], [b"DESC", b"ALPHA", b"LIMIT", b"1", b"2"]]),
 ]
 NAMES = [b"GET", b"SET", b"APPEND", b"INCR", b"DECRBY", b"INCRBYFLOAT", b"GETRANGE", b"SETRANGE", b"MSET", b"MGET", b"MSETNX", b"GETDEL", b"GETEX",
          b"SETNX", b"SETEX", b"PSETEX", b"GETSET", b"SETBIT", b"GETBIT", b"BITCOUNT", b"BITPOS", b"BITOP", b"LPUSH", b"RPUSH", b"LPOP", b"RPOP", b"LRANGE",
@@ -106,13 +128,18 @@ NAMES = [b"GET", b"SET", b"APPEND", b"INCR", b"DECRBY", b"INCRBYFLOAT", b"GETRAN
          b"EXPIREAT", b"PEXPIRE", b"STRLEN", b"ECHO", b"PING", b"DBSIZE", b"TOUCH", b"UNLINK", b"MOVE", b"SWAPDB", b"BITFIELD_RO", b"DECR", b"INCRBY",
          b"HINCRBYFLOAT", b"HVALS", b"BLPOP", b"BRPOP", b"BLMOVE", b"BLMPOP", b"BRPOPLPUSH", b"CONFIG", b"CLIENT", b"COMMAND", b"FUNCTION", b"SCRIPT",
          b"EVAL", b"EVALSHA", b"FCALL", b"WATCH", b"TIME", b"LASTSAVE", b"SELECT", b"EXPIRETIME", b"PEXPIRETIME", b"PTTL", b"KEYS", b"SCAN",
-         b"HSCAN", b"SSCAN", b"RANDOMKEY", b"FLUSHDB", b"INFO", b"HELLO"]
-def anyarg(): return random.choice([k(), v(), num(), b"0", b"-1", b"COUNT", b"LIMIT", b"MATCH", b"*", b"TYPE", b"WITHVALUES", b"HELP", b"GET", b"LEFT"])
+         b"HSCAN", b"SSCAN", b"RANDOMKEY", b"FLUSHDB", b"INFO", b"HELLO", b"ZADD", b"ZINCRBY", b"ZRANGE", b"ZRANGESTORE", b"ZRANGEBYSCORE",
+         b"ZREVRANGEBYLEX", b"ZPOPMIN", b"ZMPOP", b"ZUNIONSTORE", b"ZINTER", b"ZDIFF", b"ZINTERCARD", b"ZRANDMEMBER", b"ZSCAN", b"ZCOUNT",
+         b"ZREMRANGEBYSCORE", b"ZREMRANGEBYLEX", b"ZRANK", b"ZMSCORE", b"ZSCORE", b"ZREM", b"ZCARD"]
+def anyarg(): return random.choice([k(), v(), num(), b"0", b"-1", b"COUNT", b"LIMIT", b"MATCH", b"*", b"TYPE", b"WITHVALUES", b"HELP", b"GET", b"LEFT", b"WITHSCORES", b"(1", b"-inf", b"[a", b"BYSCORE"])
 GEN_ERR = lambda: [random.choice(NAMES)] + [anyarg() for _ in range(random.randint(0, 3))]
 SKIP = {b"TIME", b"LASTSAVE", b"INFO", b"RANDOMKEY", b"SCAN", b"HSCAN", b"SSCAN", b"HELLO", b"COMMAND", b"CLIENT", b"CONFIG", b"FLUSHDB", b"SPOP", b"SRANDMEMBER", b"HRANDFIELD", b"FUNCTION", b"SCRIPT"}
 UNORDERED = {b"SMEMBERS", b"SINTER", b"SUNION", b"SDIFF", b"HKEYS", b"HVALS", b"KEYS", b"HGETALL"}
 
 def norm(cmd, r):
+    # A sorted set in a hash table scans in any order: compare its (member, score) pairs as a set.
+    if cmd[0] == b"ZSCAN" and isinstance(r, list) and len(r) == 2 and isinstance(r[0], list):
+        return [r[0], sorted(zip(r[1][::2], r[1][1::2]))]
     if isinstance(r, list) and cmd[0] in UNORDERED: return sorted(r, key=repr)
     return r
 
@@ -132,6 +159,7 @@ def state1(c):
         elif t == b"list": val = c.call([b"LRANGE", key, b"0", b"-1"])
         elif t == b"hash": val = c.call([b"HGETALL", key]); val = sorted(val[1] if isinstance(val, tuple) else val, key=repr)
         elif t == b"set": val = c.call([b"SMEMBERS", key]); val = sorted(val[1] if isinstance(val, tuple) else val, key=repr)
+        elif t == b"zset": val = (c.call([b"ZRANGE", key, b"0", b"-1", b"WITHSCORES"]), c.call([b"OBJECT", b"ENCODING", key]))
         else: val = None
         ttl = c.call([b"TTL", key])
         out.append((key, t, val, ttl[1] >= 0 if isinstance(ttl, tuple) and isinstance(ttl[1], int) else ttl))

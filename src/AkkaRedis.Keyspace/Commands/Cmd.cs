@@ -20,5 +20,8 @@ public static class Cmd
     public static readonly byte[] LPush = "LPUSH"u8.ToArray();
     public static readonly byte[] RPush = "RPUSH"u8.ToArray();
     public static readonly byte[] SAdd = "SADD"u8.ToArray();
+    public static readonly byte[] ZAdd = "ZADD"u8.ToArray();
+    public static readonly byte[] ZPopMin = "ZPOPMIN"u8.ToArray();
+    public static readonly byte[] ZPopMax = "ZPOPMAX"u8.ToArray();
     public static readonly byte[] Select = "SELECT"u8.ToArray();
 }

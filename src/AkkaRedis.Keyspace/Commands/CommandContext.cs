@@ -343,5 +343,20 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         else KeyChanged(key);
     }
 
+    /// <summary>HDEL / SREM / ZREM: removes the members named from argument 2 on and answers how many there were.</summary>
+    public void RemoveMembers<T>(Func<T, byte[], bool> remove, Func<T, int> count) where T : class
+    {
+        var entry = Write(Args[1]);
+        if (!TryGet<T>(entry, out var collection)) return;
+        long removed = 0;
+        if (collection != null)
+        {
+            for (int i = 2; i < Argc; i++)
+                if (remove(collection, Args[i])) removed++;
+            if (removed > 0) Store(Args[1], entry, collection, count(collection));
+        }
+        Reply.WriteInteger(removed);
+    }
+
     public void Error(string message) => Reply.WriteError(message);
 }

@@ -108,11 +108,7 @@ public static class Databases
     /// </summary>
     private static void Scan(CommandContext c)
     {
-        if (!ulong.TryParse(Encoding.ASCII.GetString(c[1]), NumberStyles.None, CultureInfo.InvariantCulture, out ulong cursor))
-        {
-            c.Error("ERR invalid cursor");
-            return;
-        }
+        if (!CollectionScan.TryCursor(c, c[1], out ulong cursor)) return;
         if (!TryScanOptions(c, 2, out var options)) return;
         var keys = new List<byte[]>();
         ulong slot = cursor;

@@ -77,19 +77,7 @@ public static class Hashes
         }
     });
 
-    private static void HDel(CommandContext c)
-    {
-        var entry = c.Write(c[1]);
-        if (!c.TryGet<RedisHash>(entry, out var hash)) return;
-        long removed = 0;
-        if (hash != null)
-        {
-            for (int i = 2; i < c.Argc; i++)
-                if (hash.Remove(c[i])) removed++;
-            if (removed > 0) c.Store(c[1], entry, hash, hash.Count);
-        }
-        c.Reply.WriteInteger(removed);
-    }
+    private static void HDel(CommandContext c) => c.RemoveMembers<RedisHash>((value, member) => value.Remove(member), value => value.Count);
 
     private static void WriteAll(CommandContext c, RedisHash? hash, bool keys, bool values)
     {
@@ -196,20 +184,15 @@ public static class Hashes
         });
     }
 
-    private static void HScan(CommandContext c)
+    private static void HScan(CommandContext c) => CollectionScan.Run<RedisHash>(c, (hash, pattern) =>
     {
-        if (!CollectionScan.TryCursor(c, out ulong cursor) || !Databases.TryScanOptions(c, 3, out var options, allowType: false)) return;
-        WithHash(c, h =>
+        var items = new List<byte[]>();
+        foreach (var pair in hash.Entries)
         {
-            var items = new List<byte[]>();
-            if (h != null && cursor == 0)
-                foreach (var pair in h.Entries)
-                {
-                    if (options.Pattern != null && !Glob.Match(options.Pattern, pair.Key)) continue;
-                    items.Add(pair.Key);
-                    items.Add(pair.Value);
-                }
-            CollectionScan.Write(c, items);
-        });
-    }
+            if (pattern != null && !Glob.Match(pattern, pair.Key)) continue;
+            items.Add(pair.Key);
+            items.Add(pair.Value);
+        }
+        return items;
+    });
 }

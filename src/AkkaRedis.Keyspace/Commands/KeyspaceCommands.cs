@@ -13,6 +13,7 @@ public static class KeyspaceCommands
         Databases.Register(table);
         Hashes.Register(table);
         Sets.Register(table);
+        SortedSets.Register(table);
         Lists.Register(table);
         BlockingLists.Register(table);
         Transactions.Register(table);

@@ -373,8 +373,11 @@ public static class Lists
         c.Reply.WriteNullArray();
     }
 
-    /// <summary>LMPOP / BLMPOP: numkeys at <paramref name="numKeysIndex"/>, the keys, LEFT|RIGHT, [COUNT n] (lmpopGenericCommand).</summary>
-    public static bool TryMPopArguments(CommandContext c, int numKeysIndex, out int keysEnd, out bool left, out long count)
+    /// <summary>
+    /// LMPOP / BLMPOP: numkeys at <paramref name="numKeysIndex"/>, the keys, LEFT|RIGHT, [COUNT n] (lmpopGenericCommand);
+    /// ZMPOP's MIN|MAX are given as <paramref name="first"/> and <paramref name="second"/> (<paramref name="left"/>: the first).
+    /// </summary>
+    public static bool TryMPopArguments(CommandContext c, int numKeysIndex, out int keysEnd, out bool left, out long count, string first = "LEFT", string second = "RIGHT")
     {
         keysEnd = 0;
         left = false;
@@ -390,7 +393,12 @@ public static class Lists
             return false;
         }
         keysEnd = numKeysIndex + 1 + (int)numKeys;
-        if (!TryDirection(c, c[keysEnd], out left)) return false;
+        left = Args.Is(c[keysEnd], first);
+        if (!left && !Args.Is(c[keysEnd], second))
+        {
+            c.Error(RespErrors.Syntax);
+            return false;
+        }
         bool countGiven = false;
         for (int i = keysEnd + 1; i < c.Argc; i += 2)
         {

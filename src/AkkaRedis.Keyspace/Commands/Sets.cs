@@ -46,19 +46,7 @@ public static class Sets
         c.Reply.WriteInteger(added);
     }
 
-    private static void SRem(CommandContext c)
-    {
-        var entry = c.Write(c[1]);
-        if (!c.TryGet<RedisSet>(entry, out var set)) return;
-        long removed = 0;
-        if (set != null)
-        {
-            for (int i = 2; i < c.Argc; i++)
-                if (set.Remove(c[i])) removed++;
-            if (removed > 0) c.Store(c[1], entry, set, set.Count);
-        }
-        c.Reply.WriteInteger(removed);
-    }
+    private static void SRem(CommandContext c) => c.RemoveMembers<RedisSet>((value, member) => value.Remove(member), value => value.Count);
 
     private static void SMIsMember(CommandContext c) => WithSet(c, s =>
     {
@@ -248,15 +236,6 @@ public static class Sets
         c.Reply.WriteInteger(limit > 0 ? Math.Min(limit, count) : count);
     }
 
-    private static void SScan(CommandContext c)
-    {
-        if (!CollectionScan.TryCursor(c, out ulong cursor) || !Databases.TryScanOptions(c, 3, out var options, allowType: false)) return;
-        WithSet(c, s =>
-        {
-            var items = new List<byte[]>();
-            if (s != null && cursor == 0)
-                items.AddRange(s.Members.Where(m => options.Pattern == null || Glob.Match(options.Pattern, m)));
-            CollectionScan.Write(c, items);
-        });
-    }
+    private static void SScan(CommandContext c) => CollectionScan.Run<RedisSet>(c, (set, pattern) =>
+        set.Members.Where(m => pattern == null || Glob.Match(pattern, m)).ToList());
 }

@@ -51,11 +51,12 @@ public static class Sort
     {
         if (!TryOptions(c, readOnly, out var options)) return;
         var entry = c.Read(c[1]);
-        if (entry != null && entry.Value is not (RedisList or RedisSet))
+        if (entry != null && entry.Value is not (RedisList or RedisSet or RedisSortedSet))
         {
             c.Error(RespErrors.WrongType);
             return;
         }
+        if (entry?.Value is RedisSortedSet zset) zset.ConvertToSkiplist();
         // A set has no order of its own: sorted anyway when stored or in a script, so the result is the same everywhere.
         if (options.DontSort && entry?.Value is RedisSet && (options.StoreKey != null || c.InScript))
         {
@@ -137,7 +138,8 @@ public static class Sort
     {
         var list = value as RedisList;
         var set = value as RedisSet;
-        long length = list?.Count ?? set?.Count ?? 0;
+        var zset = value as RedisSortedSet;
+        long length = list?.Count ?? set?.Count ?? zset?.Count ?? 0;
         start = options.LimitStart < 0 ? 0 : options.LimitStart;
         end = options.LimitCount < 0 ? length - 1 : start + options.LimitCount - 1;
         if (start >= length)
@@ -146,10 +148,13 @@ public static class Sort
             end = length - 2;
         }
         if (end >= length) end = length - 1;
-        if (list == null || !options.DontSort) return (list?.Items ?? set?.Members ?? []).Select(v => new Item(v)).ToList();
-        // The list's own order (reversed by DESC), and only the range LIMIT asks for.
+        if ((list == null && zset == null) || !options.DontSort)
+            return (list?.Items ?? set?.Members ?? zset?.Ascending().Select(n => n.Member) ?? []).Select(v => new Item(v)).ToList();
+        // The list's own order, or the sorted set's by score (reversed by DESC), and only the range LIMIT asks for.
         var items = new List<Item>();
-        for (long i = start; i <= end; i++) items.Add(new Item(list[(int)(options.Desc ? length - 1 - i : i)]));
+        if (zset != null) items.AddRange(zset.Range(start, end, options.Desc).Select(n => new Item(n.Member)));
+        else
+            for (long i = start; i <= end; i++) items.Add(new Item(list![(int)(options.Desc ? length - 1 - i : i)]));
         end -= start;
         start = 0;
         return items;

@@ -9,10 +9,11 @@ public static class Values
         RedisList => "list",
         RedisHash => "hash",
         RedisSet => "set",
+        RedisSortedSet => "zset",
         _ => throw new InvalidOperationException($"Unknown value type {value.GetType().Name}"),
     };
 
-    /// <summary>Redis 7.0's encoding names: strings int, embstr or raw; lists quicklist; hashes listpack or hashtable; sets intset or hashtable.</summary>
+    /// <summary>Redis 7.0's encoding names: strings int, embstr or raw; lists quicklist; hashes listpack or hashtable; sets intset or hashtable; sorted sets listpack or skiplist.</summary>
     public static string Encoding(Entry entry) => entry.Value switch
     {
         byte[] bytes when entry.Form == StringForm.Encoded && bytes.Length <= 20 && Protocol.RequestParser.TryParseInteger(bytes, out _) => "int",
@@ -20,6 +21,7 @@ public static class Values
         RedisList => "quicklist",
         RedisHash hash => hash.IsListpack ? "listpack" : "hashtable",
         RedisSet set => set.IsIntset ? "intset" : "hashtable",
+        RedisSortedSet zset => zset.IsListpack ? "listpack" : "skiplist",
         _ => throw new InvalidOperationException($"Unknown value type {entry.Value.GetType().Name}"),
     };
 
@@ -29,6 +31,7 @@ public static class Values
         RedisList list => list.Clone(),
         RedisHash hash => hash.Clone(),
         RedisSet set => set.Clone(),
+        RedisSortedSet zset => zset.Clone(),
         _ => throw new InvalidOperationException($"Unknown value type {value.GetType().Name}"),
     };
 }

@@ -6,7 +6,7 @@ namespace AkkaRedis.Keyspace.Journal;
 
 /// <summary>
 /// A key's whole state as commands, as Redis's AOF rewrite writes it (rewriteAppendOnlyFileRio): SET, RPUSH,
-/// HSET or SADD with at most 64 items per command, then PEXPIREAT. Used for the base of a rewrite and for the
+/// HSET, SADD or ZADD with at most 64 items per command, then PEXPIREAT. Used for the base of a rewrite and for the
 /// effect of a command whose keys live in different slots (each key's new state, so any shard can replay its part).
 /// </summary>
 public static class KeyState
@@ -33,6 +33,9 @@ public static class KeyState
             case RedisSet set:
                 WriteItems(log, db, Cmd.SAdd, key, set.Members, set.Count, 1);
                 break;
+            case RedisSortedSet zset:
+                WriteItems(log, db, Cmd.ZAdd, key, zset.Ascending().SelectMany(n => new[] { ScoreText(n.Score), n.Member }), zset.Count * 2, 2);
+                break;
             case RedisHash hash:
                 WriteItems(log, db, Cmd.HSet, key, hash.Entries.SelectMany(p => new[] { p.Key, p.Value }), hash.Count * 2, 2);
                 break;
@@ -41,6 +44,9 @@ public static class KeyState
         }
         if (entry.ExpireAt >= 0) log.Add(db, [Cmd.PExpireAt, key, Args.Bytes(entry.ExpireAt)]);
     }
+
+    /// <summary>A score as the rewrite writes it: %.17g, so it reads back as the same double; "inf" and "-inf" as words.</summary>
+    private static byte[] ScoreText(double score) => System.Text.Encoding.ASCII.GetBytes(Protocol.DoubleFormat.Format(score));
 
     private static void WriteItems(EffectLog log, int db, byte[] command, byte[] key, IEnumerable<byte[]> items, int count, int itemWidth)
     {

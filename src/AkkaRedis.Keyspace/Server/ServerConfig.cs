@@ -67,6 +67,10 @@ public sealed class ServerConfig
     public int HashMaxListpackValue { get => _hashMaxListpackValue; set => _hashMaxListpackValue = value; }
     private volatile int _setMaxIntsetEntries = 512;
     public int SetMaxIntsetEntries { get => _setMaxIntsetEntries; set => _setMaxIntsetEntries = value; }
+    private volatile int _zsetMaxListpackEntries = 128;
+    public int ZsetMaxListpackEntries { get => _zsetMaxListpackEntries; set => _zsetMaxListpackEntries = value; }
+    private volatile int _zsetMaxListpackValue = 64;
+    public int ZsetMaxListpackValue { get => _zsetMaxListpackValue; set => _zsetMaxListpackValue = value; }
 
     private volatile int _listMaxListpackSize = -2;
     /// <summary>list-max-listpack-size and list-compress-depth tune the nodes of Redis's quicklist. A list here is one

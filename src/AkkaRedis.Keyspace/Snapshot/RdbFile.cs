@@ -8,15 +8,15 @@ namespace AkkaRedis.Keyspace.Snapshot;
 /// <summary>
 /// The RDB file that SAVE and BGSAVE write (dump.rdb), in Redis 7.0's format (version 10) so redis-server loads it:
 /// AUX fields, function libraries, then per database SELECTDB, RESIZEDB and each key (its expiry in ms first), and
-/// EOF with a CRC-64 of the whole file. Values use the plain encodings every Redis reads: string, list, set, hash.
-/// Reading also takes the compact encodings redis-server 7.0 writes (quicklist of listpacks, listpack hashes,
-/// intsets), so a dump.rdb from Redis loads here; other types are refused, naming the type.
+/// EOF with a CRC-64 of the whole file. Values use the plain encodings every Redis reads: string, list, set, hash, and
+/// sorted sets as ZSET_2 (binary scores). Reading also takes the compact encodings redis-server 7.0 writes (quicklist of
+/// listpacks, listpack hashes and sorted sets, intsets), so a dump.rdb from Redis loads here; other types are refused, naming the type.
 /// </summary>
 public static class RdbFile
 {
-    private const byte TypeString = 0, TypeList = 1, TypeSet = 2, TypeHash = 4;
+    private const byte TypeString = 0, TypeList = 1, TypeSet = 2, TypeZset = 3, TypeHash = 4, TypeZset2 = 5;
     // The compact encodings redis-server 7.0 writes.
-    private const byte TypeSetIntset = 11, TypeHashListpack = 16, TypeListQuicklist2 = 18;
+    private const byte TypeSetIntset = 11, TypeZsetListpack = 17, TypeHashListpack = 16, TypeListQuicklist2 = 18;
     /// <summary>The RDB format version Redis 7.0 writes (in files and DUMP payloads).</summary>
     private const byte RdbVersion = 10;
     private const byte OpFunction2 = 245, OpAux = 250, OpResizeDb = 251, OpExpireMs = 252, OpSelectDb = 254, OpEof = 255;
@@ -74,6 +74,7 @@ public static class RdbFile
         RedisList => TypeList,
         RedisSet => TypeSet,
         RedisHash => TypeHash,
+        RedisSortedSet => TypeZset2,
         _ => throw new ArgumentException($"no RDB type for {value.GetType().Name}"),
     };
 
@@ -89,6 +90,17 @@ public static class RdbFile
                 break;
             case RedisSet set:
                 Items(output, set.Members, set.Count);
+                break;
+            case RedisSortedSet zset:
+                // From the highest score down, as rdbSaveObject writes a skiplist (loading then inserts at the head).
+                RdbEncoding.WriteLength(output, zset.Count);
+                var score = new byte[8];
+                foreach (var node in zset.Range(0, zset.Count - 1, reverse: true))
+                {
+                    RdbEncoding.WriteString(output, node.Member);
+                    BinaryPrimitives.WriteDoubleLittleEndian(score, node.Score);
+                    output.AddRange(score);
+                }
                 break;
             case RedisHash hash:
                 RdbEncoding.WriteLength(output, hash.Count);
@@ -216,6 +228,9 @@ public static class RdbFile
         TypeList => List(reader),
         TypeSet => Set(reader, config.SetMaxIntsetEntries),
         TypeHash => Hash(reader, config),
+        TypeZset => Zset(reader, config, binaryScores: false),
+        TypeZset2 => Zset(reader, config, binaryScores: true),
+        TypeZsetListpack => ListpackZset(reader.String(), config),
         TypeSetIntset => IntsetSet(reader.String(), config.SetMaxIntsetEntries),
         TypeHashListpack => ListpackHash(reader.String(), config),
         TypeListQuicklist2 => Quicklist(reader),
@@ -244,6 +259,49 @@ public static class RdbFile
         var hash = new RedisHash();
         for (long i = reader.Length(); i > 0; i--) hash.Set(reader.String(), reader.String(), config.HashMaxListpackEntries, config.HashMaxListpackValue);
         return hash;
+    }
+
+    private static RedisSortedSet Zset(RdbReader reader, Server.ServerConfig config, bool binaryScores)
+    {
+        long count = reader.Length();
+        var zset = RedisSortedSet.For((int)Math.Min(count, int.MaxValue), 0, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue);
+        for (long i = count; i > 0; i--)
+        {
+            var member = reader.String();
+            double score = binaryScores ? BinaryPrimitives.ReadDoubleLittleEndian(reader.Take(8)) : TextScore(reader);
+            if (double.IsNaN(score)) throw new RdbException("Zset with NAN score detected");
+            if (zset.TryGetScore(member, out _)) throw new RdbException("Duplicate zset fields detected");
+            zset.Set(member, score);
+            zset.CheckEncoding(member.Length, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue);
+        }
+        return zset;
+    }
+
+    /// <summary>rdbLoadDoubleValue: a length byte (253 nan, 254 +inf, 255 -inf) then the number as text.</summary>
+    private static double TextScore(RdbReader reader)
+    {
+        byte length = reader.Byte();
+        return length switch
+        {
+            253 => double.NaN,
+            254 => double.PositiveInfinity,
+            255 => double.NegativeInfinity,
+            _ => double.Parse(Encoding.ASCII.GetString(reader.Take(length)), System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
+    private static RedisSortedSet ListpackZset(byte[] blob, Server.ServerConfig config)
+    {
+        var items = Listpack(blob);
+        if (items.Count % 2 != 0) throw new RdbException("Zset listpack integrity check failed.");
+        var zset = RedisSortedSet.For(items.Count / 2, 0, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue);
+        for (int i = 0; i < items.Count; i += 2)
+        {
+            if (!Commands.Args.TryDouble(items[i + 1], out double score)) throw new RdbException("Zset listpack integrity check failed.");
+            zset.Set(items[i], score);
+            zset.CheckEncoding(items[i].Length, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue);
+        }
+        return zset;
     }
 
     private static RedisSet IntsetSet(byte[] blob, int maxIntset)

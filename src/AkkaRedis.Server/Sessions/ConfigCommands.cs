@@ -61,6 +61,8 @@ public static class ConfigCommands
         new("hash-max-listpack-entries", c => c.HashMaxListpackEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.HashMaxListpackEntries = n), Alias: "hash-max-ziplist-entries"),
         new("hash-max-listpack-value", c => c.HashMaxListpackValue.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.HashMaxListpackValue = n), Alias: "hash-max-ziplist-value"),
         new("set-max-intset-entries", c => c.SetMaxIntsetEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.SetMaxIntsetEntries = n)),
+        new("zset-max-listpack-entries", c => c.ZsetMaxListpackEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ZsetMaxListpackEntries = n), Alias: "zset-max-ziplist-entries"),
+        new("zset-max-listpack-value", c => c.ZsetMaxListpackValue.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ZsetMaxListpackValue = n), Alias: "zset-max-ziplist-value"),
         new("list-max-listpack-size", c => c.ListMaxListpackSize.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.ListMaxListpackSize = n), Alias: "list-max-ziplist-size"),
         new("list-compress-depth", c => c.ListCompressDepth.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ListCompressDepth = n)),
         new("slowlog-log-slower-than", c => c.SlowlogLogSlowerThan.ToString(CultureInfo.InvariantCulture), (c, v) => SetLong(v, long.MinValue, long.MaxValue, n => c.SlowlogLogSlowerThan = n)),

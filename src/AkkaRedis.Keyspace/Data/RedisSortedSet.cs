@@ -1,0 +1,242 @@
+namespace AkkaRedis.Keyspace.Data;
+
+/// <summary>
+/// A sorted set, as Redis's skiplist encoding keeps it (t_zset.c): a dictionary from member to score for ZSCORE and
+/// membership, and a skiplist ordered by (score, member) whose links carry spans, so that a rank is found, and an
+/// element found by rank, in O(log n). Members with equal scores are ordered as bytes (memcmp, then length).
+///
+/// <see cref="IsListpack"/> follows Redis's rules for when a sorted set is small enough for a listpack
+/// (zset-max-listpack-entries, zset-max-listpack-value), so OBJECT ENCODING answers what Redis would; the storage is
+/// this one structure at every size.
+/// </summary>
+public sealed class RedisSortedSet
+{
+    private const int MaxLevel = 32;
+
+    /// <summary>Redis's ZSKIPLIST_P: a node reaches the next level with probability 1/4.</summary>
+    private const int LevelOdds = 4;
+
+    public sealed class Node(byte[] member, double score, int levels)
+    {
+        public readonly byte[] Member = member;
+        public readonly double Score = score;
+        public Node? Backward;
+        /// <summary>Fixed for an element; the header's grows with the list's level.</summary>
+        public Link[] Links = new Link[levels];
+
+        /// <summary>The next node in order, or null.</summary>
+        public Node? Next => Links[0].Forward;
+    }
+
+    /// <summary>A forward link and how many level-0 steps it skips.</summary>
+    public struct Link
+    {
+        public Node? Forward;
+        public int Span;
+    }
+
+    private readonly Dictionary<byte[], double> _scores = new(ByteArrayComparer.Instance);
+    private readonly Node _header = new([], 0, 4);
+    private Node? _tail;
+    private int _level = 1;
+
+    // Scratch for an insert's or delete's search path, per thread rather than per sorted set (which would cost a small
+    // one more than its elements): a command runs on one thread from start to end, and these never outlive a call.
+    [ThreadStatic] private static Node[]? t_update;
+    [ThreadStatic] private static int[]? t_rank;
+
+    public int Count => _scores.Count;
+    public bool IsListpack { get; private set; } = true;
+
+    /// <summary>A new sorted set that will hold <paramref name="size"/> members, the first of them <paramref name="firstMember"/> (zsetTypeCreate).</summary>
+    public static RedisSortedSet For(int size, int firstMemberLength, int maxListpackEntries, int maxListpackValue) =>
+        new() { IsListpack = maxListpackEntries > 0 && size <= maxListpackEntries && firstMemberLength <= maxListpackValue };
+
+    /// <summary>Converts to a skiplist for good when a limit is passed (zsetTypeMaybeConvert), as Redis does.</summary>
+    public void CheckEncoding(int memberLength, int maxListpackEntries, int maxListpackValue)
+    {
+        if (IsListpack && (Count > maxListpackEntries || memberLength > maxListpackValue)) IsListpack = false;
+    }
+
+    /// <summary>SORT converts a sorted set it reads to a skiplist (sortCommandGeneric's zsetConvert).</summary>
+    public void ConvertToSkiplist() => IsListpack = false;
+
+    public bool TryGetScore(byte[] member, out double score) => _scores.TryGetValue(member, out score);
+
+    public IEnumerable<byte[]> Members => _scores.Keys;
+
+    /// <summary>Adds a member or moves it to a new score.</summary>
+    public void Set(byte[] member, double score)
+    {
+        if (_scores.TryGetValue(member, out double old))
+        {
+            if (old == score) return;
+            Delete(old, member);
+            _scores[member] = score;
+            Insert(score, member);
+            return;
+        }
+        _scores.Add(member, score);
+        Insert(score, member);
+    }
+
+    public bool Remove(byte[] member)
+    {
+        if (!_scores.Remove(member, out double score)) return false;
+        Delete(score, member);
+        return true;
+    }
+
+    /// <summary>Orders as the skiplist does: by score, then by member bytes.</summary>
+    private static int Compare(double score, byte[] member, Node node)
+    {
+        if (score != node.Score) return score < node.Score ? -1 : 1;
+        return member.AsSpan().SequenceCompareTo(node.Member);
+    }
+
+    private static int RandomLevel()
+    {
+        int level = 1;
+        while (level < MaxLevel && Random.Shared.Next(LevelOdds) == 0) level++;
+        return level;
+    }
+
+    private void Insert(double score, byte[] member)
+    {
+        var update = t_update ??= new Node[MaxLevel];
+        var rank = t_rank ??= new int[MaxLevel];
+        var x = _header;
+        for (int i = _level - 1; i >= 0; i--)
+        {
+            rank[i] = i == _level - 1 ? 0 : rank[i + 1];
+            while (x.Links[i].Forward is { } next && Compare(score, member, next) > 0)
+            {
+                rank[i] += x.Links[i].Span;
+                x = next;
+            }
+            update[i] = x;
+        }
+        int level = RandomLevel();
+        if (level > _level)
+        {
+            if (level > _header.Links.Length) Array.Resize(ref _header.Links, MaxLevel);
+            for (int i = _level; i < level; i++)
+            {
+                rank[i] = 0;
+                update[i] = _header;
+                _header.Links[i].Span = Count - 1; // Count already includes the new member
+            }
+            _level = level;
+        }
+        var node = new Node(member, score, level);
+        for (int i = 0; i < level; i++)
+        {
+            node.Links[i].Forward = update[i].Links[i].Forward;
+            update[i].Links[i].Forward = node;
+            node.Links[i].Span = update[i].Links[i].Span - (rank[0] - rank[i]);
+            update[i].Links[i].Span = rank[0] - rank[i] + 1;
+        }
+        for (int i = level; i < _level; i++) update[i].Links[i].Span++;
+        node.Backward = update[0] == _header ? null : update[0];
+        if (node.Links[0].Forward is { } after) after.Backward = node;
+        else _tail = node;
+        Array.Clear(update);
+    }
+
+    private void Delete(double score, byte[] member)
+    {
+        var update = t_update ??= new Node[MaxLevel];
+        var x = _header;
+        for (int i = _level - 1; i >= 0; i--)
+        {
+            while (x.Links[i].Forward is { } next && Compare(score, member, next) > 0) x = next;
+            update[i] = x;
+        }
+        var node = x.Links[0].Forward!;
+        for (int i = 0; i < _level; i++)
+        {
+            if (update[i].Links[i].Forward == node)
+            {
+                update[i].Links[i].Span += node.Links[i].Span - 1;
+                update[i].Links[i].Forward = node.Links[i].Forward;
+            }
+            else update[i].Links[i].Span--;
+        }
+        if (node.Links[0].Forward is { } after) after.Backward = node.Backward;
+        else _tail = node.Backward;
+        while (_level > 1 && _header.Links[_level - 1].Forward == null) _level--;
+        Array.Clear(update);
+    }
+
+    /// <summary>The 0-based rank of a member in ascending order, or -1 when absent.</summary>
+    public long RankOf(byte[] member)
+    {
+        if (!_scores.TryGetValue(member, out double score)) return -1;
+        return CountBefore(node => Compare(score, member, node) > 0);
+    }
+
+    /// <summary>
+    /// How many elements come before the first one for which <paramref name="isBefore"/> is false; it must hold for a
+    /// prefix of the order (a score or member bound). That count is the rank of the first element past the prefix.
+    /// </summary>
+    public int CountBefore(Func<Node, bool> isBefore)
+    {
+        var x = _header;
+        int rank = 0;
+        for (int i = _level - 1; i >= 0; i--)
+        {
+            while (x.Links[i].Forward is { } next && isBefore(next))
+            {
+                rank += x.Links[i].Span;
+                x = next;
+            }
+        }
+        return rank;
+    }
+
+    /// <summary>The element at a 0-based rank in ascending order (null past the end).</summary>
+    public Node? At(long rank)
+    {
+        if (rank < 0 || rank >= Count) return null;
+        long target = rank + 1, traversed = 0;
+        var x = _header;
+        for (int i = _level - 1; i >= 0; i--)
+        {
+            while (x.Links[i].Forward is { } next && traversed + x.Links[i].Span <= target)
+            {
+                traversed += x.Links[i].Span;
+                x = next;
+            }
+            if (traversed == target) return x;
+        }
+        return null;
+    }
+
+    /// <summary>The elements of ranks <paramref name="start"/>..<paramref name="end"/> (0-based, inclusive, in range), walking down when <paramref name="reverse"/>.</summary>
+    public IEnumerable<Node> Range(long start, long end, bool reverse)
+    {
+        if (start > end) yield break;
+        var node = At(reverse ? Count - 1 - start : start);
+        for (long i = start; i <= end && node != null; i++)
+        {
+            yield return node;
+            node = reverse ? node.Backward : node.Next;
+        }
+    }
+
+    /// <summary>Every element in ascending order.</summary>
+    public IEnumerable<Node> Ascending()
+    {
+        for (var node = _header.Links[0].Forward; node != null; node = node.Next) yield return node;
+    }
+
+    public Node? First => _header.Links[0].Forward;
+    public Node? Last => _tail;
+
+    public RedisSortedSet Clone()
+    {
+        var copy = new RedisSortedSet { IsListpack = IsListpack };
+        foreach (var node in Ascending()) copy.Set(node.Member, node.Score);
+        return copy;
+    }
+}
