@@ -151,6 +151,12 @@ public class SortedSetCommandTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("-ERR numkeys should be greater than 0\r\n", _h.Run("ZMPOP", "0", "z", "MIN"));
         Assert.Equal("-ERR count should be greater than 0\r\n", _h.Run("ZMPOP", "1", "z", "MIN", "COUNT", "0"));
         Assert.Equal("-ERR syntax error\r\n", _h.Run("ZMPOP", "1", "z", "LEFT"));
+        // The blocking forms answer at once when a key has members (and, with no client to block, as inside MULTI, nil).
+        Assert.Equal("*3\r\n$1\r\nz\r\n$1\r\nc\r\n$1\r\n3\r\n", _h.Run("BZPOPMAX", "missing", "z", "0"));
+        Assert.Equal("*-1\r\n", _h.Run("BZPOPMIN", "missing", "0"));
+        Assert.Equal("*-1\r\n", _h.Run("BZMPOP", "0", "1", "missing", "MIN"));
+        Assert.Equal("-ERR timeout is negative\r\n", _h.Run("BZMPOP", "-1", "1", "z", "MIN"));
+        _h.Run("ZADD", "z", "3", "c");
         _h.Resp3 = true;
         Assert.Equal("*2\r\n$1\r\nb\r\n,2\r\n", _h.Run("ZPOPMIN", "z"));
         Assert.Equal("*1\r\n*2\r\n$1\r\nc\r\n,3\r\n", _h.Run("ZPOPMAX", "z", "1"));

@@ -3,7 +3,7 @@ using System.Diagnostics;
 
 namespace AkkaRedis.Server.Tests;
 
-/// <summary>Blocking list commands: wake-ups across shards, order, timeouts, unblocking, and exactly-once delivery.</summary>
+/// <summary>Blocking list and sorted-set commands: wake-ups across shards, order, timeouts, unblocking, and exactly-once delivery.</summary>
 public sealed class BlockingTests(SharedServer server) : IClassFixture<SharedServer>
 {
     private readonly int _port = server.Port;
@@ -22,6 +22,34 @@ public sealed class BlockingTests(SharedServer server) : IClassFixture<SharedSer
         Assert.Equal(new List<object?> { b, "x" }, waiter.Read());
         Assert.Equal(new List<object?> { "y" }, pusher.Call("LRANGE", b, "0", "-1"));
         Assert.Equal("PONG", waiter.Call("PING"));
+    }
+
+    [Fact]
+    public void SortedSetPopsBlockAcrossShardsAndOnlyTheirTypeServesThem()
+    {
+        string list = Unique("bz:list"), a = Unique("bz:a"), b = Unique("bz:b");
+        using var listWaiter = new RespClient(_port);
+        using var zsetWaiter = new RespClient(_port);
+        using var writer = new RespClient(_port);
+        listWaiter.SendRaw(RespClient.Encode("BLPOP", list, "10"));
+        Thread.Sleep(100);
+        zsetWaiter.SendRaw(RespClient.Encode("BZPOPMIN", list, a, b, "10"));
+        Thread.Sleep(200);
+        // A sorted set at the key both wait on serves the sorted-set waiter, though the list waiter blocked first.
+        Assert.Equal(1L, writer.Call("ZADD", list, "2", "z"));
+        Assert.Equal(new List<object?> { list, "z", "2" }, zsetWaiter.Read());
+        Assert.Equal(0L, writer.Call("EXISTS", list));
+        writer.Call("RPUSH", list, "x");
+        Assert.Equal(new List<object?> { list, "x" }, listWaiter.Read());
+
+        zsetWaiter.SendRaw(RespClient.Encode("BZMPOP", "10", "2", a, b, "MAX", "COUNT", "2"));
+        Thread.Sleep(200);
+        Assert.Equal(3L, writer.Call("ZADD", b, "1", "p", "3", "q", "2", "r"));
+        Assert.Equal(new List<object?> { b, new List<object?> { new List<object?> { "q", "3" }, new List<object?> { "r", "2" } } }, zsetWaiter.Read());
+        Assert.Equal(new List<object?> { "p" }, writer.Call("ZRANGE", b, "0", "-1"));
+        Assert.Null(zsetWaiter.Call("BZPOPMAX", a, "0.1"));
+        writer.Call("SET", list, "v");
+        Assert.Equal(new RespClient.RespError("WRONGTYPE Operation against a key holding the wrong kind of value"), writer.Call("BZPOPMIN", a, list, "0"));
     }
 
     [Fact]

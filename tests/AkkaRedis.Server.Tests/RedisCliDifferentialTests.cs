@@ -137,6 +137,15 @@ public sealed class RedisCliDifferentialTests
         TYPE zu
         SORT zu BY nosort DESC
         OBJECT ENCODING zu
+        BZPOPMAX zu 0
+        BZMPOP 0 2 nosuch zu MIN COUNT 2
+        BZPOPMIN nosuch 0.01
+        BZPOPMIN zu -1
+        BZMPOP 0 0 zu MIN
+        MULTI
+        BZPOPMIN nosuch 0
+        BZMPOP 0 1 nosuch MAX
+        EXEC
         MULTI
         SET t 1
         INCR t

@@ -4,7 +4,7 @@ using AkkaRedis.Protocol;
 namespace AkkaRedis.Keyspace.Commands;
 
 /// <summary>
-/// A client blocked on list keys (BLPOP and friends), possibly on several shards at once. Exactly one party
+/// A client blocked on list or sorted-set keys (BLPOP, BZPOPMIN and friends), possibly on several shards at once. Exactly one party
 /// gets to finish it: the first shard that can serve it, its timeout, its disconnect, or CLIENT UNBLOCK. Each
 /// tries one atomic compare-and-swap on <see cref="TryClaim"/>; the loser leaves it alone, so a pushed element
 /// is popped only by a shard that has already won the claim, and is never delivered twice or lost.
@@ -22,6 +22,8 @@ public sealed class BlockedClient(long seq, IActorRef replyTo)
 
     /// <summary>Set by the command when it blocks: how to serve it from a non-empty list, and where it waits.</summary>
     public Func<CommandContext, byte[], bool>? Serve { get; set; }
+    /// <summary>Whether a key's value can serve it: a non-empty list, or (BZPOPMIN and friends) a non-empty sorted set.</summary>
+    public Func<object, bool> IsReady { get; set; } = value => value is Data.RedisList { Count: > 0 };
     public int Db { get; set; }
     public bool Resp3 { get; set; }
     /// <summary>Where it waits; published whole once registered, so any shard may read it to forget the client.</summary>

@@ -18,7 +18,7 @@ public static class BlockingLists
         .Keyed("blmove", c => Run(c, BLMove));
 
     /// <summary>Runs a blocking command only if its client is still pending, and marks it finished unless it blocked.</summary>
-    private static void Run(CommandContext c, Action<CommandContext> command)
+    public static void Run(CommandContext c, Action<CommandContext> command)
     {
         var client = c.Payload as BlockedClient;
         if (client != null && !client.TryStart())
@@ -54,8 +54,11 @@ public static class BlockingLists
         return true;
     }
 
-    /// <summary>Waits on the keys, or (inside MULTI) answers the null array at once.</summary>
-    private static void Block(CommandContext c, IEnumerable<byte[]> keys, Func<CommandContext, byte[], bool> serve)
+    /// <summary>
+    /// Waits on the keys, or (inside MULTI) answers the null array at once. <paramref name="isReady"/> says which values
+    /// can serve it (by default a non-empty list).
+    /// </summary>
+    public static void Block(CommandContext c, IEnumerable<byte[]> keys, Func<CommandContext, byte[], bool> serve, Func<object, bool>? isReady = null)
     {
         if (c.Payload is not BlockedClient client)
         {
@@ -63,6 +66,7 @@ public static class BlockingLists
             return;
         }
         client.Serve = serve;
+        if (isReady != null) client.IsReady = isReady;
         client.Db = c.Db;
         client.Resp3 = c.Reply.Resp3;
         var registered = new List<(int Shard, int Db, byte[] Key)>();
@@ -78,24 +82,24 @@ public static class BlockingLists
     }
 
     /// <summary>The first non-empty list among the keys, WRONGTYPE (and false) at the first key of another type.</summary>
-    private static bool TryFirstList(CommandContext c, int from, int to, out byte[]? key, out RedisList? list, out Entry? entry)
+    private static bool TryFirstList(CommandContext c, int from, int to, out byte[]? key) =>
+        TryFirstNonEmpty<RedisList>(c, from, to, list => list.Count, out key);
+
+    /// <summary>The first key of <paramref name="from"/>..<paramref name="to"/> holding a non-empty <typeparamref name="T"/>; WRONGTYPE (and false) at the first key of another type.</summary>
+    public static bool TryFirstNonEmpty<T>(CommandContext c, int from, int to, Func<T, int> count, out byte[]? key) where T : class
     {
         key = null;
-        list = null;
-        entry = null;
         for (int i = from; i < to; i++)
         {
             var found = c.Write(c[i]);
             if (found == null) continue;
-            if (found.Value is not RedisList l)
+            if (found.Value is not T value)
             {
                 c.Error(RespErrors.WrongType);
                 return false;
             }
-            if (l.Count == 0) continue;
+            if (count(value) == 0) continue;
             key = c[i];
-            list = l;
-            entry = found;
             return true;
         }
         return true;
@@ -104,7 +108,7 @@ public static class BlockingLists
     private static void BPop(CommandContext c, bool left)
     {
         if (!TryTimeout(c, c[c.Argc - 1], out _)) return;
-        if (!TryFirstList(c, 1, c.Argc - 1, out var key, out _, out _)) return;
+        if (!TryFirstList(c, 1, c.Argc - 1, out var key)) return;
         if (key != null)
         {
             PopOne(c, key, left);
@@ -131,7 +135,7 @@ public static class BlockingLists
     {
         if (!TryTimeout(c, c[1], out _)) return;
         if (!Lists.TryMPopArguments(c, 2, out int keysEnd, out bool left, out long count)) return;
-        if (!TryFirstList(c, 3, keysEnd, out var key, out _, out _)) return;
+        if (!TryFirstList(c, 3, keysEnd, out var key)) return;
         if (key != null)
         {
             Lists.PopMany(c, key, left, count);

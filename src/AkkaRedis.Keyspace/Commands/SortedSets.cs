@@ -6,7 +6,8 @@ namespace AkkaRedis.Keyspace.Commands;
 
 /// <summary>
 /// Sorted set commands (t_zset.c), with Redis 7.0's options, replies and errors. Every write is deterministic, so the
-/// journal gets each as sent, except ZMPOP, journaled as the ZPOPMIN/ZPOPMAX it did (as Redis rewrites it).
+/// journal gets each as sent, except the pops over several keys and the blocking ones (ZMPOP, BZPOPMIN, BZPOPMAX,
+/// BZMPOP), journaled as the ZPOPMIN/ZPOPMAX they did (as Redis rewrites them).
 /// </summary>
 public static class SortedSets
 {
@@ -34,6 +35,9 @@ public static class SortedSets
         .Keyed("zpopmin", c => ZPop(c, max: false))
         .Keyed("zpopmax", c => ZPop(c, max: true))
         .Keyed("zmpop", ZMPop)
+        .Keyed("bzpopmin", c => BlockingLists.Run(c, x => BZPop(x, max: false)))
+        .Keyed("bzpopmax", c => BlockingLists.Run(c, x => BZPop(x, max: true)))
+        .Keyed("bzmpop", c => BlockingLists.Run(c, BZMPop))
         .Keyed("zrandmember", ZRandMember)
         .Keyed("zscan", ZScan)
         .Keyed("zunion", c => Combine(c, Operation.Union, 1, null))
@@ -518,25 +522,70 @@ public static class SortedSets
     private static void ZMPop(CommandContext c)
     {
         if (!Lists.TryMPopArguments(c, 1, out int keysEnd, out bool min, out long count, "MIN", "MAX")) return;
-        for (int k = 2; k < keysEnd; k++)
+        if (!BlockingLists.TryFirstNonEmpty<RedisSortedSet>(c, 2, keysEnd, z => z.Count, out var key)) return;
+        if (key != null) PopMany(c, key, !min, count);
+        else c.Reply.WriteNullArray();
+    }
+
+    /// <summary>ZMPOP's and BZMPOP's answer, [key, [[member, score], ...]], from a non-empty sorted set; journaled as the ZPOPMIN/ZPOPMAX it did.</summary>
+    private static bool PopMany(CommandContext c, byte[] key, bool max, long count)
+    {
+        var entry = c.Write(key)!;
+        var popped = Pop(c, key, entry, (RedisSortedSet)entry.Value, max, count);
+        c.Reply.WriteArrayHeader(2);
+        c.Reply.WriteBulk(key);
+        c.Reply.WriteArrayHeader(popped.Count);
+        foreach (var node in popped)
         {
-            var entry = c.Write(c[k]);
-            if (!c.TryGet<RedisSortedSet>(entry, out var zset)) return;
-            if (zset == null) continue;
-            var popped = Pop(c, c[k], entry!, zset, !min, count);
             c.Reply.WriteArrayHeader(2);
-            c.Reply.WriteBulk(c[k]);
-            c.Reply.WriteArrayHeader(popped.Count);
-            foreach (var node in popped)
-            {
-                c.Reply.WriteArrayHeader(2);
-                c.Reply.WriteBulk(node.Member);
-                c.Reply.WriteDouble(node.Score);
-            }
-            c.Propagate([min ? Cmd.ZPopMin : Cmd.ZPopMax, c[k], Args.Bytes(count)]);
+            c.Reply.WriteBulk(node.Member);
+            c.Reply.WriteDouble(node.Score);
+        }
+        c.Propagate([max ? Cmd.ZPopMax : Cmd.ZPopMin, key, Args.Bytes(count)]);
+        return true;
+    }
+
+    // The blocking pops (blocked.c, t_zset.c bzpopMinMaxCommand, bzmpopCommand): served at once from the first non-empty
+    // sorted set; otherwise the client waits on every key, as BLPOP does (see BlockingLists), until a write fills one.
+
+    private static bool IsNonEmptySortedSet(object value) => value is RedisSortedSet { Count: > 0 };
+
+    private static void BZPop(CommandContext c, bool max)
+    {
+        if (!BlockingLists.TryTimeout(c, c[c.Argc - 1], out _)) return;
+        if (!BlockingLists.TryFirstNonEmpty<RedisSortedSet>(c, 1, c.Argc - 1, z => z.Count, out var key)) return;
+        if (key != null)
+        {
+            PopOneWithKey(c, key, max);
             return;
         }
-        c.Reply.WriteNullArray();
+        BlockingLists.Block(c, c.Args[1..^1], (context, readyKey) => PopOneWithKey(context, readyKey, max), IsNonEmptySortedSet);
+    }
+
+    /// <summary>BZPOPMIN's answer, [key, member, score], journaled as ZPOPMIN (as Redis rewrites it).</summary>
+    private static bool PopOneWithKey(CommandContext c, byte[] key, bool max)
+    {
+        var entry = c.Write(key)!;
+        var node = Pop(c, key, entry, (RedisSortedSet)entry.Value, max, 1)[0];
+        c.Reply.WriteArrayHeader(3);
+        c.Reply.WriteBulk(key);
+        c.Reply.WriteBulk(node.Member);
+        c.Reply.WriteDouble(node.Score);
+        c.Propagate([max ? Cmd.ZPopMax : Cmd.ZPopMin, key]);
+        return true;
+    }
+
+    private static void BZMPop(CommandContext c)
+    {
+        if (!BlockingLists.TryTimeout(c, c[1], out _)) return;
+        if (!Lists.TryMPopArguments(c, 2, out int keysEnd, out bool min, out long count, "MIN", "MAX")) return;
+        if (!BlockingLists.TryFirstNonEmpty<RedisSortedSet>(c, 3, keysEnd, z => z.Count, out var key)) return;
+        if (key != null)
+        {
+            PopMany(c, key, !min, count);
+            return;
+        }
+        BlockingLists.Block(c, c.Args[3..keysEnd], (context, readyKey) => PopMany(context, readyKey, !min, count), IsNonEmptySortedSet);
     }
 
     private static void ZRandMember(CommandContext c)

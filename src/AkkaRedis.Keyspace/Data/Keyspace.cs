@@ -74,19 +74,18 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
 
     public bool HasWaiters(int db, byte[] key) => _waiters[db]?.ContainsKey(key) == true;
 
-    /// <summary>The first client still waiting on a key, dropping those already finished elsewhere.</summary>
-    public Commands.BlockedClient? FirstWaiter(int db, byte[] key)
+    /// <summary>
+    /// The first client still waiting on a key that <paramref name="value"/> can serve (a list's waiters for a list, a
+    /// sorted set's for a sorted set, as Redis serves each type's waiters), dropping those already finished elsewhere.
+    /// </summary>
+    public Commands.BlockedClient? FirstWaiter(int db, byte[] key, object value)
     {
         var table = _waiters[db];
         if (table == null || !table.TryGetValue(key, out var queue)) return null;
         while (queue.First != null && !queue.First.Value.IsWaiting) RemoveFirst(table, key, queue);
-        return queue.First?.Value;
-    }
-
-    public void RemoveFirstWaiter(int db, byte[] key)
-    {
-        var table = _waiters[db]!;
-        RemoveFirst(table, key, table[key]);
+        foreach (var client in queue)
+            if (client.IsWaiting && client.IsReady(value)) return client;
+        return null;
     }
 
     private void RemoveFirst(Dictionary<byte[], LinkedList<Commands.BlockedClient>> table, byte[] key, LinkedList<Commands.BlockedClient> queue)

@@ -711,7 +711,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     }
 
     /// <summary>
-    /// After a command pushed to lists that clients wait on, serve those clients in the order they blocked
+    /// After a command pushed to lists (or added to sorted sets) that clients wait on, serve those clients in the order they blocked
     /// (blocked.c handleClientsBlockedOnKeys). A client is popped for only after winning its claim.
     /// </summary>
     private void ServeBlockedClients()
@@ -724,10 +724,10 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             var owner = keyspace.Shards[keyspace.SlotOwner[HashSlot.Of(key)]];
             while (true)
             {
-                var client = owner.FirstWaiter(db, key);
+                if (_context.Lookup(key, db)?.Value is not { } value) break;
+                var client = owner.FirstWaiter(db, key, value);
                 if (client == null) break;
-                if (_context.Lookup(key, db)?.Value is not RedisList { Count: > 0 }) break;
-                owner.RemoveFirstWaiter(db, key);
+                owner.RemoveWaiter(db, key, client);
                 if (!client.TryClaim()) continue;
                 foreach (var (shard, _, _) in client.Keys.Where(k => k.Shard != owner.Index).DistinctBy(k => k.Shard))
                     _peers[shard].Tell(new ForgetWaiter(client));

@@ -396,7 +396,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// <summary>A blocking command's timeout; null for none (0, or not a valid timeout: the shard answers that error).</summary>
         private static long? TimeoutMs(in ShardCommand command)
         {
-            int timeoutAt = command.Spec.Name switch { "blmpop" => 1, _ => command.Args.Length - 1 };
+            int timeoutAt = command.Spec.Name switch { "blmpop" or "bzmpop" => 1, _ => command.Args.Length - 1 };
             return Args.TryDouble(command.Args[timeoutAt], out double seconds) && seconds > 0 && seconds * 1000 < int.MaxValue
                 ? (long)Math.Ceiling(seconds * 1000)
                 : null;
