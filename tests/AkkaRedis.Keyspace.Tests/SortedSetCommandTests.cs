@@ -51,6 +51,27 @@ public class SortedSetCommandTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void ScoresAreReadAsStrtodReadsThemAndListpacksDropTheSignOfZero()
+    {
+        Assert.Equal(":5\r\n", _h.Run("ZADD", "z", "0x10", "hex", "-0x1.8p1", "negative-hex", ".5", "dot", "5.", "point", "4.9e-324", "denormal"));
+        Assert.Equal("$2\r\n16\r\n", _h.Run("ZSCORE", "z", "hex"));
+        Assert.Equal("$2\r\n-3\r\n", _h.Run("ZSCORE", "z", "negative-hex"));
+        // Overflow to infinity and underflow to zero set ERANGE, which Redis refuses.
+        Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("ZADD", "z", "1e400", "a"));
+        Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("ZADD", "z", "1e-400", "a"));
+        Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("ZADD", "z", "0x1p99999", "a"));
+        Assert.Equal(":1\r\n", _h.Run("ZADD", "z", "0e5", "zero"));
+        Assert.Equal(":1\r\n", _h.Run("ZADD", "z", "-0", "minus-zero"));
+        Assert.Equal("$1\r\n0\r\n", _h.Run("ZSCORE", "z", "minus-zero"));
+        _h.Run("ZADD", "big", "1", new string('x', 65), "-0", "minus-zero");
+        Assert.Equal("$2\r\n-0\r\n", _h.Run("ZSCORE", "big", "minus-zero"));
+        // Timeouts are read as strtold reads them, rounded up to milliseconds; an overflow turns negative, as in Redis.
+        Assert.Equal("-ERR timeout is negative\r\n", _h.Run("BZPOPMIN", "z", "1e400"));
+        Assert.Equal("*-1\r\n", _h.Run("BZPOPMIN", "nothing", "-0.0001"));
+        Assert.Equal("*-1\r\n", _h.Run("BLPOP", "nothing", "0x1p-3"));
+    }
+
+    [Fact]
     public void RankRangesInBothProtocols()
     {
         Abc();

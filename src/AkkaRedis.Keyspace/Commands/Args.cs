@@ -1,3 +1,4 @@
+using AkkaRedis.Keyspace.Data;
 using System.Globalization;
 using System.Text;
 using AkkaRedis.Protocol;
@@ -22,22 +23,36 @@ public static class Args
 
     public static bool TryLong(byte[] arg, out long value) => RequestParser.TryParseInteger(arg, out value);
 
-    /// <summary>Parses like Redis's strtod-based getDoubleFromObject: no spaces, no "nan"; "inf" and "-inf" allowed.</summary>
+    /// <summary>
+    /// Parses like Redis's strtod-based getDoubleFromObject: no spaces, no "nan"; "inf" and "-inf" allowed; C's
+    /// hexadecimal form ("0x1.8p1"); a literal that overflows to infinity or underflows to zero (ERANGE) refused.
+    /// </summary>
     public static bool TryDouble(ReadOnlySpan<byte> arg, out double value)
     {
         value = 0;
         if (arg.IsEmpty || arg.Length > 256) return false;
         if (IsSpace(arg[0]) || IsSpace(arg[^1])) return false;
         var text = Encoding.ASCII.GetString(arg);
-        switch (text.ToLowerInvariant())
+        var lower = text.ToLowerInvariant();
+        switch (lower)
         {
             case "inf" or "+inf" or "infinity" or "+infinity": value = double.PositiveInfinity; return true;
             case "-inf" or "-infinity": value = double.NegativeInfinity; return true;
         }
-        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
-        if (text.Contains("nan", StringComparison.OrdinalIgnoreCase)) return false;
-        if (double.IsNaN(value)) return false;
-        return true;
+        if (lower.Contains("nan")) return false;
+        var unsigned = lower.TrimStart('+', '-');
+        if (unsigned.StartsWith("0x"))
+        {
+            if (!LongDouble.TryParse(arg, out var hex)) return false;
+            value = hex.ToDouble();
+        }
+        else if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
+        if (double.IsInfinity(value)) return false;
+        // Zero from digits that are not all zero underflowed.
+        int exponentAt = unsigned.IndexOfAny(unsigned.StartsWith("0x") ? ['p'] : ['e']);
+        var mantissa = exponentAt >= 0 ? unsigned[..exponentAt] : unsigned;
+        if (value == 0 && mantissa.Skip(unsigned.StartsWith("0x") ? 2 : 0).Any(ch => ch is not ('0' or '.'))) return false;
+        return !double.IsNaN(value);
     }
 
     private static bool IsSpace(byte b) => b is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f';

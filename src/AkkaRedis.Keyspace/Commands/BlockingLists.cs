@@ -30,27 +30,25 @@ public static class BlockingLists
         if (client != null && !c.Blocked) client.Finish();
     }
 
-    /// <summary>getTimeoutFromObjectOrReply: seconds as a float, not negative; milliseconds out.</summary>
+    /// <summary>getTimeoutFromObjectOrReply: seconds as a long double, not negative once in milliseconds; milliseconds out.</summary>
     public static bool TryTimeout(CommandContext c, byte[] arg, out long milliseconds)
     {
         milliseconds = 0;
-        if (!LongDouble.TryParse(arg, out _) || !Args.TryDouble(arg, out double seconds))
+        // strtold, as getLongDoubleFromObject: a long double's range, so 1e400 is a number, but out of range here.
+        if (!LongDouble.TryParse(arg, out var seconds))
         {
             c.Error("ERR timeout is not a float or out of range");
             return false;
         }
-        double ms = seconds * 1000;
-        if (ms > long.MaxValue)
-        {
-            c.Error("ERR timeout is out of range");
-            return false;
-        }
-        if (ms < 0)
+        // Rounded up to whole milliseconds, as Redis does: -0.0001 s is 0, no timeout. Redis then casts to long long,
+        // which turns a value past its range negative (x86's conversion of an overflow).
+        double ms = Math.Ceiling(seconds.ToDouble() * 1000);
+        if (ms < 0 || ms >= 9.2233720368547758e18)
         {
             c.Error("ERR timeout is negative");
             return false;
         }
-        milliseconds = (long)Math.Ceiling(ms);
+        milliseconds = (long)ms;
         return true;
     }
 

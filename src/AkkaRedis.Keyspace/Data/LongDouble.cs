@@ -79,6 +79,13 @@ public readonly struct LongDouble
 
     public static LongDouble FromLong(long value) => FromRatio(value, BigInteger.One);
 
+    /// <summary>The nearest double (infinity past a double's range).</summary>
+    public double ToDouble()
+    {
+        if (IsInfinity) return Mantissa.Sign < 0 ? double.NegativeInfinity : double.PositiveInfinity;
+        return Math.ScaleB((double)Mantissa, Exponent);
+    }
+
     /// <summary>numerator / denominator rounded to a 64-bit mantissa, half to even.</summary>
     private static LongDouble FromRatio(BigInteger numerator, BigInteger denominator)
     {

@@ -68,6 +68,8 @@ public sealed class RedisSortedSet
     /// <summary>Adds a member or moves it to a new score.</summary>
     public void Set(byte[] member, double score)
     {
+        // A listpack keeps scores as text, where Redis 7.0 writes -0 as "0": only a skiplist keeps the sign of zero.
+        if (IsListpack && score == 0) score = 0;
         if (_scores.TryGetValue(member, out double old))
         {
             if (old == score) return;
