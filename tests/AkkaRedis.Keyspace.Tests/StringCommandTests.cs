@@ -91,6 +91,11 @@ public class StringCommandTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("$1\r\n0\r\n", _h.Run("INCRBYFLOAT", "z", "-1e20"));
         Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("INCRBYFLOAT", "x", "abc"));
         Assert.Equal("-ERR increment would produce NaN or Infinity\r\n", _h.Run("INCRBYFLOAT", "x", "inf"));
+        // strtold stops at a NUL byte, and Redis refuses what it did not read (.NET's parsers skip trailing NULs).
+        _h.Run("SET", "padded", "1e3\0\0");
+        Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("INCRBYFLOAT", "padded", "1"));
+        Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("INCRBYFLOAT", "x", "1\0"));
+        Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("ZADD", "zset", "1\0", "m"));
     }
 
     [Fact]

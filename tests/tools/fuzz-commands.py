@@ -138,7 +138,7 @@ UNORDERED = {b"SMEMBERS", b"SINTER", b"SUNION", b"SDIFF", b"HKEYS", b"HVALS", b"
 
 def norm(cmd, r):
     # A sorted set in a hash table scans in any order: compare its (member, score) pairs as a set.
-    if cmd[0] == b"ZSCAN" and isinstance(r, list) and len(r) == 2 and isinstance(r[0], list):
+    if cmd[0] == b"ZSCAN" and isinstance(r, list) and len(r) == 2 and isinstance(r[1], list):
         return [r[0], sorted(zip(r[1][::2], r[1][1::2]))]
     if isinstance(r, list) and cmd[0] in UNORDERED: return sorted(r, key=repr)
     return r

@@ -34,7 +34,8 @@ public readonly struct LongDouble
     public static bool TryParse(ReadOnlySpan<byte> text, out LongDouble value)
     {
         value = default;
-        if (text.IsEmpty || text.Length > 5000) return false;
+        // .NET's number parsing skips trailing NUL characters; strtold stops at the first, which Redis refuses.
+        if (text.IsEmpty || text.Length > 5000 || text.Contains((byte)0)) return false;
         var s = Encoding.ASCII.GetString(text);
         if (char.IsWhiteSpace(s[0]) || char.IsWhiteSpace(s[^1])) return false;
         var lower = s.ToLowerInvariant();
