@@ -27,8 +27,8 @@ public static class MemoryEstimate
                               + Sampled(list.Items, list.Count, samples, item => ArrayBytes(item.Length)),
             RedisSet { IsIntset: true } set => ObjectHeader + 16 + ObjectHeader + 16 + ArrayHeader + 8 * Capacity(set.Count),
             RedisSet set => ObjectHeader + 16 + 64 + (SetSlot * set.Count) + Sampled(set.Members, set.Count, samples, m => ArrayBytes(m.Length)),
-            RedisSortedSet zset => ObjectHeader + 48 + 80 + ObjectHeader + 32 + ZsetNode(4) + zset.Count * (MapSlot + ObjectHeader + 32)
-                                   + Sampled(zset.Ascending(), zset.Count, samples, n => ArrayBytes(n.Member.Length) + ZsetNode(n.Links.Length)),
+            RedisSortedSet zset => ObjectHeader + 48 + 80 + ObjectHeader + 32 + ZsetNode(4) + zset.Count * (MapSlot + ObjectHeader + 48)
+                                   + Sampled(zset.Ascending(), zset.Count, samples, n => ArrayBytes(n.Member.Length) + ZsetNode(n.Levels - 1)),
             RedisHash { IsListpack: true } hash => ObjectHeader + 24 + ArrayBytes(hash.PackedCapacity),
             RedisHash hash => ObjectHeader + 24 + 80 + (MapSlot * hash.Count)
                               + Sampled(hash.Entries, hash.Count, samples, p => ArrayBytes(p.Key.Length) + ArrayBytes(p.Value.Length)),
@@ -36,8 +36,8 @@ public static class MemoryEstimate
         };
     }
 
-    /// <summary>A skiplist node's array of links (forward reference and span each).</summary>
-    private static long ZsetNode(int levels) => ArrayHeader + 16L * levels;
+    /// <summary>A skiplist node's array of links above level 0 (forward reference and span each).</summary>
+    private static long ZsetNode(int levels) => levels == 0 ? 0 : ArrayHeader + 16L * levels;
 
     /// <summary>Collections grow by doubling from 4.</summary>
     private static long Capacity(int count) => count <= 4 ? 4 : BitOperations.RoundUpToPowerOf2((uint)count);

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace AkkaRedis.Keyspace.Data;
 
 /// <summary>
@@ -16,16 +18,27 @@ public sealed class RedisSortedSet
     /// <summary>Redis's ZSKIPLIST_P: a node reaches the next level with probability 1/4.</summary>
     private const int LevelOdds = 4;
 
+    /// <summary>
+    /// An element. Its lowest link is a field and only the higher ones (a quarter of the nodes have any) an array:
+    /// the walk along level 0, most of every search, then reads one object per step instead of two (measured: ZADD
+    /// moving members of a 100k sorted set spent 45% of its time in the two searches).
+    /// </summary>
     public sealed class Node(byte[] member, double score, int levels)
     {
         public readonly byte[] Member = member;
         public readonly double Score = score;
         public Node? Backward;
-        /// <summary>Fixed for an element; the header's grows with the list's level.</summary>
-        public Link[] Links = new Link[levels];
+        public Link Level0;
+        /// <summary>Links of levels 1 and up (null for a node of one level); the header's grows with the list's level.</summary>
+        public Link[]? Upper = levels > 1 ? new Link[levels - 1] : null;
+
+        public int Levels => 1 + (Upper?.Length ?? 0);
+
+        /// <summary>The link at <paramref name="level"/>, which the node must have.</summary>
+        public ref Link this[int level] => ref level == 0 ? ref Level0 : ref Upper![level - 1];
 
         /// <summary>The next node in order, or null.</summary>
-        public Node? Next => Links[0].Forward;
+        public Node? Next => Level0.Forward;
     }
 
     /// <summary>A forward link and how many level-0 steps it skips.</summary>
@@ -70,15 +83,13 @@ public sealed class RedisSortedSet
     {
         // A listpack keeps scores as text, where Redis 7.0 writes -0 as "0": only a skiplist keeps the sign of zero.
         if (IsListpack && score == 0) score = 0;
-        if (_scores.TryGetValue(member, out double old))
+        ref double stored = ref CollectionsMarshal.GetValueRefOrAddDefault(_scores, member, out bool exists);
+        if (exists)
         {
-            if (old == score) return;
-            Delete(old, member);
-            _scores[member] = score;
-            Insert(score, member);
-            return;
+            if (stored == score) return;
+            Delete(stored, member);
         }
-        _scores.Add(member, score);
+        stored = score;
         Insert(score, member);
     }
 
@@ -111,9 +122,9 @@ public sealed class RedisSortedSet
         for (int i = _level - 1; i >= 0; i--)
         {
             rank[i] = i == _level - 1 ? 0 : rank[i + 1];
-            while (x.Links[i].Forward is { } next && Compare(score, member, next) > 0)
+            while (x[i].Forward is { } next && Compare(score, member, next) > 0)
             {
-                rank[i] += x.Links[i].Span;
+                rank[i] += x[i].Span;
                 x = next;
             }
             update[i] = x;
@@ -121,26 +132,26 @@ public sealed class RedisSortedSet
         int level = RandomLevel();
         if (level > _level)
         {
-            if (level > _header.Links.Length) Array.Resize(ref _header.Links, MaxLevel);
+            if (level > _header.Levels) Array.Resize(ref _header.Upper, MaxLevel - 1);
             for (int i = _level; i < level; i++)
             {
                 rank[i] = 0;
                 update[i] = _header;
-                _header.Links[i].Span = Count - 1; // Count already includes the new member
+                _header[i].Span = Count - 1; // Count already includes the new member
             }
             _level = level;
         }
         var node = new Node(member, score, level);
         for (int i = 0; i < level; i++)
         {
-            node.Links[i].Forward = update[i].Links[i].Forward;
-            update[i].Links[i].Forward = node;
-            node.Links[i].Span = update[i].Links[i].Span - (rank[0] - rank[i]);
-            update[i].Links[i].Span = rank[0] - rank[i] + 1;
+            node[i].Forward = update[i][i].Forward;
+            update[i][i].Forward = node;
+            node[i].Span = update[i][i].Span - (rank[0] - rank[i]);
+            update[i][i].Span = rank[0] - rank[i] + 1;
         }
-        for (int i = level; i < _level; i++) update[i].Links[i].Span++;
+        for (int i = level; i < _level; i++) update[i][i].Span++;
         node.Backward = update[0] == _header ? null : update[0];
-        if (node.Links[0].Forward is { } after) after.Backward = node;
+        if (node[0].Forward is { } after) after.Backward = node;
         else _tail = node;
         Array.Clear(update);
     }
@@ -151,22 +162,22 @@ public sealed class RedisSortedSet
         var x = _header;
         for (int i = _level - 1; i >= 0; i--)
         {
-            while (x.Links[i].Forward is { } next && Compare(score, member, next) > 0) x = next;
+            while (x[i].Forward is { } next && Compare(score, member, next) > 0) x = next;
             update[i] = x;
         }
-        var node = x.Links[0].Forward!;
+        var node = x[0].Forward!;
         for (int i = 0; i < _level; i++)
         {
-            if (update[i].Links[i].Forward == node)
+            if (update[i][i].Forward == node)
             {
-                update[i].Links[i].Span += node.Links[i].Span - 1;
-                update[i].Links[i].Forward = node.Links[i].Forward;
+                update[i][i].Span += node[i].Span - 1;
+                update[i][i].Forward = node[i].Forward;
             }
-            else update[i].Links[i].Span--;
+            else update[i][i].Span--;
         }
-        if (node.Links[0].Forward is { } after) after.Backward = node.Backward;
+        if (node[0].Forward is { } after) after.Backward = node.Backward;
         else _tail = node.Backward;
-        while (_level > 1 && _header.Links[_level - 1].Forward == null) _level--;
+        while (_level > 1 && _header[_level - 1].Forward == null) _level--;
         Array.Clear(update);
     }
 
@@ -187,9 +198,9 @@ public sealed class RedisSortedSet
         int rank = 0;
         for (int i = _level - 1; i >= 0; i--)
         {
-            while (x.Links[i].Forward is { } next && isBefore(next))
+            while (x[i].Forward is { } next && isBefore(next))
             {
-                rank += x.Links[i].Span;
+                rank += x[i].Span;
                 x = next;
             }
         }
@@ -204,9 +215,9 @@ public sealed class RedisSortedSet
         var x = _header;
         for (int i = _level - 1; i >= 0; i--)
         {
-            while (x.Links[i].Forward is { } next && traversed + x.Links[i].Span <= target)
+            while (x[i].Forward is { } next && traversed + x[i].Span <= target)
             {
-                traversed += x.Links[i].Span;
+                traversed += x[i].Span;
                 x = next;
             }
             if (traversed == target) return x;
@@ -229,10 +240,10 @@ public sealed class RedisSortedSet
     /// <summary>Every element in ascending order.</summary>
     public IEnumerable<Node> Ascending()
     {
-        for (var node = _header.Links[0].Forward; node != null; node = node.Next) yield return node;
+        for (var node = _header[0].Forward; node != null; node = node.Next) yield return node;
     }
 
-    public Node? First => _header.Links[0].Forward;
+    public Node? First => _header[0].Forward;
     public Node? Last => _tail;
 
     public RedisSortedSet Clone()
