@@ -146,6 +146,9 @@ public sealed class RespWriter
     public void WriteArrayHeader(long count) => WritePrefixed((byte)'*', count);
 
     /// <summary>A map of <paramref name="pairs"/> entries: %n in RESP3, a flat array of 2n elements in RESP2.</summary>
+    /// <summary>An out-of-band push (pub/sub messages and replies): '&gt;' in RESP3, an array in RESP2.</summary>
+    public void WritePushHeader(long count) => WritePrefixed(Resp3 ? (byte)'>' : (byte)'*', count);
+
     public void WriteMapHeader(long pairs)
     {
         if (Resp3) WritePrefixed((byte)'%', pairs);

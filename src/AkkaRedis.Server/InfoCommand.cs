@@ -131,8 +131,8 @@ public static class InfoCommand
                     .Line("evicted_keys", 0)
                     .Line("keyspace_hits", shards.Sum(x => x.KeyspaceHits))
                     .Line("keyspace_misses", shards.Sum(x => x.KeyspaceMisses))
-                    .Line("pubsub_channels", 0)
-                    .Line("pubsub_patterns", 0)
+                    .Line("pubsub_channels", c.Server.PubSub.ChannelCount)
+                    .Line("pubsub_patterns", c.Server.PubSub.PatternCount)
                     .Line("total_error_replies", c.Server.Errors.Total);
                 return true;
             case "replication":

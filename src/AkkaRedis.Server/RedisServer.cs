@@ -56,6 +56,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         LatencyCommand.Register(session);
         ClusterCommands.Register(session);
         TransactionCommands.Register(session);
+        PubSubCommands.Register(session);
         session.RegisterInto(builder);
         var table = builder.Build();
         session.Bind(table);

@@ -28,6 +28,9 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// <summary>Server-wide information that sessions own (INFO clients, stats); filled in by the host.</summary>
     public IServerInfoSource? Info { get; set; }
 
+    /// <summary>Pub/sub subscriptions on this node (SUBSCRIBE, PUBLISH, PUBSUB).</summary>
+    public PubSubRegistry PubSub { get; } = new();
+
     /// <summary>SLOWLOG's entries.</summary>
     public SlowLog SlowLog { get; } = new();
 

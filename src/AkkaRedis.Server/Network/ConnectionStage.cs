@@ -4,6 +4,7 @@ using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
 using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Keyspace.Shards;
 using AkkaRedis.Protocol;
 using AkkaRedis.Server.Cluster;
@@ -141,6 +142,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             SetKeepGoing(true);
             _self = GetStageActor(OnMessage);
             _session.Actor = _self.Ref;
+            _session.Subscriptions = new Subscriptions(_services.State.PubSub) { Subscriber = _self.Ref };
             var kill = GetAsyncCallback(Kill);
             _session.Kill = kill;
             _session.Unblocked = GetAsyncCallback<bool>(withError => FinishBlocked(withError
@@ -154,6 +156,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (_blocked != null && _blocked.TryCancel()) ForgetBlocked(_blocked);
             StopRelay();
             _sessionContext.Transaction.Unwatch(_services.Shards);
+            _session.Subscriptions?.Clear();
             _services.Clients.Close(_session);
         }
 
@@ -322,6 +325,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
             {
                 Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+                return;
+            }
+            if (!_session.Resp3 && _session.Subscriptions?.Count > 0 && !PubSubCommands.AllowedWhileSubscribed(spec.Name))
+            {
+                Reject(seq, spec, PubSubCommands.NotAllowedWhileSubscribed(spec.Name));
                 return;
             }
             var transaction = _sessionContext.Transaction;
@@ -728,6 +736,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (context.ResetRequested)
             {
                 context.EndTransaction();
+                _session.Subscriptions?.Clear();
             }
             if (context.CloseAfterReply)
             {
@@ -740,11 +749,34 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void OnMessage((IActorRef Sender, object Message) envelope)
         {
             if (envelope.Message is ShardReplies replies) OnReplies(replies);
+            else if (envelope.Message is PubSubMessage message) OnPublished(message);
             else if (envelope.Message is ProbeReply probed && _forwarded != null && _services.Cluster is { } cluster)
             {
                 _forwarded.Probed(probed.Shard, probed.Token, cluster.Current, Environment.TickCount64);
                 AfterForwardedChange();
             }
+        }
+
+        /// <summary>
+        /// A message published to a channel or pattern this connection subscribes to: written after the replies to
+        /// everything read so far, as if published after those commands ran. One that arrives after the connection
+        /// unsubscribed (they crossed) is dropped, as Redis would not have sent it.
+        /// </summary>
+        private void OnPublished(PubSubMessage message)
+        {
+            var subscriptions = _session.Subscriptions!;
+            bool subscribed = message.Pattern == null
+                ? subscriptions.Channels.Contains(message.Channel)
+                : subscriptions.Patterns.Contains(message.Pattern);
+            if (!subscribed || _discardReplies || _closeAfter >= 0) return;
+            var writer = new RespWriter(32 + message.Channel.Length + message.Message.Length + (message.Pattern?.Length ?? 0)) { Resp3 = _session.Resp3 };
+            writer.WritePushHeader(message.Pattern == null ? 3 : 4);
+            writer.WriteBulk(message.Pattern == null ? "message"u8 : "pmessage"u8);
+            if (message.Pattern != null) writer.WriteBulk(message.Pattern);
+            writer.WriteBulk(message.Channel);
+            writer.WriteBulk(message.Message);
+            LocalReply(Reserve(), writer);
+            TryEmit();
         }
 
         private void OnReplies(ShardReplies replies)

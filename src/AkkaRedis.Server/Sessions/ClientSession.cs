@@ -30,6 +30,9 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public long LastInteractionMs = createdMs;
     public volatile string LastCommand = "NULL";
 
+    /// <summary>Pub/sub channels and patterns; the connection stage owns it (and EXEC's shard while the connection waits).</summary>
+    public Subscriptions? Subscriptions;
+
     /// <summary>Commands queued in an open MULTI, or -1 (CLIENT LIST's multi field).</summary>
     public volatile int QueuedInMulti = -1;
 
@@ -47,6 +50,16 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>Set by the connection stage: answers the blocked command after CLIENT UNBLOCK won its claim (true: with the UNBLOCKED error).</summary>
     public Action<bool>? Unblocked;
 
+    /// <summary>CLIENT LIST's flags in Redis's order: P subscribed, b blocked, e no-evict; N for none.</summary>
+    private string Flags
+    {
+        get
+        {
+            var flags = (Subscriptions?.Count > 0 ? "P" : "") + (IsBlocked ? "b" : "") + (NoEvict ? "e" : "");
+            return flags.Length == 0 ? "N" : flags;
+        }
+    }
+
     /// <summary>One CLIENT LIST line, fields as Redis 7 prints them (buffers reported as this server has them).</summary>
     public string Describe(long nowMs)
     {
@@ -58,8 +71,9 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" name=").Append(Name)
             .Append(" age=").Append((nowMs - CreatedMs) / 1000)
             .Append(" idle=").Append((nowMs - Volatile.Read(ref LastInteractionMs)) / 1000)
-            .Append(" flags=").Append(IsBlocked ? NoEvict ? "be" : "b" : NoEvict ? "e" : "N").Append(" db=").Append(Db)
-            .Append(" sub=0 psub=0 ssub=0 multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+            .Append(" flags=").Append(Flags).Append(" db=").Append(Db)
+            .Append(" sub=").Append(Subscriptions?.ChannelCount ?? 0).Append(" psub=").Append(Subscriptions?.PatternCount ?? 0)
+            .Append(" ssub=0 multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
             .Append(" user=default redir=-1 resp=").Append(Resp3 ? 3 : 2)
             .Append(" lib-name=").Append(LibName)

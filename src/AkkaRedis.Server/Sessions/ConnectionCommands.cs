@@ -65,7 +65,14 @@ public static class ConnectionCommands
             c.Error(RespErrors.WrongArgs("ping"));
             return;
         }
-        if (c.Argc == 1) c.Reply.WriteRaw("+PONG\r\n"u8);
+        if (c.Session.Subscriptions?.Count > 0 && !c.Session.Resp3)
+        {
+            // In the subscribed state a RESP2 client reads pushes, so PING answers in their shape (pingCommand).
+            c.Reply.WriteArrayHeader(2);
+            c.Reply.WriteBulk("pong"u8);
+            c.Reply.WriteBulk(c.Argc == 1 ? [] : c[1]);
+        }
+        else if (c.Argc == 1) c.Reply.WriteRaw("+PONG\r\n"u8);
         else c.Reply.WriteBulk(c[1]);
     }
 

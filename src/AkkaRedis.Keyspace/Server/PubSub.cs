@@ -1,0 +1,73 @@
+using System.Collections.Concurrent;
+using System.Collections.Immutable;
+using Akka.Actor;
+using AkkaRedis.Keyspace.Data;
+
+namespace AkkaRedis.Keyspace.Server;
+
+/// <summary>A published message on its way to one subscribed connection; <paramref name="Pattern"/> when it matched a PSUBSCRIBE.</summary>
+public sealed record PubSubMessage(byte[] Channel, byte[] Message, byte[]? Pattern);
+
+/// <summary>
+/// Who is subscribed to what on this node (pubsub.c's server.pubsub_channels and pubsub_patterns). Connections
+/// subscribe and unsubscribe their own actor; PUBLISH, run by any connection (or script), looks the receivers up and
+/// tells each a <see cref="PubSubMessage"/>. Not keyspace data, and shared by every connection as the registry of
+/// clients is: each entry is an immutable set replaced atomically, so a PUBLISH sees a subscription as soon as the
+/// SUBSCRIBE that made it has answered, as Redis promises.
+/// </summary>
+public sealed class PubSubRegistry
+{
+    private readonly ConcurrentDictionary<byte[], ImmutableHashSet<IActorRef>> _channels = new(ByteArrayComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], ImmutableHashSet<IActorRef>> _patterns = new(ByteArrayComparer.Instance);
+
+    public void Subscribe(byte[] channel, IActorRef subscriber) => Add(_channels, channel, subscriber);
+    public void Unsubscribe(byte[] channel, IActorRef subscriber) => Remove(_channels, channel, subscriber);
+    public void PSubscribe(byte[] pattern, IActorRef subscriber) => Add(_patterns, pattern, subscriber);
+    public void PUnsubscribe(byte[] pattern, IActorRef subscriber) => Remove(_patterns, pattern, subscriber);
+
+    private static void Add(ConcurrentDictionary<byte[], ImmutableHashSet<IActorRef>> table, byte[] name, IActorRef subscriber) =>
+        table.AddOrUpdate(name, _ => [subscriber], (_, set) => set.Add(subscriber));
+
+    private static void Remove(ConcurrentDictionary<byte[], ImmutableHashSet<IActorRef>> table, byte[] name, IActorRef subscriber)
+    {
+        while (table.TryGetValue(name, out var set))
+        {
+            var smaller = set.Remove(subscriber);
+            // The last subscriber takes the entry with it, only if no one changed it meanwhile.
+            if (smaller.IsEmpty ? table.TryRemove(KeyValuePair.Create(name, set)) : table.TryUpdate(name, smaller, set)) return;
+        }
+    }
+
+    /// <summary>PUBLISH: delivers to the channel's subscribers and to every matching pattern's, and answers how many received it.</summary>
+    public long Publish(byte[] channel, byte[] message)
+    {
+        long receivers = 0;
+        if (_channels.TryGetValue(channel, out var subscribers))
+        {
+            var delivery = new PubSubMessage(channel, message, null);
+            foreach (var subscriber in subscribers) subscriber.Tell(delivery);
+            receivers += subscribers.Count;
+        }
+        foreach (var (pattern, patternSubscribers) in _patterns)
+        {
+            if (!Glob.Match(pattern, channel)) continue;
+            var delivery = new PubSubMessage(channel, message, pattern);
+            foreach (var subscriber in patternSubscribers) subscriber.Tell(delivery);
+            receivers += patternSubscribers.Count;
+        }
+        return receivers;
+    }
+
+    /// <summary>PUBSUB CHANNELS: the channels with at least one subscriber, those matching <paramref name="pattern"/> if given.</summary>
+    public List<byte[]> Channels(byte[]? pattern) =>
+        _channels.Keys.Where(channel => pattern == null || Glob.Match(pattern, channel)).ToList();
+
+    /// <summary>PUBSUB NUMSUB: a channel's subscribers (patterns not counted).</summary>
+    public int Subscribers(byte[] channel) => _channels.TryGetValue(channel, out var set) ? set.Count : 0;
+
+    /// <summary>PUBSUB NUMPAT, INFO's pubsub_patterns: patterns with at least one subscriber.</summary>
+    public int PatternCount => _patterns.Count;
+
+    /// <summary>INFO's pubsub_channels.</summary>
+    public int ChannelCount => _channels.Count;
+}
