@@ -54,5 +54,13 @@ public sealed class ClusterSerializerTests : IDisposable
         Assert.Null(RoundTrip(new DeliverElement(0, B("d"), B("e"), false, null, B("s"), true)).Client);
     }
 
+    [Fact]
+    public void APublishedMessageTravelsWithItsOrigin()
+    {
+        var published = RoundTrip(new ClusterPublish(B("news"), [0, 255, 10, 13], "akka.tcp://akkaredis@127.0.0.1:17001"));
+        Assert.Equal(("news", "akka.tcp://akkaredis@127.0.0.1:17001"), (Text(published.Channel), published.Origin));
+        Assert.Equal(new byte[] { 0, 255, 10, 13 }, published.Message);
+    }
+
     private static string Text(byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);
 }

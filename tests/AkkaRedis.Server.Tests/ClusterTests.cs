@@ -44,6 +44,34 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public void PublishReachesSubscribersOnEveryNode()
+    {
+        string channel = _prefix + "news";
+        using var onB = new RespClient(_cluster.Port(1));
+        using var onC = new RespClient(_cluster.Port(2));
+        Assert.Equal(new List<object?> { "subscribe", channel, 1L }, onB.Call("SUBSCRIBE", channel));
+        Assert.Equal(new List<object?> { "psubscribe", _prefix + "*", 1L }, onC.Call("PSUBSCRIBE", _prefix + "*"));
+        using var publisher = new RespClient(_cluster.Port(0));
+        // The mediator learns of the other nodes' relays by gossip; until then a message may reach no one.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        int sent = 0;
+        object? first;
+        do
+        {
+            Assert.Equal(0L, publisher.Call("PUBLISH", channel, "m" + sent++)); // a Redis Cluster node counts its own clients
+            first = onB.ReadWithin(TimeSpan.FromMilliseconds(300));
+        } while (first == null && DateTime.UtcNow < deadline);
+        var received = Assert.IsType<List<object?>>(first);
+        Assert.Equal(new List<object?> { "message", channel }, received.Take(2));
+        // Once the topic reaches a node, messages keep their order, and patterns match there too.
+        Assert.Equal(0L, publisher.Call("PUBLISH", channel, "last"));
+        while (onB.Read() is List<object?> next && (string?)next[2] != "last") { }
+        while (onC.Read() is List<object?> next && (string?)next[3] != "last") { }
+        using var local = new RespClient(_cluster.Port(1));
+        Assert.Equal(1L, local.Call("PUBLISH", channel, "local"));
+    }
+
+    [Fact]
     public void ATenMegabyteValueCrossesNodes()
     {
         int here = _cluster.Port(0);

@@ -25,6 +25,13 @@ public sealed class RespClient : IDisposable
         _stream.ReadTimeout = 20_000;
     }
 
+    /// <summary>The next reply if one starts arriving within <paramref name="wait"/>, else null (for pushes that may not come).</summary>
+    public object? ReadWithin(TimeSpan wait)
+    {
+        if (_start == _end && !_tcp.Client.Poll(wait, SelectMode.SelectRead)) return null;
+        return Read();
+    }
+
     public void SendRaw(string text) => SendRaw(Encoding.Latin1.GetBytes(text));
     public void SendRaw(byte[] bytes) => _stream.Write(bytes);
 

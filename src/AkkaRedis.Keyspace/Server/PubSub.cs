@@ -38,8 +38,22 @@ public sealed class PubSubRegistry
         }
     }
 
-    /// <summary>PUBLISH: delivers to the channel's subscribers and to every matching pattern's, and answers how many received it.</summary>
+    /// <summary>Cluster mode: sends a message published here to the other nodes (set by the cluster's start).</summary>
+    public Action<byte[], byte[]>? Forward { get; set; }
+
+    /// <summary>
+    /// PUBLISH: delivers to this node's subscribers and, in a cluster, to every other node's, as Redis Cluster does;
+    /// answers how many received it here (as a Redis Cluster node counts its own clients).
+    /// </summary>
     public long Publish(byte[] channel, byte[] message)
+    {
+        long receivers = Deliver(channel, message);
+        Forward?.Invoke(channel, message);
+        return receivers;
+    }
+
+    /// <summary>Delivers to the channel's subscribers on this node and to every matching pattern's; how many received it.</summary>
+    public long Deliver(byte[] channel, byte[] message)
     {
         long receivers = 0;
         if (_channels.TryGetValue(channel, out var subscribers))

@@ -20,7 +20,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
 {
     private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q",
         Lend = "L", Lent = "K", Apply = "X", Applied = "D", ReleaseLend = "U",
-        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN", Forget = "W", Deliver = "V";
+        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN", Forget = "W", Deliver = "V", Published = "PS";
 
     /// <summary>Every node builds the same command table; a command travels as its arguments and is looked up again.</summary>
     private static readonly Lazy<CommandTable> Commands = new(() => RedisServer.BuildCommands().Table);
@@ -49,6 +49,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         NotBlocked => NotHere,
         ForgetWatch => Forget,
         DeliverElement => Deliver,
+        ClusterPublish => Published,
         _ => throw new ArgumentException($"{o.GetType().Name} does not cross nodes: it carries in-process state"),
     };
 
@@ -149,6 +150,11 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     w.Write(probed.Shard);
                     w.Write(probed.Token);
                     break;
+                case ClusterPublish published:
+                    WriteBytes(w, published.Channel);
+                    WriteBytes(w, published.Message);
+                    w.Write(published.Origin);
+                    break;
                 case AwaitReady or ShardStop:
                     break;
                 default:
@@ -218,6 +224,8 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 return new KeysLent(r.ReadInt32(), ReadAof(r), r.ReadBoolean());
             case Forget:
                 return new ForgetWatch(ReadTicket(r)!);
+            case Published:
+                return new ClusterPublish(ReadBytes(r), ReadBytes(r), r.ReadString());
             case Deliver:
             {
                 int db = r.ReadInt32();

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Cluster.Sharding;
+using Akka.Cluster.Tools.PublishSubscribe;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Keyspace.Shards;
 
@@ -33,6 +34,11 @@ public static class KeyspaceCluster
         var view = new ClusterView(new Placement(self, [self], new ClusterNode?[shards.Length], 0), system);
         system.ActorOf(Props.Create(() => new PlacementTracker(view, shards)), "placement");
         system.ActorOf(Props.Create(() => new LostHolds()), "lost-holds");
+        // Pub/sub: this node's PUBLISHes go to the other nodes' relays too.
+        var mediator = DistributedPubSub.Get(system).Mediator;
+        string selfAddress = cluster.SelfAddress.ToString();
+        system.ActorOf(Props.Create(() => new PubSubRelay(state.PubSub, mediator, selfAddress)), "pubsub-relay");
+        state.PubSub.Forward = (channel, message) => mediator.Tell(new Publish(PubSubRelay.Topic, new ClusterPublish(channel, message, selfAddress)));
         return (shards, view);
     }
 }
