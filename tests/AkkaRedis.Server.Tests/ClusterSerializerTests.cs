@@ -60,6 +60,8 @@ public sealed class ClusterSerializerTests : IDisposable
         var published = RoundTrip(new ClusterPublish(B("news"), [0, 255, 10, 13], "akka.tcp://akkaredis@127.0.0.1:17001"));
         Assert.Equal(("news", "akka.tcp://akkaredis@127.0.0.1:17001"), (Text(published.Channel), published.Origin));
         Assert.Equal(new byte[] { 0, 255, 10, 13 }, published.Message);
+        Assert.False(published.Sharded);
+        Assert.True(RoundTrip(new ClusterPublish(B("s"), B("m"), "here", Sharded: true)).Sharded);
     }
 
     private static string Text(byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);

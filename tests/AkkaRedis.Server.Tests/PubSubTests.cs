@@ -66,6 +66,29 @@ public sealed class PubSubTests(SharedServer server) : IClassFixture<SharedServe
     }
 
     [Fact]
+    public void ShardChannelsAreTheirOwnNamespaceWithTheirOwnCount()
+    {
+        string channel = Unique("shard");
+        using var subscriber = new RespClient(_port);
+        using var publisher = new RespClient(_port);
+        Assert.Equal(Push("ssubscribe", channel, 1L), subscriber.Call("SSUBSCRIBE", channel));
+        Assert.Equal(Push("subscribe", channel, 1L), subscriber.Call("SUBSCRIBE", channel)); // channels and patterns count apart
+        Assert.Equal(1L, publisher.Call("SPUBLISH", channel, "sharded"));
+        Assert.Equal(1L, publisher.Call("PUBLISH", channel, "plain"));
+        Assert.Equal(Push("smessage", channel, "sharded"), subscriber.Read());
+        Assert.Equal(Push("message", channel, "plain"), subscriber.Read());
+        Assert.Equal(Push(channel, 1L), publisher.Call("PUBSUB", "SHARDNUMSUB", channel));
+        Assert.Contains(channel, (List<object?>)publisher.Call("PUBSUB", "SHARDCHANNELS")!);
+        Assert.Matches("sub=1 psub=0 ssub=1", (string)publisher.Call("CLIENT", "LIST")!);
+        Assert.Equal(Push("unsubscribe", channel, 0L), subscriber.Call("UNSUBSCRIBE"));
+        // Still subscribed to a shard channel: still in the subscribed state.
+        Assert.IsType<RespClient.RespError>(subscriber.Call("GET", "k"));
+        Assert.Equal(Push("sunsubscribe", channel, 0L), subscriber.Call("SUNSUBSCRIBE"));
+        Assert.Equal(0L, publisher.Call("SPUBLISH", channel, "after"));
+        Assert.Null(subscriber.Call("GET", Unique("k")));
+    }
+
+    [Fact]
     public async Task StackExchangeRedisSubscribesAndReceives()
     {
         string channel = Unique("se");

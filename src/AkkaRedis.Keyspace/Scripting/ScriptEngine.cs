@@ -364,7 +364,7 @@ public sealed class ScriptEngine : IDisposable
         return null;
     }
 
-    /// <summary>The connection commands a script may call: SELECT (for the script only), PING, ECHO, TIME, PUBLISH.</summary>
+    /// <summary>The connection commands a script may call: SELECT (for the script only), PING, ECHO, TIME, PUBLISH, SPUBLISH.</summary>
     private string? RunConnectionCommand(string name, byte[][] args)
     {
         switch (name)
@@ -384,6 +384,9 @@ public sealed class ScriptEngine : IDisposable
                 return null;
             case "publish":
                 _callReply.WriteInteger(_outer.Server.PubSub.Publish(args[1], args[2]));
+                return null;
+            case "spublish":
+                _callReply.WriteInteger(_outer.Server.PubSub.SPublish(args[1], args[2]));
                 return null;
             case "time":
                 long micros = _outer.Server.Clock.NowMs * 1000;

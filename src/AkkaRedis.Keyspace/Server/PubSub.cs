@@ -5,11 +5,14 @@ using AkkaRedis.Keyspace.Data;
 
 namespace AkkaRedis.Keyspace.Server;
 
-/// <summary>A published message on its way to one subscribed connection; <paramref name="Pattern"/> when it matched a PSUBSCRIBE.</summary>
-public sealed record PubSubMessage(byte[] Channel, byte[] Message, byte[]? Pattern);
+/// <summary>
+/// A published message on its way to one subscribed connection; <paramref name="Pattern"/> when it matched a
+/// PSUBSCRIBE, <paramref name="Sharded"/> when SPUBLISH sent it to SSUBSCRIBE's channels.
+/// </summary>
+public sealed record PubSubMessage(byte[] Channel, byte[] Message, byte[]? Pattern, bool Sharded = false);
 
 /// <summary>
-/// Who is subscribed to what on this node (pubsub.c's server.pubsub_channels and pubsub_patterns). Connections
+/// Who is subscribed to what on this node (pubsub.c's server.pubsub_channels, pubsub_patterns and pubsubshard_channels). Connections
 /// subscribe and unsubscribe their own actor; PUBLISH, run by any connection (or script), looks the receivers up and
 /// tells each a <see cref="PubSubMessage"/>. Not keyspace data, and shared by every connection as the registry of
 /// clients is: each entry is an immutable set replaced atomically, so a PUBLISH sees a subscription as soon as the
@@ -19,11 +22,14 @@ public sealed class PubSubRegistry
 {
     private readonly ConcurrentDictionary<byte[], ImmutableHashSet<IActorRef>> _channels = new(ByteArrayComparer.Instance);
     private readonly ConcurrentDictionary<byte[], ImmutableHashSet<IActorRef>> _patterns = new(ByteArrayComparer.Instance);
+    private readonly ConcurrentDictionary<byte[], ImmutableHashSet<IActorRef>> _shardChannels = new(ByteArrayComparer.Instance);
 
     public void Subscribe(byte[] channel, IActorRef subscriber) => Add(_channels, channel, subscriber);
     public void Unsubscribe(byte[] channel, IActorRef subscriber) => Remove(_channels, channel, subscriber);
     public void PSubscribe(byte[] pattern, IActorRef subscriber) => Add(_patterns, pattern, subscriber);
     public void PUnsubscribe(byte[] pattern, IActorRef subscriber) => Remove(_patterns, pattern, subscriber);
+    public void SSubscribe(byte[] channel, IActorRef subscriber) => Add(_shardChannels, channel, subscriber);
+    public void SUnsubscribe(byte[] channel, IActorRef subscriber) => Remove(_shardChannels, channel, subscriber);
 
     private static void Add(ConcurrentDictionary<byte[], ImmutableHashSet<IActorRef>> table, byte[] name, IActorRef subscriber) =>
         table.AddOrUpdate(name, _ => [subscriber], (_, set) => set.Add(subscriber));
@@ -38,8 +44,8 @@ public sealed class PubSubRegistry
         }
     }
 
-    /// <summary>Cluster mode: sends a message published here to the other nodes (set by the cluster's start).</summary>
-    public Action<byte[], byte[]>? Forward { get; set; }
+    /// <summary>Cluster mode: sends a message published here to the other nodes (set by the cluster's start); true for SPUBLISH.</summary>
+    public Action<byte[], byte[], bool>? Forward { get; set; }
 
     /// <summary>
     /// PUBLISH: delivers to this node's subscribers and, in a cluster, to every other node's, as Redis Cluster does;
@@ -48,8 +54,25 @@ public sealed class PubSubRegistry
     public long Publish(byte[] channel, byte[] message)
     {
         long receivers = Deliver(channel, message);
-        Forward?.Invoke(channel, message);
+        Forward?.Invoke(channel, message, false);
         return receivers;
+    }
+
+    /// <summary>SPUBLISH: as PUBLISH, to SSUBSCRIBE's channels (every node's: any node serves any slot here).</summary>
+    public long SPublish(byte[] channel, byte[] message)
+    {
+        long receivers = DeliverSharded(channel, message);
+        Forward?.Invoke(channel, message, true);
+        return receivers;
+    }
+
+    /// <summary>Delivers to the shard channel's subscribers on this node; how many received it.</summary>
+    public long DeliverSharded(byte[] channel, byte[] message)
+    {
+        if (!_shardChannels.TryGetValue(channel, out var subscribers)) return 0;
+        var delivery = new PubSubMessage(channel, message, null, Sharded: true);
+        foreach (var subscriber in subscribers) subscriber.Tell(delivery);
+        return subscribers.Count;
     }
 
     /// <summary>Delivers to the channel's subscribers on this node and to every matching pattern's; how many received it.</summary>
@@ -72,12 +95,12 @@ public sealed class PubSubRegistry
         return receivers;
     }
 
-    /// <summary>PUBSUB CHANNELS: the channels with at least one subscriber, those matching <paramref name="pattern"/> if given.</summary>
-    public List<byte[]> Channels(byte[]? pattern) =>
-        _channels.Keys.Where(channel => pattern == null || Glob.Match(pattern, channel)).ToList();
+    /// <summary>PUBSUB CHANNELS (SHARDCHANNELS): the channels with at least one subscriber, those matching <paramref name="pattern"/> if given.</summary>
+    public List<byte[]> Channels(byte[]? pattern, bool sharded = false) =>
+        (sharded ? _shardChannels : _channels).Keys.Where(channel => pattern == null || Glob.Match(pattern, channel)).ToList();
 
-    /// <summary>PUBSUB NUMSUB: a channel's subscribers (patterns not counted).</summary>
-    public int Subscribers(byte[] channel) => _channels.TryGetValue(channel, out var set) ? set.Count : 0;
+    /// <summary>PUBSUB NUMSUB (SHARDNUMSUB): a channel's subscribers (patterns not counted).</summary>
+    public int Subscribers(byte[] channel, bool sharded = false) => (sharded ? _shardChannels : _channels).TryGetValue(channel, out var set) ? set.Count : 0;
 
     /// <summary>PUBSUB NUMPAT, INFO's pubsub_patterns: patterns with at least one subscriber.</summary>
     public int PatternCount => _patterns.Count;

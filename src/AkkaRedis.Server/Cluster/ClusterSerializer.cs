@@ -154,6 +154,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     WriteBytes(w, published.Channel);
                     WriteBytes(w, published.Message);
                     w.Write(published.Origin);
+                    w.Write(published.Sharded);
                     break;
                 case AwaitReady or ShardStop:
                     break;
@@ -225,7 +226,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
             case Forget:
                 return new ForgetWatch(ReadTicket(r)!);
             case Published:
-                return new ClusterPublish(ReadBytes(r), ReadBytes(r), r.ReadString());
+                return new ClusterPublish(ReadBytes(r), ReadBytes(r), r.ReadString(), r.ReadBoolean());
             case Deliver:
             {
                 int db = r.ReadInt32();

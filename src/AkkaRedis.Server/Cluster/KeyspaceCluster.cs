@@ -38,7 +38,7 @@ public static class KeyspaceCluster
         var mediator = DistributedPubSub.Get(system).Mediator;
         string selfAddress = cluster.SelfAddress.ToString();
         system.ActorOf(Props.Create(() => new PubSubRelay(state.PubSub, mediator, selfAddress)), "pubsub-relay");
-        state.PubSub.Forward = (channel, message) => mediator.Tell(new Publish(PubSubRelay.Topic, new ClusterPublish(channel, message, selfAddress)));
+        state.PubSub.Forward = (channel, message, sharded) => mediator.Tell(new Publish(PubSubRelay.Topic, new ClusterPublish(channel, message, selfAddress, sharded)));
         return (shards, view);
     }
 }

@@ -4,8 +4,8 @@ using AkkaRedis.Keyspace.Server;
 
 namespace AkkaRedis.Server.Cluster;
 
-/// <summary>A message PUBLISHed on the node at <paramref name="Origin"/>, on its way to the other nodes' subscribers.</summary>
-public sealed record ClusterPublish(byte[] Channel, byte[] Message, string Origin);
+/// <summary>A message PUBLISHed (SPUBLISHed: <paramref name="Sharded"/>) on the node at <paramref name="Origin"/>, on its way to the other nodes' subscribers.</summary>
+public sealed record ClusterPublish(byte[] Channel, byte[] Message, string Origin, bool Sharded = false);
 
 /// <summary>
 /// Cluster mode's pub/sub: every node's relay subscribes to one topic of Akka's distributed pub/sub mediator; a PUBLISH
@@ -21,7 +21,9 @@ public sealed class PubSubRelay : ReceiveActor
         mediator.Tell(new Subscribe(Topic, Self));
         Receive<ClusterPublish>(published =>
         {
-            if (published.Origin != self) registry.Deliver(published.Channel, published.Message);
+            if (published.Origin == self) return;
+            if (published.Sharded) registry.DeliverSharded(published.Channel, published.Message);
+            else registry.Deliver(published.Channel, published.Message);
         });
         Receive<SubscribeAck>(_ => { });
     }

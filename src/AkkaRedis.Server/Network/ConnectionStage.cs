@@ -327,7 +327,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
                 return;
             }
-            if (!_session.Resp3 && _session.Subscriptions?.Count > 0 && !PubSubCommands.AllowedWhileSubscribed(spec.Name))
+            if (!_session.Resp3 && _session.Subscriptions?.Any == true && !PubSubCommands.AllowedWhileSubscribed(spec.Name))
             {
                 Reject(seq, spec, PubSubCommands.NotAllowedWhileSubscribed(spec.Name));
                 return;
@@ -764,14 +764,10 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// </summary>
         private void OnPublished(PubSubMessage message)
         {
-            var subscriptions = _session.Subscriptions!;
-            bool subscribed = message.Pattern == null
-                ? subscriptions.Channels.Contains(message.Channel)
-                : subscriptions.Patterns.Contains(message.Pattern);
-            if (!subscribed || _discardReplies || _closeAfter >= 0) return;
+            if (!_session.Subscriptions!.Wants(message) || _discardReplies || _closeAfter >= 0) return;
             var writer = new RespWriter(32 + message.Channel.Length + message.Message.Length + (message.Pattern?.Length ?? 0)) { Resp3 = _session.Resp3 };
             writer.WritePushHeader(message.Pattern == null ? 3 : 4);
-            writer.WriteBulk(message.Pattern == null ? "message"u8 : "pmessage"u8);
+            writer.WriteBulk(message.Sharded ? "smessage"u8 : message.Pattern == null ? "message"u8 : "pmessage"u8);
             if (message.Pattern != null) writer.WriteBulk(message.Pattern);
             writer.WriteBulk(message.Channel);
             writer.WriteBulk(message.Message);

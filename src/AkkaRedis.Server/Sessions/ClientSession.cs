@@ -55,7 +55,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     {
         get
         {
-            var flags = (Subscriptions?.Count > 0 ? "P" : "") + (IsBlocked ? "b" : "") + (NoEvict ? "e" : "");
+            var flags = (Subscriptions?.Any == true ? "P" : "") + (IsBlocked ? "b" : "") + (NoEvict ? "e" : "");
             return flags.Length == 0 ? "N" : flags;
         }
     }
@@ -73,7 +73,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" idle=").Append((nowMs - Volatile.Read(ref LastInteractionMs)) / 1000)
             .Append(" flags=").Append(Flags).Append(" db=").Append(Db)
             .Append(" sub=").Append(Subscriptions?.ChannelCount ?? 0).Append(" psub=").Append(Subscriptions?.PatternCount ?? 0)
-            .Append(" ssub=0 multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+            .Append(" ssub=").Append(Subscriptions?.ShardChannelCount ?? 0).Append(" multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
             .Append(" user=default redir=-1 resp=").Append(Resp3 ? 3 : 2)
             .Append(" lib-name=").Append(LibName)

@@ -12,6 +12,7 @@ public sealed class Subscriptions(PubSubRegistry registry)
 {
     private readonly HashSet<byte[]> _channels = new(ByteArrayComparer.Instance);
     private readonly HashSet<byte[]> _patterns = new(ByteArrayComparer.Instance);
+    private readonly HashSet<byte[]> _shardChannels = new(ByteArrayComparer.Instance);
 
     /// <summary>The connection's actor, which receives <see cref="PubSubMessage"/>s; set when the connection starts.</summary>
     public IActorRef Subscriber { get; set; } = ActorRefs.Nobody;
@@ -19,12 +20,17 @@ public sealed class Subscriptions(PubSubRegistry registry)
     public int ChannelCount => _channels.Count;
     public int PatternCount => _patterns.Count;
 
-    /// <summary>Channels and patterns together: the count every (un)subscribe reply carries. While it is not 0, a RESP2
-    /// connection is in the subscribed state.</summary>
+    public int ShardChannelCount => _shardChannels.Count;
+
+    /// <summary>Channels and patterns together: the count (P)(UN)SUBSCRIBE replies carry (S(UN)SUBSCRIBE's is <see cref="ShardChannelCount"/>).</summary>
     public int Count => _channels.Count + _patterns.Count;
+
+    /// <summary>While true, a RESP2 connection is in the subscribed state.</summary>
+    public bool Any => Count + _shardChannels.Count > 0;
 
     public IReadOnlyCollection<byte[]> Channels => _channels;
     public IReadOnlyCollection<byte[]> Patterns => _patterns;
+    public IReadOnlyCollection<byte[]> ShardChannels => _shardChannels;
 
     public void Subscribe(byte[] channel)
     {
@@ -46,10 +52,27 @@ public sealed class Subscriptions(PubSubRegistry registry)
         if (_patterns.Remove(pattern)) registry.PUnsubscribe(pattern, Subscriber);
     }
 
+    public void SSubscribe(byte[] channel)
+    {
+        if (_shardChannels.Add(channel)) registry.SSubscribe(channel, Subscriber);
+    }
+
+    public void SUnsubscribe(byte[] channel)
+    {
+        if (_shardChannels.Remove(channel)) registry.SUnsubscribe(channel, Subscriber);
+    }
+
+    /// <summary>Whether a message this connection was sent is still wanted: its channel or pattern is still subscribed.</summary>
+    public bool Wants(PubSubMessage message) =>
+        message.Sharded ? _shardChannels.Contains(message.Channel)
+        : message.Pattern == null ? _channels.Contains(message.Channel)
+        : _patterns.Contains(message.Pattern);
+
     /// <summary>RESET and a closed connection: every subscription goes.</summary>
     public void Clear()
     {
         foreach (var channel in _channels.ToList()) Unsubscribe(channel);
         foreach (var pattern in _patterns.ToList()) PUnsubscribe(pattern);
+        foreach (var channel in _shardChannels.ToList()) SUnsubscribe(channel);
     }
 }
