@@ -89,6 +89,42 @@ public sealed class PubSubTests(SharedServer server) : IClassFixture<SharedServe
     }
 
     [Fact]
+    public void ASubscriberThatDoesNotReadIsDisconnectedAtTheOutputLimit()
+    {
+        string channel = Unique("flood");
+        using var subscriber = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 4096 };
+        subscriber.Connect("127.0.0.1", _port);
+        var stream = subscriber.GetStream();
+        stream.Write(RespClient.Encode("SUBSCRIBE", channel));
+        var confirmation = new byte[256];
+        Assert.True(stream.Read(confirmation, 0, confirmation.Length) > 0);
+
+        // Up to 300 MB for a subscriber that reads nothing: past Redis's 32 MB pub/sub limit (on top of the one write
+        // the socket holds), it is dropped, and unsubscribed.
+        using var publisher = new RespClient(_port);
+        string payload = new('x', 100_000);
+        int published = 0;
+        while (published < 3000 && publisher.Call("PUBLISH", channel, payload) is 1L) published++;
+        Assert.InRange(published, 300, 1500);
+        Assert.Equal(0L, publisher.Call("PUBLISH", channel, "after"));
+
+        long read = 0;
+        var buffer = new byte[1 << 16];
+        try
+        {
+            stream.ReadTimeout = 20_000;
+            int n;
+            while ((n = stream.Read(buffer, 0, buffer.Length)) > 0) read += n;
+        }
+        catch (IOException)
+        {
+            // reset by the server: closed as well
+        }
+        Assert.True(read < 80L * 1024 * 1024, $"read {read} bytes");
+        Assert.Equal("PONG", publisher.Call("PING"));
+    }
+
+    [Fact]
     public async Task StackExchangeRedisSubscribesAndReceives()
     {
         string channel = Unique("se");

@@ -1,5 +1,6 @@
 using System.Text;
 using Akka.Actor;
+using Akka.Event;
 using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
@@ -168,6 +169,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             AbandonBlocked();
             if (!IsClosed(_stage._in)) Cancel(_stage._in);
             if (!IsClosed(_stage._out)) Complete(_stage._out);
+            TryEmit(); // drops the replies that were ready, or the stage would wait for them to be written
             MaybeComplete();
         }
 
@@ -240,8 +242,18 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _ring = bigger;
         }
 
+        /// <summary>Bytes of replies and pushes ready but not yet written (a subscriber that does not read makes it grow).</summary>
+        private long _queuedBytes;
+
+        /// <summary>
+        /// Redis's default hard client-output-buffer-limit for pub/sub clients: a subscriber whose unwritten output passes
+        /// it is disconnected rather than let a publisher fill the server's memory.
+        /// </summary>
+        private const long PubSubOutputLimit = 32L * 1024 * 1024;
+
         private void SetReply(long seq, byte[] buffer, int start, int end)
         {
+            _queuedBytes += end - start;
             ref var slot = ref _ring[seq & (_ring.Length - 1)];
             slot.Buffer = buffer;
             slot.Start = start;
@@ -765,6 +777,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void OnPublished(PubSubMessage message)
         {
             if (!_session.Subscriptions!.Wants(message) || _discardReplies || _closeAfter >= 0) return;
+            if (_queuedBytes + message.Message.Length > PubSubOutputLimit)
+            {
+                Log.Warning("Client {0} closed for overcoming of output buffer limits (pubsub, {1} bytes unwritten)", _session.Address, _queuedBytes);
+                Kill();
+                return;
+            }
             var writer = new RespWriter(32 + message.Channel.Length + message.Message.Length + (message.Pattern?.Length ?? 0)) { Resp3 = _session.Resp3 };
             writer.WritePushHeader(message.Pattern == null ? 3 : 4);
             writer.WriteBulk(message.Sharded ? "smessage"u8 : message.Pattern == null ? "message"u8 : "pmessage"u8);
@@ -820,7 +838,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             if (_discardReplies)
             {
-                while (_head < _next && _ring[_head & (_ring.Length - 1)].Ready) _ring[_head++ & (_ring.Length - 1)] = default;
+                while (_head < _next && _ring[_head & (_ring.Length - 1)].Ready)
+                {
+                    ref var dropped = ref _ring[_head++ & (_ring.Length - 1)];
+                    _queuedBytes -= dropped.End - dropped.Start;
+                    dropped = default;
+                }
                 MaybeComplete();
                 return;
             }
@@ -865,6 +888,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             for (long s = _head; s < end; s++) _ring[s & mask] = default;
             _head = end;
+            _queuedBytes -= total;
             if (total > 0)
             {
                 Interlocked.Add(ref _services.Clients.NetOutputBytes, total);
