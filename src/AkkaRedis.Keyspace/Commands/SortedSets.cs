@@ -90,104 +90,96 @@ public static class SortedSets
 
     private static void ZAdd(CommandContext c, int scoreIndex, bool forceIncr)
     {
-        var flags = forceIncr ? AddFlags.Incr : AddFlags.None;
-        if (!forceIncr)
-        {
-            for (; scoreIndex < c.Argc; scoreIndex++)
-            {
-                var option = c[scoreIndex];
-                if (Args.Is(option, "NX")) flags |= AddFlags.Nx;
-                else if (Args.Is(option, "XX")) flags |= AddFlags.Xx;
-                else if (Args.Is(option, "GT")) flags |= AddFlags.Gt;
-                else if (Args.Is(option, "LT")) flags |= AddFlags.Lt;
-                else if (Args.Is(option, "CH")) flags |= AddFlags.Ch;
-                else if (Args.Is(option, "INCR")) flags |= AddFlags.Incr;
-                else break;
-            }
-        }
-        int elements = c.Argc - scoreIndex;
-        if (elements % 2 != 0 || elements == 0)
-        {
-            c.Error(RespErrors.Syntax);
-            return;
-        }
-        elements /= 2;
-        bool Has(AddFlags flag) => (flags & flag) != 0;
-        if (Has(AddFlags.Nx) && Has(AddFlags.Xx))
-        {
-            c.Error("ERR XX and NX options at the same time are not compatible");
-            return;
-        }
-        if ((Has(AddFlags.Gt) && Has(AddFlags.Nx)) || (Has(AddFlags.Lt) && Has(AddFlags.Nx)) || (Has(AddFlags.Gt) && Has(AddFlags.Lt)))
-        {
-            c.Error("ERR GT, LT, and/or NX options at the same time are not compatible");
-            return;
-        }
-        if (Has(AddFlags.Incr) && elements > 1)
-        {
-            c.Error("ERR INCR option supports a single increment-element pair");
-            return;
-        }
-        var scores = new double[elements];
-        for (int i = 0; i < elements; i++)
-        {
-            if (!Args.TryDouble(c[scoreIndex + 2 * i], out scores[i]))
-            {
-                c.Error(RespErrors.NotFloat);
-                return;
-            }
-        }
+        if (!TryAddArguments(c, ref scoreIndex, forceIncr, out var flags, out var scores)) return;
         var entry = c.Write(c[1]);
         if (!c.TryGet<RedisSortedSet>(entry, out var zset)) return;
+        bool incr = (flags & AddFlags.Incr) != 0;
+        if (zset == null && (flags & AddFlags.Xx) == 0) zset = Create(c, scores.Length, c[scoreIndex + 1]);
         long added = 0, updated = 0, processed = 0;
         double newScore = 0;
-        bool failed = false;
-        if (zset == null && !Has(AddFlags.Xx)) zset = Create(c, elements, c[scoreIndex + 1]);
-        if (zset != null)
+        for (int i = 0; zset != null && i < scores.Length; i++)
         {
-            for (int i = 0; i < elements; i++)
+            var outcome = AddOne(c, zset, c[scoreIndex + 2 * i + 1], scores[i], flags, out double score);
+            if (outcome == AddOutcome.NotANumber)
             {
-                var member = c[scoreIndex + 2 * i + 1];
-                double score = scores[i];
-                if (zset.TryGetScore(member, out double current))
-                {
-                    if (Has(AddFlags.Nx)) continue;
-                    if (Has(AddFlags.Incr))
-                    {
-                        score += current;
-                        if (double.IsNaN(score))
-                        {
-                            c.Error("ERR resulting score is not a number (NaN)");
-                            failed = true;
-                            break;
-                        }
-                    }
-                    if ((Has(AddFlags.Gt) && score <= current) || (Has(AddFlags.Lt) && score >= current)) continue;
-                    newScore = score;
-                    processed++;
-                    if (score != current)
-                    {
-                        Put(c, zset, member, score);
-                        updated++;
-                    }
-                }
-                else if (!Has(AddFlags.Xx))
-                {
-                    newScore = score;
-                    Put(c, zset, member, score);
-                    added++;
-                    processed++;
-                }
+                if (added + updated > 0) c.Store(c[1], entry, zset, zset.Count);
+                c.Error("ERR resulting score is not a number (NaN)");
+                return;
             }
-            if (added + updated > 0) c.Store(c[1], entry, zset, zset.Count);
-            if (failed) return;
+            if (outcome == AddOutcome.Skipped) continue;
+            processed++;
+            newScore = score;
+            if (outcome == AddOutcome.Added) added++;
+            else if (outcome == AddOutcome.Updated) updated++;
         }
-        if (Has(AddFlags.Incr))
+        if (added + updated > 0) c.Store(c[1], entry, zset!, zset!.Count);
+        if (!incr) c.Reply.WriteInteger((flags & AddFlags.Ch) != 0 ? added + updated : added);
+        else if (processed > 0) c.Reply.WriteDouble(newScore);
+        else c.Reply.WriteNull();
+    }
+
+    /// <summary>ZADD's options, then score-member pairs, checked as Redis checks them (every score before any change).</summary>
+    private static bool TryAddArguments(CommandContext c, ref int scoreIndex, bool forceIncr, out AddFlags flags, out double[] scores)
+    {
+        flags = forceIncr ? AddFlags.Incr : AddFlags.None;
+        scores = [];
+        for (; !forceIncr && scoreIndex < c.Argc; scoreIndex++)
         {
-            if (processed > 0) c.Reply.WriteDouble(newScore);
-            else c.Reply.WriteNull();
+            var option = c[scoreIndex];
+            if (Args.Is(option, "NX")) flags |= AddFlags.Nx;
+            else if (Args.Is(option, "XX")) flags |= AddFlags.Xx;
+            else if (Args.Is(option, "GT")) flags |= AddFlags.Gt;
+            else if (Args.Is(option, "LT")) flags |= AddFlags.Lt;
+            else if (Args.Is(option, "CH")) flags |= AddFlags.Ch;
+            else if (Args.Is(option, "INCR")) flags |= AddFlags.Incr;
+            else break;
         }
-        else c.Reply.WriteInteger(Has(AddFlags.Ch) ? added + updated : added);
+        int arguments = c.Argc - scoreIndex;
+        var set = flags;
+        bool Has(AddFlags flag) => (set & flag) != 0;
+        string? error =
+            arguments % 2 != 0 || arguments == 0 ? RespErrors.Syntax
+            : Has(AddFlags.Nx) && Has(AddFlags.Xx) ? "ERR XX and NX options at the same time are not compatible"
+            : (Has(AddFlags.Gt) || Has(AddFlags.Lt)) && Has(AddFlags.Nx) || Has(AddFlags.Gt) && Has(AddFlags.Lt) ? "ERR GT, LT, and/or NX options at the same time are not compatible"
+            : Has(AddFlags.Incr) && arguments > 2 ? "ERR INCR option supports a single increment-element pair"
+            : null;
+        if (error != null)
+        {
+            c.Error(error);
+            return false;
+        }
+        scores = new double[arguments / 2];
+        for (int i = 0; i < scores.Length; i++)
+        {
+            if (Args.TryDouble(c[scoreIndex + 2 * i], out scores[i])) continue;
+            c.Error(RespErrors.NotFloat);
+            return false;
+        }
+        return true;
+    }
+
+    private enum AddOutcome { Skipped, Added, Updated, Unchanged, NotANumber }
+
+    /// <summary>zsetAdd: one member under NX/XX/GT/LT/INCR; <paramref name="score"/> gets its score after (INCR's sum).</summary>
+    private static AddOutcome AddOne(CommandContext c, RedisSortedSet zset, byte[] member, double increment, AddFlags flags, out double score)
+    {
+        score = increment;
+        if (!zset.TryGetScore(member, out double current))
+        {
+            if ((flags & AddFlags.Xx) != 0) return AddOutcome.Skipped;
+            Put(c, zset, member, score);
+            return AddOutcome.Added;
+        }
+        if ((flags & AddFlags.Nx) != 0) return AddOutcome.Skipped;
+        if ((flags & AddFlags.Incr) != 0)
+        {
+            score += current;
+            if (double.IsNaN(score)) return AddOutcome.NotANumber;
+        }
+        if (((flags & AddFlags.Gt) != 0 && score <= current) || ((flags & AddFlags.Lt) != 0 && score >= current)) return AddOutcome.Skipped;
+        if (score == current) return AddOutcome.Unchanged;
+        Put(c, zset, member, score);
+        return AddOutcome.Updated;
     }
 
     private static void ZRem(CommandContext c) => c.RemoveMembers<RedisSortedSet>((value, member) => value.Remove(member), value => value.Count);
@@ -672,60 +664,7 @@ public static class SortedSets
             }
             sources[i] = new Source(value as RedisSortedSet, value as RedisSet, 1);
         }
-        var aggregate = Aggregate.Sum;
-        bool withScores = false;
-        long limit = 0;
-        while (j < c.Argc)
-        {
-            int remaining = c.Argc - j;
-            var option = c[j];
-            if (operation != Operation.Diff && !cardinalityOnly && remaining >= numKeys + 1 && Args.Is(option, "WEIGHTS"))
-            {
-                j++;
-                for (int i = 0; i < numKeys; i++, j++)
-                {
-                    if (!Args.TryDouble(c[j], out double weight))
-                    {
-                        c.Error("ERR weight value is not a float");
-                        return;
-                    }
-                    sources[i] = sources[i] with { Weight = weight };
-                }
-            }
-            else if (operation != Operation.Diff && !cardinalityOnly && remaining >= 2 && Args.Is(option, "AGGREGATE"))
-            {
-                if (Args.Is(c[j + 1], "SUM")) aggregate = Aggregate.Sum;
-                else if (Args.Is(c[j + 1], "MIN")) aggregate = Aggregate.Min;
-                else if (Args.Is(c[j + 1], "MAX")) aggregate = Aggregate.Max;
-                else
-                {
-                    c.Error(RespErrors.Syntax);
-                    return;
-                }
-                j += 2;
-            }
-            else if (destination == null && !cardinalityOnly && Args.Is(option, "WITHSCORES"))
-            {
-                withScores = true;
-                j++;
-            }
-            else if (cardinalityOnly && remaining >= 2 && Args.Is(option, "LIMIT"))
-            {
-                // getPositiveLongFromObjectOrReply with a message: it answers that for a non-number too.
-                if (!Args.TryLong(c[j + 1], out limit) || limit < 0)
-                {
-                    c.Error("ERR LIMIT can't be negative");
-                    return;
-                }
-                j += 2;
-            }
-            else
-            {
-                c.Error(RespErrors.Syntax);
-                return;
-            }
-        }
-
+        if (!TryCombineOptions(c, operation, j, sources, destination != null, cardinalityOnly, out var aggregate, out bool withScores, out long limit)) return;
         var result = operation switch
         {
             Operation.Union => Union(sources, aggregate),
@@ -743,6 +682,67 @@ public static class SortedSets
         var nodes = zset.Ascending().ToList();
         if (destination != null) StoreResult(c, destination, nodes);
         else WriteElements(c, nodes, withScores);
+    }
+
+    /// <summary>WEIGHTS, AGGREGATE and WITHSCORES (or ZINTERCARD's LIMIT) from argument <paramref name="j"/> on, as zunionInterDiffGenericCommand reads them.</summary>
+    private static bool TryCombineOptions(CommandContext c, Operation operation, int j, Source[] sources, bool store, bool cardinalityOnly,
+        out Aggregate aggregate, out bool withScores, out long limit)
+    {
+        aggregate = Aggregate.Sum;
+        withScores = false;
+        limit = 0;
+        while (j < c.Argc)
+        {
+            int remaining = c.Argc - j;
+            var option = c[j];
+            if (operation != Operation.Diff && !cardinalityOnly && remaining >= sources.Length + 1 && Args.Is(option, "WEIGHTS"))
+            {
+                j++;
+                for (int i = 0; i < sources.Length; i++, j++)
+                {
+                    if (!Args.TryDouble(c[j], out double weight))
+                    {
+                        c.Error("ERR weight value is not a float");
+                        return false;
+                    }
+                    sources[i] = sources[i] with { Weight = weight };
+                }
+            }
+            else if (operation != Operation.Diff && !cardinalityOnly && remaining >= 2 && Args.Is(option, "AGGREGATE"))
+            {
+                if (Args.Is(c[j + 1], "SUM")) aggregate = Aggregate.Sum;
+                else if (Args.Is(c[j + 1], "MIN")) aggregate = Aggregate.Min;
+                else if (Args.Is(c[j + 1], "MAX")) aggregate = Aggregate.Max;
+                else
+                {
+                    c.Error(RespErrors.Syntax);
+                    return false;
+                }
+                j += 2;
+            }
+            else if (!store && !cardinalityOnly && Args.Is(option, "WITHSCORES"))
+            {
+                withScores = true;
+                j++;
+            }
+            else if (cardinalityOnly && remaining >= 2 && Args.Is(option, "LIMIT"))
+            {
+                // getPositiveLongFromObjectOrReply with a message: it answers that for a non-number too.
+                if (!Args.TryLong(c[j + 1], out limit) || limit < 0)
+                {
+                    c.Error("ERR LIMIT can't be negative");
+                    return false;
+                }
+                j += 2;
+            }
+            else
+            {
+                c.Error(RespErrors.Syntax);
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>weight * score, where 0 * inf (NaN) counts as 0 (zunionInterDiffGenericCommand).</summary>
