@@ -15,7 +15,7 @@ public static class KeyspaceCommands
         Sets.Register(table);
         SortedSets.Register(table);
         Lists.Register(table);
-        BlockingLists.Register(table);
+        BlockingCommands.Register(table);
         Transactions.Register(table);
         AofCommands.Register(table);
         Scripting.ScriptCommands.Register(table);

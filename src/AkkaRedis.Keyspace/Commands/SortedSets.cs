@@ -35,9 +35,9 @@ public static class SortedSets
         .Keyed("zpopmin", c => ZPop(c, max: false))
         .Keyed("zpopmax", c => ZPop(c, max: true))
         .Keyed("zmpop", ZMPop)
-        .Keyed("bzpopmin", c => BlockingLists.Run(c, x => BZPop(x, max: false)))
-        .Keyed("bzpopmax", c => BlockingLists.Run(c, x => BZPop(x, max: true)))
-        .Keyed("bzmpop", c => BlockingLists.Run(c, BZMPop))
+        .Keyed("bzpopmin", c => BlockingCommands.Run(c, x => BZPop(x, max: false)))
+        .Keyed("bzpopmax", c => BlockingCommands.Run(c, x => BZPop(x, max: true)))
+        .Keyed("bzmpop", c => BlockingCommands.Run(c, BZMPop))
         .Keyed("zrandmember", ZRandMember)
         .Keyed("zscan", ZScan)
         .Keyed("zunion", c => Combine(c, Operation.Union, 1, null))
@@ -514,7 +514,7 @@ public static class SortedSets
     private static void ZMPop(CommandContext c)
     {
         if (!Lists.TryMPopArguments(c, 1, out int keysEnd, out bool min, out long count, "MIN", "MAX")) return;
-        if (!BlockingLists.TryFirstNonEmpty<RedisSortedSet>(c, 2, keysEnd, z => z.Count, out var key)) return;
+        if (!BlockingCommands.TryFirstNonEmpty<RedisSortedSet>(c, 2, keysEnd, z => z.Count, out var key)) return;
         if (key != null) PopMany(c, key, !min, count);
         else c.Reply.WriteNullArray();
     }
@@ -538,20 +538,20 @@ public static class SortedSets
     }
 
     // The blocking pops (blocked.c, t_zset.c bzpopMinMaxCommand, bzmpopCommand): served at once from the first non-empty
-    // sorted set; otherwise the client waits on every key, as BLPOP does (see BlockingLists), until a write fills one.
+    // sorted set; otherwise the client waits on every key, as BLPOP does (see BlockingCommands), until a write fills one.
 
     private static bool IsNonEmptySortedSet(object value) => value is RedisSortedSet { Count: > 0 };
 
     private static void BZPop(CommandContext c, bool max)
     {
-        if (!BlockingLists.TryTimeout(c, c[c.Argc - 1], out _)) return;
-        if (!BlockingLists.TryFirstNonEmpty<RedisSortedSet>(c, 1, c.Argc - 1, z => z.Count, out var key)) return;
+        if (!BlockingCommands.TryTimeout(c, c[c.Argc - 1], out _)) return;
+        if (!BlockingCommands.TryFirstNonEmpty<RedisSortedSet>(c, 1, c.Argc - 1, z => z.Count, out var key)) return;
         if (key != null)
         {
             PopOneWithKey(c, key, max);
             return;
         }
-        BlockingLists.Block(c, c.Args[1..^1], (context, readyKey) => PopOneWithKey(context, readyKey, max), IsNonEmptySortedSet);
+        BlockingCommands.Block(c, c.Args[1..^1], (context, readyKey) => PopOneWithKey(context, readyKey, max), IsNonEmptySortedSet);
     }
 
     /// <summary>BZPOPMIN's answer, [key, member, score], journaled as ZPOPMIN (as Redis rewrites it).</summary>
@@ -569,15 +569,15 @@ public static class SortedSets
 
     private static void BZMPop(CommandContext c)
     {
-        if (!BlockingLists.TryTimeout(c, c[1], out _)) return;
+        if (!BlockingCommands.TryTimeout(c, c[1], out _)) return;
         if (!Lists.TryMPopArguments(c, 2, out int keysEnd, out bool min, out long count, "MIN", "MAX")) return;
-        if (!BlockingLists.TryFirstNonEmpty<RedisSortedSet>(c, 3, keysEnd, z => z.Count, out var key)) return;
+        if (!BlockingCommands.TryFirstNonEmpty<RedisSortedSet>(c, 3, keysEnd, z => z.Count, out var key)) return;
         if (key != null)
         {
             PopMany(c, key, !min, count);
             return;
         }
-        BlockingLists.Block(c, c.Args[3..keysEnd], (context, readyKey) => PopMany(context, readyKey, !min, count), IsNonEmptySortedSet);
+        BlockingCommands.Block(c, c.Args[3..keysEnd], (context, readyKey) => PopMany(context, readyKey, !min, count), IsNonEmptySortedSet);
     }
 
     private static void ZRandMember(CommandContext c)

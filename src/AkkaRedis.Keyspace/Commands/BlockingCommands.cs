@@ -4,11 +4,12 @@ using AkkaRedis.Protocol;
 namespace AkkaRedis.Keyspace.Commands;
 
 /// <summary>
-/// BLPOP, BRPOP, BLMPOP, BRPOPLPUSH, BLMOVE (t_list.c, blocked.c). Served at once when a list has elements;
-/// otherwise the client waits on every key (see <see cref="BlockedClient"/>) and the first shard that sees a
-/// push to one of them serves it. Inside MULTI (no BlockedClient payload) they behave as the non-blocking forms.
+/// The blocking commands' common ground (blocked.c) and the list ones: BLPOP, BRPOP, BLMPOP, BRPOPLPUSH, BLMOVE
+/// (t_list.c); the sorted-set ones (BZPOPMIN...) are in <see cref="SortedSets"/>. Served at once when a key has
+/// elements; otherwise the client waits on every key (see <see cref="BlockedClient"/>) and the first shard that sees a
+/// write fill one serves it. Inside MULTI (no BlockedClient payload) they behave as the non-blocking forms.
 /// </summary>
-public static class BlockingLists
+public static class BlockingCommands
 {
     public static void Register(CommandTable.Builder table) => table
         .Keyed("blpop", c => Run(c, x => BPop(x, left: true)))
