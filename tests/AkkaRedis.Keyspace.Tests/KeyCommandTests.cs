@@ -22,6 +22,12 @@ public class KeyCommandTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("-ERR Unsupported option foo\r\n", _h.Run("EXPIRE", "a", "1", "foo"));
         Assert.Equal("-ERR invalid expire time in 'expire' command\r\n", _h.Run("EXPIRE", "a", "9223372036854775807"));
         Assert.Equal($":{(_h.Clock.NowMs + 50_000) / 1000}\r\n", _h.Run("EXPIRETIME", "a"));
+        // Seconds are rounded to the nearest, as Redis's ttlGenericCommand does, not cut.
+        _h.Run("SET", "half", "v", "PXAT", "1900000000600");
+        Assert.Equal(":1900000001\r\n", _h.Run("EXPIRETIME", "half"));
+        Assert.Equal(":1900000000600\r\n", _h.Run("PEXPIRETIME", "half"));
+        _h.Run("PEXPIREAT", "half", "1900000000499");
+        Assert.Equal(":1900000000\r\n", _h.Run("EXPIRETIME", "half"));
         Assert.Equal(":1\r\n", _h.Run("PERSIST", "a"));
         Assert.Equal(":-1\r\n", _h.Run("PEXPIRETIME", "a"));
         Assert.Equal(":1\r\n", _h.Run("PEXPIREAT", "a", "1"));

@@ -178,7 +178,7 @@ public static class Keys
         var entry = c.Read(c[1], c.Db, touch: false);
         if (entry == null) c.Reply.WriteInteger(-2);
         else if (entry.ExpireAt < 0) c.Reply.WriteInteger(-1);
-        else c.Reply.WriteInteger(milliseconds ? entry.ExpireAt : entry.ExpireAt / 1000);
+        else c.Reply.WriteInteger(milliseconds ? entry.ExpireAt : (entry.ExpireAt + 500) / 1000); // rounded, as ttlGenericCommand does
     }
 
     private static void Persist(CommandContext c)
