@@ -141,6 +141,7 @@ def norm(cmd, r):
     if cmd[0] == b"ZSCAN" and isinstance(r, list) and len(r) == 2 and isinstance(r[1], list):
         return [r[0], sorted(zip(r[1][::2], r[1][1::2]))]
     if isinstance(r, list) and cmd[0] in UNORDERED: return sorted(r, key=repr)
+    if isinstance(r, tuple) and r[0] == "map" and cmd[0] in UNORDERED: return ("map", sorted(r[1], key=repr))
     return r
 
 def state(c):
