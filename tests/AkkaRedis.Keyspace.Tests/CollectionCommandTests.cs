@@ -75,6 +75,14 @@ public class CollectionCommandTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(5, Bulks(_h.Run("SRANDMEMBER", "s", "5")).Distinct().Count());
         Assert.Equal(10, Bulks(_h.Run("SRANDMEMBER", "s", "50")).Distinct().Count());
         Assert.Equal(50, Bulks(_h.Run("SRANDMEMBER", "s", "-50")).Count);
+        // More repeated picks than a reply can hold are refused at once (building them took 20 GB before failing).
+        const string tooMany = "-ERR value is out of range, a negative count may ask for at most 268435455 elements here\r\n";
+        Assert.Equal(tooMany, _h.Run("SRANDMEMBER", "s", "-3000000000"));
+        _h.Run("HSET", "h", "f", "v");
+        Assert.Equal(tooMany, _h.Run("HRANDFIELD", "h", "-3000000000", "WITHVALUES"));
+        _h.Run("ZADD", "z", "1", "m");
+        Assert.Equal(tooMany, _h.Run("ZRANDMEMBER", "z", "-3000000000"));
+        Assert.Equal("*0\r\n", _h.Run("SRANDMEMBER", "missing", "-3000000000"));
         Assert.Matches(@"^\$2\r\nm\d\r\n$", _h.Run("SRANDMEMBER", "s"));
         Assert.Equal("*0\r\n", _h.Run("SRANDMEMBER", "missing", "3"));
         var popped = Bulks(_h.Run("SPOP", "s", "4"));

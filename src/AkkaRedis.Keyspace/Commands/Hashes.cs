@@ -163,6 +163,7 @@ public static class Hashes
         WithHash(c, h =>
         {
             var pairs = h?.Entries.ToArray() ?? [];
+            if (RandomPicks.TooMany(c, pairs.Length, count, unique)) return;
             var picks = RandomPicks.Choose(c.Random, pairs.Length, count, unique);
             if (withValues && c.Reply.Resp3)
             {

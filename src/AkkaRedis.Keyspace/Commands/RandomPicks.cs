@@ -23,6 +23,21 @@ public static class RandomPicks
         return true;
     }
 
+    /// <summary>
+    /// Picks that may repeat are as many as asked, whatever the collection's size: past this many the reply could not
+    /// be held (a reply is at most 2 GB, and a pick takes at least 7 bytes), and building it first took the process to
+    /// 20 GB before failing. Redis streams such a reply; here it is refused, once there is something to pick from.
+    /// </summary>
+    public const long MaxRepeatedPicks = int.MaxValue / 8;
+
+    /// <summary>True (the error written) when <see cref="Choose"/> would be asked for more repeated picks than a reply can hold.</summary>
+    public static bool TooMany(CommandContext c, int size, long count, bool unique)
+    {
+        if (unique || size == 0 || count <= MaxRepeatedPicks) return false;
+        c.Error($"ERR value is out of range, a negative count may ask for at most {MaxRepeatedPicks} elements here");
+        return true;
+    }
+
     /// <summary>Indexes into a collection of <paramref name="size"/>: distinct (all of them, in order, when count &gt;= size) or with repeats.</summary>
     public static List<int> Choose(Random random, int size, long count, bool unique)
     {

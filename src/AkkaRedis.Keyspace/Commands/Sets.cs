@@ -74,6 +74,7 @@ public static class Sets
         WithSet(c, s =>
         {
             var members = s?.ToArray() ?? [];
+            if (RandomPicks.TooMany(c, members.Length, count, unique)) return;
             var picks = RandomPicks.Choose(c.Random, members.Length, count, unique);
             // Always an array, also in RESP3, as Redis 7 answers (t_set.c srandmemberWithCountCommand).
             c.Reply.WriteArrayHeader(picks.Count);

@@ -602,6 +602,7 @@ public static class SortedSets
         WithZset(c, z =>
         {
             var nodes = z?.Ascending().ToArray() ?? [];
+            if (RandomPicks.TooMany(c, nodes.Length, count, unique)) return;
             var picks = RandomPicks.Choose(c.Random, nodes.Length, count, unique);
             WriteElements(c, picks.Select(i => nodes[i]).ToList(), withScores);
         });
