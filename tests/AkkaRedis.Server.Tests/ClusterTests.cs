@@ -224,6 +224,15 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal(0L, _cluster.Call(1, "EXISTS", remote[0]));
         Assert.Equal("PONG", blocked.Call("PING"));
 
+        // A sorted-set pop blocks the same way, and a ZADD through another node serves it.
+        string zset = "{" + remote[0] + "}z"; // on the remote shard of remote[0]
+        waiting = Task.Run(() => blocked.Call("BZPOPMIN", zset, "0"));
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(2L, _cluster.Call(2, "ZADD", zset, "2", "b", "1", "a"));
+        Assert.Equal(new List<object?> { zset, "a", "1" }, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(new List<object?> { "b" }, _cluster.Call(1, "ZRANGE", zset, "0", "-1"));
+
         // BLMOVE between two keys of one remote shard; a timeout answers nil at its deadline.
         string source = "{" + remote[1] + "}src", destination = "{" + remote[1] + "}dst";
         waiting = Task.Run(() => blocked.Call("BLMOVE", source, destination, "LEFT", "RIGHT", "0"));
