@@ -27,12 +27,16 @@ public sealed class PersistenceTests : IDisposable
             client.Call("RPUSH", $"l{i % 10}", $"e{i}");
             client.Call("HSET", $"h{i % 10}", $"f{i}", $"{i}");
             client.Call("SADD", $"set{i % 10}", $"{i}");
+            client.Call("ZADD", $"z{i % 10}", $"{i * 0.5}", $"m{i}");
             client.Call("INCRBY", "counter", "2");
         }
         client.Call("MSET", "m1", "a", "m2", "b", "m3", "c");
         client.Call("RENAME", "s0", "renamed");
         client.Call("LMOVE", "l1", "l2", "LEFT", "LEFT");
         client.Call("SPOP", "set3");
+        client.Call("ZPOPMIN", "z3", "2");
+        client.Call("ZINCRBY", "z4", "100.25", "m4");
+        client.Call("ZMPOP", "2", "nokey", "z5", "MAX");
         client.Call("EXPIRE", "s1", "1000");
         client.Call("SELECT", "7");
         client.Call("SET", "db7", "seven");
@@ -56,6 +60,7 @@ public sealed class PersistenceTests : IDisposable
             "list" => string.Join(",", (List<object?>)client.Call("LRANGE", key, "0", "-1")!),
             "hash" => string.Join(",", ((List<object?>)client.Call("HGETALL", key)!).Chunk(2).Select(p => $"{p[0]}={p[1]}").Order()),
             "set" => string.Join(",", ((List<object?>)client.Call("SMEMBERS", key)!).Select(m => (string)m!).Order()),
+            "zset" => string.Join(",", (List<object?>)client.Call("ZRANGE", key, "0", "-1", "WITHSCORES")!),
             _ => "?",
         };
         bool volatileKey = (long)client.Call("TTL", key)! > 0;
@@ -473,13 +478,14 @@ public sealed class PersistenceTests : IDisposable
         {
             using var client = new RespClient(redis.Port);
             WriteEveryType(client);
-            // Beyond the compact encodings' limits: Redis writes these as plain hash, set and quicklist nodes.
+            // Beyond the compact encodings' limits: Redis writes these as plain hash, set, sorted set and quicklist nodes.
             for (int i = 0; i < 600; i++)
             {
                 client.Call("HSET", "big:hash", $"f{i}", $"{i}");
                 client.Call("SADD", "big:set", $"m{i}");
                 client.Call("SADD", "big:ints", $"{i * 1000 - 300000}");
                 client.Call("RPUSH", "big:list", i % 3 == 0 ? $"{i * -70000}" : new string('v', i));
+                client.Call("ZADD", "big:zset", $"{i / 7.0}", $"m{i}");
             }
             client.Call("SET", "big:string", new string('s', 100_000));
             expected = ReadBack(client);
