@@ -42,17 +42,18 @@ public static class Args
         }
         if (lower.Contains("nan")) return false;
         var unsigned = lower.TrimStart('+', '-');
-        if (unsigned.StartsWith("0x"))
+        bool hex = unsigned.StartsWith("0x");
+        if (hex)
         {
-            if (!LongDouble.TryParse(arg, out var hex)) return false;
-            value = hex.ToDouble();
+            if (!LongDouble.TryParse(arg, out var parsed)) return false;
+            value = parsed.ToDouble();
         }
         else if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
         if (double.IsInfinity(value)) return false;
         // Zero from digits that are not all zero underflowed.
-        int exponentAt = unsigned.IndexOfAny(unsigned.StartsWith("0x") ? ['p'] : ['e']);
-        var mantissa = exponentAt >= 0 ? unsigned[..exponentAt] : unsigned;
-        if (value == 0 && mantissa.Skip(unsigned.StartsWith("0x") ? 2 : 0).Any(ch => ch is not ('0' or '.'))) return false;
+        int exponentAt = unsigned.IndexOf(hex ? 'p' : 'e');
+        var mantissa = (exponentAt >= 0 ? unsigned[..exponentAt] : unsigned)[(hex ? 2 : 0)..];
+        if (value == 0 && mantissa.Any(ch => ch is not ('0' or '.'))) return false;
         return !double.IsNaN(value);
     }
 

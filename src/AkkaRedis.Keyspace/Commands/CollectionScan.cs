@@ -35,9 +35,9 @@ public static class CollectionScan
         var text = Encoding.ASCII.GetString(arg);
         bool negative = text.StartsWith('-');
         var digits = text.Length > 0 && text[0] is '-' or '+' ? text[1..] : text;
-        if (digits.Length == 0 && text.Length == 0)
+        if (text.Length == 0)
         {
-            cursor = 0;
+            cursor = 0; // strtoul reads nothing from "", and the end is where it stopped
             return true;
         }
         if (ulong.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out cursor))

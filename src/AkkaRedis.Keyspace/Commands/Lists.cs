@@ -304,10 +304,11 @@ public static class Lists
         });
     }
 
-    public static bool TryDirection(CommandContext c, byte[] arg, out bool left)
+    /// <summary>LEFT or RIGHT (ZMPOP: MIN or MAX, given as <paramref name="first"/> and <paramref name="second"/>); <paramref name="left"/> is the first.</summary>
+    public static bool TryDirection(CommandContext c, byte[] arg, out bool left, string first = "LEFT", string second = "RIGHT")
     {
-        left = Args.Is(arg, "LEFT");
-        if (left || Args.Is(arg, "RIGHT")) return true;
+        left = Args.Is(arg, first);
+        if (left || Args.Is(arg, second)) return true;
         c.Error(RespErrors.Syntax);
         return false;
     }
@@ -393,12 +394,7 @@ public static class Lists
             return false;
         }
         keysEnd = numKeysIndex + 1 + (int)numKeys;
-        left = Args.Is(c[keysEnd], first);
-        if (!left && !Args.Is(c[keysEnd], second))
-        {
-            c.Error(RespErrors.Syntax);
-            return false;
-        }
+        if (!TryDirection(c, c[keysEnd], out left, first, second)) return false;
         bool countGiven = false;
         for (int i = keysEnd + 1; i < c.Argc; i += 2)
         {

@@ -77,11 +77,8 @@ public static class SortedSets
         RedisSortedSet.For(size, first.Length, c.Config.ZsetMaxListpackEntries, c.Config.ZsetMaxListpackValue);
 
     /// <summary>Adds or moves a member, converting the encoding as Redis would.</summary>
-    private static void Put(CommandContext c, RedisSortedSet zset, byte[] member, double score)
-    {
-        zset.Set(member, score);
-        zset.CheckEncoding(member.Length, c.Config.ZsetMaxListpackEntries, c.Config.ZsetMaxListpackValue);
-    }
+    private static void Put(CommandContext c, RedisSortedSet zset, byte[] member, double score) =>
+        zset.Set(member, score, c.Config.ZsetMaxListpackEntries, c.Config.ZsetMaxListpackValue);
 
     // ZADD / ZINCRBY (zaddGenericCommand).
 
@@ -408,13 +405,10 @@ public static class SortedSets
     /// <summary>The elements a range selects, in reply order; LIMIT applies to score and lex ranges.</summary>
     private static List<Node> Select(RedisSortedSet zset, Range range, bool reverse, long offset, long limit)
     {
-        long first, last;
         if (range.Kind == RangeKind.Rank)
         {
             long start = range.Start, end = range.End;
-            if (!TryClampRanks(zset.Count, ref start, ref end)) return [];
-            (first, last) = (start, end);
-            return [.. zset.Range(first, last, reverse)];
+            return TryClampRanks(zset.Count, ref start, ref end) ? [.. zset.Range(start, end, reverse)] : [];
         }
         // A negative offset selects nothing (Redis's loop skips until the end); a negative limit means no limit.
         if (offset < 0 || (offset > 0 && offset >= zset.Count)) return [];
@@ -424,7 +418,7 @@ public static class SortedSets
         long take = limit < 0 ? available : Math.Min(limit, available);
         if (take == 0) return [];
         // Range walks ranks counted from the end when reversed.
-        first = reverse ? zset.Count - inEnd + offset : inFirst + offset;
+        long first = reverse ? zset.Count - inEnd + offset : inFirst + offset;
         return [.. zset.Range(first, first + take - 1, reverse)];
     }
 
@@ -453,17 +447,7 @@ public static class SortedSets
             c.Reply.WriteInteger(0);
             return;
         }
-        List<Node> doomed;
-        if (kind == RangeKind.Rank)
-        {
-            long start = range.Start, end = range.End;
-            doomed = TryClampRanks(zset.Count, ref start, ref end) ? [.. zset.Range(start, end, false)] : [];
-        }
-        else
-        {
-            var (first, end) = range.Ranks(zset);
-            doomed = [.. zset.Range(first, end - 1, false)];
-        }
+        var doomed = Select(zset, range, reverse: false, offset: 0, limit: -1);
         foreach (var node in doomed) zset.Remove(node.Member);
         if (doomed.Count > 0) c.Store(c[1], entry, zset, zset.Count);
         c.Reply.WriteInteger(doomed.Count);

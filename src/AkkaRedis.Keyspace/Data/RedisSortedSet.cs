@@ -61,7 +61,7 @@ public sealed class RedisSortedSet
     public int Count => _scores.Count;
     public bool IsListpack { get; private set; } = true;
 
-    /// <summary>A new sorted set that will hold <paramref name="size"/> members, the first of them <paramref name="firstMember"/> (zsetTypeCreate).</summary>
+    /// <summary>A new sorted set that will hold <paramref name="size"/> members, the first <paramref name="firstMemberLength"/> bytes long (zsetTypeCreate).</summary>
     public static RedisSortedSet For(int size, int firstMemberLength, int maxListpackEntries, int maxListpackValue) =>
         new() { IsListpack = maxListpackEntries > 0 && size <= maxListpackEntries && firstMemberLength <= maxListpackValue };
 
@@ -77,6 +77,13 @@ public sealed class RedisSortedSet
     public bool TryGetScore(byte[] member, out double score) => _scores.TryGetValue(member, out score);
 
     public IEnumerable<byte[]> Members => _scores.Keys;
+
+    /// <summary>Adds a member or moves it to a new score, then converts the encoding as Redis would (zsetAdd).</summary>
+    public void Set(byte[] member, double score, int maxListpackEntries, int maxListpackValue)
+    {
+        Set(member, score);
+        CheckEncoding(member.Length, maxListpackEntries, maxListpackValue);
+    }
 
     /// <summary>Adds a member or moves it to a new score.</summary>
     public void Set(byte[] member, double score)

@@ -386,7 +386,7 @@ public sealed class ScriptEngine : IDisposable
                 _callReply.WriteInteger(_outer.Server.PubSub.Publish(args[1], args[2]));
                 return null;
             case "spublish":
-                _callReply.WriteInteger(_outer.Server.PubSub.SPublish(args[1], args[2]));
+                _callReply.WriteInteger(_outer.Server.PubSub.Publish(args[1], args[2], sharded: true));
                 return null;
             case "time":
                 long micros = _outer.Server.Clock.NowMs * 1000;

@@ -48,51 +48,36 @@ public sealed class PubSubRegistry
     public Action<byte[], byte[], bool>? Forward { get; set; }
 
     /// <summary>
-    /// PUBLISH: delivers to this node's subscribers and, in a cluster, to every other node's, as Redis Cluster does;
-    /// answers how many received it here (as a Redis Cluster node counts its own clients).
+    /// PUBLISH (SPUBLISH: <paramref name="sharded"/>): delivers to this node's subscribers and, in a cluster, to every
+    /// other node's, as Redis Cluster does (any node serves any slot here, so SPUBLISH goes everywhere too); answers how
+    /// many received it here (as a Redis Cluster node counts its own clients).
     /// </summary>
-    public long Publish(byte[] channel, byte[] message)
+    public long Publish(byte[] channel, byte[] message, bool sharded = false)
     {
-        long receivers = Deliver(channel, message);
-        Forward?.Invoke(channel, message, false);
+        long receivers = Deliver(channel, message, sharded);
+        Forward?.Invoke(channel, message, sharded);
         return receivers;
     }
 
-    /// <summary>SPUBLISH: as PUBLISH, to SSUBSCRIBE's channels (every node's: any node serves any slot here).</summary>
-    public long SPublish(byte[] channel, byte[] message)
-    {
-        long receivers = DeliverSharded(channel, message);
-        Forward?.Invoke(channel, message, true);
-        return receivers;
-    }
-
-    /// <summary>Delivers to the shard channel's subscribers on this node; how many received it.</summary>
-    public long DeliverSharded(byte[] channel, byte[] message)
-    {
-        if (!_shardChannels.TryGetValue(channel, out var subscribers)) return 0;
-        var delivery = new PubSubMessage(channel, message, null, Sharded: true);
-        foreach (var subscriber in subscribers) subscriber.Tell(delivery);
-        return subscribers.Count;
-    }
-
-    /// <summary>Delivers to the channel's subscribers on this node and to every matching pattern's; how many received it.</summary>
-    public long Deliver(byte[] channel, byte[] message)
+    /// <summary>
+    /// Delivers to this node's subscribers of the channel and, unless <paramref name="sharded"/>, of every matching
+    /// pattern (SSUBSCRIBE's channels are a namespace of their own, without patterns); how many received it.
+    /// </summary>
+    public long Deliver(byte[] channel, byte[] message, bool sharded)
     {
         long receivers = 0;
-        if (_channels.TryGetValue(channel, out var subscribers))
-        {
-            var delivery = new PubSubMessage(channel, message, null);
-            foreach (var subscriber in subscribers) subscriber.Tell(delivery);
-            receivers += subscribers.Count;
-        }
+        if ((sharded ? _shardChannels : _channels).TryGetValue(channel, out var subscribers))
+            receivers += Send(subscribers, new PubSubMessage(channel, message, null, sharded));
+        if (sharded) return receivers;
         foreach (var (pattern, patternSubscribers) in _patterns)
-        {
-            if (!Glob.Match(pattern, channel)) continue;
-            var delivery = new PubSubMessage(channel, message, pattern);
-            foreach (var subscriber in patternSubscribers) subscriber.Tell(delivery);
-            receivers += patternSubscribers.Count;
-        }
+            if (Glob.Match(pattern, channel)) receivers += Send(patternSubscribers, new PubSubMessage(channel, message, pattern));
         return receivers;
+    }
+
+    private static int Send(ImmutableHashSet<IActorRef> subscribers, PubSubMessage delivery)
+    {
+        foreach (var subscriber in subscribers) subscriber.Tell(delivery);
+        return subscribers.Count;
     }
 
     /// <summary>PUBSUB CHANNELS (SHARDCHANNELS): the channels with at least one subscriber, those matching <paramref name="pattern"/> if given.</summary>

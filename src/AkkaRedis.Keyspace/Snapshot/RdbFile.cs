@@ -271,8 +271,7 @@ public static class RdbFile
             double score = binaryScores ? BinaryPrimitives.ReadDoubleLittleEndian(reader.Take(8)) : TextScore(reader);
             if (double.IsNaN(score)) throw new RdbException("Zset with NAN score detected");
             if (zset.TryGetScore(member, out _)) throw new RdbException("Duplicate zset fields detected");
-            zset.Set(member, score);
-            zset.CheckEncoding(member.Length, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue);
+            zset.Set(member, score, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue);
         }
         return zset;
     }
@@ -298,8 +297,7 @@ public static class RdbFile
         for (int i = 0; i < items.Count; i += 2)
         {
             if (!Commands.Args.TryDouble(items[i + 1], out double score)) throw new RdbException("Zset listpack integrity check failed.");
-            zset.Set(items[i], score);
-            zset.CheckEncoding(items[i].Length, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue);
+            zset.Set(items[i], score, config.ZsetMaxListpackEntries, config.ZsetMaxListpackValue);
         }
         return zset;
     }

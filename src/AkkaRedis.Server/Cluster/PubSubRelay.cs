@@ -21,9 +21,7 @@ public sealed class PubSubRelay : ReceiveActor
         mediator.Tell(new Subscribe(Topic, Self));
         Receive<ClusterPublish>(published =>
         {
-            if (published.Origin == self) return;
-            if (published.Sharded) registry.DeliverSharded(published.Channel, published.Message);
-            else registry.Deliver(published.Channel, published.Message);
+            if (published.Origin != self) registry.Deliver(published.Channel, published.Message, published.Sharded);
         });
         Receive<SubscribeAck>(_ => { });
     }

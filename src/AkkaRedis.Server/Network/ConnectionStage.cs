@@ -339,7 +339,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
                 return;
             }
-            if (!_session.Resp3 && _session.Subscriptions?.Any == true && !PubSubCommands.AllowedWhileSubscribed(spec.Name))
+            if (_session.InSubscribedContext && !PubSubCommands.AllowedWhileSubscribed(spec.Name))
             {
                 Reject(seq, spec, PubSubCommands.NotAllowedWhileSubscribed(spec.Name));
                 return;

@@ -33,6 +33,9 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>Pub/sub channels and patterns; the connection stage owns it (and EXEC's shard while the connection waits).</summary>
     public Subscriptions? Subscriptions;
 
+    /// <summary>RESP2 with subscriptions: Redis's pub/sub context, where only (un)subscribing, PING, QUIT and RESET run.</summary>
+    public bool InSubscribedContext => !Resp3 && Subscriptions?.Any == true;
+
     /// <summary>Commands queued in an open MULTI, or -1 (CLIENT LIST's multi field).</summary>
     public volatile int QueuedInMulti = -1;
 

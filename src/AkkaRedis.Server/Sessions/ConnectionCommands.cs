@@ -65,7 +65,7 @@ public static class ConnectionCommands
             c.Error(RespErrors.WrongArgs("ping"));
             return;
         }
-        if (c.Session.Subscriptions?.Any == true && !c.Session.Resp3)
+        if (c.Session.InSubscribedContext)
         {
             // In the subscribed state a RESP2 client reads pushes, so PING answers in their shape (pingCommand).
             c.Reply.WriteArrayHeader(2);

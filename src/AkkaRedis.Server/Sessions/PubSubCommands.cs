@@ -28,7 +28,7 @@ public static class PubSubCommands
         table.Add("punsubscribe", c => Unsubscribe(c, "punsubscribe", s => s.Patterns, (s, name) => s.PUnsubscribe(name), s => s.Count));
         table.Add("sunsubscribe", c => Unsubscribe(c, "sunsubscribe", s => s.ShardChannels, (s, name) => s.SUnsubscribe(name), s => s.ShardChannelCount));
         table.Add("publish", c => c.Reply.WriteInteger(c.Services.State.PubSub.Publish(c[1], c[2])));
-        table.Add("spublish", c => c.Reply.WriteInteger(c.Services.State.PubSub.SPublish(c[1], c[2])));
+        table.Add("spublish", c => c.Reply.WriteInteger(c.Services.State.PubSub.Publish(c[1], c[2], sharded: true)));
         table.Add("pubsub|channels", c => Channels(c, sharded: false));
         table.Add("pubsub|shardchannels", c => Channels(c, sharded: true));
         table.Add("pubsub|numsub", c => NumSub(c, sharded: false));
