@@ -80,6 +80,34 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("*1\r\n$1\r\ne\r\n", _h.Run("LRANGE", b, "0", "-1"));
     }
 
+    [Fact]
+    public void AScriptRunsOnItsDeclaredKeysLentAndOnlyOnThose()
+    {
+        string a = _h.KeyOn(0), b = _h.KeyOn(2), undeclared = _h.KeyOn(0, "other"), elsewhere = _h.KeyOn(1);
+        _h.Run("SET", a, "5");
+        _h.Run("SET", undeclared, "on a lent shard, not lent");
+        // Loaded through the shards' engine; the hold's own Lua state finds it in the node's script cache.
+        string script = "redis.call('INCRBY', KEYS[1], ARGV[1]); redis.call('RPUSH', KEYS[2], ARGV[1]); return {redis.call('GET', KEYS[1]), redis.call('LLEN', KEYS[2])}";
+        string loaded = _h.Run("SCRIPT", "LOAD", script);
+        string sha = loaded.Split("\r\n")[1];
+        Assert.Equal("*2\r\n$1\r\n7\r\n:1\r\n", Lending("EVALSHA", sha, "2", a, b, "2"));
+        Assert.Equal("$1\r\n7\r\n", _h.Run("GET", a));
+        Assert.Equal("*1\r\n$1\r\n2\r\n", _h.Run("LRANGE", b, "0", "-1"));
+
+        // A key the script did not declare is not there to read or write, whichever shard it is on.
+        foreach (var key in new[] { undeclared, elsewhere })
+            Assert.StartsWith("-ERR Script attempted to access a non local key in a cluster node script",
+                Lending("EVAL", "return redis.call('GET', ARGV[1])", "2", a, b, key));
+        Assert.StartsWith("-ERR Write commands are not allowed from read-only scripts",
+            Lending("EVAL_RO", "return redis.call('DEL', KEYS[1])", "2", a, b));
+        Assert.Equal("$1\r\n7\r\n", _h.Run("GET", a));
+
+        // SCRIPT FLUSH empties the node's cache: no engine runs the script by its SHA any more.
+        _h.Run("SCRIPT", "FLUSH");
+        Assert.StartsWith("-NOSCRIPT", Lending("EVALSHA", sha, "2", a, b, "1"));
+        Assert.StartsWith("-NOSCRIPT", _h.Run("EVALSHA", sha, "0"));
+    }
+
     /// <summary>WATCH as a connection on another node sends it: with a ticket, for which the shard keeps a stand-in.</summary>
     private void WatchFromAnotherNode(WatchState watch, int shard, string key)
     {

@@ -269,6 +269,51 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task ScriptsWhoseKeysSpanNodesRunOnTheirDeclaredKeys()
+    {
+        int here = _cluster.Port(0);
+        var byNode = Enumerable.Range(0, 3000).Select(i => _prefix + "s" + i)
+            .GroupBy(k => _cluster.OwnerPort(0, k)).ToDictionary(g => g.Key, g => g.ToList());
+        var others = byNode.Keys.Where(port => port != here).ToArray();
+        string local = byNode[here][0], a = byNode[others[0]][0], b = byNode[others[1]][0], a2 = byNode[others[0]][1];
+        using var client = new RespClient(here);
+
+        // Keys on all three nodes: the script sees them all and its writes land on their owners.
+        Assert.Equal("OK", client.Call("MSET", local, "10", a, "20"));
+        const string sum = "local t = 0 for i, k in ipairs(KEYS) do t = t + tonumber(redis.call('GET', k) or 0) end redis.call('SET', KEYS[#KEYS], t) return t";
+        Assert.Equal(30L, client.Call("EVAL", sum, "3", local, a, b));
+        Assert.Equal("30", _cluster.Call(2, "GET", b));
+
+        // EVALSHA of a script loaded on this node, with its keys all on one other node (Redis Cluster would redirect).
+        var sha = (string)client.Call("SCRIPT", "LOAD", "redis.call('RPUSH', KEYS[1], ARGV[1]) return redis.call('INCR', KEYS[2])")!;
+        Assert.Equal(21L, client.Call("EVALSHA", sha, "2", a2, a, "e"));
+        Assert.Equal(new List<object?> { "e" }, _cluster.Call(1, "LRANGE", a2, "0", "-1"));
+        Assert.Equal(new List<object?> { 1L }, client.Call("SCRIPT", "EXISTS", sha));
+
+        // Keys it did not declare are not there, as on a Redis Cluster node that does not serve them; errors keep their words.
+        var undeclared = client.Call("EVAL", "return redis.call('GET', ARGV[1])", "1", a, local) as RespClient.RespError;
+        Assert.StartsWith("ERR Script attempted to access a non local key in a cluster node script", undeclared?.Message);
+        var wrongType = client.Call("EVAL", "local v = redis.call('GET', KEYS[1]) return v", "2", a2, b) as RespClient.RespError;
+        Assert.Matches("^WRONGTYPE Operation against a key holding the wrong kind of value script: [0-9a-f]{40}, on @user_script:1[.]$", wrongType?.Message);
+
+        // Atomic under concurrent clients: scripts on every node move a unit between two keys of two other nodes.
+        Assert.Equal("OK", client.Call("MSET", a, "100", b, "0"));
+        const string move = "redis.call('DECR', KEYS[1]) redis.call('INCR', KEYS[2]) return 1";
+        var movers = Enumerable.Range(0, 3).Select(node => Task.Run(() =>
+        {
+            using var mover = new RespClient(_cluster.Port(node));
+            for (int i = 0; i < 30; i++) Assert.Equal(1L, mover.Call("EVAL", move, "2", a, b));
+        })).ToArray();
+        while (!movers.All(m => m.IsCompleted))
+        {
+            var both = (List<object?>)client.Call("MGET", a, b)!;
+            Assert.Equal(100, int.Parse((string)both[0]!) + int.Parse((string)both[1]!));
+        }
+        await Task.WhenAll(movers);
+        Assert.Equal(new List<object?> { "10", "90" }, client.Call("MGET", a, b));
+    }
+
+    [Fact]
     public async Task TransactionsAcrossNodesAreAtomicUnderConcurrentClients()
     {
         // Two counters on different nodes, moved together by transactions from every node at once: a reader that

@@ -41,6 +41,9 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     /// <summary>This shard's Lua state and script cache, made on first use (scripts run on the last shard).</summary>
     public Scripting.ScriptEngine Scripts => _scripts ??= new Scripting.ScriptEngine(Keyspace, Server);
 
+    /// <summary>Closes the Lua state, if one was made: for a context that lives as long as one command (a lending hold).</summary>
+    public void DisposeScripts() => _scripts?.Dispose();
+
     /// <summary>The function libraries loaded here, without starting Lua when there are none.</summary>
     public IEnumerable<Scripting.FunctionLibrary> LoadedLibraries => _scripts?.Libraries ?? [];
 
@@ -69,9 +72,16 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public IEnumerable<ShardStore> ShardsInScope =>
         Replaying ? [Shard] : HeldShards is { } held ? held.Select(i => Keyspace.Shards[i]) : Keyspace.Shards;
 
-    /// <summary>Whether a key's shard is held by the running command (always, outside a cluster, for whole-keyspace holds).</summary>
+    /// <summary>A lending hold's keys (see <see cref="Shards.LendingHold"/>): the only ones its scratch keyspace has.</summary>
+    public HashSet<byte[]>? LentKeys;
+
+    /// <summary>
+    /// Whether a key is there for the running command: its shard is held (always, outside a cluster, for whole-keyspace
+    /// holds), or in a lending hold, it is one of the keys lent.
+    /// </summary>
     public bool Holds(byte[] key)
     {
+        if (LentKeys != null) return LentKeys.Contains(key);
         if (HeldShards is not { } held) return true;
         return Array.BinarySearch(held, Keyspace.SlotOwner[HashSlot.Of(key)]) >= 0;
     }

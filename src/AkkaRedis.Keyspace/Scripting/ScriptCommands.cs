@@ -77,7 +77,7 @@ public static class ScriptCommands
         if (bySha)
         {
             sha = Encoding.ASCII.GetString(c[1]).ToLowerInvariant();
-            if (!engine.Exists(sha))
+            if (!engine.TryLoad(sha))
             {
                 c.Error(NoScript);
                 return;

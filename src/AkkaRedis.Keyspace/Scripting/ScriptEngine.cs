@@ -28,6 +28,7 @@ public sealed class ScriptEngine : IDisposable
     private static readonly LuaFunction SetReplFunction = NativeSetRepl;
 
     private readonly Lua _lua;
+    private readonly Server.ServerState _server;
     private readonly CommandContext _inner;
     private readonly RespWriter _callReply = new(256);
     private CommandContext _outer = null!;
@@ -40,6 +41,7 @@ public sealed class ScriptEngine : IDisposable
 
     public ScriptEngine(Data.Keyspace keyspace, Server.ServerState server)
     {
+        _server = server;
         _inner = new CommandContext(keyspace, server) { InScript = true };
         _lua = new Lua(openLibs: true);
         using var prelude = typeof(ScriptEngine).Assembly.GetManifestResourceStream("AkkaRedis.Keyspace.Scripting.prelude.lua")!;
@@ -68,26 +70,36 @@ public sealed class ScriptEngine : IDisposable
         });
         string? error = _lua.Type(-1) == LuaType.String ? _lua.ToString(-1) : null;
         _lua.Pop(1);
-        if (error == null) _cachedScripts.Add(sha);
+        if (error == null)
+        {
+            _compiled.Add(sha);
+            _server.ScriptBodies[sha] = body;
+        }
         // Lua 5.4 writes "near <eof>" where 5.1 (and so Redis) wrote "near '<eof>'".
         return error == null ? null : "ERR Error compiling script (new function): " + OneLine(error).Replace("near <eof>", "near '<eof>'");
     }
 
-    public bool Exists(string sha)
+    /// <summary>Whether the node's script cache has the script (SCRIPT EXISTS).</summary>
+    public bool Exists(string sha) => _server.ScriptBodies.ContainsKey(sha);
+
+    /// <summary>EVALSHA: whether the node's cache has the script; compiles it here first when this engine has not yet.</summary>
+    public bool TryLoad(string sha)
     {
-        CallLibrary("exists", 1, () => _lua.PushString(sha));
-        bool exists = _lua.ToBoolean(-1);
-        _lua.Pop(1);
-        return exists;
+        if (!_server.ScriptBodies.TryGetValue(sha, out var body)) return false;
+        return _compiled.Contains(sha) || Compile(sha, body) == null;
     }
 
-    /// <summary>The scripts in the cache (INFO's number_of_cached_scripts).</summary>
-    public int ScriptCount => _cachedScripts.Count;
-    private readonly HashSet<string> _cachedScripts = new(StringComparer.Ordinal);
+    /// <summary>The scripts in the node's cache (INFO's number_of_cached_scripts).</summary>
+    public int ScriptCount => _server.ScriptBodies.Count;
 
+    /// <summary>The scripts compiled in this engine's Lua state.</summary>
+    private readonly HashSet<string> _compiled = new(StringComparer.Ordinal);
+
+    /// <summary>SCRIPT FLUSH: the node's cache, and this engine's compiled scripts (others recompile what they are asked for again).</summary>
     public void Flush()
     {
-        _cachedScripts.Clear();
+        _server.ScriptBodies.Clear();
+        _compiled.Clear();
         CallLibrary("flush", 0, () => { });
         _lua.GarbageCollector(LuaGC.Collect, 0);
     }

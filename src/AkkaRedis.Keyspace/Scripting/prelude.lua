@@ -1,7 +1,7 @@
 -- Runs once in each new Lua state, with Lua 5.4's standard library, before any script. It builds what scripts
 -- see, which is Redis 7.0's scripting environment: Lua 5.1 names (unpack, loadstring, table.getn), the redis,
 -- bit, cjson and struct libraries, no io/os/package, and globals that can be neither created nor changed.
--- It returns the functions the server calls: compile, run, exists, flush.
+-- It returns the functions the server calls: compile, run, flush, and those of FUNCTION and FCALL.
 local native_call, native_sha1hex, native_log, native_setresp, native_killed, native_setrepl = ...
 
 local G, dbg = _G, debug
@@ -555,7 +555,6 @@ return {
     scripts[sha] = fn
     return nil
   end,
-  exists = function(sha) return scripts[sha] ~= nil end,
   flush = function() scripts = {} end,
   run = function(sha, keys, argv)
     script_globals.KEYS, script_globals.ARGV = keys, argv

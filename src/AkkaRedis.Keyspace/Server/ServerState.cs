@@ -16,6 +16,13 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// <summary>RDB saving (SAVE, BGSAVE, LASTSAVE, INFO persistence).</summary>
     public Snapshot.SaveStatus Saves { get; } = new(clock.NowMs / 1000);
 
+    /// <summary>
+    /// The bodies of the scripts EVAL and SCRIPT LOAD compiled on this node, by SHA1: the script cache as clients see it
+    /// (EVALSHA, SCRIPT EXISTS). Each script engine compiles from here what it lacks: the engine of a shard that moved
+    /// here, or of a cluster command that runs on keys lent by other nodes.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> ScriptBodies { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The script running now, if any (for -BUSY and SCRIPT KILL).</summary>
     public Scripting.ScriptRun Script { get; } = new();
 

@@ -30,9 +30,11 @@ namespace AkkaRedis.Keyspace.Shards;
 /// steps 3 and 4, the shards that applied their part keep it (there is no coordinator log to roll it back); the client
 /// gets an error in that case, never OK.
 ///
-/// Only commands whose keys are all named by their key positions come here; whole-keyspace commands, scripts and
-/// blocking commands need their shards on the client's node (see the server's ClusterGate). An EXEC after WATCH comes
-/// here when a watched shard was on another node: that shard says, as it lends, whether the watch failed.
+/// Only commands whose keys are all named by their key positions come here; whole-keyspace commands and blocking
+/// commands need their shards on the client's node (see the server's ClusterGate). A script (EVAL and friends) comes
+/// here when the keys it declares are not all on this node; it sees only those keys, and touching another one is the
+/// error Redis Cluster gives a script for a key its node does not serve. An EXEC after WATCH comes here when a watched
+/// shard was on another node: that shard says, as it lends, whether the watch failed.
 /// </summary>
 public sealed class LendingHold : UntypedActor, IWithTimers
 {
@@ -92,6 +94,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         _keysByShard = KeysOf(command).Concat(watchedHere)
             .GroupBy(key => _scratch.ShardOf(key))
             .ToDictionary(g => g.Key, g => g.Distinct(ByteArrayComparer.Instance).ToArray());
+        _context.LentKeys = new HashSet<byte[]>(_keysByShard.Values.SelectMany(keys => keys), ByteArrayComparer.Instance);
     }
 
     /// <summary>EXEC's watch: shards that keep a stand-in for it say at lending whether it failed (see <see cref="WatchTicket"/>).</summary>
@@ -113,6 +116,8 @@ public sealed class LendingHold : UntypedActor, IWithTimers
         }
         foreach (int position in command.Spec.KeyPositions(command.Args)) yield return command.Args[position];
     }
+
+    protected override void PostStop() => _context.DisposeScripts();
 
     protected override void PreStart()
     {

@@ -8,7 +8,8 @@ namespace AkkaRedis.Server.Cluster;
 /// Which commands a node can send on in a cluster, and what it answers when it cannot, in Redis Cluster's words.
 /// A command for one shard with nothing attached is forwarded to that shard wherever it lives. A multi-key command or
 /// a transaction whose shards are not all here runs as a lending hold (<see cref="Lends"/>); a WATCH of shards on other
-/// nodes travels with a ticket (see the connection's Watch). A blocking pop over several shards, which carries this
+/// nodes travels with a ticket (see the connection's Watch), and so does a script whose declared keys are not all on
+/// this node (it sees those keys only). A blocking pop over several shards, which carries this
 /// connection's state, runs only when all of its shards are on this node: when they are all on one other node the client is redirected there with MOVED (as Redis Cluster
 /// redirects, and cluster-aware clients follow), when they span nodes it gets CROSSSLOT.
 /// Whole-keyspace commands (DBSIZE, KEYS, SCAN, FLUSHALL...) act on this node's shards, as on a Redis Cluster node.
@@ -21,6 +22,27 @@ public static class ClusterGate
     /// <summary>Whether the command needs its shards on this node (see the class comment).</summary>
     public static bool NeedsLocal(in ShardCommand command, int[]? several) =>
         several != null || command.Payload != null;
+
+    /// <summary>
+    /// The shards a command lends from when it runs as a <see cref="LendingHold"/> (see <see cref="Lends"/>), or null: a
+    /// multi-key command over shards on several nodes, or a script whose declared keys are not all on this node.
+    /// </summary>
+    public static int[]? Lending(Placement placement, Keyspace.Data.Keyspace keyspace, in ShardCommand command, int[]? several)
+    {
+        if (command.Payload != null) return null;
+        var spec = command.Spec;
+        if (spec.Route != CommandRoute.AllShards) return several != null && Lends(placement, several) ? several : null;
+        if (!LendableScripts.Contains(spec.Name)) return null;
+        var args = command.Args;
+        var shards = spec.KeyPositions(args).Select(p => keyspace.SlotOwner[HashSlot.Of(args[p])]).Distinct().Order().ToArray();
+        return shards.Length > 0 && Lends(placement, shards) ? shards : null;
+    }
+
+    /// <summary>
+    /// The scripts that can run on lent keys: they name their keys, and the node's script cache has their bodies. (FCALL
+    /// cannot: a function library lives in the Lua state of a shard.)
+    /// </summary>
+    private static readonly HashSet<string> LendableScripts = ["eval", "evalsha", "eval_ro", "evalsha_ro"];
 
     /// <summary>
     /// Whether a multi-key command (or a transaction) over <paramref name="shards"/> runs as a <see cref="LendingHold"/>:

@@ -636,9 +636,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
             if (_services.Cluster is { } cluster && ClusterGate.NeedsLocal(command, several))
             {
-                if (several != null && command.Payload == null && command.Spec.Route != CommandRoute.AllShards && ClusterGate.Lends(cluster.Current, several))
+                if (ClusterGate.Lending(cluster.Current, _services.Keyspace, command, several) is { } lent)
                 {
-                    StartLending(several, command);
+                    StartLending(lent, command);
                     return;
                 }
                 if (RefusedInCluster(command, shard, several, out var local)) return;
