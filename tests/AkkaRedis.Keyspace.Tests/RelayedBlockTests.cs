@@ -88,4 +88,52 @@ public class RelayedBlockTests : Akka.TestKit.Xunit2.TestKit
         _h.Shards[1].Tell(new BlockFor(Command(10, "BLPOP", key, "x"), other.Ref));
         Assert.Equal("-ERR timeout is not a float or out of range\r\n", Text(other.ExpectMsg<ShardReplies>()));
     }
+
+    [Fact]
+    public void AWakerIsWokenInItsTurnByAPushOfItsKindAndPopsNothing()
+    {
+        string list = _h.KeyOn(1), other = _h.KeyOn(2), zset = _h.KeyOn(1, "z");
+        var waker = CreateTestProbe();
+        // BLPOP over keys of two shards: each shard registers the keys it owns.
+        var blpop = Command(5, "BLPOP", list, other, "0");
+        _h.Shards[1].Tell(new WakeWhenReady(blpop, 1, waker.Ref));
+        Assert.Equal(new WakeRegistered(1, 1), waker.ExpectMsg<WakeRegistered>());
+        _h.Shards[1].Tell(new WakeWhenReady(blpop, 2, waker.Ref)); // a renewal while it waits: answered, not doubled
+        Assert.Equal(new WakeRegistered(1, 2), waker.ExpectMsg<WakeRegistered>());
+
+        // A sorted set at a key it waits on as a list does not wake it; a list does, and stays whole.
+        Assert.Equal(":1\r\n", _h.Run("ZADD", "{" + list + "}", "1", "m"));
+        Assert.Equal(":1\r\n", _h.Run("RPUSH", list, "a"));
+        Assert.Equal(new KeyReady(1), waker.ExpectMsg<KeyReady>());
+        waker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal("*1\r\n$1\r\na\r\n", _h.Run("LRANGE", list, "0", "-1"));
+
+        // Registered again behind a client blocked here: that client is served first, and the waker is woken only when
+        // an element is left for it.
+        Assert.Equal("$1\r\na\r\n", _h.Run("LPOP", list));
+        var relay = CreateTestProbe();
+        _h.Shards[1].Tell(new BlockFor(Command(9, "BLPOP", list, "0"), relay.Ref), relay.Ref);
+        relay.ExpectMsg<BlockRegistered>();
+        _h.Shards[1].Tell(new WakeWhenReady(blpop, 3, waker.Ref));
+        waker.ExpectMsg<WakeRegistered>();
+        Assert.Equal(":1\r\n", _h.Run("RPUSH", list, "b"));
+        Assert.Equal($"*2\r\n${list.Length}\r\n{list}\r\n$1\r\nb\r\n", Text(relay.ExpectMsg<ShardReplies>()));
+        waker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(":1\r\n", _h.Run("RPUSH", list, "c"));
+        Assert.Equal(new KeyReady(1), waker.ExpectMsg<KeyReady>());
+
+        // A waker of a sorted-set pop is woken by ZADD; once it stops, nothing wakes it.
+        var bzpop = Command(6, "BZPOPMIN", zset, "0");
+        var zwaker = CreateTestProbe();
+        _h.Shards[1].Tell(new WakeWhenReady(bzpop, 1, zwaker.Ref));
+        zwaker.ExpectMsg<WakeRegistered>();
+        Assert.Equal(":1\r\n", _h.Run("ZADD", zset, "1", "m"));
+        Assert.Equal(new KeyReady(1), zwaker.ExpectMsg<KeyReady>());
+        _h.Shards[1].Tell(new WakeWhenReady(blpop, 4, waker.Ref));
+        waker.ExpectMsg<WakeRegistered>();
+        _h.Shards[1].Tell(new StopWaking(waker.Ref));
+        Assert.Equal(":2\r\n", _h.Run("RPUSH", list, "d"));
+        waker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        Assert.Equal(0, Volatile.Read(ref _h.Keyspace.BlockedWaiters));
+    }
 }

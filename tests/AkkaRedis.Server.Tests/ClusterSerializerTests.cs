@@ -64,5 +64,17 @@ public sealed class ClusterSerializerTests : IDisposable
         Assert.True(RoundTrip(new ClusterPublish(B("s"), B("m"), "here", Sharded: true)).Sharded);
     }
 
+    [Fact]
+    public void ABlockAcrossNodesRegistersAndIsWokenWithItsRound()
+    {
+        var blpop = new ShardCommand(RedisServer.BuildCommands().Table.Find("blpop")!, [B("BLPOP"), B("a"), B("b"), B("0")], 2, true, 11);
+        var wake = RoundTrip(new WakeWhenReady(blpop, 7, _actor));
+        Assert.Equal((7L, _actor, "blpop", 2, true, 11L), (wake.Round, wake.Waker, wake.Command.Spec.Name, wake.Command.Db, wake.Command.Resp3, wake.Command.Seq));
+        Assert.Equal(["BLPOP", "a", "b", "0"], wake.Command.Args.Select(Text));
+        Assert.Equal(new WakeRegistered(3, long.MaxValue), RoundTrip(new WakeRegistered(3, long.MaxValue)));
+        Assert.Equal(new KeyReady(5), RoundTrip(new KeyReady(5)));
+        Assert.Equal(_actor, RoundTrip(new StopWaking(_actor)).Waker);
+    }
+
     private static string Text(byte[] bytes) => System.Text.Encoding.UTF8.GetString(bytes);
 }

@@ -25,6 +25,20 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     private readonly ClusterNodes _cluster = fixture.Cluster;
     private readonly string _prefix = Guid.NewGuid().ToString("N")[..8] + ":";
 
+    /// <summary>
+    /// Keys named <paramref name="tag"/>N, by the node that serves them as node 0 sees it: those of node 0, then those of
+    /// the other two.
+    /// </summary>
+    private (List<string> Here, List<string> A, List<string> B) KeysOnEachNode(string tag)
+    {
+        var byNode = Enumerable.Range(0, 3000).Select(i => _prefix + tag + i)
+            .GroupBy(k => _cluster.OwnerPort(0, k)).ToDictionary(g => g.Key, g => g.ToList());
+        Assert.Equal(3, byNode.Count);
+        int here = _cluster.Port(0);
+        var others = byNode.Keys.Where(port => port != here).Order().ToArray();
+        return (byNode[here], byNode[others[0]], byNode[others[1]]);
+    }
+
     [Fact]
     public void WritesThroughOneNodeAreReadThroughTheOthers()
     {
@@ -161,14 +175,9 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public void MultiKeyCommandsAndTransactionsWhoseKeysSpanNodesRunAsOnOneServer()
     {
-        int here = _cluster.Port(0);
-        var byNode = Enumerable.Range(0, 3000).Select(i => _prefix + "x" + i)
-            .GroupBy(k => _cluster.OwnerPort(0, k)).ToDictionary(g => g.Key, g => g.ToList());
-        Assert.Equal(3, byNode.Count);
-        var others = byNode.Keys.Where(port => port != here).ToArray();
-        string local = byNode[here][0], local2 = byNode[here][1];
-        string a = byNode[others[0]][0], a2 = byNode[others[0]][1], b = byNode[others[1]][0], b2 = byNode[others[1]][1];
-        using var client = new RespClient(here);
+        var (onHere, onA, onB) = KeysOnEachNode("x");
+        string local = onHere[0], local2 = onHere[1], a = onA[0], a2 = onA[1], b = onB[0], b2 = onB[1];
+        using var client = new RespClient(_cluster.Port(0));
 
         Assert.Equal("OK", client.Call("MSET", local, "1", a, "2", b, "3"));
         Assert.Equal(new List<object?> { "1", "2", "3", null }, client.Call("MGET", local, a, b, a2));
@@ -271,12 +280,9 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public async Task ScriptsWhoseKeysSpanNodesRunOnTheirDeclaredKeys()
     {
-        int here = _cluster.Port(0);
-        var byNode = Enumerable.Range(0, 3000).Select(i => _prefix + "s" + i)
-            .GroupBy(k => _cluster.OwnerPort(0, k)).ToDictionary(g => g.Key, g => g.ToList());
-        var others = byNode.Keys.Where(port => port != here).ToArray();
-        string local = byNode[here][0], a = byNode[others[0]][0], b = byNode[others[1]][0], a2 = byNode[others[0]][1];
-        using var client = new RespClient(here);
+        var (onHere, onA, onB) = KeysOnEachNode("s");
+        string local = onHere[0], a = onA[0], a2 = onA[1], b = onB[0];
+        using var client = new RespClient(_cluster.Port(0));
 
         // Keys on all three nodes: the script sees them all and its writes land on their owners.
         Assert.Equal("OK", client.Call("MSET", local, "10", a, "20"));
@@ -314,6 +320,86 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task BlockingPopsOverKeysOfSeveralNodesAreServedOnce()
+    {
+        var (onHere, onA, onB) = KeysOnEachNode("p");
+        string local = onHere[0], a = onA[0], b = onB[0];
+        using var client = new RespClient(_cluster.Port(0));
+
+        // Ready at once: the first non-empty key in the command's order; the wrong type answers WRONGTYPE.
+        Assert.Equal(1L, _cluster.Call(1, "RPUSH", b, "b1"));
+        Assert.Equal(1L, _cluster.Call(2, "RPUSH", a, "a1"));
+        Assert.Equal(new List<object?> { a, "a1" }, client.Call("BLPOP", local, a, b, "0"));
+        Assert.Equal(new List<object?> { b, "b1" }, client.Call("BRPOP", local, a, b, "0"));
+        Assert.Equal("OK", client.Call("SET", a, "string"));
+        Assert.Equal(new RespClient.RespError("WRONGTYPE Operation against a key holding the wrong kind of value"), client.Call("BLPOP", local, a, "0"));
+        Assert.Equal(1L, client.Call("DEL", a));
+
+        // Nothing there: the timeout answers nil at its deadline.
+        var began = Stopwatch.StartNew();
+        Assert.Null(client.Call("BLPOP", local, a, b, "0.5"));
+        Assert.InRange(began.ElapsedMilliseconds, 450, 5000);
+
+        // Blocked, then served by a push through another node; a sorted-set pop and a BLMOVE to another node likewise.
+        var waiting = Task.Run(() => client.Call("BLMPOP", "0", "3", local, a, b, "RIGHT", "COUNT", "2"));
+        await Task.Delay(300);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(3L, _cluster.Call(2, "RPUSH", b, "x", "y", "z"));
+        Assert.Equal(new List<object?> { b, new List<object?> { "z", "y" } }, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(new List<object?> { "x" }, _cluster.Call(1, "LRANGE", b, "0", "-1"));
+        waiting = Task.Run(() => client.Call("BZPOPMAX", local + "z", a + "z", "0"));
+        await Task.Delay(300);
+        Assert.Equal(2L, _cluster.Call(1, "ZADD", a + "z", "1", "low", "2", "high"));
+        Assert.Equal(new List<object?> { a + "z", "high", "2" }, await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        waiting = Task.Run(() => client.Call("BLMOVE", a + "src", b + "dst", "LEFT", "RIGHT", "0"));
+        await Task.Delay(300);
+        Assert.Equal(1L, _cluster.Call(2, "LPUSH", a + "src", "moved"));
+        Assert.Equal("moved", await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal(new List<object?> { "moved" }, _cluster.Call(1, "LRANGE", b + "dst", "0", "-1"));
+        Assert.Equal(0L, _cluster.Call(1, "EXISTS", a + "src"));
+
+        // CLIENT UNBLOCK, with and without the error.
+        long id = (long)client.Call("CLIENT", "ID")!;
+        using var other = new RespClient(_cluster.Port(0));
+        waiting = Task.Run(() => client.Call("BLPOP", local, a, "0"));
+        await Task.Delay(300);
+        Assert.Equal(1L, other.Call("CLIENT", "UNBLOCK", id.ToString(), "ERROR"));
+        Assert.Equal(new RespClient.RespError("UNBLOCKED client unblocked via CLIENT UNBLOCK"), await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+        waiting = Task.Run(() => client.Call("BLPOP", local, a, "0"));
+        await Task.Delay(300);
+        Assert.Equal(1L, other.Call("CLIENT", "UNBLOCK", id.ToString()));
+        Assert.Null(await waiting.WaitAsync(TimeSpan.FromSeconds(10)));
+
+        // A client that leaves while blocked takes nothing.
+        using (var leaving = new RespClient(_cluster.Port(0)))
+        {
+            leaving.SendRaw(RespClient.Encode("BLPOP", local, a, "0"));
+            await Task.Delay(300);
+        }
+        await Task.Delay(500);
+        Assert.Equal(1L, _cluster.Call(1, "RPUSH", a, "kept"));
+        await Task.Delay(300);
+        Assert.Equal(new List<object?> { "kept" }, _cluster.Call(2, "LRANGE", a, "0", "-1"));
+        Assert.Equal(2L, client.Call("DEL", a, b));
+
+        // Many clients on every node blocked over keys of all three, many pushes through every node: each element is
+        // popped exactly once, and every client gets one.
+        const int clients = 12;
+        string[] queues = [local, a, b];
+        var consumers = Enumerable.Range(0, clients).Select(i => Task.Run(() =>
+        {
+            using var consumer = new RespClient(_cluster.Port(i % 3));
+            var reply = (List<object?>)consumer.Call("BLPOP", queues[i % 3], queues[(i + 1) % 3], queues[(i + 2) % 3], "20")!;
+            return (string)reply[1]!;
+        })).ToArray();
+        await Task.Delay(500);
+        for (int i = 0; i < clients; i++) _cluster.Call(i % 3, "RPUSH", queues[(i * 7) % 3], "e" + i);
+        var popped = await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(Enumerable.Range(0, clients).Select(i => "e" + i).Order(), popped.Order());
+        Assert.Equal(0L, client.Call("EXISTS", local, a, b));
+    }
+
+    [Fact]
     public async Task TransactionsAcrossNodesAreAtomicUnderConcurrentClients()
     {
         // Two counters on different nodes, moved together by transactions from every node at once: a reader that
@@ -345,22 +431,20 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public void CommandsThatNeedTheirShardsHereAreRedirectedAsRedisClusterDoes()
     {
-        // Two keys on one other node, and a key on this node, found from CLUSTER SLOTS.
         int here = _cluster.Port(0);
         var keys = Enumerable.Range(0, 2000).Select(i => _prefix + "r" + i).ToList();
         var remote = keys.Where(k => _cluster.OwnerPort(0, k) != here).GroupBy(k => _cluster.OwnerPort(0, k)).First();
-        string local = keys.First(k => _cluster.OwnerPort(0, k) == here);
         string remoteKey = remote.First();
-
-        // Two keys of one other node in different shards (8 shards of 2048 slots).
-        var pair = remote.Skip(1).GroupBy(k => (long)_cluster.Call(0, "CLUSTER", "KEYSLOT", k)! / 2048).Take(2).Select(g => g.First()).ToArray();
-        Assert.Equal(2, pair.Length);
-
         using var client = new RespClient(here);
-        var moved = client.Call("BLPOP", pair[0], pair[1], "0.01") as RespClient.RespError;
+
+        // A function lives in a Lua state of the node that loaded it (as in Redis Cluster, each node loads its own): with
+        // its keys all on one other node it is redirected, with keys here and elsewhere it is refused.
+        for (int node = 0; node < 3; node++)
+            Assert.Equal("lib", _cluster.Call(node, "FUNCTION", "LOAD", "REPLACE", "#!lua name=lib\nredis.register_function('get', function(keys) return redis.call('GET', keys[1]) end)"));
+        var moved = client.Call("FCALL", "get", "1", remoteKey) as RespClient.RespError;
         Assert.Matches($"^MOVED [0-9]+ 127.0.0.1:{remote.Key}$", moved?.Message ?? "");
-        Assert.Null(client.Call("BLPOP", remoteKey, "0.01")); // blocks on its shard wherever it is, and times out
-        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("BLPOP", local, remoteKey, "0.01"));
+        string local = keys.First(k => _cluster.OwnerPort(0, k) == here);
+        Assert.Equal(new RespClient.RespError("CROSSSLOT Keys in request don't hash to the same slot"), client.Call("FCALL", "get", "2", local, remoteKey));
 
         // A multi-key command whose keys are all on this node runs, as does a transaction on them.
         var locals = keys.Where(k => _cluster.OwnerPort(0, k) == here).Take(3).ToArray();
@@ -382,12 +466,12 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("OK", client.Call("SET", remoteKey, "forwarded"));
         Assert.Equal("forwarded", _cluster.Call(2, "GET", remoteKey));
 
-        // redis-cli -c follows the redirect to the node that owns the keys.
-        Assert.Equal(1L, client.Call("RPUSH", pair[1], "e"));
-        var cli = Process.Start(new ProcessStartInfo("redis-cli", $"-c -p {here} BLPOP {pair[0]} {pair[1]} 1") { RedirectStandardOutput = true })!;
+        // redis-cli -c follows the redirect to the node that owns the key.
+        Assert.Equal("OK", client.Call("SET", remoteKey, "e"));
+        var cli = Process.Start(new ProcessStartInfo("redis-cli", $"-c -p {here} FCALL get 1 {remoteKey}") { RedirectStandardOutput = true })!;
         string output = cli.StandardOutput.ReadToEnd();
         cli.WaitForExit();
-        Assert.Equal($"{pair[1]}\ne", output.Trim());
+        Assert.Equal("e", output.Trim());
     }
 
     [Fact]

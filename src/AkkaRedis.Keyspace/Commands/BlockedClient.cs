@@ -23,7 +23,7 @@ public sealed class BlockedClient(long seq, IActorRef replyTo)
     /// <summary>Set by the command when it blocks: how to serve it from a non-empty list, and where it waits.</summary>
     public Func<CommandContext, byte[], bool>? Serve { get; set; }
     /// <summary>Whether a key's value can serve it: a non-empty list, or (BZPOPMIN and friends) a non-empty sorted set.</summary>
-    public Func<object, bool> IsReady { get; set; } = value => value is Data.RedisList { Count: > 0 };
+    public Func<object, bool> IsReady { get; set; } = BlockingCommands.IsNonEmptyList;
     public int Db { get; set; }
     public bool Resp3 { get; set; }
     /// <summary>Where it waits; published whole once registered, so any shard may read it to forget the client.</summary>

@@ -80,6 +80,18 @@ public static class BlockingCommands
         c.Blocked = true;
     }
 
+    /// <summary>
+    /// The keys a blocking command pops from (BLMOVE's and BRPOPLPUSH's source; every key of the others) and which values
+    /// can serve it: what it waits on once it blocks, for whoever must know without running it (a cluster's waker).
+    /// </summary>
+    public static (IEnumerable<byte[]> Sources, Func<object, bool> IsReady) WaitsOn(CommandSpec spec, byte[][] args)
+    {
+        var sources = spec.Name is "blmove" or "brpoplpush" ? [args[1]] : spec.KeyPositions(args).Select(p => args[p]);
+        return (sources, spec.Name.StartsWith("bz", StringComparison.Ordinal) ? SortedSets.IsNonEmptySortedSet : IsNonEmptyList);
+    }
+
+    public static bool IsNonEmptyList(object value) => value is RedisList { Count: > 0 };
+
     /// <summary>The first non-empty list among the keys, WRONGTYPE (and false) at the first key of another type.</summary>
     private static bool TryFirstList(CommandContext c, int from, int to, out byte[]? key) =>
         TryFirstNonEmpty<RedisList>(c, from, to, list => list.Count, out key);

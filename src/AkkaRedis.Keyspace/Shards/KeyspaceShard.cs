@@ -98,12 +98,14 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         // Relayed blocking commands still waiting follow the shard to its next node, where they block again.
         foreach (var (client, command) in _relayBlocks.Values)
             if (client.TryCancel()) _peers[_store.Index].Tell(new BlockFor(command, client.ReplyTo));
+        foreach (var (client, registration) in _wakers.Values)
+            if (client.TryCancel()) _peers[_store.Index].Tell(registration);
         // Held commands that came after the hand-off began cannot be run here any more; their other shards must not wait.
         while (_waiting.TryDequeue(out var waiting))
         {
             if (waiting.Message is HeldCommand held) CrossShard.Abort(held, CrossShard.ShardMoved);
             // Not run here: they go after the shard, to run wherever it starts again.
-            else if (waiting.Message is BlockFor or BlockCancel) _peers[_store.Index].Tell(waiting.Message);
+            else if (waiting.Message is BlockFor or BlockCancel or WakeWhenReady or StopWaking) _peers[_store.Index].Tell(waiting.Message);
         }
         if (_server.Config.Cluster) _store.Reset();
         base.PostStop();
@@ -374,6 +376,15 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             case BlockCancel cancel:
                 CancelRelayBlock(cancel);
                 break;
+            case WakeWhenReady wake:
+                RegisterWaker(wake);
+                break;
+            case StopWaking stop:
+                if (_wakers.Remove(stop.Waker, out var stopped)) ForgetWaker(stop.Waker, stopped.Client);
+                break;
+            case Terminated dead when _wakers.Remove(dead.ActorRef, out var waker):
+                ForgetWaker(dead.ActorRef, waker.Client);
+                break;
             case Terminated dead when _relayBlocks.Remove(dead.ActorRef, out var relayed):
                 // The relay stopped: its client left, or its node died. An element must not be popped for no one.
                 if (relayed.Client.TryCancel()) ForgetRelayed(relayed.Client);
@@ -555,6 +566,47 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             cancel.Relay.Tell(ShardReplies.One(cancel.Reply, relayed.Client.Seq));
         }
         else cancel.Relay.Tell(new NotBlocked(_store.Index));
+    }
+
+    /// <summary>
+    /// Blocking pops over shards of several nodes, by waker (see <see cref="WakeWhenReady"/>): a waiter on this shard's
+    /// source keys that pops nothing, but tells its waker when a key can serve it.
+    /// </summary>
+    private readonly Dictionary<IActorRef, (BlockedClient Client, WakeWhenReady Registration)> _wakers = [];
+
+    private void RegisterWaker(WakeWhenReady wake)
+    {
+        var waker = wake.Waker;
+        if (!_wakers.TryGetValue(waker, out var known)) Context.Watch(waker);
+        else if (!known.Client.IsWaiting) ForgetRelayed(known.Client);
+        if (known.Client is not { IsWaiting: true })
+        {
+            var command = wake.Command;
+            var (sources, isReady) = BlockingCommands.WaitsOn(command.Spec, command.Args);
+            int shard = _store.Index;
+            var client = new BlockedClient(command.Seq, waker)
+            {
+                Db = command.Db,
+                IsReady = isReady,
+                Serve = (_, _) =>
+                {
+                    waker.Tell(new KeyReady(shard));
+                    return false; // no reply: the waker pops through a lending hold
+                },
+            };
+            var keys = sources.Where(key => _context.Keyspace.ShardOf(key) == shard).Distinct(ByteArrayComparer.Instance).ToArray();
+            foreach (var key in keys) _store.AddWaiter(command.Db, key, client);
+            client.Keys = keys.Select(key => (shard, command.Db, key)).ToArray();
+            client.StartWaiting();
+            _wakers[waker] = (client, wake);
+        }
+        waker.Tell(new WakeRegistered(_store.Index, wake.Round));
+    }
+
+    private void ForgetWaker(IActorRef waker, BlockedClient client)
+    {
+        Context.Unwatch(waker);
+        if (client.TryCancel()) ForgetRelayed(client);
     }
 
     private void ForgetRelayed(BlockedClient client)

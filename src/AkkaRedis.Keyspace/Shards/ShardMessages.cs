@@ -141,3 +141,21 @@ public sealed record BlockCancel(IActorRef Relay, byte[] Reply);
 
 /// <summary>The answer to a <see cref="BlockCancel"/> for a command that does not wait on this shard.</summary>
 public sealed record NotBlocked(int Shard);
+
+/// <summary>
+/// Cluster mode: a blocking pop whose keys live on shards of several nodes (see the server's BlockAcrossNodes). It does
+/// not wait here: the shard wakes <paramref name="Waker"/> (<see cref="KeyReady"/>) when one of the command's source keys
+/// on this shard can serve it, in the blocked clients' order, and the waker then pops through a lending hold. One
+/// registration per waker: a second one is answered without registering again while the first still waits. Answered
+/// with <see cref="WakeRegistered"/>.
+/// </summary>
+public sealed record WakeWhenReady(ShardCommand Command, long Round, IActorRef Waker);
+
+/// <summary>The shard wakes the waker of <see cref="WakeWhenReady"/> of round <paramref name="Round"/> from now on.</summary>
+public sealed record WakeRegistered(int Shard, long Round);
+
+/// <summary>A source key of the waker's command on <paramref name="Shard"/> can serve it now; the registration there is used up.</summary>
+public sealed record KeyReady(int Shard);
+
+/// <summary>The waker is done (served, timed out, gone): the shard forgets its registration.</summary>
+public sealed record StopWaking(IActorRef Waker);

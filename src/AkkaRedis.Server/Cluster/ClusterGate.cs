@@ -7,11 +7,12 @@ namespace AkkaRedis.Server.Cluster;
 /// <summary>
 /// Which commands a node can send on in a cluster, and what it answers when it cannot, in Redis Cluster's words.
 /// A command for one shard with nothing attached is forwarded to that shard wherever it lives. A multi-key command or
-/// a transaction whose shards are not all here runs as a lending hold (<see cref="Lends"/>); a WATCH of shards on other
-/// nodes travels with a ticket (see the connection's Watch), and so does a script whose declared keys are not all on
-/// this node (it sees those keys only). A blocking pop over several shards, which carries this
-/// connection's state, runs only when all of its shards are on this node: when they are all on one other node the client is redirected there with MOVED (as Redis Cluster
-/// redirects, and cluster-aware clients follow), when they span nodes it gets CROSSSLOT.
+/// a transaction whose shards are not all here runs as a lending hold (<see cref="Lends"/>), and so does a script whose
+/// declared keys are not all on this node (it sees those keys only); a WATCH of shards on other nodes travels with a
+/// ticket (see the connection's Watch); a blocking pop waits through a relay (BlockRelay, BlockAcrossNodes). FCALL, whose
+/// library lives in a Lua state here, runs only when all of its shards are on this node: when they are all on one other
+/// node the client is redirected there with MOVED (as Redis Cluster redirects, and cluster-aware clients follow), when
+/// they span nodes it gets CROSSSLOT.
 /// Whole-keyspace commands (DBSIZE, KEYS, SCAN, FLUSHALL...) act on this node's shards, as on a Redis Cluster node.
 /// </summary>
 public static class ClusterGate

@@ -20,7 +20,8 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
 {
     private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q",
         Lend = "L", Lent = "K", Apply = "X", Applied = "D", ReleaseLend = "U",
-        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN", Forget = "W", Deliver = "V", Published = "PS";
+        Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN", Forget = "W", Deliver = "V", Published = "PS",
+        Wake = "WW", WakeAck = "WR", Woken = "WK", WakeStop = "WS";
 
     /// <summary>Every node builds the same command table; a command travels as its arguments and is looked up again.</summary>
     private static readonly Lazy<CommandTable> Commands = new(() => RedisServer.BuildCommands().Table);
@@ -50,6 +51,10 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         ForgetWatch => Forget,
         DeliverElement => Deliver,
         ClusterPublish => Published,
+        WakeWhenReady => Wake,
+        WakeRegistered => WakeAck,
+        KeyReady => Woken,
+        StopWaking => WakeStop,
         _ => throw new ArgumentException($"{o.GetType().Name} does not cross nodes: it carries in-process state"),
     };
 
@@ -85,6 +90,21 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     break;
                 case NotBlocked notHere:
                     w.Write(notHere.Shard);
+                    break;
+                case WakeWhenReady wake:
+                    WriteRef(w, wake.Waker);
+                    w.Write(wake.Round);
+                    WriteCommand(w, wake.Command);
+                    break;
+                case WakeRegistered wakeAck:
+                    w.Write(wakeAck.Shard);
+                    w.Write(wakeAck.Round);
+                    break;
+                case KeyReady woken:
+                    w.Write(woken.Shard);
+                    break;
+                case StopWaking stopWaking:
+                    WriteRef(w, stopWaking.Waker);
                     break;
                 case ShardReplies replies:
                     w.Write(replies.Count);
@@ -193,6 +213,16 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 return new BlockCancel(cancelRelay, ReadBytes(r));
             case NotHere:
                 return new NotBlocked(r.ReadInt32());
+            case Wake:
+                var waker = ReadRef(r);
+                long round = r.ReadInt64();
+                return new WakeWhenReady(ReadCommand(r), round, waker);
+            case WakeAck:
+                return new WakeRegistered(r.ReadInt32(), r.ReadInt64());
+            case Woken:
+                return new KeyReady(r.ReadInt32());
+            case WakeStop:
+                return new StopWaking(ReadRef(r));
             case Replies:
                 int n = r.ReadInt32();
                 var seqs = new long[n];

@@ -369,7 +369,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             {
                 // A blocked client waits on its node's shards: checked before the connection starts waiting.
                 int shard = Routing.ShardFor(spec, args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
-                if (_services.Cluster != null && several == null) BlockThroughRelay(command, shard);
+                if (_services.Cluster is not { } cluster) Block(command);
+                else if (several == null)
+                    BlockThroughRelay(command, BlockRelay.Props(_services.Shards[shard], command, _self.Ref, TimeoutMs(command) ?? 0));
+                else if (ClusterGate.Lends(cluster.Current, several))
+                    BlockThroughRelay(command, BlockAcrossNodes.Props(_services, command, several, _self.Ref, TimeoutMs(command) ?? 0));
                 else if (!RefusedInCluster(command, shard, several, out _)) Block(command);
             }
             else Route(command);
@@ -422,19 +426,20 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 : null;
         }
 
-        /// <summary>Cluster mode: the relay standing in for this connection's blocking command on its shard, and its sequence number.</summary>
+        /// <summary>Cluster mode: the relay standing in for this connection's blocking command, and its sequence number.</summary>
         private IActorRef? _relay;
         private long _relaySeq = -1;
 
         /// <summary>
-        /// Cluster mode: a blocking command whose keys live on one shard waits on that shard wherever it is, through a
-        /// <see cref="BlockRelay"/> (which also carries it when the shard moves). The connection reads nothing more until
-        /// it is answered, as for a blocked client on one node.
+        /// Cluster mode: a blocking command whose keys are not all on this node's shards waits through a relay: a
+        /// <see cref="BlockRelay"/> when they live on one shard (it blocks there, and follows the shard when it moves), a
+        /// <see cref="BlockAcrossNodes"/> when they span shards. The connection reads nothing more until it is answered,
+        /// as for a blocked client on one node.
         /// </summary>
-        private void BlockThroughRelay(in ShardCommand command, int shard)
+        private void BlockThroughRelay(in ShardCommand command, Props relay)
         {
-            WaitBehind(command.Seq); // the commands before it reach the shard first
-            _relay = _services.Cluster!.System.ActorOf(BlockRelay.Props(_services.Shards[shard], command, _self.Ref, TimeoutMs(command) ?? 0));
+            WaitBehind(command.Seq); // the commands before it reach their shards first
+            _relay = _services.Cluster!.System.ActorOf(relay);
             _relaySeq = command.Seq;
             _session.BlockRelay = _relay;
         }
