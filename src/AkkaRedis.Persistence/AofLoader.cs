@@ -96,7 +96,7 @@ public static class AofLoader
         {
             while (true)
             {
-                var status = reader.Next(out var args);
+                var status = reader.NextRaw(out var raw);
                 switch (status)
                 {
                     case AofRead.End:
@@ -109,7 +109,15 @@ public static class AofLoader
                 }
                 commands++;
                 if ((commands & 0xFFFF) == 0) tick();
-                string? error = Apply(args);
+                // Most commands go to their shard as the bytes they are; SELECT, MULTI/EXEC and those whose keys take
+                // looking into are read into arrays.
+                if (!_inMulti && !IsControl(raw.Arg(0)) && router.TryRouteRaw(raw, out int shard))
+                {
+                    units[shard].AddRaw(_db, raw.Bytes);
+                    LastGoodOffset = reader.Offset;
+                    continue;
+                }
+                string? error = Apply(raw.ToArgs());
                 if (error != null)
                 {
                     if (!_inMulti) LastGoodOffset = reader.CommandStart;
@@ -156,6 +164,10 @@ public static class AofLoader
 
     public static bool IsCommand(byte[][] args, string name) => Ascii.EqualsIgnoreCase(args[0], name);
 
+    /// <summary>SELECT, MULTI or EXEC: what the loader acts on itself rather than route.</summary>
+    private static bool IsControl(ReadOnlySpan<byte> name) =>
+        Ascii.EqualsIgnoreCase(name, "select"u8) || Ascii.EqualsIgnoreCase(name, "multi"u8) || Ascii.EqualsIgnoreCase(name, "exec"u8);
+
     /// <summary>SELECT's database, or -1 when it is not one.</summary>
     public static int ParseDb(byte[][] args) =>
         args.Length == 2 && int.TryParse(args[1], System.Globalization.NumberStyles.None, null, out int db) ? db : -1;
@@ -177,6 +189,18 @@ public sealed class AofChunkBuilder
     public void Add(ReadOnlySpan<AofCommand> unit)
     {
         _log.AddUnit(unit);
+        Added();
+    }
+
+    /// <summary>A unit of one command, as the RESP read from the file.</summary>
+    public void AddRaw(int db, ReadOnlySpan<byte> resp)
+    {
+        _log.AddRaw(db, resp);
+        Added();
+    }
+
+    private void Added()
+    {
         TotalUnits++;
         if (_log.Length >= ChunkBytes) Flush();
     }

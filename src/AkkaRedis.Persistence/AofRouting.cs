@@ -15,6 +15,12 @@ public interface IAofRouter
     /// shard applies to its own data (FLUSHALL, SWAPDB). False with a reason when the command cannot be replayed.
     /// </summary>
     bool TryRoute(byte[][] args, out int shard, out string? error);
+
+    /// <summary>
+    /// The shard owning every key of a command as it lies in the file, when that is quick to tell (a command whose keys
+    /// are at fixed positions, all on one shard); false sends the command to <see cref="TryRoute"/>.
+    /// </summary>
+    bool TryRouteRaw(in AofRawCommand command, out int shard);
 }
 
 /// <summary>Splits AOF units by owning shard: what recovery does with the AOF, and a cluster's runner with a held command's effects.</summary>

@@ -35,12 +35,7 @@ public sealed class EffectLog
 
     public void Add(int db, ReadOnlySpan<byte[]> args)
     {
-        if (_firstDb < 0) _firstDb = _db = db;
-        else if (db != _db)
-        {
-            WriteCommand([Select, Encoding.ASCII.GetBytes(db.ToString(CultureInfo.InvariantCulture))]);
-            _db = db;
-        }
+        SelectDb(db);
         if (_blockDepth > 0 && !_blockOpened)
         {
             WriteCommand(Multi);
@@ -49,6 +44,24 @@ public sealed class EffectLog
         WriteCommand(args);
         if (_blockDepth == 0) _units++;
         if (_sink != null && _blockDepth == 0 && _out.Length >= 1 << 20) FlushToSink();
+    }
+
+    /// <summary>One command of <paramref name="db"/> outside any block, already RESP (as read from an AOF).</summary>
+    public void AddRaw(int db, ReadOnlySpan<byte> resp)
+    {
+        SelectDb(db);
+        _out.WriteRaw(resp);
+        _units++;
+    }
+
+    private void SelectDb(int db)
+    {
+        if (_firstDb < 0) _firstDb = _db = db;
+        else if (db != _db)
+        {
+            WriteCommand([Select, Encoding.ASCII.GetBytes(db.ToString(CultureInfo.InvariantCulture))]);
+            _db = db;
+        }
     }
 
     /// <summary>Writes what is collected to the sink (the log must have one).</summary>

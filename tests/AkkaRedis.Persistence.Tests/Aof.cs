@@ -46,5 +46,15 @@ public static class Aof
             shard = args.Length > 1 && args[1].Length > 0 ? args[1][0] % shards : 0;
             return true;
         }
+
+        /// <summary>SET and RPUSH by their bytes (the loader's quick path); everything else through <see cref="TryRoute"/>.</summary>
+        public bool TryRouteRaw(in AofRawCommand command, out int shard)
+        {
+            shard = 0;
+            var name = command.Arg(0);
+            if (!Ascii.EqualsIgnoreCase(name, "SET"u8) && !Ascii.EqualsIgnoreCase(name, "RPUSH"u8)) return false;
+            shard = command.Arg(1) is [var first, ..] ? first % shards : 0;
+            return true;
+        }
     }
 }

@@ -39,6 +39,32 @@ public class AofLoaderTests : IDisposable
     }
 
     [Fact]
+    public void CommandsCopiedByTheirBytesAcrossBufferRefillsLoadAsTheyWereWritten()
+    {
+        // SET and RPUSH take the quick path (copied as read), INCR and SELECT the other; values large enough that
+        // commands straddle the reader's 1 MB refills, and one larger than its buffer.
+        var text = new System.Text.StringBuilder();
+        var expected = new List<string>[] { [], [] };
+        int db = 0;
+        for (int i = 0; i < 400; i++)
+        {
+            string key = (char)('a' + i % 4) + i.ToString(), value = new string((char)('0' + i % 10), i == 200 ? 3_000_000 : 7_000 + i);
+            string[] command = (i % 7) switch { 0 => ["INCR", key], 3 => ["RPUSH", key, value, "x"], _ => ["SET", key, value] };
+            if (i % 50 == 49)
+            {
+                db = (db + 1) % 3;
+                text.Append(Aof.Resp("SELECT", db.ToString()));
+            }
+            text.Append(Aof.Resp(command));
+            expected[key[0] % 2].Add($"{db}:{string.Join(' ', command)}");
+        }
+        var result = Load(Write("", text.ToString()));
+        Assert.Equal(expected[0], Units(result, 0));
+        Assert.Equal(expected[1], Units(result, 1));
+        Assert.Equal(408, result.Commands);
+    }
+
+    [Fact]
     public void AMultiBlockIsOneUnitSplitByShard()
     {
         var manifest = Write("", Aof.Resp("MULTI") + Aof.Resp("SET", "a", "1") + Aof.Resp("SET", "b", "2") + Aof.Resp("SET", "aa", "3") + Aof.Resp("EXEC"));

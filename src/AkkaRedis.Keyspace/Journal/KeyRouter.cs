@@ -41,4 +41,23 @@ public sealed class KeyRouter(CommandTable table, int[] slotOwner, int shardCoun
         shard = Math.Max(owner, 0);
         return true;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public bool TryRouteRaw(in AofRawCommand command, out int shard)
+    {
+        shard = -1;
+        var spec = table.Find(command.Arg(0));
+        if (spec?.Handler == null || spec.Subcommands != null || spec.Route == CommandRoute.AllShards || !spec.SimpleKeys) return false;
+        var facts = spec.Facts;
+        int argc = command.Argc;
+        int last = facts.LastKey >= 0 ? facts.LastKey : argc + facts.LastKey;
+        for (int i = facts.FirstKey; i <= last && i < argc; i += facts.Step)
+        {
+            int owner = slotOwner[HashSlot.Of(command.Arg(i))];
+            if (shard >= 0 && owner != shard) return false; // TryRoute gives the error
+            shard = owner;
+        }
+        shard = Math.Max(shard, 0);
+        return true;
+    }
 }
