@@ -84,6 +84,24 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 0)}", "0"],
         ["EVAL", "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2, 0)}", "0"],
         ["EVAL", "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2, 3), 2)}", "0"],
+        // Errors keep the line of the script that raised them, also through a function it returns the result of.
+        ["EVAL", "redis.call('set', KEYS[1], 'x')\nreturn redis.call('lpush', KEYS[1], 'a')", "1", "sc:s"],
+        ["EVAL", "local function push(k)\n  return redis.call('lpush', k, 'a')\nend\nreturn push(KEYS[1])", "1", "sc:s"],
+        ["EVAL", "\n\nreturn redis.call('nosuchcommand')", "0"],
+        ["EVAL", "local r = redis.log(99, 'x') return r", "0"],
+        ["EVAL", "return redis.setresp(4)", "0"],
+        ["EVAL", "return redis.status_reply(1)", "0"],
+        ["EVAL", "return redis.error_reply({})", "0"],
+        ["EVAL", "return cjson.encode({1, {a = 0/0}})", "0"],
+        ["EVAL", "return cjson.encode({[{}] = 1})", "0"],
+        ["EVAL", "return cjson.decode(12)", "0"],
+        ["EVAL", "return cjson.decode()", "0"],
+        ["EVAL", "return cjson.decode('{\"a\" 1}')", "0"],
+        ["EVAL", "return cjson.decode('[1,}')", "0"],
+        ["EVAL", "return cjson.decode('{\"a\\\\q\":1}')", "0"],
+        ["EVAL", "return cjson.decode('[\"abc')", "0"],
+        ["EVAL", "return cmsgpack.pack()", "0"],
+        ["EVAL", "return cmsgpack.unpack(1)", "0"],
     ];
 
     [Fact]

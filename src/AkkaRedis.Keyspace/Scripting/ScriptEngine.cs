@@ -26,6 +26,7 @@ public sealed class ScriptEngine : IDisposable
     private static readonly LuaFunction SetRespFunction = NativeSetResp;
     private static readonly LuaFunction KilledFunction = NativeKilled;
     private static readonly LuaFunction SetReplFunction = NativeSetRepl;
+    private static readonly LuaFunction UntailFunction = NativeUntail;
 
     private readonly Lua _lua;
     private readonly Server.ServerState _server;
@@ -54,7 +55,8 @@ public sealed class ScriptEngine : IDisposable
         _lua.PushCFunction(SetRespFunction);
         _lua.PushCFunction(KilledFunction);
         _lua.PushCFunction(SetReplFunction);
-        if (_lua.PCall(6, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
+        _lua.PushCFunction(UntailFunction);
+        if (_lua.PCall(7, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
         _lua.SetGlobal("__akkaredis");
     }
 
@@ -579,6 +581,14 @@ public sealed class ScriptEngine : IDisposable
     }
 
     // ---------------------------------------------------------------------------------------- small natives
+
+    /// <summary>The dump of a compiled chunk with its tail calls made plain calls (see <see cref="TailCalls"/>).</summary>
+    private static int NativeUntail(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        lua.PushBuffer(TailCalls.Untail(lua.ToBuffer(1, false)));
+        return 1;
+    }
 
     private static int NativeSha1(IntPtr state)
     {

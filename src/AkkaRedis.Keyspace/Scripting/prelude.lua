@@ -2,11 +2,32 @@
 -- see, which is Redis 7.0's scripting environment: Lua 5.1 names (unpack, loadstring, table.getn), the redis,
 -- bit, cjson and struct libraries, no io/os/package, and globals that can be neither created nor changed.
 -- It returns the functions the server calls: compile, run, flush, and those of FUNCTION and FCALL.
-local native_call, native_sha1hex, native_log, native_setresp, native_killed, native_setrepl = ...
+local native_call, native_sha1hex, native_log, native_setresp, native_killed, native_setrepl, native_untail = ...
 
 local G, dbg = _G, debug
 local type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall = type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall
 local lua_load, floor, tointeger, format, utf8char, tonumber = load, math.floor, math.tointeger, string.format, utf8.char, tonumber
+local string_dump = string.dump
+
+-- Raises msg with the position of the user's code that called into the library, as luaL_error does in the C libraries
+-- of Redis's Lua (their level 1 is the Lua function calling them), however deep in the prelude it is raised.
+local function raise(msg)
+  local level = 2
+  while true do
+    local info = dbg.getinfo(level, "S")
+    if not info or info.source ~= "=prelude" then break end
+    level = level + 1
+  end
+  error(msg, level)
+end
+
+-- Compiles the user's code (text only) with its tail calls made plain calls, so that an error raised in a function
+-- it returns the result of ("return redis.call(...)") still has the script's line, as Redis's Lua 5.1 reports it.
+local function compile_user_code(code, name, env)
+  local fn, err = lua_load(code, name, "t", env)
+  if not fn then return nil, err end
+  return lua_load(native_untail(string_dump(fn)), name, "b", env)
+end
 
 -- Lua 5.1 names scripts written for Redis rely on.
 unpack = table.unpack
@@ -36,14 +57,16 @@ redis.pcall = function(...)
   local _, value = native_call(...)
   return value
 end
+-- A bad argument is not raised: the error is the value returned (luaRedisReturnSingleFieldTable).
+local wrong_arguments = { err = "ERR wrong number or type of arguments" }
 redis.error_reply = function(message)
-  if type(message) ~= "string" then error("wrong number or type of arguments", 2) end
+  if type(message) ~= "string" then return wrong_arguments end
   -- "-CODE msg" and "CODE msg" are the same error (luaRedisErrorReplyCommand adds the '-' that the reply then drops).
   if message:sub(1, 1) == "-" then message = message:sub(2) end
   return { err = message }
 end
 redis.status_reply = function(message)
-  if type(message) ~= "string" then error("wrong number or type of arguments", 2) end
+  if type(message) ~= "string" then return wrong_arguments end
   return { ok = message }
 end
 redis.sha1hex = function(...)
@@ -54,15 +77,15 @@ redis.sha1hex = function(...)
   return native_sha1hex((kind == "string" or kind == "number") and tostring(text) or "")
 end
 redis.log = function(level, ...)
-  if select("#", ...) < 1 then error("redis.log() requires two arguments or more.", 2) end
-  if type(level) ~= "number" then error("First argument must be a number (log level).", 2) end
-  if level < 0 or level > 3 then error("Invalid debug level.", 2) end
+  if select("#", ...) < 1 then error("redis.log() requires two arguments or more.", 0) end
+  if type(level) ~= "number" then error("First argument must be a number (log level).", 0) end
+  if level < 0 or level > 3 then error("Invalid debug level.", 0) end
   local parts = {}
   for i = 1, select("#", ...) do parts[#parts + 1] = tostring((select(i, ...))) end
   native_log(level, table.concat(parts, " "))
 end
 redis.setresp = function(version)
-  if version ~= 2 and version ~= 3 then error("RESP version must be 2 or 3.", 2) end
+  if version ~= 2 and version ~= 3 then error("RESP version must be 2 or 3.", 0) end
   native_setresp(version)
 end
 -- Effects are always what is journaled (Redis 7's only mode): replicate_commands has nothing to change. set_repl
@@ -125,7 +148,7 @@ local function encode_string(s)
   return '"' .. s:gsub('[%c"\\/]', function(c) return escapes[c] or format("\\u%04x", c:byte()) end) .. '"'
 end
 local function encode_number(n)
-  if n ~= n or n == math.huge or n == -math.huge then error("Cannot serialise number: must not be NaN or Inf") end
+  if n ~= n or n == math.huge or n == -math.huge then raise("Cannot serialise number: must not be NaN or Inf") end
   if tointeger(n) then return format("%d", n) end
   return format("%.14g", n)
 end
@@ -137,7 +160,7 @@ local function is_array(t)
     if k > max then max = k end
     count = count + 1
   end
-  if max > count * 2 and max > 10 then error("Cannot serialise table: excessively sparse array") end
+  if max > count * 2 and max > 10 then raise("Cannot serialise table: excessively sparse array") end
   return true, max
 end
 encode_value = function(v, depth)
@@ -147,7 +170,7 @@ encode_value = function(v, depth)
   elseif t == "boolean" then return tostring(v)
   elseif v == nil or v == json_null then return "null"
   elseif t == "table" then
-    if depth > 1000 then error("Cannot serialise, excessive nesting (1001)") end
+    if depth > 1000 then raise("Cannot serialise, excessive nesting (1001)") end
     local array, n = is_array(v)
     local out = {}
     if array and n > 0 then
@@ -155,36 +178,49 @@ encode_value = function(v, depth)
       return "[" .. table.concat(out, ",") .. "]"
     end
     for k, item in pairs(v) do
-      local key = type(k) == "number" and encode_number(k) or type(k) == "string" and k or error("Cannot serialise " .. type(k) .. ": table key must be a number or string")
+      local key = type(k) == "number" and encode_number(k) or type(k) == "string" and k or raise("Cannot serialise " .. type(k) .. ": table key must be a number or string")
       out[#out + 1] = encode_string(key) .. ":" .. encode_value(item, depth + 1)
     end
     return "{" .. table.concat(out, ",") .. "}"
   end
-  error("Cannot serialise " .. t .. ": type not supported")
+  raise("Cannot serialise " .. t .. ": type not supported")
 end
 cjson.encode = function(v) return encode_value(v, 0) end
 
-local function decode_error(s, i, what) error(format("Expected %s but found invalid token at character %d", what, i)) end
+-- lua_cjson names the token it found where it expected another: the end, a structural character, a string, a number,
+-- a boolean or null; anything else is an invalid token.
+local token_names = { ["{"] = "T_OBJ_BEGIN", ["}"] = "T_OBJ_END", ["["] = "T_ARR_BEGIN", ["]"] = "T_ARR_END", [","] = "T_COMMA", [":"] = "T_COLON", ['"'] = "T_STRING" }
+local function token_at(s, i)
+  if i > #s then return "T_END" end
+  local c = s:sub(i, i)
+  if token_names[c] then return token_names[c] end
+  if c:match("[-%d]") then return "T_NUMBER" end
+  if s:sub(i, i + 3) == "true" or s:sub(i, i + 4) == "false" then return "T_BOOLEAN" end
+  if s:sub(i, i + 3) == "null" then return "T_NULL" end
+  return "invalid token"
+end
+local function decode_error(s, i, what, found) raise(format("Expected %s but found %s at character %d", what, found or token_at(s, i), i)) end
 local decode_value
 local function skip(s, i) return s:find("[^ \t\r\n]", i) or #s + 1 end
-local function decode_string(s, i)
+-- A string where <what> was expected; its own faults are named as lua_cjson's tokenizer names them.
+local function decode_string(s, i, what)
   local out, j = {}, i + 1
   while true do
     local c = s:sub(j, j)
-    if c == "" then decode_error(s, i, "string") end
+    if c == "" then decode_error(s, j, what, "unexpected end of string") end
     if c == '"' then return table.concat(out), j + 1 end
     if c == "\\" then
       local e = s:sub(j + 1, j + 1)
       local simple = ({ b = "\b", f = "\f", n = "\n", r = "\r", t = "\t", ['"'] = '"', ["\\"] = "\\", ["/"] = "/" })[e]
       if simple then out[#out + 1] = simple j = j + 2
       elseif e == "u" then
-        local code = tonumber(s:sub(j + 2, j + 5), 16) or decode_error(s, j, "unicode escape")
+        local code = tonumber(s:sub(j + 2, j + 5), 16) or decode_error(s, j, what, "invalid unicode escape code")
         if code >= 0xD800 and code <= 0xDBFF and s:sub(j + 6, j + 7) == "\\u" then
           local low = tonumber(s:sub(j + 8, j + 11), 16)
           if low and low >= 0xDC00 and low <= 0xDFFF then code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00) j = j + 6 end
         end
         out[#out + 1] = utf8char(code) j = j + 6
-      else decode_error(s, j, "escape") end
+      else decode_error(s, j, what, "invalid escape code") end
     else
       local k = s:find('["\\]', j) or #s + 1
       out[#out + 1] = s:sub(j, k - 1)
@@ -193,7 +229,7 @@ local function decode_string(s, i)
   end
 end
 decode_value = function(s, i, depth)
-  if depth > 1000 then error("Found too many nested data structures (1001) at character " .. i) end
+  if depth > 1000 then raise("Found too many nested data structures (1001) at character " .. i) end
   i = skip(s, i)
   local c = s:sub(i, i)
   if c == "{" then
@@ -203,7 +239,7 @@ decode_value = function(s, i, depth)
     while true do
       if s:sub(i, i) ~= '"' then decode_error(s, i, "object key string") end
       local key
-      key, i = decode_string(s, i)
+      key, i = decode_string(s, i, "object key string")
       i = skip(s, i)
       if s:sub(i, i) ~= ":" then decode_error(s, i, "colon") end
       t[key], i = decode_value(s, i + 1, depth + 1)
@@ -226,7 +262,7 @@ decode_value = function(s, i, depth)
       if d ~= "," then decode_error(s, i, "comma or array end") end
       i = i + 1
     end
-  elseif c == '"' then return decode_string(s, i)
+  elseif c == '"' then return decode_string(s, i, "value")
   elseif s:sub(i, i + 3) == "true" then return true, i + 4
   elseif s:sub(i, i + 4) == "false" then return false, i + 5
   elseif s:sub(i, i + 3) == "null" then return json_null, i + 4
@@ -242,8 +278,12 @@ decode_value = function(s, i, depth)
     return n, i + #number
   end
 end
-cjson.decode = function(s)
-  if type(s) ~= "string" then error("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ")", 2) end
+cjson.decode = function(...)
+  if select("#", ...) ~= 1 then raise("bad argument #1 to 'decode' (expected 1 argument)") end
+  local s = ...
+  -- luaL_checklstring: a number is read as its text.
+  if type(s) == "number" then s = tostring(s) end
+  if type(s) ~= "string" then raise("bad argument #1 to 'decode' (string expected, got " .. type(s) .. ")") end
   local value, i = decode_value(s, 1, 0)
   i = skip(s, i)
   if i <= #s then decode_error(s, i, "the end") end
@@ -334,7 +374,7 @@ local function encode_msgpack(v, out, depth)
 end
 cmsgpack.pack = function(...)
   local n = select("#", ...)
-  if n == 0 then error("MessagePack pack needs input.", 2) end
+  if n == 0 then raise("bad argument #0 to 'pack' (MessagePack pack needs input.)") end
   local out = {}
   for i = 1, n do encode_msgpack((select(i, ...)), out, 0) end
   return table.concat(out)
@@ -388,7 +428,8 @@ decode_msgpack = function(s, i)
   error("Bad data format in input.", 0)
 end
 local function unpack_from(s, limit, offset)
-  if type(s) ~= "string" then error("bad argument #1 to 'unpack' (string expected, got " .. type(s) .. ")", 3) end
+  if type(s) == "number" then s = tostring(s) end
+  if type(s) ~= "string" then raise("bad argument #1 to 'unpack' (string expected, got " .. type(s) .. ")") end
   local values, n, i = {}, 0, (offset or 0) + 1
   while i <= #s and (limit == 0 or n < limit) do
     local value
@@ -530,7 +571,7 @@ local scripts = {}
 return {
   -- Runs a library's code; on success the functions it registered as {name = {flags = {...}, description = ...}}.
   load_library = function(code)
-    local fn, err = lua_load(code, "@user_function", "t", library_env)
+    local fn, err = compile_user_code(code, "@user_function", library_env)
     if not fn then return nil, err end
     registering = {}
     current_api = load_api
@@ -550,7 +591,7 @@ return {
   end,
   compile = function(sha, body)
     if scripts[sha] then return nil end
-    local fn, err = lua_load(body, "@user_script", "t", env)
+    local fn, err = compile_user_code(body, "@user_script", env)
     if not fn then return err end
     scripts[sha] = fn
     return nil
