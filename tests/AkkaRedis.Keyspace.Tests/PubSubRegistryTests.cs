@@ -39,3 +39,16 @@ public class PubSubRegistryTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(1, registry.Publish(B("news"), B("again")));
     }
 }
+
+/// <summary>MONITOR's lines as Redis writes them (replicationFeedMonitors with sdscatrepr's quoting).</summary>
+public class MonitorLineTests
+{
+    [Fact]
+    public void ArgumentsAreQuotedAsSdscatreprQuotesThem()
+    {
+        var time = DateTimeOffset.FromUnixTimeMilliseconds(1_795_773_294_513).AddTicks(1_430);
+        byte[][] args = ["SET"u8.ToArray(), "a\"b\\"u8.ToArray(), "\n\r\t\a\b"u8.ToArray(), [0, 0x7F, 0xC3, 0xA9, (byte)' ', (byte)'~']];
+        Assert.Equal("+1795773294.513143 [5 lua] \"SET\" \"a\\\"b\\\\\" \"\\n\\r\\t\\a\\b\" \"\\x00\\x7f\\xc3\\xa9 ~\"\r\n",
+            System.Text.Encoding.ASCII.GetString(AkkaRedis.Keyspace.Server.MonitorRegistry.Line(time, 5, "lua", args)));
+    }
+}

@@ -364,6 +364,7 @@ public sealed class ScriptEngine : IDisposable
         if (c.HeldShards != null)
             foreach (int position in spec.KeyPositions(args))
                 if (!c.Holds(args[position])) return "ERR Script attempted to access a non local key in a cluster node script";
+        if (c.Server.Monitors.Any && !spec.Facts.HasFlag("admin")) c.Server.Monitors.Feed(_db, "lua", args);
         _callReply.Clear();
         _callReply.Resp3 = _resp3;
         if (spec.Handler == null || spec.Route == CommandRoute.Session) return RunConnectionCommand(spec.Name, args);

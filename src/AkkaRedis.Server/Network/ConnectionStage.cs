@@ -154,6 +154,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         public override void PostStop()
         {
+            if (_session.Monitoring) _services.State.Monitors.Remove(_self.Ref);
             if (_blocked != null && _blocked.TryCancel()) ForgetBlocked(_blocked);
             StopRelay();
             _sessionContext.Transaction.Unwatch(_services.Shards);
@@ -250,6 +251,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// it is disconnected rather than let a publisher fill the server's memory.
         /// </summary>
         private const long PubSubOutputLimit = 32L * 1024 * 1024;
+
+        /// <summary>Redis's default hard limit for replica-class clients, which MONITOR's are (client-output-buffer-limit replica 256mb).</summary>
+        private const long MonitorOutputLimit = 256L * 1024 * 1024;
 
         private void SetReply(long seq, byte[] buffer, int start, int end)
         {
@@ -350,6 +354,10 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 Queue(seq, spec, args, transaction);
                 return;
             }
+            // MONITOR sees a command as it runs: a connection command once it has run (SELECT's new database), EXEC's
+            // queued commands when EXEC runs them and EXEC after them, any other as it goes to its shards.
+            bool monitored = _services.State.Monitors.Any;
+            if (monitored && spec.Route != CommandRoute.Session) FeedMonitors(spec, args, transaction);
             var command = new ShardCommand(spec, args, _session.Db, _session.Resp3, seq);
             switch (spec.Name)
             {
@@ -364,7 +372,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     if (WaitsForReplicas(seq, args)) return;
                     break;
             }
-            if (spec.Route == CommandRoute.Session) RunSessionCommand(seq, spec, args);
+            if (spec.Route == CommandRoute.Session)
+            {
+                RunSessionCommand(seq, spec, args);
+                if (monitored) FeedMonitors(spec, args, null);
+            }
             else if (spec.Facts.HasFlag("blocking"))
             {
                 // A blocked client waits on its node's shards: checked before the connection starts waiting.
@@ -536,7 +548,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 // Runs on the shard that executes the EXEC, while this connection waits for it: nothing else touches the session then.
                 runInSession = writer =>
                 {
-                    var context = new SessionContext(_session, _services) { Args = args, Spec = spec };
+                    var context = new SessionContext(_session, _services) { Args = args, Spec = spec, InExec = true };
                     context.Reply.Resp3 = _session.Resp3;
                     handler(context);
                     writer.WriteRaw(context.Reply.Written);
@@ -767,11 +779,55 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             if (envelope.Message is ShardReplies replies) OnReplies(replies);
             else if (envelope.Message is PubSubMessage message) OnPublished(message);
+            else if (envelope.Message is MonitorLine line) OnMonitorLine(line);
             else if (envelope.Message is ProbeReply probed && _forwarded != null && _services.Cluster is { } cluster)
             {
                 _forwarded.Probed(probed.Shard, probed.Token, cluster.Current, Environment.TickCount64);
                 AfterForwardedChange();
             }
+        }
+
+        /// <summary>Feeds a command to MONITOR (administrative ones are not shown, AUTH's secrets are redacted, as in Redis).</summary>
+        private void FeedMonitors(CommandSpec spec, byte[][] args, TransactionState? transaction)
+        {
+            var monitors = _services.State.Monitors;
+            if (spec.Name == "exec" && transaction is { InMulti: true, Aborted: false })
+                foreach (var queued in transaction.Queue)
+                    if (!queued.Spec.Facts.HasFlag("admin")) monitors.Feed(_session.Db, _session.Address, Redacted(queued.Spec, queued.Args));
+            if (!spec.Facts.HasFlag("admin")) monitors.Feed(_session.Db, _session.Address, Redacted(spec, args));
+        }
+
+        private static readonly byte[] RedactedArgument = "(redacted)"u8.ToArray();
+
+        /// <summary>The arguments with AUTH's, and HELLO's AUTH username and password, replaced (redactClientCommandArgument).</summary>
+        private static byte[][] Redacted(CommandSpec spec, byte[][] args)
+        {
+            if (spec.Name == "auth") return [args[0], .. args.Skip(1).Select(_ => RedactedArgument)];
+            if (spec.Name != "hello") return args;
+            var shown = args.ToArray();
+            for (int i = 2; i + 2 < shown.Length; i++)
+            {
+                if (!Args.Is(shown[i], "AUTH")) continue;
+                shown[i + 1] = shown[i + 2] = RedactedArgument;
+                i += 2;
+            }
+            return shown;
+        }
+
+        /// <summary>A line of MONITOR's output (see <see cref="MonitorRegistry"/>), written after the replies owed so far.</summary>
+        private void OnMonitorLine(MonitorLine line)
+        {
+            if (!_session.Monitoring || _discardReplies || _closeAfter >= 0) return;
+            if (_queuedBytes + line.Line.Length > MonitorOutputLimit)
+            {
+                Log.Warning("Client {0} closed for overcoming of output buffer limits (monitor, {1} bytes unwritten)", _session.Address, _queuedBytes);
+                Kill();
+                return;
+            }
+            var writer = new RespWriter(line.Line.Length);
+            writer.WriteRaw(line.Line);
+            LocalReply(Reserve(), writer);
+            TryEmit();
         }
 
         /// <summary>

@@ -27,6 +27,9 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public volatile bool Authenticated;
     /// <summary>CLIENT NO-EVICT ON: shown as flag 'e'.</summary>
     public volatile bool NoEvict;
+
+    /// <summary>In MONITOR mode: fed every command run on this node (see Keyspace.Server.MonitorRegistry).</summary>
+    public volatile bool Monitoring;
     public long LastInteractionMs = createdMs;
     public volatile string LastCommand = "NULL";
 
@@ -53,12 +56,13 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>Set by the connection stage: answers the blocked command after CLIENT UNBLOCK won its claim (true: with the UNBLOCKED error).</summary>
     public Action<bool>? Unblocked;
 
-    /// <summary>CLIENT LIST's flags in Redis's order: P subscribed, b blocked, e no-evict; N for none.</summary>
+    /// <summary>CLIENT LIST's flags in Redis's order: O monitor, P subscribed, x in MULTI, b blocked, e no-evict; N for none.</summary>
     private string Flags
     {
         get
         {
-            var flags = (Subscriptions?.Any == true ? "P" : "") + (IsBlocked ? "b" : "") + (NoEvict ? "e" : "");
+            var flags = (Monitoring ? "O" : "") + (Subscriptions?.Any == true ? "P" : "") + (QueuedInMulti >= 0 ? "x" : "") +
+                        (IsBlocked ? "b" : "") + (NoEvict ? "e" : "");
             return flags.Length == 0 ? "N" : flags;
         }
     }

@@ -22,6 +22,7 @@ public static class ConnectionCommands
         table.Add("reset", Reset);
         table.Add("auth", Auth);
         table.Add("time", Time);
+        table.Add("monitor", Monitor);
         // There are no replicas to wait for: inside MULTI, or for none, WAIT answers 0 at once (waitCommand); otherwise the
         // connection blocks until the timeout (see the connection stage) and then answers 0.
         table.Add("wait", c =>
@@ -186,8 +187,30 @@ public static class ConnectionCommands
         if (c.Argc == 2 ? CheckCredentials(c, "default"u8.ToArray(), c[1]) : CheckCredentials(c, c[1], c[2])) c.Reply.WriteOk();
     }
 
+    /// <summary>
+    /// MONITOR (monitorCommand): from now on the connection is also fed every command run on this node. A second one is
+    /// ignored without a reply, and inside EXEC it is refused, as in Redis.
+    /// </summary>
+    private static void Monitor(SessionContext c)
+    {
+        if (c.InExec)
+        {
+            c.Error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+            return;
+        }
+        if (c.Session.Monitoring) return;
+        c.Session.Monitoring = true;
+        c.Services.State.Monitors.Add(c.Session.Actor!);
+        c.Reply.WriteOk();
+    }
+
     private static void Reset(SessionContext c)
     {
+        if (c.Session.Monitoring)
+        {
+            c.Session.Monitoring = false;
+            c.Services.State.Monitors.Remove(c.Session.Actor!);
+        }
         c.Session.Db = 0;
         c.Session.Resp3 = false;
         c.Session.Name = "";

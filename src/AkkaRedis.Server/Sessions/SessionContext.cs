@@ -16,6 +16,9 @@ public sealed class SessionContext(ClientSession session, ServerServices service
     /// <summary>Close the connection once this reply is written (QUIT, CLIENT KILL of itself).</summary>
     public bool CloseAfterReply;
 
+    /// <summary>The command runs inside EXEC (a client that expects one reply per command: MONITOR is refused).</summary>
+    public bool InExec { get; init; }
+
     /// <summary>Set by RESET: the connection drops its transaction and subscriptions too.</summary>
     public bool ResetRequested;
 
