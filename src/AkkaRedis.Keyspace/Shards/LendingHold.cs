@@ -30,8 +30,9 @@ namespace AkkaRedis.Keyspace.Shards;
 /// steps 3 and 4, the shards that applied their part keep it (there is no coordinator log to roll it back); the client
 /// gets an error in that case, never OK.
 ///
-/// Only commands whose keys are all named by their key positions come here; whole-keyspace commands and blocking
-/// commands need their shards on the client's node (see the server's ClusterGate). A script (EVAL and friends) comes
+/// Only commands whose keys are all named by their key positions come here; whole-keyspace commands need their shards
+/// on the client's node (see the server's ClusterGate), and a blocking pop comes in its non-blocking form, from the
+/// stand-in that waits for it (the server's BlockAcrossNodes). A script (EVAL and friends) comes
 /// here when the keys it declares are not all on this node; it sees only those keys, and touching another one is the
 /// error Redis Cluster gives a script for a key its node does not serve. An EXEC after WATCH comes here when a watched
 /// shard was on another node: that shard says, as it lends, whether the watch failed.
