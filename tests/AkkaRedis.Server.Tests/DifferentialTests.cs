@@ -48,7 +48,18 @@ public sealed class DifferentialTests
             2 => _r.Next(3) == 0 ? ["DISCARD"] : ["WATCH", Key(), CKey()],
             3 => ["UNWATCH"],
             < 11 => NextString(),
+            < 13 => NextHyperLogLog(),
             _ => NextCollection(),
+        };
+
+        /// <summary>HyperLogLogs on the string keys, so GET compares their bytes and other string commands damage them.</summary>
+        private string[] NextHyperLogLog() => _r.Next(6) switch
+        {
+            < 2 => ["PFADD", Key(), .. Enumerable.Range(0, _r.Next(4)).Select(_ => "e" + _r.Next(_r.Next(2) == 0 ? 30 : 5000))],
+            2 => ["PFCOUNT", .. Enumerable.Range(0, _r.Next(1, 3)).Select(_ => Key())],
+            3 => ["PFMERGE", Key(), Key()],
+            4 => ["PFDEBUG", _r.Next(2) == 0 ? "ENCODING" : "DECODE", Key()],
+            _ => ["GET", Key()],
         };
 
         private string[] NextCollection()

@@ -116,6 +116,24 @@ public sealed class StackExchangeRedisTests : IClassFixture<SharedServer>, IDisp
     }
 
     [Fact]
+    public void HyperLogLogs()
+    {
+        string a = "se:hll:{x}a", b = "se:hll:{x}b", merged = "se:hll:{x}m";
+        _db.KeyDelete([a, b, merged]);
+        Assert.True(_db.HyperLogLogAdd(a, ["x", "y", "z"]));
+        Assert.False(_db.HyperLogLogAdd(a, "y"));
+        Assert.True(_db.HyperLogLogAdd(b, Enumerable.Range(0, 1000).Select(i => (RedisValue)("e" + i)).ToArray()));
+        Assert.Equal(3, _db.HyperLogLogLength(a));
+        Assert.InRange(_db.HyperLogLogLength(b), 980, 1020);
+        _db.HyperLogLogMerge(merged, a, b);
+        Assert.Equal(_db.HyperLogLogLength([a, b]), _db.HyperLogLogLength(merged));
+        Assert.StartsWith("HYLL", (string?)_db.StringGetRange(a, 0, 3));
+        _db.StringSet(a, "plain");
+        var error = Assert.Throws<RedisServerException>(() => _db.HyperLogLogAdd(a, "x"));
+        Assert.Equal("WRONGTYPE Key is not a valid HyperLogLog string value.", error.Message);
+    }
+
+    [Fact]
     public void Hashes()
     {
         _db.HashSet(K("h"), [new("a", "1"), new("b", "2")]);

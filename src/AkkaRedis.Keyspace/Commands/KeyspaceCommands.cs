@@ -6,6 +6,7 @@ public static class KeyspaceCommands
     public static CommandTable.Builder Register(CommandTable.Builder table)
     {
         Strings.Register(table);
+        HyperLogLogs.Register(table);
         Bits.Register(table);
         Keys.Register(table);
         Sort.Register(table);

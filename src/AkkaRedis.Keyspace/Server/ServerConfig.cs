@@ -72,6 +72,10 @@ public sealed class ServerConfig
     private volatile int _zsetMaxListpackValue = 64;
     public int ZsetMaxListpackValue { get => _zsetMaxListpackValue; set => _zsetMaxListpackValue = value; }
 
+    private volatile int _hllSparseMaxBytes = 3000;
+    /// <summary>hll-sparse-max-bytes: a sparse HyperLogLog that would grow past it turns dense.</summary>
+    public int HllSparseMaxBytes { get => _hllSparseMaxBytes; set => _hllSparseMaxBytes = value; }
+
     private volatile int _listMaxListpackSize = -2;
     /// <summary>list-max-listpack-size and list-compress-depth tune the nodes of Redis's quicklist. A list here is one
     /// structure, so they change neither replies nor encodings (a list is "quicklist" as in Redis 7.0); they are kept so

@@ -55,6 +55,13 @@ public static class ConfigCommands
             c.ProtoMaxBulkLen = bytes;
             return null;
         }),
+        new("hll-sparse-max-bytes", c => c.HllSparseMaxBytes.ToString(CultureInfo.InvariantCulture), (c, v) =>
+        {
+            if (!TryMemory(v, out long bytes)) return "argument must be a memory value";
+            if (bytes < 0) return "argument must be between 0 and 9223372036854775807 inclusive";
+            c.HllSparseMaxBytes = (int)Math.Min(bytes, int.MaxValue);
+            return null;
+        }),
         new("maxmemory-policy", c => c.MaxMemoryPolicy, (c, v) => SetEnum(v, Policies, s => c.MaxMemoryPolicy = s)),
         new("lfu-log-factor", c => c.LfuLogFactor.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LfuLogFactor = n)),
         new("lfu-decay-time", c => c.LfuDecayTime.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LfuDecayTime = n)),

@@ -1,0 +1,221 @@
+using AkkaRedis.Keyspace.Data;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>PFADD, PFCOUNT, PFMERGE and PFDEBUG (hyperloglog.c) over <see cref="HyperLogLog"/> strings.</summary>
+public static class HyperLogLogs
+{
+    public static void Register(CommandTable.Builder table) => table
+        .Keyed("pfadd", PfAdd)
+        .Keyed("pfcount", PfCount)
+        .Keyed("pfmerge", PfMerge)
+        .Keyed("pfdebug", PfDebug);
+
+    /// <summary>The HLL at a key (null when missing); false with Redis's error when the key holds something else.</summary>
+    private static bool TryRead(CommandContext c, Entry? entry, out byte[]? hll)
+    {
+        hll = null;
+        if (!c.TryGet(entry, out byte[]? value)) return false;
+        if (value != null && !HyperLogLog.IsValid(value))
+        {
+            c.Error(HyperLogLog.NotAnHll);
+            return false;
+        }
+        hll = value;
+        return true;
+    }
+
+    /// <summary>Stores a changed HLL, which Redis keeps as a raw string.</summary>
+    private static void Store(CommandContext c, byte[] key, Entry? entry, byte[] hll)
+    {
+        if (entry == null)
+        {
+            c.Add(key, hll).Form = StringForm.Raw;
+            return;
+        }
+        entry.Value = hll;
+        entry.Form = StringForm.Raw;
+        c.KeyChanged(key);
+    }
+
+    private static void PfAdd(CommandContext c)
+    {
+        var entry = c.Write(c[1]);
+        if (!TryRead(c, entry, out var hll)) return;
+        bool updated = hll == null;
+        hll ??= HyperLogLog.Create();
+        for (int i = 2; i < c.Argc; i++)
+        {
+            int result = HyperLogLog.Add(ref hll, c[i], c.Config.HllSparseMaxBytes);
+            if (result < 0)
+            {
+                c.Error(HyperLogLog.InvalidObject);
+                return;
+            }
+            if (result > 0) updated = true;
+        }
+        if (updated)
+        {
+            if (ReferenceEquals(hll, entry?.Value)) hll = hll.ToArray();
+            HyperLogLog.InvalidateCache(hll);
+            Store(c, c[1], entry, hll);
+        }
+        c.Reply.WriteInteger(updated ? 1 : 0);
+    }
+
+    /// <summary>
+    /// One key: the cached cardinality, or one computed and cached in the value (a change, journaled as Redis
+    /// propagates it). Several keys: the cardinality of their union, nothing cached.
+    /// </summary>
+    private static void PfCount(CommandContext c)
+    {
+        if (c.Argc > 2)
+        {
+            var max = new byte[HyperLogLog.Registers];
+            for (int i = 1; i < c.Argc; i++)
+            {
+                if (!TryRead(c, c.Read(c[i]), out var each)) return;
+                if (each != null && !HyperLogLog.MergeInto(max, each))
+                {
+                    c.Error(HyperLogLog.InvalidObject);
+                    return;
+                }
+            }
+            c.Reply.WriteInteger(HyperLogLog.Estimate(max));
+            return;
+        }
+        var entry = c.Read(c[1]);
+        if (!TryRead(c, entry, out var hll)) return;
+        if (hll == null)
+        {
+            c.Reply.WriteInteger(0);
+            return;
+        }
+        if (HyperLogLog.CachedCount(hll) is { } cached)
+        {
+            c.Reply.WriteInteger(cached);
+            return;
+        }
+        if (HyperLogLog.Count(hll) is not { } count)
+        {
+            c.Error(HyperLogLog.InvalidObject);
+            return;
+        }
+        hll = hll.ToArray();
+        HyperLogLog.CacheCount(hll, count);
+        Store(c, c[1], entry, hll);
+        c.Reply.WriteInteger(count);
+    }
+
+    private static void PfMerge(CommandContext c)
+    {
+        var max = new byte[HyperLogLog.Registers];
+        bool useDense = false;
+        for (int i = 1; i < c.Argc; i++)
+        {
+            if (!TryRead(c, c.Read(c[i]), out var each)) return;
+            if (each == null) continue;
+            if (HyperLogLog.IsDense(each)) useDense = true;
+            if (!HyperLogLog.MergeInto(max, each))
+            {
+                c.Error(HyperLogLog.InvalidObject);
+                return;
+            }
+        }
+        var entry = c.Write(c[1]);
+        var hll = entry?.Value as byte[] ?? HyperLogLog.Create();
+        if (useDense && HyperLogLog.ToDense(hll) is { } dense) hll = dense;
+        else if (useDense)
+        {
+            c.Error(HyperLogLog.InvalidObject);
+            return;
+        }
+        for (int register = 0; register < max.Length; register++)
+            if (max[register] != 0) HyperLogLog.Set(ref hll, register, max[register], c.Config.HllSparseMaxBytes);
+        if (ReferenceEquals(hll, entry?.Value)) hll = hll.ToArray();
+        HyperLogLog.InvalidateCache(hll);
+        Store(c, c[1], entry, hll);
+        c.Reply.WriteOk();
+    }
+
+    /// <summary>PFDEBUG GETREG | DECODE | ENCODING | TODENSE key (pfdebugCommand).</summary>
+    private static void PfDebug(CommandContext c)
+    {
+        var entry = c.Write(c[2]);
+        if (entry == null)
+        {
+            c.Error("ERR The specified key does not exist");
+            return;
+        }
+        if (!TryRead(c, entry, out var hll)) return;
+        var sub = c[1];
+        if (Args.Is(sub, "GETREG"))
+        {
+            if (c.Argc != 3)
+            {
+                WrongArguments(c, sub);
+                return;
+            }
+            var promoted = !HyperLogLog.IsDense(hll!);
+            if (promoted && HyperLogLog.ToDense(hll!) is { } dense)
+            {
+                Store(c, c[2], entry, dense);
+                hll = dense;
+            }
+            var registers = HyperLogLog.ReadRegisters(hll!);
+            if (registers == null)
+            {
+                c.Error(HyperLogLog.InvalidObject);
+                return;
+            }
+            c.Reply.WriteArrayHeader(registers.Length);
+            foreach (byte register in registers) c.Reply.WriteInteger(register);
+        }
+        else if (Args.Is(sub, "DECODE"))
+        {
+            if (c.Argc != 3)
+            {
+                WrongArguments(c, sub);
+                return;
+            }
+            if (HyperLogLog.IsDense(hll!))
+            {
+                c.Error("ERR HLL encoding is not sparse");
+                return;
+            }
+            c.Reply.WriteBulk(HyperLogLog.Decode(hll!));
+        }
+        else if (Args.Is(sub, "ENCODING"))
+        {
+            if (c.Argc != 3)
+            {
+                WrongArguments(c, sub);
+                return;
+            }
+            c.Reply.WriteSimple(HyperLogLog.IsDense(hll!) ? "dense" : "sparse");
+        }
+        else if (Args.Is(sub, "TODENSE"))
+        {
+            if (c.Argc != 3)
+            {
+                WrongArguments(c, sub);
+                return;
+            }
+            bool converted = !HyperLogLog.IsDense(hll!);
+            if (converted)
+            {
+                if (HyperLogLog.ToDense(hll!) is not { } dense)
+                {
+                    c.Error(HyperLogLog.InvalidObject);
+                    return;
+                }
+                Store(c, c[2], entry, dense);
+            }
+            c.Reply.WriteInteger(converted ? 1 : 0);
+        }
+        else c.Error($"ERR Unknown PFDEBUG subcommand '{System.Text.Encoding.UTF8.GetString(sub)}'");
+    }
+
+    private static void WrongArguments(CommandContext c, byte[] subcommand) =>
+        c.Error($"ERR Wrong number of arguments for the '{System.Text.Encoding.UTF8.GetString(subcommand)}' subcommand");
+}
