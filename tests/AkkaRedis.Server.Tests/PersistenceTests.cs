@@ -29,7 +29,11 @@ public sealed class PersistenceTests : IDisposable
             client.Call("SADD", $"set{i % 10}", $"{i}");
             client.Call("ZADD", $"z{i % 10}", $"{i * 0.5}", $"m{i}");
             client.Call("INCRBY", "counter", "2");
+            // hll0 gets 4000 elements and turns dense; hll1 gets 200 and stays sparse.
+            client.Call(["PFADD", "hll0", .. Enumerable.Range(0, 20).Select(j => $"e{i * 20 + j}")]);
+            client.Call("PFADD", "hll1", $"e{i}");
         }
+        client.Call("PFCOUNT", "hll1"); // caches the count in the value
         client.Call("MSET", "m1", "a", "m2", "b", "m3", "c");
         client.Call("RENAME", "s0", "renamed");
         client.Call("LMOVE", "l1", "l2", "LEFT", "LEFT");
