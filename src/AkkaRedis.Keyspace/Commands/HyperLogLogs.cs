@@ -38,6 +38,25 @@ public static class HyperLogLogs
         c.KeyChanged(key);
     }
 
+    /// <summary>
+    /// Raises each register of <paramref name="max"/> to those of the HLLs at the keys from <paramref name="from"/> on (a
+    /// missing key is an empty HLL); false with the error answered. <paramref name="anyDense"/>: one of them is dense.
+    /// </summary>
+    private static bool TryMerge(CommandContext c, int from, byte[] max, out bool anyDense)
+    {
+        anyDense = false;
+        for (int i = from; i < c.Argc; i++)
+        {
+            if (!TryRead(c, c.Read(c[i]), out var hll)) return false;
+            if (hll == null) continue;
+            if (HyperLogLog.IsDense(hll)) anyDense = true;
+            if (HyperLogLog.MergeInto(max, hll)) continue;
+            c.Error(HyperLogLog.InvalidObject);
+            return false;
+        }
+        return true;
+    }
+
     private static void PfAdd(CommandContext c)
     {
         var entry = c.Write(c[1]);
@@ -71,17 +90,8 @@ public static class HyperLogLogs
     {
         if (c.Argc > 2)
         {
-            var max = new byte[HyperLogLog.Registers];
-            for (int i = 1; i < c.Argc; i++)
-            {
-                if (!TryRead(c, c.Read(c[i]), out var each)) return;
-                if (each != null && !HyperLogLog.MergeInto(max, each))
-                {
-                    c.Error(HyperLogLog.InvalidObject);
-                    return;
-                }
-            }
-            c.Reply.WriteInteger(HyperLogLog.Estimate(max));
+            var union = new byte[HyperLogLog.Registers];
+            if (TryMerge(c, 1, union, out _)) c.Reply.WriteInteger(HyperLogLog.Estimate(union));
             return;
         }
         var entry = c.Read(c[1]);
@@ -110,18 +120,7 @@ public static class HyperLogLogs
     private static void PfMerge(CommandContext c)
     {
         var max = new byte[HyperLogLog.Registers];
-        bool useDense = false;
-        for (int i = 1; i < c.Argc; i++)
-        {
-            if (!TryRead(c, c.Read(c[i]), out var each)) return;
-            if (each == null) continue;
-            if (HyperLogLog.IsDense(each)) useDense = true;
-            if (!HyperLogLog.MergeInto(max, each))
-            {
-                c.Error(HyperLogLog.InvalidObject);
-                return;
-            }
-        }
+        if (!TryMerge(c, 1, max, out bool useDense)) return;
         var entry = c.Write(c[1]);
         var hll = entry?.Value as byte[] ?? HyperLogLog.Create();
         if (useDense && HyperLogLog.ToDense(hll) is { } dense) hll = dense;
@@ -138,7 +137,7 @@ public static class HyperLogLogs
         c.Reply.WriteOk();
     }
 
-    /// <summary>PFDEBUG GETREG | DECODE | ENCODING | TODENSE key (pfdebugCommand).</summary>
+    /// <summary>PFDEBUG GETREG | DECODE | ENCODING | TODENSE key (pfdebugCommand): the key is checked first, then the subcommand.</summary>
     private static void PfDebug(CommandContext c)
     {
         var entry = c.Write(c[2]);
@@ -147,75 +146,49 @@ public static class HyperLogLogs
             c.Error("ERR The specified key does not exist");
             return;
         }
-        if (!TryRead(c, entry, out var hll)) return;
-        var sub = c[1];
-        if (Args.Is(sub, "GETREG"))
+        if (!TryRead(c, entry, out var found)) return;
+        var hll = found!;
+        var name = System.Text.Encoding.UTF8.GetString(c[1]);
+        var sub = name.ToLowerInvariant();
+        if (sub is not ("getreg" or "decode" or "encoding" or "todense"))
         {
-            if (c.Argc != 3)
-            {
-                WrongArguments(c, sub);
+            c.Error($"ERR Unknown PFDEBUG subcommand '{name}'");
+            return;
+        }
+        if (c.Argc != 3)
+        {
+            c.Error($"ERR Wrong number of arguments for the '{name}' subcommand");
+            return;
+        }
+        switch (sub)
+        {
+            case "encoding":
+                c.Reply.WriteSimple(HyperLogLog.IsDense(hll) ? "dense" : "sparse");
                 return;
-            }
-            var promoted = !HyperLogLog.IsDense(hll!);
-            if (promoted && HyperLogLog.ToDense(hll!) is { } dense)
-            {
-                Store(c, c[2], entry, dense);
-                hll = dense;
-            }
-            var registers = HyperLogLog.ReadRegisters(hll!);
-            if (registers == null)
+            case "decode":
+                if (HyperLogLog.IsDense(hll)) c.Error("ERR HLL encoding is not sparse");
+                else c.Reply.WriteBulk(HyperLogLog.Decode(hll));
+                return;
+        }
+        // GETREG and TODENSE turn a sparse HLL dense, and keep it so.
+        bool converted = !HyperLogLog.IsDense(hll);
+        if (converted)
+        {
+            if (HyperLogLog.ToDense(hll) is not { } dense)
             {
                 c.Error(HyperLogLog.InvalidObject);
                 return;
             }
-            c.Reply.WriteArrayHeader(registers.Length);
-            foreach (byte register in registers) c.Reply.WriteInteger(register);
+            Store(c, c[2], entry, dense);
+            hll = dense;
         }
-        else if (Args.Is(sub, "DECODE"))
+        if (sub == "todense")
         {
-            if (c.Argc != 3)
-            {
-                WrongArguments(c, sub);
-                return;
-            }
-            if (HyperLogLog.IsDense(hll!))
-            {
-                c.Error("ERR HLL encoding is not sparse");
-                return;
-            }
-            c.Reply.WriteBulk(HyperLogLog.Decode(hll!));
-        }
-        else if (Args.Is(sub, "ENCODING"))
-        {
-            if (c.Argc != 3)
-            {
-                WrongArguments(c, sub);
-                return;
-            }
-            c.Reply.WriteSimple(HyperLogLog.IsDense(hll!) ? "dense" : "sparse");
-        }
-        else if (Args.Is(sub, "TODENSE"))
-        {
-            if (c.Argc != 3)
-            {
-                WrongArguments(c, sub);
-                return;
-            }
-            bool converted = !HyperLogLog.IsDense(hll!);
-            if (converted)
-            {
-                if (HyperLogLog.ToDense(hll!) is not { } dense)
-                {
-                    c.Error(HyperLogLog.InvalidObject);
-                    return;
-                }
-                Store(c, c[2], entry, dense);
-            }
             c.Reply.WriteInteger(converted ? 1 : 0);
+            return;
         }
-        else c.Error($"ERR Unknown PFDEBUG subcommand '{System.Text.Encoding.UTF8.GetString(sub)}'");
+        var registers = HyperLogLog.ReadRegisters(hll)!;
+        c.Reply.WriteArrayHeader(registers.Length);
+        foreach (byte register in registers) c.Reply.WriteInteger(register);
     }
-
-    private static void WrongArguments(CommandContext c, byte[] subcommand) =>
-        c.Error($"ERR Wrong number of arguments for the '{System.Text.Encoding.UTF8.GetString(subcommand)}' subcommand");
 }

@@ -349,11 +349,7 @@ public static class HyperLogLog
     }
 
     /// <summary>hllCount: Ertl's estimator over the register histogram, as Redis computes it; null when corrupted.</summary>
-    public static long? Count(byte[] hll)
-    {
-        var registers = new byte[Registers];
-        return MergeInto(registers, hll) ? Estimate(registers) : null;
-    }
+    public static long? Count(byte[] hll) => ReadRegisters(hll) is { } registers ? Estimate(registers) : null;
 
     /// <summary>The cardinality of registers merged from several HLLs (PFCOUNT of several keys).</summary>
     public static long Estimate(byte[] registers)
