@@ -75,6 +75,8 @@ GEN = [
     lambda: [b"SETBIT", k(), random.choice([b"0", b"7", b"100", b"-1"]), random.choice([b"0", b"1", b"2"])], lambda: [b"GETBIT", k(), num()],
     lambda: [b"BITCOUNT", k()] + random.choice([[], [num(), num()], [num(), num(), b"BIT"]]), lambda: [b"BITPOS", k(), random.choice([b"0", b"1"])] + random.choice([[], [num()], [num(), num()]]),
     lambda: [b"BITOP", random.choice([b"AND", b"OR", b"XOR", b"NOT"]), k()] + many(k, 1, 2),
+    lambda: [b"PFADD", k()] + many(v, 0, 3), lambda: [b"PFCOUNT"] + many(k, 1, 2), lambda: [b"PFMERGE", k()] + many(k, 0, 2),
+    lambda: [b"PFDEBUG", random.choice([b"ENCODING", b"DECODE", b"TODENSE", b"GETREG", b"X"]), k()],
     lambda: [b"LPUSH", k()] + many(v), lambda: [b"RPUSH", k()] + many(v), lambda: [b"LPOP", k()] + random.choice([[], [num()]]),
     lambda: [b"RPOP", k()] + random.choice([[], [num()]]), lambda: [b"LRANGE", k(), num(), num()], lambda: [b"LINDEX", k(), num()],
     lambda: [b"LSET", k(), num(), v()], lambda: [b"LINSERT", k(), random.choice([b"BEFORE", b"AFTER", b"X"]), v(), v()],
