@@ -44,6 +44,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         public int Start;
         public int End;
         public bool Ready;
+        /// <summary>CLIENT REPLY OFF or SKIP: the reply is dropped when it comes (the command still runs).</summary>
+        public bool Silent;
     }
 
     private sealed class Logic : TimerGraphStageLogic
@@ -230,9 +232,10 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (!HasBeenPulled(_stage._in) && !IsClosed(_stage._in)) Pull(_stage._in);
         }
 
-        private long Reserve()
+        private long Reserve(bool silent = false)
         {
             if (_next - _head == _ring.Length) GrowRing();
+            _ring[_next & (_ring.Length - 1)].Silent = silent;
             return _next++;
         }
 
@@ -257,8 +260,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private void SetReply(long seq, byte[] buffer, int start, int end)
         {
-            _queuedBytes += end - start;
             ref var slot = ref _ring[seq & (_ring.Length - 1)];
+            if (slot.Silent) start = end;
+            _queuedBytes += end - start;
             slot.Buffer = buffer;
             slot.Start = start;
             slot.End = end;
@@ -322,7 +326,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// <param name="now">When the command was read (<see cref="IClock.NowMs"/>).</param>
         private void Dispatch(byte[][] args, long now, CommandTable.Resolution? resolved = null)
         {
-            long seq = Reserve();
+            // CLIENT REPLY: with replies off, or for the one command after CLIENT REPLY SKIP, the reply is dropped.
+            long seq = Reserve(_session.RepliesOff || _session.SkipNextReply);
+            _session.SkipNextReply = false;
             Volatile.Write(ref _session.LastInteractionMs, now); // one writer: no full fence per command
             var (spec, error) = resolved ?? _services.Table.Resolve(args);
             if (error != null)
@@ -740,6 +746,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             context.Spec = spec;
             context.CloseAfterReply = false;
             context.ResetRequested = false;
+            context.ReplyShown = PubSubCommands.IsSubscription(spec.Name) ? true : null;
             context.Reply.Clear();
             context.Reply.Resp3 = _session.Resp3;
             long began = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -752,6 +759,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 context.Reply.Clear();
                 context.Reply.WriteError("ERR " + e.Message);
             }
+            // CLIENT REPLY decides about its own reply; (un)subscribing always answers, as Redis pushes those replies.
+            if (context.ReplyShown is { } shown) _ring[seq & (_ring.Length - 1)].Silent = !shown;
             long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - began;
             Interlocked.Add(ref _services.State.SessionElapsedTicks[spec.Id], elapsed);
             _services.State.CommandRan(spec, args, elapsed * 1_000_000 / System.Diagnostics.Stopwatch.Frequency, _session);
@@ -826,7 +835,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             var writer = new RespWriter(line.Line.Length);
             writer.WriteRaw(line.Line);
-            LocalReply(Reserve(), writer);
+            LocalReply(Reserve(_session.RepliesOff), writer);
             TryEmit();
         }
 
@@ -920,7 +929,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             if (end == _head) return;
 
-            ByteString output;
+            ByteString output = ByteString.Empty;
             ref var first = ref _ring[_head & mask];
             bool contiguous = true;
             for (long s = _head + 1; s < end && contiguous; s++)
@@ -929,7 +938,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 ref var slot = ref _ring[s & mask];
                 contiguous = ReferenceEquals(slot.Buffer, previous.Buffer) && slot.Start == previous.End;
             }
-            if (contiguous)
+            if (total == 0)
+            {
+                // Only empty replies (dropped by CLIENT REPLY, or of a client that left): nothing to write.
+            }
+            else if (contiguous)
             {
                 // One shard's replies back to back in its buffer (a pipelined read on one shard): wrap, do not copy.
                 output = ByteString.FromBytes(first.Buffer!, first.Start, total);

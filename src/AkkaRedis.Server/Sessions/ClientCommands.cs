@@ -22,6 +22,7 @@ public static class ClientCommands
         table.Add("client|kill", Kill);
         table.Add("client|unblock", Unblock);
         table.Add("client|help", Help);
+        table.Add("client|reply", Reply);
         // Clients are never evicted here (there is no maxmemory-clients), so the protection always holds; the flag is
         // kept for CLIENT LIST ('e'), as Redis shows it.
         table.Add("client|no-evict", c =>
@@ -35,6 +36,39 @@ public static class ClientCommands
             }
             c.Reply.WriteOk();
         });
+    }
+
+    /// <summary>
+    /// CLIENT REPLY ON | OFF | SKIP (clientCommand): OFF drops every reply from this one on, SKIP this one's and the next
+    /// command's (ignored while OFF), ON answers OK and ends both. Inside EXEC, OFF and SKIP answer OK in EXEC's array and
+    /// take effect after it (Redis drops the rest of EXEC's array, whose header is already written: a malformed reply).
+    /// </summary>
+    private static void Reply(SessionContext c)
+    {
+        if (c.InExec && (Args.Is(c[2], "OFF") || Args.Is(c[2], "SKIP")))
+        {
+            if (Args.Is(c[2], "OFF")) c.Session.RepliesOff = true;
+            else if (!c.Session.RepliesOff) c.Session.SkipNextReply = true;
+            c.Reply.WriteOk();
+            return;
+        }
+        if (Args.Is(c[2], "ON"))
+        {
+            c.Session.RepliesOff = c.Session.SkipNextReply = false;
+            c.ReplyShown = true;
+            c.Reply.WriteOk();
+        }
+        else if (Args.Is(c[2], "OFF"))
+        {
+            c.Session.RepliesOff = true;
+            c.ReplyShown = false;
+        }
+        else if (Args.Is(c[2], "SKIP"))
+        {
+            if (!c.Session.RepliesOff) c.Session.SkipNextReply = true;
+            c.ReplyShown = false;
+        }
+        else c.Error(RespErrors.Syntax);
     }
 
     private static void SetName(SessionContext c)

@@ -28,6 +28,12 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>CLIENT NO-EVICT ON: shown as flag 'e'.</summary>
     public volatile bool NoEvict;
 
+    /// <summary>CLIENT REPLY OFF: replies are dropped (pub/sub pushes still go out).</summary>
+    public bool RepliesOff;
+
+    /// <summary>CLIENT REPLY SKIP: the reply to the next command is dropped.</summary>
+    public bool SkipNextReply;
+
     /// <summary>In MONITOR mode: fed every command run on this node (see Keyspace.Server.MonitorRegistry).</summary>
     public volatile bool Monitoring;
     public long LastInteractionMs = createdMs;

@@ -13,8 +13,11 @@ namespace AkkaRedis.Server.Sessions;
 public static class PubSubCommands
 {
     /// <summary>What a RESP2 connection with subscriptions may still run (processCommand's pubsub context check).</summary>
-    public static bool AllowedWhileSubscribed(string command) =>
-        command is "subscribe" or "unsubscribe" or "psubscribe" or "punsubscribe" or "ssubscribe" or "sunsubscribe" or "ping" or "quit" or "reset";
+    public static bool AllowedWhileSubscribed(string command) => IsSubscription(command) || command is "ping" or "quit" or "reset";
+
+    /// <summary>The (un)subscribe commands, whose replies are pushes: written even under CLIENT REPLY OFF, as in Redis 7.0.</summary>
+    public static bool IsSubscription(string command) =>
+        command is "subscribe" or "unsubscribe" or "psubscribe" or "punsubscribe" or "ssubscribe" or "sunsubscribe";
 
     public static string NotAllowedWhileSubscribed(string command) =>
         $"ERR Can't execute '{command}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context";

@@ -19,6 +19,9 @@ public sealed class SessionContext(ClientSession session, ServerServices service
     /// <summary>The command runs inside EXEC (a client that expects one reply per command: MONITOR is refused).</summary>
     public bool InExec { get; init; }
 
+    /// <summary>Whether this command's reply is written whatever CLIENT REPLY says (true) or dropped (false); null: as it says.</summary>
+    public bool? ReplyShown;
+
     /// <summary>Set by RESET: the connection drops its transaction and subscriptions too.</summary>
     public bool ResetRequested;
 
