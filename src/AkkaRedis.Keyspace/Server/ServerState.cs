@@ -38,6 +38,9 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// <summary>Pub/sub subscriptions on this node (SUBSCRIBE, PUBLISH, PUBSUB).</summary>
     public PubSubRegistry PubSub { get; } = new();
 
+    /// <summary>CLIENT PAUSE's state on this node.</summary>
+    public ClientPause Pause { get; } = new();
+
     /// <summary>MONITOR's connections on this node.</summary>
     public MonitorRegistry Monitors { get; } = new();
 

@@ -326,6 +326,17 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// <param name="now">When the command was read (<see cref="IClock.NowMs"/>).</param>
         private void Dispatch(byte[][] args, long now, CommandTable.Resolution? resolved = null)
         {
+            var pause = _services.State.Pause;
+            if (pause.Active(now))
+            {
+                var resolution = resolved ?? _services.Table.Resolve(args);
+                if (resolution.Error == null && pause.Holds(resolution.Spec!, _sessionContext.Transaction.Queue))
+                {
+                    Postpone(args);
+                    return;
+                }
+                resolved = resolution;
+            }
             // CLIENT REPLY: with replies off, or for the one command after CLIENT REPLY SKIP, the reply is dropped.
             long seq = Reserve(_session.RepliesOff || _session.SkipNextReply);
             _session.SkipNextReply = false;
@@ -510,6 +521,16 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         protected override void OnTimer(object timerKey)
         {
+            if (timerKey is PauseCheck)
+            {
+                if (_barrier != PauseBarrier) return;
+                _barrier = -1;
+                RunDeferred(); // a command still held postpones itself again
+                TryEmit();
+                MaybePull();
+                MaybeComplete();
+                return;
+            }
             if (timerKey is ForwardWatchdog)
             {
                 _forwarded!.Tick(Environment.TickCount64);
@@ -891,17 +912,44 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (barrierDone)
             {
                 _barrier = -1;
-                while (_deferred.Count > 0 && _barrier < 0 && _closeAfter < 0 && !_discardReplies)
-                {
-                    var next = _deferred.Dequeue();
-                    if (next is string protocolError) ProtocolError(protocolError);
-                    else Dispatch((byte[][])next, _services.State.Clock.NowMs);
-                }
-                FlushBatches();
+                RunDeferred();
             }
             TryEmit();
             MaybePull();
             MaybeComplete();
+        }
+
+        /// <summary>The commands read behind a barrier, in order, until one sets a barrier again.</summary>
+        private void RunDeferred()
+        {
+            while (_deferred.Count > 0 && _barrier < 0 && _closeAfter < 0 && !_discardReplies)
+            {
+                var next = _deferred.Dequeue();
+                if (next is string protocolError) ProtocolError(protocolError);
+                else Dispatch((byte[][])next, _services.State.Clock.NowMs);
+            }
+            FlushBatches();
+        }
+
+        /// <summary>A barrier no reply lifts: set while CLIENT PAUSE holds this connection's next command.</summary>
+        private const long PauseBarrier = long.MaxValue;
+        private const string PauseCheck = "pause-check";
+
+        /// <summary>
+        /// CLIENT PAUSE holds this command: it goes back to the head of the commands waiting, the ones before it go to
+        /// their shards, and reading stops (as Redis blocks a paused client) until a check finds the pause over. Checks
+        /// run every 10 ms, so CLIENT UNPAUSE from another connection takes effect at once.
+        /// </summary>
+        private void Postpone(byte[][] args)
+        {
+            var waiting = _deferred.ToArray();
+            _deferred.Clear();
+            _deferred.Enqueue(args);
+            foreach (var item in waiting) _deferred.Enqueue(item);
+            FlushBatches();
+            _barrier = PauseBarrier;
+            _barrierAllShards = false;
+            ScheduleOnce(PauseCheck, TimeSpan.FromMilliseconds(10));
         }
 
         private void TryEmit()

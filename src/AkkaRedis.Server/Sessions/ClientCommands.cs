@@ -23,6 +23,12 @@ public static class ClientCommands
         table.Add("client|unblock", Unblock);
         table.Add("client|help", Help);
         table.Add("client|reply", Reply);
+        table.Add("client|pause", Pause);
+        table.Add("client|unpause", c =>
+        {
+            c.Services.State.Pause.Unpause();
+            c.Reply.WriteOk();
+        });
         // Clients are never evicted here (there is no maxmemory-clients), so the protection always holds; the flag is
         // kept for CLIENT LIST ('e'), as Redis shows it.
         table.Add("client|no-evict", c =>
@@ -36,6 +42,42 @@ public static class ClientCommands
             }
             c.Reply.WriteOk();
         });
+    }
+
+    /// <summary>
+    /// CLIENT PAUSE timeout [WRITE|ALL] (clientCommand): the mode is checked before the timeout, in milliseconds; from now
+    /// until then every connection's commands (WRITE: those that may write) wait, the pausing one's too.
+    /// </summary>
+    private static void Pause(SessionContext c)
+    {
+        if (c.Argc > 4)
+        {
+            c.Error(RespErrors.SubcommandSyntax("pause", "CLIENT"));
+            return;
+        }
+        bool all = true;
+        if (c.Argc == 4)
+        {
+            if (Args.Is(c[3], "WRITE")) all = false;
+            else if (!Args.Is(c[3], "ALL"))
+            {
+                c.Error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+                return;
+            }
+        }
+        if (!Args.TryLong(c[2], out long timeout))
+        {
+            c.Error("ERR timeout is not an integer or out of range");
+            return;
+        }
+        if (timeout < 0)
+        {
+            c.Error("ERR timeout is negative");
+            return;
+        }
+        long now = c.Now;
+        c.Services.State.Pause.Pause(timeout > 0 ? now + timeout : 0, all, now);
+        c.Reply.WriteOk();
     }
 
     /// <summary>

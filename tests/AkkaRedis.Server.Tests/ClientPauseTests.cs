@@ -1,0 +1,59 @@
+using System.Diagnostics;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>CLIENT PAUSE and UNPAUSE against the real server: which commands wait, in order, and what ends the wait.</summary>
+public sealed class ClientPauseTests(SharedServer server) : IClassFixture<SharedServer>
+{
+    [Fact]
+    public void WritesWaitForTheEndOfAWritePauseInTheirOrderAndReadsDoNot()
+    {
+        using var admin = new RespClient(server.Port);
+        using var client = new RespClient(server.Port);
+        Assert.Equal("OK", client.Call("SET", "cp:k", "before"));
+        Assert.Equal("OK", admin.Call("CLIENT", "PAUSE", "800", "WRITE"));
+        var began = Stopwatch.StartNew();
+        Assert.Equal("before", client.Call("GET", "cp:k"));
+        Assert.InRange(began.ElapsedMilliseconds, 0, 500);
+        // A pipeline: the write waits, and the read behind it waits for it, so it sees the write.
+        client.SendRaw([.. RespClient.Encode("SET", "cp:k", "after"), .. RespClient.Encode("GET", "cp:k")]);
+        Assert.Null(client.ReadWithin(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal("OK", client.Read());
+        Assert.Equal("after", client.Read());
+        Assert.InRange(began.ElapsedMilliseconds, 700, 5000);
+    }
+
+    [Fact]
+    public void UnpauseReleasesWaitingCommandsAtOnceAndAnAllPauseHoldsEverything()
+    {
+        using var admin = new RespClient(server.Port);
+        using var client = new RespClient(server.Port);
+        Assert.Equal("OK", admin.Call("CLIENT", "PAUSE", "20000", "WRITE"));
+        client.SendRaw(RespClient.Encode("INCR", "cp:n"));
+        Assert.Null(client.ReadWithin(TimeSpan.FromMilliseconds(300)));
+        var began = Stopwatch.StartNew();
+        Assert.Equal("OK", admin.Call("CLIENT", "UNPAUSE"));
+        Assert.Equal(1L, client.Read());
+        Assert.InRange(began.ElapsedMilliseconds, 0, 2000);
+
+        // ALL: every command waits, the pausing connection's own and CLIENT UNPAUSE too, as in Redis.
+        Assert.Equal("OK", admin.Call("CLIENT", "PAUSE", "700", "ALL"));
+        began.Restart();
+        Assert.Equal("PONG", client.Call("PING"));
+        Assert.InRange(began.ElapsedMilliseconds, 500, 5000);
+        Assert.Equal("OK", admin.Call("CLIENT", "UNPAUSE"));
+    }
+
+    [Fact]
+    public void BadArgumentsGetRedisWords()
+    {
+        using var client = new RespClient(server.Port);
+        Assert.Equal(new RespClient.RespError("ERR timeout is not an integer or out of range"), client.Call("CLIENT", "PAUSE", "abc"));
+        Assert.Equal(new RespClient.RespError("ERR timeout is negative"), client.Call("CLIENT", "PAUSE", "-1"));
+        Assert.Equal(new RespClient.RespError("ERR CLIENT PAUSE mode must be WRITE or ALL"), client.Call("CLIENT", "PAUSE", "abc", "BAD"));
+        Assert.Equal(new RespClient.RespError("ERR unknown subcommand or wrong number of arguments for 'pause'. Try CLIENT HELP."),
+            client.Call("CLIENT", "PAUSE", "1", "ALL", "x"));
+        Assert.Equal("OK", client.Call("CLIENT", "PAUSE", "0"));
+        Assert.Equal("PONG", client.Call("PING"));
+    }
+}
