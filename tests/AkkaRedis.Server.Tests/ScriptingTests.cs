@@ -102,6 +102,13 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         ["EVAL", "return cjson.decode('[\"abc')", "0"],
         ["EVAL", "return cmsgpack.pack()", "0"],
         ["EVAL", "return cmsgpack.unpack(1)", "0"],
+        ["EVAL", "return bit.tohex({})", "0"],
+        ["EVAL", "return bit.lshift(1)", "0"],
+        ["EVAL", "return {bit.band('3', 5), bit.bor(1, 2, 4), bit.arshift(-256, 4), bit.rol(1, 33), bit.tohex(255, -4)}", "0"],
+        ["EVAL", "return struct.pack('i', {})", "0"],
+        ["EVAL", "return struct.pack('q', 1)", "0"],
+        ["EVAL", "return struct.unpack('i', 'ab')", "0"],
+        ["EVAL", "return {struct.unpack('>iH', struct.pack('>iH', -5, 7))}", "0"],
     ];
 
     [Fact]

@@ -105,39 +105,62 @@ local function tobit(x)
   if x >= 0x80000000 then x = x - 0x100000000 end
   return x
 end
-local bit = { tobit = tobit }
-bit.bnot = function(x) return tobit(~u32(x)) end
-bit.band = function(x, ...) local r = u32(x) for i = 1, select("#", ...) do r = r & u32((select(i, ...))) end return tobit(r) end
-bit.bor = function(x, ...) local r = u32(x) for i = 1, select("#", ...) do r = r | u32((select(i, ...))) end return tobit(r) end
-bit.bxor = function(x, ...) local r = u32(x) for i = 1, select("#", ...) do r = r ~ u32((select(i, ...))) end return tobit(r) end
-bit.lshift = function(x, n) return tobit(u32(x) << (u32(n) & 31)) end
-bit.rshift = function(x, n) return tobit(u32(x) >> (u32(n) & 31)) end
-bit.arshift = function(x, n)
-  n = u32(n) & 31
-  local v = tobit(x)
-  if v >= 0 then return tobit(v >> n) end
-  return tobit(~((~v) >> n))
-end
-bit.rol = function(x, n) x, n = u32(x), u32(n) & 31 return tobit((x << n) | (x >> (32 - n))) end
-bit.ror = function(x, n) x, n = u32(x), u32(n) & 31 return tobit((x >> n) | (x << (32 - n))) end
-bit.bswap = function(x)
-  x = u32(x)
-  return tobit(((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | (x >> 24))
-end
-bit.tohex = function(x, n)
-  n = n == nil and 8 or tointeger(floor(n))
-  local digits = "0123456789abcdef"
-  if n < 0 then n = -n digits = "0123456789ABCDEF" end
-  if n > 8 then n = 8 end
-  x = u32(x)
-  local out = {}
-  for i = n, 1, -1 do
-    local d = x & 15
-    out[i] = digits:sub(d + 1, d + 1)
-    x = x >> 4
+
+-- LuaBitOp checks every argument with luaL_checknumber: a number, or a string that reads as one; a missing one is
+-- "no value". <required> arguments are checked, the rest when present; then <f> gets them as numbers.
+local function bitop(name, required, f)
+  return function(...)
+    local n = select("#", ...)
+    local args = { ... }
+    for i = 1, math.max(n, required) do
+      local v = args[i]
+      if i <= required or v ~= nil then
+        local number = tonumber(v)
+        if type(v) ~= "number" and (type(v) ~= "string" or number == nil) then
+          raise(format("bad argument #%d to '%s' (number expected, got %s)", i, name, i > n and "no value" or type(v)))
+        end
+        args[i] = number
+      end
+    end
+    return f(table.unpack(args, 1, math.max(n, required)))
   end
-  return table.concat(out)
 end
+local function fold(op) return function(x, ...) local r = u32(x) for i = 1, select("#", ...) do r = op(r, u32((select(i, ...)))) end return tobit(r) end end
+local bit = {
+  tobit = bitop("tobit", 1, tobit),
+  bnot = bitop("bnot", 1, function(x) return tobit(~u32(x)) end),
+  band = bitop("band", 1, fold(function(a, b) return a & b end)),
+  bor = bitop("bor", 1, fold(function(a, b) return a | b end)),
+  bxor = bitop("bxor", 1, fold(function(a, b) return a ~ b end)),
+  lshift = bitop("lshift", 2, function(x, n) return tobit(u32(x) << (u32(n) & 31)) end),
+  rshift = bitop("rshift", 2, function(x, n) return tobit(u32(x) >> (u32(n) & 31)) end),
+  arshift = bitop("arshift", 2, function(x, n)
+    n = u32(n) & 31
+    local v = tobit(x)
+    if v >= 0 then return tobit(v >> n) end
+    return tobit(~((~v) >> n))
+  end),
+  rol = bitop("rol", 2, function(x, n) x, n = u32(x), u32(n) & 31 return tobit((x << n) | (x >> (32 - n))) end),
+  ror = bitop("ror", 2, function(x, n) x, n = u32(x), u32(n) & 31 return tobit((x >> n) | (x << (32 - n))) end),
+  bswap = bitop("bswap", 1, function(x)
+    x = u32(x)
+    return tobit(((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >> 8) & 0xff00) | (x >> 24))
+  end),
+  tohex = bitop("tohex", 1, function(x, n)
+    n = n == nil and 8 or tointeger(floor(n))
+    local digits = "0123456789abcdef"
+    if n < 0 then n = -n digits = "0123456789ABCDEF" end
+    if n > 8 then n = 8 end
+    x = u32(x)
+    local out = {}
+    for i = n, 1, -1 do
+      local d = x & 15
+      out[i] = digits:sub(d + 1, d + 1)
+      x = x >> 4
+    end
+    return table.concat(out)
+  end),
+}
 
 ---------------------------------------------------------------------------------------------------- cjson
 local cjson = {}
@@ -303,10 +326,19 @@ cjson.decode_invalid_numbers = function() end
 local function struct_format(fmt)
   return (fmt:gsub("[sl]", { s = "z", l = "i8" }):gsub("L", "I8"))
 end
+-- string.pack's errors raised where the script called struct, in struct's words: the argument numbers are the same,
+-- the function is struct's, and a bad format is an error about argument 1.
+local function struct_call(f, name, fmt, ...)
+  local results = table.pack(pcall(f, struct_format(fmt), ...))
+  if results[1] then return table.unpack(results, 2, results.n) end
+  local message = tostring(results[2]):gsub("^[^:]*:%d+: ", "")
+  local argument, problem = message:match("^bad argument #(%d+) to '[^']*' %((.*)%)$")
+  raise(format("bad argument #%s to '%s' (%s)", argument or "1", name, problem or message))
+end
 local struct = {
-  pack = function(fmt, ...) return string.pack(struct_format(fmt), ...) end,
-  unpack = function(fmt, s, pos) return string.unpack(struct_format(fmt), s, pos) end,
-  size = function(fmt) return string.packsize(struct_format(fmt)) end,
+  pack = function(fmt, ...) return struct_call(string.pack, "pack", fmt, ...) end,
+  unpack = function(fmt, s, pos) return struct_call(string.unpack, "unpack", fmt, s, pos) end,
+  size = function(fmt) return struct_call(string.packsize, "size", fmt) end,
 }
 
 ---------------------------------------------------------------------------------------------------- cmsgpack
