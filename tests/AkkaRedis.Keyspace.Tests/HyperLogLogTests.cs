@@ -44,6 +44,9 @@ public class HyperLogLogTests
     }
 
     [Fact]
+    public void TheSelfTestPasses() => Assert.Null(HyperLogLog.SelfTest(new Random(1), 3000));
+
+    [Fact]
     public void DamagedOrForeignStringsAreRecognised()
     {
         var hll = With(3000, ["a", "b", "c"]);

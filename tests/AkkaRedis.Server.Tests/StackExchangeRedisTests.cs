@@ -127,6 +127,7 @@ public sealed class StackExchangeRedisTests : IClassFixture<SharedServer>, IDisp
         Assert.InRange(_db.HyperLogLogLength(b), 980, 1020);
         _db.HyperLogLogMerge(merged, a, b);
         Assert.Equal(_db.HyperLogLogLength([a, b]), _db.HyperLogLogLength(merged));
+        Assert.Equal("OK", (string?)_db.Execute("PFSELFTEST"));
         Assert.StartsWith("HYLL", (string?)_db.StringGetRange(a, 0, 3));
         _db.StringSet(a, "plain");
         var error = Assert.Throws<RedisServerException>(() => _db.HyperLogLogAdd(a, "x"));

@@ -9,7 +9,12 @@ public static class HyperLogLogs
         .Keyed("pfadd", PfAdd)
         .Keyed("pfcount", PfCount)
         .Keyed("pfmerge", PfMerge)
-        .Keyed("pfdebug", PfDebug);
+        .Keyed("pfdebug", PfDebug)
+        .Keyed("pfselftest", c =>
+        {
+            if (HyperLogLog.SelfTest(c.Random, c.Config.HllSparseMaxBytes) is { } failure) c.Error(failure);
+            else c.Reply.WriteOk();
+        });
 
     /// <summary>The HLL at a key (null when missing); false with Redis's error when the key holds something else.</summary>
     private static bool TryRead(CommandContext c, Entry? entry, out byte[]? hll)

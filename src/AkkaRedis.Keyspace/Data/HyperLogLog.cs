@@ -209,36 +209,39 @@ public static class HyperLogLog
         return 1;
     }
 
-    /// <summary>hllSparseSet's step 4: from the opcode before the change, up to five opcodes, equal adjacent VALs become one.</summary>
+    /// <summary>
+    /// hllSparseSet's step 4: from the opcode before the change, up to five opcodes, equal adjacent VALs become one. Works
+    /// in <paramref name="s"/>, an array the caller owns; a shorter copy when opcodes were merged.
+    /// </summary>
     private static byte[] MergeAdjacentValues(byte[] s, int from)
     {
-        var list = new List<byte>(s);
-        int p = from, scan = 5;
-        while (p < list.Count && scan-- > 0)
+        int end = s.Length, p = from, scan = 5;
+        while (p < end && scan-- > 0)
         {
-            if (IsXZero(list[p]))
+            if (IsXZero(s[p]))
             {
                 p += 2;
                 continue;
             }
-            if (IsZero(list[p]))
+            if (IsZero(s[p]))
             {
                 p++;
                 continue;
             }
-            if (p + 1 < list.Count && IsVal(list[p + 1]) && ValValue(list[p]) == ValValue(list[p + 1]))
+            if (p + 1 < end && IsVal(s[p + 1]) && ValValue(s[p]) == ValValue(s[p + 1]))
             {
-                int length = ValLength(list[p]) + ValLength(list[p + 1]);
+                int length = ValLength(s[p]) + ValLength(s[p + 1]);
                 if (length <= ValMaxLen)
                 {
-                    list[p + 1] = Val(ValValue(list[p]), length);
-                    list.RemoveAt(p);
+                    s[p + 1] = Val(ValValue(s[p]), length);
+                    Buffer.BlockCopy(s, p + 1, s, p, end - p - 1);
+                    end--;
                     continue; // the merged value may merge with the next one too
                 }
             }
             p++;
         }
-        return list.Count == s.Length ? s : list.ToArray();
+        return end == s.Length ? s : s[..end];
     }
 
     /// <summary>The sparse HLL turned dense, then the register set there (the result is always a change).</summary>
@@ -365,6 +368,53 @@ public static class HyperLogLog
         }
         z += m * Sigma(histogram[0] / m);
         return (long)Math.Round(alphaInf * m * m / z, MidpointRounding.AwayFromZero);
+    }
+
+    /// <summary>
+    /// PFSELFTEST (pfselftestCommand): random values set and read back in every register, then ten million distinct
+    /// elements added to a dense HLL and to one that starts sparse, checked at each power of ten for sparse encoding
+    /// while small, for both giving the same count, and for an error within six standard errors. Null, or what failed.
+    /// Both HLLs are this test's own arrays, so they change in place here.
+    /// </summary>
+    public static string? SelfTest(Random random, int sparseMaxBytes)
+    {
+        var dense = new byte[DenseSize];
+        "HYLL"u8.CopyTo(dense);
+        var expected = new byte[Registers];
+        for (int cycle = 0; cycle < 1000; cycle++)
+        {
+            for (int i = 0; i < Registers; i++)
+            {
+                expected[i] = (byte)random.Next(RegisterMax + 1);
+                SetDense(dense, i, expected[i]);
+            }
+            for (int i = 0; i < Registers; i++)
+                if (GetDense(dense, i) != expected[i])
+                    return $"TESTFAILED Register {i} should be {expected[i]} but is {GetDense(dense, i)}";
+        }
+        Array.Clear(dense, HeaderSize, DenseSize - HeaderSize);
+        var hll = Create();
+        double relativeError = 1.04 / Math.Sqrt(Registers);
+        long checkpoint = 1;
+        ulong seed = (ulong)random.NextInt64();
+        Span<byte> element = stackalloc byte[8];
+        for (long j = 1; j <= 10_000_000; j++)
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(element, (ulong)j ^ seed);
+            int count = PatternLength(element, out int register);
+            if (GetDense(dense, register) < count) SetDense(dense, register, count);
+            if (!IsDense(hll)) Set(ref hll, register, count, sparseMaxBytes);
+            else if (GetDense(hll, register) < count) SetDense(hll, register, count);
+            if (j != checkpoint) continue;
+            if (j < sparseMaxBytes / 2 && IsDense(hll)) return "TESTFAILED sparse encoding not used";
+            long denseCount = Count(dense)!.Value;
+            if (denseCount != Count(hll)) return "TESTFAILED dense/sparse disagree";
+            long error = Math.Abs(checkpoint - denseCount);
+            long maxError = j == 10 ? 1 : (long)Math.Ceiling(relativeError * 6 * checkpoint);
+            if (error > maxError) return $"TESTFAILED Too big error. card:{checkpoint} abserr:{error}";
+            checkpoint *= 10;
+        }
+        return null;
     }
 
     private static double Sigma(double x)
