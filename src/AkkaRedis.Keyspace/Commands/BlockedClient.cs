@@ -40,6 +40,20 @@ public sealed class BlockedClient(long seq, IActorRef replyTo)
     /// <summary>The command is registered on its keys and may now be claimed.</summary>
     public void StartWaiting() => Volatile.Write(ref _state, Waiting);
 
+    /// <summary>Registers it on each distinct key, at the shard owning the key, and starts it waiting (<see cref="Db"/> is the keys' database).</summary>
+    public void WaitOn(Data.Keyspace keyspace, IEnumerable<byte[]> keys)
+    {
+        var registered = new List<(int Shard, int Db, byte[] Key)>();
+        foreach (var key in keys.Distinct(Data.ByteArrayComparer.Instance))
+        {
+            int shard = keyspace.ShardOf(key);
+            keyspace.Shards[shard].AddWaiter(Db, key, this);
+            registered.Add((shard, Db, key));
+        }
+        Keys = registered.ToArray();
+        StartWaiting();
+    }
+
     /// <summary>A shard that can serve it: true for the one that may pop for it.</summary>
     public bool TryClaim() => Interlocked.CompareExchange(ref _state, Finished, Waiting) == Waiting;
 

@@ -68,15 +68,7 @@ public static class BlockingCommands
         if (isReady != null) client.IsReady = isReady;
         client.Db = c.Db;
         client.Resp3 = c.Reply.Resp3;
-        var registered = new List<(int Shard, int Db, byte[] Key)>();
-        foreach (var key in keys.Distinct(ByteArrayComparer.Instance))
-        {
-            int shard = c.Keyspace.SlotOwner[HashSlot.Of(key)];
-            c.Keyspace.Shards[shard].AddWaiter(c.Db, key, client);
-            registered.Add((shard, c.Db, key));
-        }
-        client.Keys = registered.ToArray();
-        client.StartWaiting();
+        client.WaitOn(c.Keyspace, keys);
         c.Blocked = true;
     }
 

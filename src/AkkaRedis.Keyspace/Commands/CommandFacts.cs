@@ -15,6 +15,9 @@ public sealed record CommandFacts(
     string[] Tips)
 {
     public bool HasFlag(string flag) => Array.IndexOf(Flags, flag) >= 0;
+
+    /// <summary>The position of the last key among <paramref name="argc"/> arguments (a negative LastKey counts from the end).</summary>
+    public int LastKeyIndex(int argc) => LastKey >= 0 ? LastKey : argc + LastKey;
 }
 
 public static partial class CommandCatalog

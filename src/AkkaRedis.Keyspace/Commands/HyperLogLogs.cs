@@ -80,7 +80,7 @@ public static class HyperLogLogs
         }
         if (updated)
         {
-            if (ReferenceEquals(hll, entry?.Value)) hll = hll.ToArray();
+            // A new key's array, or a new one from Add: never the stored value, so changing it in place is safe.
             HyperLogLog.InvalidateCache(hll);
             Store(c, c[1], entry, hll);
         }

@@ -50,7 +50,7 @@ public sealed class KeyRouter(CommandTable table, int[] slotOwner, int shardCoun
         if (spec?.Handler == null || spec.Subcommands != null || spec.Route == CommandRoute.AllShards || !spec.SimpleKeys) return false;
         var facts = spec.Facts;
         int argc = command.Argc;
-        int last = facts.LastKey >= 0 ? facts.LastKey : argc + facts.LastKey;
+        int last = facts.LastKeyIndex(argc);
         for (int i = facts.FirstKey; i <= last && i < argc; i += facts.Step)
         {
             int owner = slotOwner[HashSlot.Of(command.Arg(i))];

@@ -594,10 +594,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                     return false; // no reply: the waker pops through a lending hold
                 },
             };
-            var keys = sources.Where(key => _context.Keyspace.ShardOf(key) == shard).Distinct(ByteArrayComparer.Instance).ToArray();
-            foreach (var key in keys) _store.AddWaiter(command.Db, key, client);
-            client.Keys = keys.Select(key => (shard, command.Db, key)).ToArray();
-            client.StartWaiting();
+            client.WaitOn(_context.Keyspace, sources.Where(key => _context.Keyspace.ShardOf(key) == shard));
             _wakers[waker] = (client, wake);
         }
         waker.Tell(new WakeRegistered(_store.Index, wake.Round));

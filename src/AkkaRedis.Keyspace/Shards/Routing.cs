@@ -25,7 +25,7 @@ public static class Routing
         {
             // Hot path: fixed key positions, no allocation.
             var facts = spec.Facts;
-            int last = facts.LastKey >= 0 ? facts.LastKey : args.Length + facts.LastKey;
+            int last = facts.LastKeyIndex(args.Length);
             for (int i = facts.FirstKey; i <= last && i < args.Length; i += facts.Step)
             {
                 int owner = slotOwner[HashSlot.Of(args[i])];

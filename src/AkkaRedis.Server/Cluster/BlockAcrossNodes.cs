@@ -85,7 +85,7 @@ public sealed class BlockAcrossNodes : UntypedActor, IWithTimers
                 End(BlockedClient.TimeoutReply(_command.Resp3));
                 break;
             case BlockRelay.Unblock unblock:
-                End(unblock.WithError ? RespWriter.ErrorReply(BlockRelay.UnblockedError) : BlockedClient.TimeoutReply(_command.Resp3));
+                End(unblock.Reply(_command.Resp3));
                 break;
         }
     }

@@ -45,7 +45,11 @@ public sealed class BlockRelay : UntypedActor, IWithTimers
         Akka.Actor.Props.Create(() => new BlockRelay(shard, command, connection, timeoutMs));
 
     /// <summary>Sent by the connection for CLIENT UNBLOCK.</summary>
-    public sealed record Unblock(bool WithError);
+    public sealed record Unblock(bool WithError)
+    {
+        /// <summary>What the client gets: the UNBLOCKED error, or the reply a timeout gives.</summary>
+        public byte[] Reply(bool resp3) => WithError ? RespWriter.ErrorReply(UnblockedError) : BlockedClient.TimeoutReply(resp3);
+    }
 
     protected override void PreStart()
     {
@@ -70,7 +74,7 @@ public sealed class BlockRelay : UntypedActor, IWithTimers
                 End(BlockedClient.TimeoutReply(_command.Resp3));
                 break;
             case Unblock unblock:
-                End(unblock.WithError ? RespWriter.ErrorReply(UnblockedError) : BlockedClient.TimeoutReply(_command.Resp3));
+                End(unblock.Reply(_command.Resp3));
                 break;
             case NotBlocked:
                 Timers.StartSingleTimer(GiveUp, GiveUp, GracePeriod);

@@ -34,10 +34,13 @@ public static class ClusterGate
         var spec = command.Spec;
         if (spec.Route != CommandRoute.AllShards) return several != null && Lends(placement, several) ? several : null;
         if (!LendableScripts.Contains(spec.Name)) return null;
-        var args = command.Args;
-        var shards = spec.KeyPositions(args).Select(p => keyspace.SlotOwner[HashSlot.Of(args[p])]).Distinct().Order().ToArray();
+        var shards = KeyShards(keyspace, command).Distinct().Order().ToArray();
         return shards.Length > 0 && Lends(placement, shards) ? shards : null;
     }
+
+    /// <summary>The shard of each key the command names (its key positions), in argument order.</summary>
+    private static IEnumerable<int> KeyShards(Keyspace.Data.Keyspace keyspace, ShardCommand command) =>
+        command.Spec.KeyPositions(command.Args).Select(p => keyspace.ShardOf(command.Args[p]));
 
     /// <summary>
     /// The scripts that can run on lent keys: they name their keys, and the node's script cache has their bodies. (FCALL
@@ -74,9 +77,7 @@ public static class ClusterGate
         {
             if (placement.LocalShards.Length == 0) return NotServed;
             local = placement.LocalShards;
-            var args = command.Args;
-            var keyShards = spec.KeyPositions(args).Select(p => keyspace.SlotOwner[HashSlot.Of(args[p])]);
-            return Refusal(placement, keyspace, keyShards, FirstKeySlot(command));
+            return Refusal(placement, keyspace, KeyShards(keyspace, command), FirstKeySlot(command));
         }
         return Refusal(placement, keyspace, several ?? [shard], FirstKeySlot(command));
     }

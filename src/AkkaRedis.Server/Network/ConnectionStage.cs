@@ -848,15 +848,24 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void OnMonitorLine(MonitorLine line)
         {
             if (!_session.Monitoring || _discardReplies || _closeAfter >= 0) return;
-            if (_queuedBytes + line.Line.Length > MonitorOutputLimit)
+            var writer = new RespWriter(line.Line.Length);
+            writer.WriteRaw(line.Line);
+            WritePush(writer, MonitorOutputLimit, "monitor", silent: _session.RepliesOff);
+        }
+
+        /// <summary>
+        /// Output nobody asked for in this read (a pub/sub message, a MONITOR line), written after the replies owed so far;
+        /// the connection is closed instead when its unwritten output would pass <paramref name="limit"/>.
+        /// </summary>
+        private void WritePush(RespWriter writer, long limit, string kind, bool silent = false)
+        {
+            if (_queuedBytes + writer.Length > limit)
             {
-                Log.Warning("Client {0} closed for overcoming of output buffer limits (monitor, {1} bytes unwritten)", _session.Address, _queuedBytes);
+                Log.Warning("Client {0} closed for overcoming of output buffer limits ({1}, {2} bytes unwritten)", _session.Address, kind, _queuedBytes);
                 Kill();
                 return;
             }
-            var writer = new RespWriter(line.Line.Length);
-            writer.WriteRaw(line.Line);
-            LocalReply(Reserve(_session.RepliesOff), writer);
+            LocalReply(Reserve(silent), writer);
             TryEmit();
         }
 
@@ -868,20 +877,13 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         private void OnPublished(PubSubMessage message)
         {
             if (!_session.Subscriptions!.Wants(message) || _discardReplies || _closeAfter >= 0) return;
-            if (_queuedBytes + message.Message.Length > PubSubOutputLimit)
-            {
-                Log.Warning("Client {0} closed for overcoming of output buffer limits (pubsub, {1} bytes unwritten)", _session.Address, _queuedBytes);
-                Kill();
-                return;
-            }
             var writer = new RespWriter(32 + message.Channel.Length + message.Message.Length + (message.Pattern?.Length ?? 0)) { Resp3 = _session.Resp3 };
             writer.WritePushHeader(message.Pattern == null ? 3 : 4);
             writer.WriteBulk(message.Sharded ? "smessage"u8 : message.Pattern == null ? "message"u8 : "pmessage"u8);
             if (message.Pattern != null) writer.WriteBulk(message.Pattern);
             writer.WriteBulk(message.Channel);
             writer.WriteBulk(message.Message);
-            LocalReply(Reserve(), writer);
-            TryEmit();
+            WritePush(writer, PubSubOutputLimit, "pubsub");
         }
 
         private void OnReplies(ShardReplies replies)

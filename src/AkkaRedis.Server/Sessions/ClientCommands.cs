@@ -87,30 +87,22 @@ public static class ClientCommands
     /// </summary>
     private static void Reply(SessionContext c)
     {
-        if (c.InExec && (Args.Is(c[2], "OFF") || Args.Is(c[2], "SKIP")))
-        {
-            if (Args.Is(c[2], "OFF")) c.Session.RepliesOff = true;
-            else if (!c.Session.RepliesOff) c.Session.SkipNextReply = true;
-            c.Reply.WriteOk();
-            return;
-        }
         if (Args.Is(c[2], "ON"))
         {
             c.Session.RepliesOff = c.Session.SkipNextReply = false;
             c.ReplyShown = true;
             c.Reply.WriteOk();
+            return;
         }
-        else if (Args.Is(c[2], "OFF"))
+        if (Args.Is(c[2], "OFF")) c.Session.RepliesOff = true;
+        else if (!Args.Is(c[2], "SKIP"))
         {
-            c.Session.RepliesOff = true;
-            c.ReplyShown = false;
+            c.Error(RespErrors.Syntax);
+            return;
         }
-        else if (Args.Is(c[2], "SKIP"))
-        {
-            if (!c.Session.RepliesOff) c.Session.SkipNextReply = true;
-            c.ReplyShown = false;
-        }
-        else c.Error(RespErrors.Syntax);
+        else if (!c.Session.RepliesOff) c.Session.SkipNextReply = true;
+        if (c.InExec) c.Reply.WriteOk();
+        else c.ReplyShown = false;
     }
 
     private static void SetName(SessionContext c)
