@@ -15,6 +15,34 @@ public class DataTests
     [InlineData("foo{bar}{zap}", 5061)]
     public void HashSlotsMatchRedisCluster(string key, int slot) => Assert.Equal(slot, HashSlot.Of(Encoding.UTF8.GetBytes(key)));
 
+    [Fact]
+    public void Crc16IsXmodemAtEveryLength()
+    {
+        // crc16.c's check value, then random data of every length against the bit-at-a-time definition.
+        Assert.Equal(0x31C3, HashSlot.Crc16("123456789"u8));
+        var random = new Random(16);
+        for (int length = 0; length <= 70; length++)
+        {
+            for (int round = 0; round < 20; round++)
+            {
+                var data = new byte[length];
+                random.NextBytes(data);
+                Assert.Equal(BitwiseCrc16(data), HashSlot.Crc16(data));
+            }
+        }
+    }
+
+    private static ushort BitwiseCrc16(byte[] data)
+    {
+        int crc = 0;
+        foreach (var b in data)
+        {
+            crc ^= b << 8;
+            for (int bit = 0; bit < 8; bit++) crc = (crc & 0x8000) != 0 ? ((crc << 1) ^ 0x1021) & 0xFFFF : (crc << 1) & 0xFFFF;
+        }
+        return (ushort)crc;
+    }
+
     [Theory]
     [InlineData("*", "anything", true)]
     [InlineData("h?llo", "hello", true)]

@@ -22,7 +22,9 @@ public sealed class CommandSpec
         Route = route;
         Handler = handler;
         Name = facts.Name;
+        NameBytes = System.Text.Encoding.ASCII.GetBytes(facts.Name);
         IsWrite = facts.HasFlag("write");
+        IsBlocking = facts.HasFlag("blocking");
         _findKeys = findKeys;
         SimpleKeys = findKeys == null && facts.FirstKey > 0 && facts.KeySpecs.All(k => k.Search.Position > 0 && k.Find.IsRange && k.Find.Limit == 0);
     }
@@ -41,6 +43,12 @@ public sealed class CommandSpec
     public CommandRoute Route { get; }
     public CommandHandler? Handler { get; }
     public bool IsWrite { get; }
+
+    /// <summary><see cref="Name"/> as bytes, for matching what a client sent.</summary>
+    public byte[] NameBytes { get; }
+
+    /// <summary>Flagged blocking (BLPOP, BZPOPMIN, ...): asked for every command routed, so not a flag search.</summary>
+    public bool IsBlocking { get; }
 
     /// <summary>Index into per-shard statistics arrays.</summary>
     public int Id { get; internal set; }

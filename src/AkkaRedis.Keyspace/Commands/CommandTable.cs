@@ -13,12 +13,23 @@ public sealed class CommandTable
     private readonly FrozenDictionary<string, CommandSpec> _byName;
     private readonly CommandSpec[] _byId;
 
+    /// <summary>Top-level commands by <see cref="BucketOf"/> of their name, for looking up the bytes a client sent.</summary>
+    private readonly CommandSpec[][] _buckets = new CommandSpec[BucketCount][];
+    private const int BucketCount = 1024;
+
     private CommandTable(Dictionary<string, CommandSpec> commands, List<CommandSpec> all)
     {
         _byName = commands.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
         _byId = all.ToArray();
         for (int i = 0; i < _byId.Length; i++) _byId[i].Id = i;
+        foreach (var group in _byName.Values.GroupBy(spec => BucketOf(spec.NameBytes)))
+            _buckets[group.Key] = group.ToArray();
+        for (int i = 0; i < BucketCount; i++) _buckets[i] ??= [];
     }
+
+    /// <summary>A hash of a name's length and its first and last letters, whatever their case.</summary>
+    private static int BucketOf(ReadOnlySpan<byte> name) =>
+        (name.Length * 97 + (name[0] | 0x20) * 31 + (name[^1] | 0x20)) & (BucketCount - 1);
 
     /// <summary>Top-level commands.</summary>
     public IEnumerable<CommandSpec> Commands => _byName.Values;
@@ -28,13 +39,16 @@ public sealed class CommandTable
 
     public CommandSpec? Find(string name) => _byName.GetValueOrDefault(name);
 
-    /// <summary>Looks up by the raw name bytes without allocating a string for known commands.</summary>
+    /// <summary>
+    /// Looks up by the raw name bytes, without allocating: the hot path's lookup (the frozen dictionary's, through
+    /// chars, showed as 3% of the CPU at -P 16; a bucket holds one or two names).
+    /// </summary>
     public CommandSpec? Find(ReadOnlySpan<byte> name)
     {
-        if (name.Length > 64) return null;
-        Span<char> chars = stackalloc char[name.Length];
-        for (int i = 0; i < name.Length; i++) chars[i] = (char)name[i];
-        return _byName.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(chars, out var spec) ? spec : null;
+        if (name.IsEmpty) return null;
+        foreach (var spec in _buckets[BucketOf(name)])
+            if (System.Text.Ascii.EqualsIgnoreCase(name, spec.NameBytes)) return spec;
+        return null;
     }
 
     /// <summary>The command (or subcommand, for containers such as FUNCTION) that <paramref name="args"/> names; no arity check.</summary>

@@ -721,7 +721,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         var spec = command.Spec;
         long began = clock.Timestamp;
         var payload = command.Payload is WatchTicket ticket ? StandInFor(ticket) : command.Payload;
-        _context.Begin(spec, command.Args, command.Db, _writer, _store, clock.NowMs, payload);
+        _context.Begin(spec, command.Args, command.Db, _writer, _store, clock.NowMs, payload, command.FirstKeySlot);
         if (_aof?.WriteError is { } writeError && spec.IsWrite)
         {
             // Redis's processCommand: while the AOF cannot be written, writes are refused and reads go on.

@@ -11,9 +11,14 @@ public static class Routing
     /// argument: the handler then answers the error), or -1 with <paramref name="several"/> set to the
     /// ascending distinct shards when the keys live on more than one.
     /// </summary>
-    public static int ShardFor(CommandSpec spec, byte[][] args, int[] slotOwner, int[] allShards, out int[]? several)
+    public static int ShardFor(CommandSpec spec, byte[][] args, int[] slotOwner, int[] allShards, out int[]? several) =>
+        ShardFor(spec, args, slotOwner, allShards, out several, out _);
+
+    /// <param name="firstSlot">The hash slot of the first key, when its keys are at fixed positions; else -1.</param>
+    public static int ShardFor(CommandSpec spec, byte[][] args, int[] slotOwner, int[] allShards, out int[]? several, out int firstSlot)
     {
         several = null;
+        firstSlot = -1;
         if (spec.Route == CommandRoute.AllShards)
         {
             several = allShards;
@@ -28,7 +33,9 @@ public static class Routing
             int last = facts.LastKeyIndex(args.Length);
             for (int i = facts.FirstKey; i <= last && i < args.Length; i += facts.Step)
             {
-                int owner = slotOwner[HashSlot.Of(args[i])];
+                int slot = HashSlot.Of(args[i]);
+                if (i == facts.FirstKey) firstSlot = slot;
+                int owner = slotOwner[slot];
                 if (shard < 0) shard = owner;
                 else if (owner != shard) many = true;
             }

@@ -6,8 +6,10 @@ namespace AkkaRedis.Keyspace.Shards;
 /// <summary>
 /// One command for a shard: what to run, in which database, for which protocol, and its place in the connection's order.
 /// <paramref name="Payload"/> carries connection state a few commands need (EXEC's transaction, WATCH's watch list).
+/// <paramref name="FirstKeySlot"/> is the hash slot of the first key when routing computed it (else -1), so the shard
+/// does not hash the key again.
 /// </summary>
-public readonly record struct ShardCommand(CommandSpec Spec, byte[][] Args, int Db, bool Resp3, long Seq, object? Payload = null);
+public readonly record struct ShardCommand(CommandSpec Spec, byte[][] Args, int Db, bool Resp3, long Seq, object? Payload = null, int FirstKeySlot = -1);
 
 /// <summary>The commands of one socket read that belong to one shard, sent as one message (the hot path's batching).</summary>
 public sealed record ShardBatch(ShardCommand[] Commands, int Count, IActorRef ReplyTo);

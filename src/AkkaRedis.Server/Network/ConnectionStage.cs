@@ -394,7 +394,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 RunSessionCommand(seq, spec, args);
                 if (monitored) FeedMonitors(spec, args, null);
             }
-            else if (spec.Facts.HasFlag("blocking"))
+            else if (spec.IsBlocking)
             {
                 // A blocked client waits on its node's shards: checked before the connection starts waiting.
                 int shard = Routing.ShardFor(spec, args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
@@ -677,7 +677,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         private void Route(in ShardCommand command)
         {
-            int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
+            int shard = Routing.ShardFor(command.Spec, command.Args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several, out int firstSlot);
             if (_services.Cluster is { } cluster && ClusterGate.NeedsLocal(command, several))
             {
                 if (ClusterGate.Lending(cluster.Current, _services.Keyspace, command, several) is { } lent)
@@ -689,7 +689,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 if (local != null) several = local;
             }
             if (several != null) StartHeld(several, command);
-            else AddToBatch(shard, command);
+            else AddToBatch(shard, command with { FirstKeySlot = firstSlot });
         }
 
         /// <summary>
