@@ -15,7 +15,8 @@ var hoconDir = Path.Combine(AppContext.BaseDirectory, "hocon");
 AkkaRedis.Keyspace.Server.ServerConfig config;
 try
 {
-    var defaults = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(hoconDir, "akkaredis.conf")));
+    var defaults = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(hoconDir, "akkaredis.conf")))
+        .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(hoconDir, "dispatcher.conf"))));
     hocon = ServerOptions.ParseFlags(args).WithFallback(defaults);
     config = ServerOptions.ToServerConfig(hocon);
 }
