@@ -80,6 +80,36 @@ public sealed class ShardHarness
         return Encoding.UTF8.GetString(replies.Buffer, 0, replies.Ends[0]);
     }
 
+    /// <summary>Sends one single-shard command as its own batch without waiting for the reply; returns its sequence number.</summary>
+    public long Send(params string[] args)
+    {
+        var bytes = args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
+        var (spec, error) = Table.Resolve(bytes);
+        Assert.Null(error);
+        var command = new ShardCommand(spec!, bytes, Db, Resp3, ++_seq);
+        int shard = Routing.ShardFor(spec!, bytes, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several);
+        Assert.Null(several);
+        Shards[shard].Tell(new ShardBatch([command], 1, _kit.TestActor), _kit.TestActor);
+        return _seq;
+    }
+
+    /// <summary>The replies to <paramref name="count"/> commands sent with <see cref="Send"/>, by sequence number.</summary>
+    public Dictionary<long, string> Replies(int count)
+    {
+        var replies = new Dictionary<long, string>();
+        while (replies.Count < count)
+        {
+            var message = _kit.ExpectMsg<ShardReplies>(TimeSpan.FromSeconds(10));
+            int start = 0;
+            for (int i = 0; i < message.Count; i++)
+            {
+                replies.Add(message.Seqs[i], Encoding.UTF8.GetString(message.Buffer, start, message.Ends[i] - start));
+                start = message.Ends[i];
+            }
+        }
+        return replies;
+    }
+
     /// <summary>A key name that hashes to <paramref name="shard"/>.</summary>
     public string KeyOn(int shard, string prefix = "k")
     {

@@ -32,6 +32,40 @@ public sealed class ShardRecoveryTests : IDisposable
     }
 
     [Fact]
+    public void WritesSentWhileTheJournalIsBusyAreJournaledTogetherInOrder()
+    {
+        // One message per write, sent without waiting: the shard groups those that arrive while a write is in flight
+        // into its next journal event. Every reply must come, each write once, in order, in its database.
+        var shards = Start();
+        var key = shards.KeyOn(1);
+        var expected = new Dictionary<int, string> { [0] = "", [3] = "" };
+        var appends = new Dictionary<long, (int Db, int Length)>();
+        var reads = new Dictionary<long, int>();
+        for (int i = 0; i < 400; i++)
+        {
+            int db = i % 5 == 0 ? 3 : 0;
+            shards.Db = db;
+            if (i % 7 == 6)
+            {
+                reads[shards.Send("STRLEN", key)] = -1;
+                continue;
+            }
+            expected[db] += i + ",";
+            appends[shards.Send("APPEND", key, i + ",")] = (db, expected[db].Length);
+        }
+        var replies = shards.Replies(appends.Count + reads.Count);
+        foreach (var (seq, (_, length)) in appends) Assert.Equal($":{length}\r\n", replies[seq]);
+        foreach (var seq in reads.Keys) Assert.StartsWith(":", replies[seq]);
+        StopAll();
+
+        var again = Start();
+        again.Db = 0;
+        Assert.Equal($"${expected[0].Length}\r\n{expected[0]}\r\n", again.Run("GET", key));
+        again.Db = 3;
+        Assert.Equal($"${expected[3].Length}\r\n{expected[3]}\r\n", again.Run("GET", key));
+    }
+
+    [Fact]
     public void EveryTypeSurvivesARestart()
     {
         var shards = Start();
