@@ -88,18 +88,16 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         }
         _shards = shards;
         _clusterView = clusterView;
-        // Connections are accepted once every shard has replayed its part of the AOF.
-        var ready = await Task.WhenAll(shards.Select(s => config.Cluster ? AwaitReadyInCluster(s) : s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
-        if (config.AppendOnly && !config.Cluster) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
-
         var services = _services = new ServerServices(_state, _keyspace, shards, _clients, (reason, save) =>
         {
             Console.WriteLine($"Shutting down: {reason}");
             _saveOnStop |= save;
             lifetime.StopApplication();
         }, clusterView);
-        foreach (var code in rdbLibraries) await LoadLibrary(code);
 
+        // The listener opens while the shards replay, as Redis listens while it loads: clients connecting meanwhile are
+        // answered LOADING (and binding overlaps the replay instead of following it).
+        _state.Loading = true;
         var materializer = system.Materializer();
         var tooMany = ByteString.FromString("-ERR max number of clients reached\r\n");
         system.EventStream.Subscribe(system.ActorOf(Props.Create<AcceptRescue>(), "accept-rescue"), typeof(Akka.Event.UnhandledMessage));
@@ -117,6 +115,11 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                 connection.HandleWith(Flow.FromGraph(stage), materializer);
             }))
             .Run(materializer);
+
+        var ready = await Task.WhenAll(shards.Select(s => config.Cluster ? AwaitReadyInCluster(s) : s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
+        if (config.AppendOnly && !config.Cluster) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
+        foreach (var code in rdbLibraries) await LoadLibrary(code);
+        _state.Loading = false;
         TcpPort = (_binding.Value.LocalAddress as IPEndPoint)?.Port ?? config.Port;
         _lastSampleMs = Environment.TickCount64;
         _sampler = new Timer(_ => SampleOps(), null, 100, 100);
@@ -313,7 +316,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     {
         var aof = _state.Aof;
         var text = new System.Text.StringBuilder()
-            .Append("loading:0\r\nasync_loading:0\r\n")
+            .Append($"loading:{(_state.Loading ? 1 : 0)}\r\nasync_loading:0\r\n")
             .Append($"rdb_changes_since_last_save:{_keyspace.Shards.Sum(s => s.Dirty)}\r\n")
             .Append($"rdb_bgsave_in_progress:{(_state.Saves.InProgress ? 1 : 0)}\r\n")
             .Append($"rdb_last_save_time:{_state.Saves.LastSaveSeconds}\r\n")

@@ -17,6 +17,57 @@ public sealed class PersistenceTests : IDisposable
 
     private string IncrementFile => Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "*.incr.aof").Order().Last();
 
+    [Fact]
+    public async Task ClientsConnectingWhileTheAofLoadsAreAnsweredLoading()
+    {
+        // An AOF long enough to load for a while: clients that connect meanwhile get LOADING for commands not flagged
+        // loading (PING, GET), while those flagged loading (ECHO) run; once loaded, everything is there.
+        const int keys = 1_000_000;
+        var aofDirectory = Path.Combine(_directory, "appendonlydir");
+        Directory.CreateDirectory(aofDirectory);
+        using (var file = new BufferedStream(File.Create(Path.Combine(aofDirectory, "appendonly.aof.1.incr.aof")), 1 << 20))
+        {
+            file.Write("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"u8);
+            for (int i = 0; i < keys; i++)
+            {
+                var key = $"key:{i}";
+                file.Write(Encoding.ASCII.GetBytes($"*3\r\n$3\r\nSET\r\n${key.Length}\r\n{key}\r\n$3\r\nval\r\n"));
+            }
+        }
+        File.WriteAllBytes(Path.Combine(aofDirectory, "appendonly.aof.1.base.aof"), []);
+        File.WriteAllText(Path.Combine(aofDirectory, "appendonly.aof.manifest"),
+            "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
+
+        int port = PostgresInstance.FreePort();
+        // One shard replays while the other core serves the early client.
+        using var server = ServerProcess.StartEarly(port, "--dir", _directory, "--appendonly", "yes", "--shards", "1");
+        RespClient? early = null;
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (early == null && !server.Ready.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                early = new RespClient(port);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                await Task.Delay(2);
+            }
+        }
+        Assert.NotNull(early); // the listener opens before the load ends
+        using (early)
+        {
+            Assert.Equal(new RespClient.RespError("LOADING Redis is loading the dataset in memory"), early.Call("PING"));
+            Assert.Equal(new RespClient.RespError("LOADING Redis is loading the dataset in memory"), early.Call("GET", "key:1"));
+            Assert.Equal("hello", early.Call("ECHO", "hello"));
+            await server.Ready.WaitAsync(TimeSpan.FromSeconds(60));
+            Assert.Equal("PONG", early.Call("PING"));
+            Assert.Equal((long)keys, early.Call("DBSIZE"));
+            Assert.Equal("val", early.Call("GET", "key:12345"));
+        }
+        Assert.Contains(server.Output, line => line.Contains($"DB loaded from append only file: {keys} keys"));
+    }
+
     /// <summary>Writes keys of every type in two databases; returns what each key must read back as.</summary>
     private static Dictionary<string, string> WriteEveryType(RespClient client)
     {

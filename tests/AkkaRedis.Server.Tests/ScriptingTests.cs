@@ -192,6 +192,8 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         try
         {
             Assert.Equal(new RespClient.RespError("NOTBUSY No scripts in execution right now."), admin.Call("SCRIPT", "KILL"));
+            using var subscriber = new RespClient(_port);
+            subscriber.Call("SUBSCRIBE", "sc:channel");
             var looping = BlockingWork.Run(() =>
             {
                 using var client = new RespClient(_port);
@@ -209,6 +211,9 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
             var busyError = new RespClient.RespError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
             Assert.Equal(busyError, busy);
             Assert.Equal(busyError, admin.Call("GET", "anything"));
+            // processCommand judges the pub/sub context (RESP2) before a busy script.
+            Assert.Equal(new RespClient.RespError("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"),
+                subscriber.Call("GET", "anything"));
             // In a transaction, a command refused as BUSY dooms it, and an EXEC refused as BUSY ends it (multi.tcl).
             using var transacting = new RespClient(_port);
             Assert.Equal("OK", transacting.Call("MULTI"));

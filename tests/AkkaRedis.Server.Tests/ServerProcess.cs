@@ -42,6 +42,39 @@ public sealed partial class ServerProcess : IDisposable
 
     public static ServerProcess Start(params string[] args)
     {
+        var (process, lines, ready, owned) = Launch("0", args);
+        if (Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(60))).GetAwaiter().GetResult() != ready)
+        {
+            process.Kill(entireProcessTree: true);
+            if (owned != null) Directory.Delete(owned, recursive: true);
+            throw new TimeoutException("server did not start: " + string.Join("\n", lines));
+        }
+        try
+        {
+            return new ServerProcess(process, ready.GetAwaiter().GetResult(), lines, owned) { Ready = ready };
+        }
+        catch
+        {
+            if (owned != null) Directory.Delete(owned, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts the server on <paramref name="port"/> and returns at once, while it may still be loading its data;
+    /// <see cref="Ready"/> completes when it prints that it is ready.
+    /// </summary>
+    public static ServerProcess StartEarly(int port, params string[] args)
+    {
+        var (process, lines, ready, owned) = Launch(port.ToString(), args);
+        return new ServerProcess(process, port, lines, owned) { Ready = ready };
+    }
+
+    /// <summary>Completes with the port once the server says it is ready to accept connections.</summary>
+    public Task<int> Ready { get; private init; } = Task.FromResult(0);
+
+    private static (Process Process, List<string> Lines, Task<int> Ready, string? Owned) Launch(string port, string[] args)
+    {
         var info = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -50,7 +83,7 @@ public sealed partial class ServerProcess : IDisposable
         };
         info.ArgumentList.Add(ServerDll);
         info.ArgumentList.Add("--port");
-        info.ArgumentList.Add("0");
+        info.ArgumentList.Add(port);
         string? owned = null;
         if (!args.Contains("--dir"))
         {
@@ -79,20 +112,7 @@ public sealed partial class ServerProcess : IDisposable
             process.WaitForExit(); // the output read to its end
             lock (lines) ready.TrySetException(new InvalidOperationException("server exited: " + string.Join("\n", lines)));
         };
-        if (Task.WhenAny(ready.Task, Task.Delay(TimeSpan.FromSeconds(60))).GetAwaiter().GetResult() != ready.Task)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("server did not start: " + string.Join("\n", lines));
-        }
-        try
-        {
-            return new ServerProcess(process, ready.Task.GetAwaiter().GetResult(), lines, owned);
-        }
-        catch
-        {
-            if (owned != null) Directory.Delete(owned, recursive: true);
-            throw;
-        }
+        return (process, lines, ready.Task, owned);
     }
 
     [GeneratedRegex(@"ready to accept connections on [^:]+:(\d+)")]

@@ -13,6 +13,12 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     public string RunId { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant()[..32] + "00000000";
     public static string Version => "7.0.15";
 
+    /// <summary>
+    /// True while the shards replay the AOF (or, in a cluster, recover) with the listener already open: commands not
+    /// flagged loading are answered LOADING, as Redis answers clients that connect during its load.
+    /// </summary>
+    public volatile bool Loading;
+
     /// <summary>RDB saving (SAVE, BGSAVE, LASTSAVE, INFO persistence).</summary>
     public Snapshot.SaveStatus Saves { get; } = new(clock.NowMs / 1000);
 

@@ -355,14 +355,21 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 Reject(seq, spec, "NOAUTH Authentication required.");
                 return;
             }
-            if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
-            {
-                Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
-                return;
-            }
+            // processCommand's order: the pub/sub context (RESP2), then loading, then a busy script.
             if (_session.InSubscribedContext && !PubSubCommands.AllowedWhileSubscribed(spec.Name))
             {
                 Reject(seq, spec, PubSubCommands.NotAllowedWhileSubscribed(spec.Name));
+                return;
+            }
+            // While the data loads, only commands flagged loading run.
+            if (state.Loading && !spec.Facts.HasFlag("loading"))
+            {
+                Reject(seq, spec, "LOADING Redis is loading the dataset in memory");
+                return;
+            }
+            if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
+            {
+                Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
                 return;
             }
             var transaction = _sessionContext.Transaction;
