@@ -43,11 +43,13 @@ public sealed class AofJournal : AsyncWriteJournal
         _runtime = AofRuntime.For(Context.System);
     }
 
-    private Task<AofLoadResult> EnsureLoaded() => _load ??= Task.Run(() =>
+    private Task<AofLoadResult> EnsureLoaded() => _load ??= LoadAndOpen();
+
+    private async Task<AofLoadResult> LoadAndOpen()
     {
         var router = _runtime.Router ?? throw new InvalidOperationException("The AOF journal has no router: the server sets AofRuntime.Router before starting shards");
-        var manifest = AofWriter.OpenOrCreate(_directory, _fileName);
-        var result = AofLoader.Load(_directory, manifest, router, _loadOptions, Console.WriteLine);
+        var (manifest, result) = await (_runtime.Preload?.For(_directory, _fileName, _loadOptions, router.ShardCount)
+                                        ?? Task.Run(() => AofPreload.Read(_directory, _fileName, router, _loadOptions, Console.WriteLine))).ConfigureAwait(false);
         for (int shard = 0; shard < result.Units.Length; shard++)
             _highest[AofPersistenceIds.ForShard(shard)] = result.Units[shard];
         var status = _runtime.Status;
@@ -57,7 +59,7 @@ public sealed class AofJournal : AsyncWriteJournal
         var configured = _fsync;
         _writer = new AofWriter(_directory, _fileName, manifest, _runtime.FsyncPolicy ?? (() => configured), status, message => _log.Warning(message));
         return result;
-    });
+    }
 
     protected override bool ReceivePluginInternal(object message)
     {

@@ -14,6 +14,9 @@ public sealed class AofRuntime : IExtension
     /// <summary>The appendfsync policy now (CONFIG SET may change it); null: the journal's configured one.</summary>
     public Func<string>? FsyncPolicy { get; set; }
 
+    /// <summary>The AOF as the server started reading it before the actor system (null: the journal reads it).</summary>
+    public AofPreload? Preload { get; set; }
+
     public static AofRuntime For(ActorSystem system) => system.WithExtension<AofRuntime, AofRuntimeProvider>();
 }
 

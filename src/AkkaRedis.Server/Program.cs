@@ -32,12 +32,16 @@ hocon = ConfigurationFactory.ParseString($"akka.loglevel = {akkaLevel}\nakka.std
 hocon = ServerOptions.JournalConfig(config).WithFallback(hocon);
 if (config.Cluster) hocon = ServerOptions.ClusterConfig(config, hoconDir).WithFallback(hocon);
 
+// The command table, and the AOF read while the actor system starts.
+var early = EarlyStart.Begin(config);
+
 // A bare host: no appsettings files (and no file watchers), console lifetime for SIGINT/SIGTERM.
 var host = new HostBuilder()
     .UseConsoleLifetime(options => options.SuppressStatusMessages = true)
     .ConfigureServices(services =>
     {
         services.AddSingleton(config);
+        services.AddSingleton(early);
         services.AddAkka(ServerOptions.SystemName, builder => builder.AddHocon(hocon, HoconAddMode.Prepend));
         services.AddHostedService<RedisServer>();
     })

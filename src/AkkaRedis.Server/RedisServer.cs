@@ -20,7 +20,7 @@ namespace AkkaRedis.Server;
 /// The running server: builds the command table, starts the shards, binds the TCP listener, samples
 /// statistics, and takes it all down on stop.
 /// </summary>
-public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostApplicationLifetime lifetime) : IHostedService, IServerInfoSource
+public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostApplicationLifetime lifetime, EarlyStart early) : IHostedService, IServerInfoSource
 {
     private readonly ClientRegistry _clients = new();
     private Akka.Streams.Dsl.Tcp.ServerBinding? _binding;
@@ -65,7 +65,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var (table, sessionCommands) = BuildCommands();
+        var (table, sessionCommands) = (early.Table, early.SessionCommands);
         _state = new ServerState(config, SystemClock.Instance) { Commands = table, Info = this };
         _state.SizeStatistics();
         _state.SlowLog.Describe = DescribeClient;
@@ -161,6 +161,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         runtime.Router = new KeyRouter(table, _keyspace.SlotOwner, config.Shards);
         runtime.Status = new AofStatus();
         runtime.FsyncPolicy = () => config.AppendFsync;
+        runtime.Preload = early.Aof;
         var journal = Akka.Persistence.Persistence.Instance.Apply(system).JournalFor(KeyspaceShard.JournalPlugin);
         _state.Aof = runtime.Status;
         _state.Journal = journal;

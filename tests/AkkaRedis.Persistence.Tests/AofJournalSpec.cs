@@ -85,6 +85,35 @@ public class AofJournalSpec : IDisposable
     }
 
     [Fact]
+    public async Task AReadingStartedBeforeTheActorSystemIsTakenWhenItIsOfTheSameFiles()
+    {
+        var (kit, journal) = Start();
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        Write(kit, journal, "shard-1", 1, Batch(0, ["SET", "a", "1"]));
+        kit.Shutdown();
+        var aofDirectory = Path.Combine(_directory, "appendonlydir");
+        var options = new AofLoadOptions(LoadTruncated: true, LoadUpToDamage: false);
+        var preload = AofPreload.Start(aofDirectory, "appendonly.aof", new Aof.FirstByteRouter(2), options, _ => { });
+        long preloaded = (await preload.For(aofDirectory, "appendonly.aof", options, 2)!).Result.Commands;
+        // A command added after the reading (the server never writes before its journal loads) shows which copy is loaded.
+        File.AppendAllText(Directory.GetFiles(aofDirectory, "*.incr.aof").Single(), Aof.Resp("SET", "b", "2"));
+
+        (kit, journal) = Start();
+        AofRuntime.For(kit.Sys).Preload = preload;
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        Assert.Equal(preloaded, kit.ExpectMsg<AofLoaded>().Commands);
+        kit.Shutdown();
+
+        // A reading for another shard count (or other files, or options) is not taken: the journal reads the files.
+        (kit, journal) = Start();
+        AofRuntime.For(kit.Sys).Preload = AofPreload.Start(aofDirectory, "appendonly.aof", new Aof.FirstByteRouter(3), options, _ => { });
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        Assert.Equal(preloaded + 1, kit.ExpectMsg<AofLoaded>().Commands);
+        Assert.Equal([(1L, "0:SET a 1")], Replay(kit, journal, "shard-1"));
+    }
+
+    [Fact]
     public void ReplayHonoursRangeAndMax()
     {
         var (kit, journal) = Start();

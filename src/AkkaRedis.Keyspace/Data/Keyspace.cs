@@ -11,9 +11,16 @@ public sealed class Keyspace
     {
         Shards = new ShardStore[shardCount];
         for (int i = 0; i < shardCount; i++) Shards[i] = new ShardStore(i, databases, this);
-        SlotOwner = new int[HashSlot.Count];
-        for (int slot = 0; slot < HashSlot.Count; slot++) SlotOwner[slot] = OwnerOf(slot, shardCount);
+        SlotOwner = SlotOwners(shardCount);
         DatabaseCount = databases;
+    }
+
+    /// <summary>The owning shard of every hash slot (see <see cref="OwnerOf"/>).</summary>
+    public static int[] SlotOwners(int shardCount)
+    {
+        var owners = new int[HashSlot.Count];
+        for (int slot = 0; slot < HashSlot.Count; slot++) owners[slot] = OwnerOf(slot, shardCount);
+        return owners;
     }
 
     public ShardStore[] Shards { get; }
