@@ -110,6 +110,27 @@ public sealed class ShardHarness
         return replies;
     }
 
+    /// <summary>Runs commands for one shard as one batch (a pipelined read) and returns their replies in order.</summary>
+    public List<string> RunBatch(params string[][] commands)
+    {
+        var batch = new List<ShardCommand>();
+        int shard = -1;
+        foreach (var args in commands)
+        {
+            var bytes = args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
+            var (spec, error) = Table.Resolve(bytes);
+            Assert.Null(error);
+            int owner = Routing.ShardFor(spec!, bytes, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several);
+            Assert.Null(several);
+            Assert.True(shard < 0 || owner == shard, "a batch is for one shard");
+            shard = owner;
+            batch.Add(new ShardCommand(spec!, bytes, Db, Resp3, ++_seq));
+        }
+        Shards[shard].Tell(new ShardBatch(batch.ToArray(), batch.Count, _kit.TestActor), _kit.TestActor);
+        var replies = Replies(batch.Count);
+        return batch.Select(c => replies[c.Seq]).ToList();
+    }
+
     /// <summary>A key name that hashes to <paramref name="shard"/>.</summary>
     public string KeyOn(int shard, string prefix = "k")
     {

@@ -7,6 +7,32 @@ public class StringCommandTests : Akka.TestKit.Xunit2.TestKit
     public StringCommandTests() => _h = new ShardHarness(this);
 
     [Fact]
+    public void FastCommandsInABatchShareTheirTimingYetEachIsCountedAndLogged()
+    {
+        // Runs of fast commands (GET, INCR) are timed by one clock reading; one not flagged fast (SET) alone. Each still has its
+        // call, its time in commandstats, and (with every command logged) its SLOWLOG entry, in order.
+        _h.Config.SlowlogLogSlowerThan = 0;
+        _h.Config.SlowlogMaxLen = 1000;
+        var key = _h.KeyOn(0);
+        var commands = new List<string[]>();
+        for (int i = 0; i < 40; i++) commands.Add(["INCR", key]);
+        commands.Add(["SET", _h.KeyOn(0, "other"), "x"]);
+        for (int i = 0; i < 70; i++) commands.Add(["GET", key]);
+        var replies = _h.RunBatch(commands.ToArray());
+        Assert.Equal(":40\r\n", replies[39]);
+        Assert.Equal("$2\r\n40\r\n", replies[^1]);
+        var store = _h.Keyspace.Shards[0];
+        foreach (var (name, calls) in new[] { ("incr", 40), ("get", 70), ("set", 1) })
+        {
+            int id = _h.Table.Find(name)!.Id;
+            Assert.Equal(calls, store.Calls[id]);
+            Assert.True(store.ElapsedTicks[id] > 0, $"{name} has no time");
+        }
+        var logged = _h.State.SlowLog.Newest(-1).Select(e => System.Text.Encoding.UTF8.GetString(e.Args[0])).Reverse().ToList();
+        Assert.Equal(commands.Select(c => c[0]), logged);
+    }
+
+    [Fact]
     public void SetAndGet()
     {
         Assert.Equal("$-1\r\n", _h.Run("GET", "a"));

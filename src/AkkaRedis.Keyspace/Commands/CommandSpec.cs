@@ -25,6 +25,7 @@ public sealed class CommandSpec
         NameBytes = System.Text.Encoding.ASCII.GetBytes(facts.Name);
         IsWrite = facts.HasFlag("write");
         IsBlocking = facts.HasFlag("blocking");
+        IsFast = facts.HasFlag("fast");
         _findKeys = findKeys;
         SimpleKeys = findKeys == null && facts.FirstKey > 0 && facts.KeySpecs.All(k => k.Search.Position > 0 && k.Find.IsRange && k.Find.Limit == 0);
     }
@@ -49,6 +50,9 @@ public sealed class CommandSpec
 
     /// <summary>Flagged blocking (BLPOP, BZPOPMIN, ...): asked for every command routed, so not a flag search.</summary>
     public bool IsBlocking { get; }
+
+    /// <summary>Flagged fast (O(1) or O(log N)): asked for every command a shard times.</summary>
+    public bool IsFast { get; }
 
     /// <summary>Index into per-shard statistics arrays.</summary>
     public int Id { get; internal set; }

@@ -66,7 +66,7 @@ public sealed class ServerState(ServerConfig config, IClock clock)
         if (SlowLog.IsSlow(config, micros) && !spec.Facts.HasFlag("skip_slowlog"))
             SlowLog.Add(args, micros, Clock.NowMs / 1000, client, config.SlowlogMaxLen);
         if (LatencyMonitor.Exceeds(config, micros / 1000))
-            Latency.Add(spec.Facts.HasFlag("fast") ? "fast-command" : "command", micros / 1000, Clock.NowMs / 1000);
+            Latency.Add(spec.IsFast ? "fast-command" : "command", micros / 1000, Clock.NowMs / 1000);
     }
 
     /// <summary>Error replies by code (INFO errorstats).</summary>

@@ -462,10 +462,11 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         {
             ref readonly var command = ref batch.Commands[i];
             // A command that blocked has no reply in this batch: whoever finishes it answers later.
-            if (Execute(command, batch.ReplyTo, ref clock)) continue;
+            if (Execute(command, batch.ReplyTo, ref clock, mayShareTiming: true)) continue;
             seqs[answered] = command.Seq;
             ends[answered++] = _writer.Length;
         }
+        TimeSharedRun(ref clock);
         if (answered == 0)
         {
             Commit(null);
@@ -750,13 +751,37 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         return Execute(command, client, ref clock);
     }
 
+    /// <summary>
+    /// Commands flagged fast (O(1) or O(log N)) that ran back to back in a batch, not yet timed: the clock is read once
+    /// at the end of the run and each gets an equal share (INFO commandstats, SLOWLOG, LATENCY), instead of a clock
+    /// read per command, which took 1.6% of the CPU at GET -P 16. Any other command is timed alone.
+    /// </summary>
+    private readonly List<(CommandSpec Spec, byte[][] Args, object? Client)> _sharedRun = [];
+
+    /// <summary>At most this many commands share a clock reading, so command time (expiry) never lags far behind.</summary>
+    private const int MaxSharedRun = 32;
+
+    private void TimeSharedRun(ref BatchClock clock)
+    {
+        if (_sharedRun.Count == 0) return;
+        long share = clock.Advance(_server.Clock) / _sharedRun.Count;
+        foreach (var (spec, args, client) in _sharedRun)
+        {
+            _store.ElapsedTicks[spec.Id] += share;
+            _server.CommandRan(spec, args, share * 1_000_000 / Stopwatch.Frequency, client);
+        }
+        _sharedRun.Clear();
+    }
+
     /// <param name="clock">The time the command starts at; on return, the time it ended.</param>
-    private bool Execute(in ShardCommand command, object? client, ref BatchClock clock)
+    /// <param name="mayShareTiming">A fast command may be timed with the fast ones around it (see <see cref="_sharedRun"/>).</param>
+    private bool Execute(in ShardCommand command, object? client, ref BatchClock clock, bool mayShareTiming = false)
     {
         int start = _writer.Length;
         _writer.Resp3 = command.Resp3;
         var spec = command.Spec;
-        long began = clock.Timestamp;
+        bool sharesTiming = mayShareTiming && spec.IsFast && !spec.IsBlocking;
+        if (!sharesTiming) TimeSharedRun(ref clock);
         var payload = command.Payload is WatchTicket ticket ? StandInFor(ticket) : command.Payload;
         _context.Begin(spec, command.Args, command.Db, _writer, _store, clock.NowMs, payload, command.FirstKeySlot);
         if (_aof?.WriteError is { } writeError && spec.IsWrite)
@@ -765,7 +790,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             _writer.WriteError(RespErrors.MisconfAof + writeError);
             _store.Calls[spec.Id]++;
             _server.CountIfFailed(_store, spec, _writer, start);
-            clock.Advance(_server.Clock);
+            if (!sharesTiming) clock.Advance(_server.Clock);
             return false;
         }
         try
@@ -782,12 +807,21 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         _context.RecordEffects();
         bool blocked = _context.Blocked;
-        long elapsed = clock.Advance(_server.Clock);
         _store.Calls[spec.Id]++;
-        _store.ElapsedTicks[spec.Id] += elapsed;
         _store.CommandsProcessed++;
         _server.CountIfFailed(_store, spec, _writer, start, _context.ErrorCounted);
-        if (!blocked) _server.CommandRan(spec, command.Args, elapsed * 1_000_000 / Stopwatch.Frequency, client);
+        if (sharesTiming)
+        {
+            _sharedRun.Add((spec, command.Args, client));
+            // Serving blocked clients is not the command's time, so its run is timed first.
+            if (_sharedRun.Count >= MaxSharedRun || _context.ReadyKeys.Count > 0) TimeSharedRun(ref clock);
+        }
+        else
+        {
+            long elapsed = clock.Advance(_server.Clock);
+            _store.ElapsedTicks[spec.Id] += elapsed;
+            if (!blocked) _server.CommandRan(spec, command.Args, elapsed * 1_000_000 / Stopwatch.Frequency, client);
+        }
         if (_context.ReadyKeys.Count > 0)
         {
             ServeBlockedClients();
