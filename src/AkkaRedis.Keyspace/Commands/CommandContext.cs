@@ -240,8 +240,11 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     {
         int slot = SlotOf(key);
         _lookupDb = db;
-        return DatabaseOf(slot, db).Find(slot, key, Now, OnExpired);
+        return DatabaseOf(slot, db).Find(slot, key, Now, _onExpired ??= OnExpired);
     }
+
+    /// <summary><see cref="OnExpired"/> made a delegate once: a method group passed as an argument is a new delegate each time.</summary>
+    private Action<Entry>? _onExpired;
 
     private void OnExpired(Entry entry)
     {
@@ -298,7 +301,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         int slot = SlotOf(key);
         var database = DatabaseOf(slot, db);
         _lookupDb = db;
-        var entry = database.Find(slot, key, Now, OnExpired);
+        var entry = database.Find(slot, key, Now, _onExpired ??= OnExpired);
         if (entry == null) return false;
         database.Remove(slot, entry);
         KeyChanged(key, db);
