@@ -101,7 +101,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         var materializer = system.Materializer();
         var tooMany = ByteString.FromString("-ERR max number of clients reached\r\n");
         system.EventStream.Subscribe(system.ActorOf(Props.Create<AcceptRescue>(), "accept-rescue"), typeof(Akka.Event.UnhandledMessage));
-        _binding = await system.TcpStream()
+        _binding = await BindOrExplain(system.TcpStream()
             .Bind(config.Bind, config.Port, backlog: 511)
             .To(Sink.ForEach<Akka.Streams.Dsl.Tcp.IncomingConnection>(connection =>
             {
@@ -114,7 +114,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                 var stage = new ConnectionStage(services, sessionCommands, Format(connection.RemoteAddress), Format(connection.LocalAddress));
                 connection.HandleWith(Flow.FromGraph(stage), materializer);
             }))
-            .Run(materializer);
+            .Run(materializer));
 
         var ready = await Task.WhenAll(shards.Select(s => config.Cluster ? AwaitReadyInCluster(s) : s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
         if (config.AppendOnly && !config.Cluster) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
@@ -133,6 +133,37 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                           $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
                           $"persistence={(config.AppendOnly ? config.Cluster ? "shared journal (PostgreSQL)" : "aof appendfsync " + config.AppendFsync : "none (in memory)")}" +
                           (config.Cluster ? $", cluster node {config.ClusterHostname}:{config.ClusterPort}" : ""));
+    }
+
+    /// <summary>
+    /// The listener, or Redis's words when it cannot be opened: Akka only says "bind failed", so the address is tried
+    /// once more with a plain socket for the operating system's reason (Address already in use, ...).
+    /// </summary>
+    private async Task<Akka.Streams.Dsl.Tcp.ServerBinding> BindOrExplain(Task<Akka.Streams.Dsl.Tcp.ServerBinding> binding)
+    {
+        try
+        {
+            return await binding;
+        }
+        catch (Exception e) when (e is BindFailedException or StreamTcpException)
+        {
+            string reason = e.Message;
+            try
+            {
+                var probe = new System.Net.Sockets.TcpListener(IPAddress.Parse(config.Bind), config.Port);
+                probe.Start();
+                probe.Stop();
+            }
+            catch (System.Net.Sockets.SocketException socket)
+            {
+                reason = socket.Message;
+            }
+            catch (FormatException)
+            {
+                // Not an IP address: Akka's reason stands.
+            }
+            throw new InvalidOperationException($"Could not create server TCP listening socket {config.Bind}:{config.Port}: bind: {reason}", e);
+        }
     }
 
     /// <summary>

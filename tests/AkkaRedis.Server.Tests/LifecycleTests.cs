@@ -32,6 +32,18 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task APortInUseStopsTheStartWithRedisWords()
+    {
+        using var first = ServerProcess.Start("--appendonly", "no");
+        using var second = ServerProcess.StartEarly(first.Port, "--appendonly", "no");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => second.Ready.WaitAsync(TimeSpan.FromSeconds(60)));
+        Assert.True(second.WaitForExit(TimeSpan.FromSeconds(30)));
+        Assert.Contains(second.Output, l => l.Contains($"Could not create server TCP listening socket 127.0.0.1:{first.Port}: bind: Address already in use"));
+        using var c = new RespClient(first.Port);
+        Assert.Equal("PONG", c.Call("PING"));
+    }
+
+    [Fact]
     public void ShutdownStopsTheProcess()
     {
         using var server = ServerProcess.Start();
