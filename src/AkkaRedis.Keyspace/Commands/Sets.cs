@@ -38,7 +38,10 @@ public static class Sets
 
     private static void SAdd(CommandContext c)
     {
-        if (!c.TryGetForWrite(c[1], () => RedisSet.For(c[2]), out var set, out var entry)) return;
+        // Not TryGetForWrite: its factory would capture c, a closure per call.
+        var entry = c.Write(c[1]);
+        if (!c.TryGet<RedisSet>(entry, out var set)) return;
+        set ??= RedisSet.For(c[2]);
         long added = 0;
         for (int i = 2; i < c.Argc; i++)
             if (set.Add(c[i], c.Config.SetMaxIntsetEntries)) added++;
