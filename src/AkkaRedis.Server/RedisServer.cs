@@ -80,7 +80,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         }
         else
         {
-            if (config.AppendOnly) await ReadAof(table);
+            if (config.AppendOnly) await ReadAof();
             else rdbLibraries = ReadRdb();
             shards = new IActorRef[config.Shards];
             for (int i = 0; i < shards.Length; i++)
@@ -186,10 +186,10 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     }
 
     /// <summary>Reads the AOF before any shard starts, so a damaged file stops the start with its name and offset.</summary>
-    private async Task ReadAof(CommandTable table)
+    private async Task ReadAof()
     {
         var runtime = AofRuntime.For(system);
-        runtime.Router = new KeyRouter(table, _keyspace.SlotOwner, config.Shards);
+        runtime.Router = early.AofRouter;
         runtime.Status = new AofStatus();
         runtime.FsyncPolicy = () => config.AppendFsync;
         runtime.Preload = early.Aof;

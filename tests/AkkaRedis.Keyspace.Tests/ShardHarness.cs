@@ -81,16 +81,26 @@ public sealed class ShardHarness
     }
 
     /// <summary>Sends one single-shard command as its own batch without waiting for the reply; returns its sequence number.</summary>
-    public long Send(params string[] args)
+    public long Send(params string[] args) => SendBatch([args])[0];
+
+    /// <summary>Sends commands of one shard as one batch (a pipelined read) without waiting; returns their sequence numbers.</summary>
+    public List<long> SendBatch(params string[][] commands)
     {
-        var bytes = args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
-        var (spec, error) = Table.Resolve(bytes);
-        Assert.Null(error);
-        var command = new ShardCommand(spec!, bytes, Db, Resp3, ++_seq);
-        int shard = Routing.ShardFor(spec!, bytes, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several);
-        Assert.Null(several);
-        Shards[shard].Tell(new ShardBatch([command], 1, _kit.TestActor), _kit.TestActor);
-        return _seq;
+        var batch = new List<ShardCommand>();
+        int shard = -1;
+        foreach (var args in commands)
+        {
+            var bytes = args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
+            var (spec, error) = Table.Resolve(bytes);
+            Assert.Null(error);
+            int owner = Routing.ShardFor(spec!, bytes, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several);
+            Assert.Null(several);
+            Assert.True(shard < 0 || owner == shard, "a batch is for one shard");
+            shard = owner;
+            batch.Add(new ShardCommand(spec!, bytes, Db, Resp3, ++_seq));
+        }
+        Shards[shard].Tell(new ShardBatch(batch.ToArray(), batch.Count, _kit.TestActor), _kit.TestActor);
+        return batch.Select(c => c.Seq).ToList();
     }
 
     /// <summary>The replies to <paramref name="count"/> commands sent with <see cref="Send"/>, by sequence number.</summary>
@@ -113,22 +123,9 @@ public sealed class ShardHarness
     /// <summary>Runs commands for one shard as one batch (a pipelined read) and returns their replies in order.</summary>
     public List<string> RunBatch(params string[][] commands)
     {
-        var batch = new List<ShardCommand>();
-        int shard = -1;
-        foreach (var args in commands)
-        {
-            var bytes = args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
-            var (spec, error) = Table.Resolve(bytes);
-            Assert.Null(error);
-            int owner = Routing.ShardFor(spec!, bytes, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several);
-            Assert.Null(several);
-            Assert.True(shard < 0 || owner == shard, "a batch is for one shard");
-            shard = owner;
-            batch.Add(new ShardCommand(spec!, bytes, Db, Resp3, ++_seq));
-        }
-        Shards[shard].Tell(new ShardBatch(batch.ToArray(), batch.Count, _kit.TestActor), _kit.TestActor);
-        var replies = Replies(batch.Count);
-        return batch.Select(c => replies[c.Seq]).ToList();
+        var seqs = SendBatch(commands);
+        var replies = Replies(seqs.Count);
+        return seqs.Select(seq => replies[seq]).ToList();
     }
 
     /// <summary>A key name that hashes to <paramref name="shard"/>.</summary>

@@ -226,7 +226,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (!_barrierAllShards || _deferred.Count > 0 || _sessionContext.Transaction.InMulti) return false;
             resolution = _services.Table.Resolve(args);
             var (spec, error) = resolution;
-            return error == null && spec is { Route: CommandRoute.AllShards } && spec.Name != "exec" && !spec.Facts.HasFlag("blocking");
+            return error == null && spec is { Route: CommandRoute.AllShards } && spec.Name != "exec" && !spec.IsBlocking;
         }
 
         private void MaybePull()
