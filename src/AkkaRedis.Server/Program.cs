@@ -32,6 +32,12 @@ hocon = ConfigurationFactory.ParseString($"akka.loglevel = {akkaLevel}\nakka.std
 hocon = ServerOptions.JournalConfig(config).WithFallback(hocon);
 if (config.Cluster) hocon = ServerOptions.ClusterConfig(config, hoconDir).WithFallback(hocon);
 
+// Socket threads running the request path (see LocalFirstExecutorConfigurator) is for a single node: in a cluster,
+// commands also run in lending holds and remoting's and the shared journal's continuations would share those threads.
+const string inlineKey = "akka.actor.default-dispatcher.inline-on-socket-threads";
+if (config.Cluster) hocon = ConfigurationFactory.ParseString($"{inlineKey} = off").WithFallback(hocon);
+AkkaRedis.Server.Network.SocketThreads.Configure(config.IoThreads, runCompletionsInline: !config.Cluster && hocon.GetBoolean(inlineKey));
+
 // The command table, and the AOF read while the actor system starts.
 var early = EarlyStart.Begin(config);
 

@@ -18,6 +18,7 @@ public static class ServerOptions
         ("port", "TCP port (default 6379)"),
         ("shards", "number of KeyspaceShard actors (default: the number of cores)"),
         ("databases", "number of databases (default 16)"),
+        ("io-threads", "socket threads that read, run and answer requests (default 0: half the cores, at least 1)"),
         ("dir", "working directory for data files (default .)"),
         ("appendonly", "yes|no: journal every write to the append-only file"),
         ("appendfsync", "always|everysec|no: when the journal is fsynced"),
@@ -91,6 +92,7 @@ public static class ServerOptions
             Port = Int(c, "port"),
             Shards = shards > 0 ? shards : clusterPort > 0 ? ClusterDefaultShards : Environment.ProcessorCount,
             Databases = Int(c, "databases"),
+            IoThreads = Int(c, "io-threads") is > 0 and var ioThreads ? ioThreads : Math.Max(1, Environment.ProcessorCount / 2),
             Dir = c.GetString("dir"),
             AppendOnly = YesNo(c, "appendonly"),
             AppendFsync = OneOf(c, "appendfsync", "always", "everysec", "no"),
@@ -122,6 +124,7 @@ public static class ServerOptions
         if (config.AutoAofRewritePercentage < 0) throw new UsageException("auto-aof-rewrite-percentage must be at least 0");
         if (config.Port is < 0 or > 65535) throw new UsageException("port must be between 0 and 65535");
         if (config.Databases < 1) throw new UsageException("databases must be at least 1");
+        if (Int(c, "io-threads") is < 0 or > 128) throw new UsageException("io-threads must be between 0 and 128");
         if (config.Shards > 1024) throw new UsageException("shards must be at most 1024");
         if (config.Cluster)
         {

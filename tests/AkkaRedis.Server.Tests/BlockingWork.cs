@@ -8,4 +8,7 @@ public static class BlockingWork
 {
     public static Task Run(Action loop) =>
         Task.Factory.StartNew(loop, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    public static Task<T> Run<T>(Func<T> work) =>
+        Task.Factory.StartNew(work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 }

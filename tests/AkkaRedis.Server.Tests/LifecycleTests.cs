@@ -11,6 +11,33 @@ public sealed class LifecycleTests
         using var c = new RespClient(server.Port);
         Assert.Equal(new RespClient.RespError("ERR DB index is out of range"), c.Call("SELECT", "4"));
         Assert.Equal(new List<object?> { "shards", "3" }, c.Call("CONFIG", "GET", "shards"));
+        // io-threads defaults to half the cores, at least one.
+        Assert.Equal(new List<object?> { "io-threads", Math.Max(1, Environment.ProcessorCount / 2).ToString() }, c.Call("CONFIG", "GET", "io-threads"));
+    }
+
+    [Fact]
+    public void IoThreadsSetsTheSocketThreadsAndAnyOfThemServesEveryKind()
+    {
+        using var server = ServerProcess.Start("--io-threads", "3");
+        Assert.Equal(new List<object?> { "io-threads", "3" }, new RespClient(server.Port).Call("CONFIG", "GET", "io-threads"));
+        // Connections spread over the three socket threads in turn: each answers reads, writes and a script.
+        var clients = Enumerable.Range(0, 6).Select(_ => new RespClient(server.Port)).ToList();
+        for (int i = 0; i < clients.Count; i++)
+        {
+            Assert.Equal("OK", clients[i].Call("SET", $"io:{i}", $"v{i}"));
+            Assert.Equal($"v{i}", clients[i].Call("GET", $"io:{i}"));
+            Assert.Equal($"v{i}", clients[i].Call("EVAL", "return redis.call('get', KEYS[1])", "1", $"io:{i}"));
+        }
+        foreach (var client in clients) client.Dispose();
+        if (OperatingSystem.IsLinux())
+        {
+            // Linux names a thread by its first 15 characters; the runtime calls these ".NET Sockets".
+            var socketThreads = Directory.GetDirectories($"/proc/{server.ProcessId}/task")
+                .Count(task => File.ReadAllText(Path.Combine(task, "comm")).Trim() == ".NET Sockets");
+            Assert.Equal(3, socketThreads);
+        }
+        var e = Assert.Throws<InvalidOperationException>(() => ServerProcess.Start("--io-threads", "129"));
+        Assert.Contains("io-threads must be between 0 and 128", e.Message);
     }
 
     [Fact]

@@ -184,6 +184,32 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         Assert.Equal((long)accounts * initial, check.Call(["EVAL", total, accounts.ToString(), .. keys]));
     }
 
+    private static readonly RespClient.RespError BusyError =
+        new("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+
+    /// <summary>Runs a script that loops until SCRIPT KILL, on a connection of its own; the task checks it was killed.</summary>
+    private Task LoopUntilKilled(params string[] keys) => BlockingWork.Run(() =>
+    {
+        using var client = new RespClient(_port);
+        var reply = client.Call(["EVAL", "local i = 0 while true do i = i + 1 end", .. keys]);
+        Assert.StartsWith("ERR Script killed by user with SCRIPT KILL...", ((RespClient.RespError)reply!).Message);
+    });
+
+    /// <summary>
+    /// PINGs until the answer is an error (BUSY once the script passed the threshold). PING is answered by the connection
+    /// itself, so polling with it never waits behind the script (a GET sent to a held shard before the threshold would).
+    /// </summary>
+    private static async Task<object?> PollUntilBusy(RespClient admin)
+    {
+        object? busy = null;
+        for (int i = 0; i < 100 && busy is not RespClient.RespError; i++)
+        {
+            await Task.Delay(50);
+            busy = admin.Call("PING");
+        }
+        return busy;
+    }
+
     [Fact]
     public async Task ALongScriptMakesOthersBusyAndScriptKillStopsIt()
     {
@@ -194,22 +220,9 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
             Assert.Equal(new RespClient.RespError("NOTBUSY No scripts in execution right now."), admin.Call("SCRIPT", "KILL"));
             using var subscriber = new RespClient(_port);
             subscriber.Call("SUBSCRIBE", "sc:channel");
-            var looping = BlockingWork.Run(() =>
-            {
-                using var client = new RespClient(_port);
-                var reply = client.Call("EVAL", "local i = 0 while true do i = i + 1 end", "0");
-                Assert.StartsWith("ERR Script killed by user with SCRIPT KILL...", ((RespClient.RespError)reply!).Message);
-            });
-            // PING is answered by the connection itself, so polling with it never waits behind the script (a GET sent
-            // to a held shard before the threshold would wait for the script to end).
-            object? busy = null;
-            for (int i = 0; i < 100 && busy is not RespClient.RespError; i++)
-            {
-                await Task.Delay(50);
-                busy = admin.Call("PING");
-            }
-            var busyError = new RespClient.RespError("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
-            Assert.Equal(busyError, busy);
+            var looping = LoopUntilKilled("0");
+            var busyError = BusyError;
+            Assert.Equal(busyError, await PollUntilBusy(admin));
             Assert.Equal(busyError, admin.Call("GET", "anything"));
             // processCommand judges the pub/sub context (RESP2) before a busy script.
             Assert.Equal(new RespClient.RespError("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"),
@@ -244,6 +257,33 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         }
         finally
         {
+            admin.Call("CONFIG", "SET", "busy-reply-threshold", "5000");
+        }
+    }
+
+    [Fact]
+    public async Task EveryClientHearsBusyWhileAScriptLoopsAndAnyOfThemCanKillIt()
+    {
+        // Socket threads run the shards' work, each for the connections of its socket engine; a script must still
+        // leave every one of them free (connections spread over the engines in turn, so 16 reach all of them here).
+        using var admin = new RespClient(_port);
+        admin.Call("CONFIG", "SET", "busy-reply-threshold", "100");
+        var clients = Enumerable.Range(0, 16).Select(_ => new RespClient(_port)).ToList();
+        try
+        {
+            foreach (var client in clients) Assert.Equal("PONG", client.Call("PING"));
+            var looping = LoopUntilKilled("1", "sc:loop");
+            Assert.Equal(BusyError, await PollUntilBusy(admin));
+            var answers = await Task.WhenAll(clients.Select(client => BlockingWork.Run(() => client.Call("GET", "sc:loop"))))
+                .WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.All(answers, answer => Assert.Equal(BusyError, answer));
+            Assert.Equal("OK", clients[^1].Call("SCRIPT", "KILL"));
+            await looping.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.All(clients, client => Assert.Equal("PONG", client.Call("PING")));
+        }
+        finally
+        {
+            foreach (var client in clients) client.Dispose();
             admin.Call("CONFIG", "SET", "busy-reply-threshold", "5000");
         }
     }

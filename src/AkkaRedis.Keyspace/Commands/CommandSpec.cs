@@ -26,6 +26,7 @@ public sealed class CommandSpec
         IsWrite = facts.HasFlag("write");
         IsBlocking = facts.HasFlag("blocking");
         IsFast = facts.HasFlag("fast");
+        RunsUserCode = Array.IndexOf(facts.AclCategories, "scripting") >= 0;
         _findKeys = findKeys;
         SimpleKeys = findKeys == null && facts.FirstKey > 0 && facts.KeySpecs.All(k => k.Search.Position > 0 && k.Find.IsRange && k.Find.Limit == 0);
     }
@@ -53,6 +54,9 @@ public sealed class CommandSpec
 
     /// <summary>Flagged fast (O(1) or O(log N)): asked for every command a shard times.</summary>
     public bool IsFast { get; }
+
+    /// <summary>In ACL category scripting (EVAL, FCALL, SCRIPT, FUNCTION...): may run a script, for as long as it likes.</summary>
+    public bool RunsUserCode { get; }
 
     /// <summary>Index into per-shard statistics arrays.</summary>
     public int Id { get; internal set; }

@@ -10,6 +10,9 @@ public sealed class ServerConfig
     public int Port { get; set; } = 6379;
     public int Shards { get; set; } = Environment.ProcessorCount;
     public int Databases { get; set; } = 16;
+
+    /// <summary>The socket engine's threads (io-threads; 0 in the configuration resolves to half the cores).</summary>
+    public int IoThreads { get; set; } = 1;
     public string Dir { get; set; } = ".";
     public bool AppendOnly { get; set; }
     private volatile string _appendFsync = "everysec";

@@ -295,13 +295,24 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     private readonly Queue<(object Message, IActorRef Sender)> _waiting = new();
 
-    private bool Suspended => _heldBy != 0 || _lender != null || _waitingHold != null || _stopping;
+    private bool Suspended => _heldBy != 0 || _lender != null || _waitingHold != null || _stopping || _leavingSocketThread;
+
+    /// <summary>
+    /// A script reached this shard while it ran on a socket thread (<see cref="SocketThreadRun"/>): it and everything
+    /// after it wait in <see cref="_waiting"/> until the shard runs on a pool thread.
+    /// </summary>
+    private bool _leavingSocketThread;
 
     /// <summary>A hand-off (<see cref="ShardStop"/>) was received: nothing more runs here.</summary>
     private bool _stopping;
 
     protected override void OnCommand(object message)
     {
+        if (message is ResumeOffSocketThread)
+        {
+            ResumeOffSocketThreadNow();
+            return;
+        }
         if (_lender != null)
         {
             // Lent to a command running on another node (or for another node's client): only its runner is served.
@@ -355,13 +366,48 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             RunWaiting();
             return;
         }
+        if (SocketThreadRun.MustLeave(message))
+        {
+            _waiting.Enqueue((message, Sender));
+            LeaveSocketThread();
+            return;
+        }
         Handle(message, Sender);
     }
 
     /// <summary>Runs waiting messages in order until none is left or one of them suspends the shard again.</summary>
     private void RunWaiting()
     {
-        while (!Suspended && _waiting.TryDequeue(out var waiting)) Handle(waiting.Message, waiting.Sender);
+        while (!Suspended && _waiting.TryPeek(out var waiting))
+        {
+            if (SocketThreadRun.MustLeave(waiting.Message))
+            {
+                LeaveSocketThread();
+                return;
+            }
+            _waiting.Dequeue();
+            Handle(waiting.Message, waiting.Sender);
+        }
+    }
+
+    /// <summary>Asks to be run again from a pool thread: a message sent from there queues this actor on the pool.</summary>
+    private void LeaveSocketThread()
+    {
+        _leavingSocketThread = true;
+        ThreadPool.UnsafeQueueUserWorkItem(static self => self.Tell(ResumeOffSocketThread.Instance), Self, preferLocal: false);
+    }
+
+    private void ResumeOffSocketThreadNow()
+    {
+        if (!_leavingSocketThread) return;
+        if (SocketThreadRun.Active)
+        {
+            // Run on a socket thread again (the shard was busy there when the message came): ask once more.
+            LeaveSocketThread();
+            return;
+        }
+        _leavingSocketThread = false;
+        RunWaiting();
     }
 
     private void Handle(object message, IActorRef sender)

@@ -161,3 +161,10 @@ public sealed record KeyReady(int Shard);
 
 /// <summary>The waker is done (served, timed out, gone): the shard forgets its registration.</summary>
 public sealed record StopWaking(IActorRef Waker);
+
+/// <summary>A shard's note to itself, sent from a pool thread: run what waited for leaving the socket thread.</summary>
+public sealed class ResumeOffSocketThread
+{
+    public static readonly ResumeOffSocketThread Instance = new();
+    private ResumeOffSocketThread() { }
+}

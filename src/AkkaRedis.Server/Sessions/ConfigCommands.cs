@@ -28,6 +28,7 @@ public static class ConfigCommands
         new("port", c => c.Port.ToString(CultureInfo.InvariantCulture)),
         new("databases", c => c.Databases.ToString(CultureInfo.InvariantCulture)),
         new("shards", c => c.Shards.ToString(CultureInfo.InvariantCulture)),
+        new("io-threads", c => c.IoThreads.ToString(CultureInfo.InvariantCulture)),
         new("dir", c => Path.GetFullPath(c.Dir)),
         new("appendonly", c => c.AppendOnly ? "yes" : "no"),
         new("appendfsync", c => c.AppendFsync, (c, v) => SetEnum(v, FsyncPolicies, s => c.AppendFsync = s)),

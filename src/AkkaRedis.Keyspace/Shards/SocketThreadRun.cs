@@ -1,0 +1,52 @@
+namespace AkkaRedis.Keyspace.Shards;
+
+/// <summary>
+/// Marks the actor runs that happen on a .NET socket thread: the server's executor runs an actor made runnable there
+/// at once, on that thread, instead of queuing it (see LocalFirstExecutorConfigurator). Such a thread serves every
+/// connection of its socket engine, so what runs on it must not run long: a shard moves a script to a pool thread
+/// (<see cref="MustLeave"/>).
+/// </summary>
+public static class SocketThreadRun
+{
+    [ThreadStatic] private static int t_depth;
+
+    /// <summary>True inside an actor run on a socket thread.</summary>
+    public static bool Active => t_depth > 0;
+
+    /// <summary>How deep runs nest on this thread (an actor run on the socket thread made another runnable).</summary>
+    public static int Depth => t_depth;
+
+    public static void Enter() => t_depth++;
+
+    public static void Exit() => t_depth--;
+
+    /// <summary>
+    /// True when <paramref name="message"/> holds a command that runs user code (EVAL, FCALL, ... alone or in a
+    /// transaction) and this is a socket thread. A script may loop until SCRIPT KILL, which a client of the same socket
+    /// thread could then never send; Redis answers every other client BUSY meanwhile, which needs their threads free.
+    /// </summary>
+    public static bool MustLeave(object message) => Active && RunsUserCode(message);
+
+    public static bool RunsUserCode(object message) => message switch
+    {
+        ShardBatch batch => Any(batch.Commands.AsSpan(0, batch.Count)),
+        HeldCommand held => RunsUserCode(held.Command),
+        _ => false,
+    };
+
+    private static bool Any(ReadOnlySpan<ShardCommand> commands)
+    {
+        foreach (ref readonly var command in commands)
+            if (RunsUserCode(command)) return true;
+        return false;
+    }
+
+    private static bool RunsUserCode(in ShardCommand command)
+    {
+        if (command.Spec.RunsUserCode) return true;
+        if (command.Payload is not Commands.Transaction transaction) return false;
+        foreach (var queued in transaction.Commands)
+            if (queued.Spec.RunsUserCode) return true;
+        return false;
+    }
+}

@@ -1,0 +1,58 @@
+using System.Text;
+using Akka.Actor;
+using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Shards;
+
+namespace AkkaRedis.Keyspace.Tests;
+
+/// <summary>Which shard messages leave a socket thread before they run: those that run a script, alone or queued in MULTI.</summary>
+public class SocketThreadRunTests
+{
+    private static readonly CommandTable Table = KeyspaceCommands.Register(new CommandTable.Builder()).Build();
+
+    private static ShardCommand Command(params string[] args)
+    {
+        var bytes = args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
+        var (spec, error) = Table.Resolve(bytes);
+        Assert.Null(error);
+        return new ShardCommand(spec!, bytes, 0, false, 1);
+    }
+
+    private static ShardBatch Batch(params ShardCommand[] commands) => new(commands, commands.Length, ActorRefs.Nobody);
+
+    private static HeldCommand Held(ShardCommand command) => new(1, [ActorRefs.Nobody], [0], 0, command, ActorRefs.Nobody);
+
+    private static ShardCommand Exec(params ShardCommand[] queued) =>
+        Command("EXEC") with { Payload = new Transaction(queued.Select(q => new QueuedCommand(q.Spec, q.Args, null)).ToList(), null, null!) };
+
+    [Fact]
+    public void ScriptsAndFunctionsRunUserCodeAndDataCommandsDoNot()
+    {
+        Assert.False(SocketThreadRun.RunsUserCode(Batch(Command("GET", "k"), Command("SET", "k", "v"), Command("LPUSH", "l", "x"))));
+        Assert.True(SocketThreadRun.RunsUserCode(Batch(Command("GET", "k"), Command("EVALSHA", new string('a', 40), "0"))));
+        Assert.True(SocketThreadRun.RunsUserCode(Held(Command("EVAL", "while true do end", "0"))));
+        Assert.True(SocketThreadRun.RunsUserCode(Held(Command("FCALL_RO", "f", "0"))));
+        Assert.True(SocketThreadRun.RunsUserCode(Held(Exec(Command("INCR", "k"), Command("EVAL", "return 1", "0")))));
+        Assert.False(SocketThreadRun.RunsUserCode(Held(Exec(Command("INCR", "k"), Command("MSET", "a", "1", "b", "2")))));
+        Assert.False(SocketThreadRun.RunsUserCode(ExpireTick.Instance));
+    }
+
+    [Fact]
+    public void OnlyASocketThreadRunMustLeave()
+    {
+        var script = Held(Command("EVAL", "return 1", "0"));
+        Assert.False(SocketThreadRun.MustLeave(script));
+        SocketThreadRun.Enter();
+        try
+        {
+            Assert.True(SocketThreadRun.Active);
+            Assert.True(SocketThreadRun.MustLeave(script));
+            Assert.False(SocketThreadRun.MustLeave(Batch(Command("GET", "k"))));
+        }
+        finally
+        {
+            SocketThreadRun.Exit();
+        }
+        Assert.False(SocketThreadRun.Active);
+    }
+}
