@@ -14,8 +14,8 @@ namespace AkkaRedis.Server.Network;
 /// <see cref="SocketThreads"/>), an actor made runnable on a socket thread runs at once, on that thread: a read is
 /// parsed, run on its shard and answered by the thread that saw the socket ready, as Redis's event loop does, with no
 /// wake-up of a pool thread per hop. Measured GET -P 1: 12.8 to 8.8 µs of server CPU per request; -P 16: 0.92 to
-/// 0.75. Nesting is bounded (<see cref="MaxDepth"/>); a shard moves scripts off the socket thread
-/// (<see cref="SocketThreadRun"/>).</item>
+/// 0.70 with one socket thread (io-threads). Nesting is bounded (<see cref="MaxDepth"/>); a shard moves scripts
+/// off the socket thread (<see cref="SocketThreadRun"/>).</item>
 /// </list>
 /// </summary>
 public sealed class LocalFirstExecutorConfigurator(Config config, IDispatcherPrerequisites prerequisites)

@@ -10,6 +10,9 @@ public static class SocketThreads
     /// <summary>The switch the runtime reads once, when the first socket starts its engine.</summary>
     public const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
+    /// <summary>The engine's thread count (io-threads), read with the switch above.</summary>
+    public const string ThreadCountVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
+
     /// <summary>The name the runtime gives its socket engine threads.</summary>
     public const string ThreadName = ".NET Sockets";
 
@@ -23,9 +26,6 @@ public static class SocketThreads
             return t_kind == 1;
         }
     }
-
-    /// <summary>The engine's thread count, read with the switch above.</summary>
-    public const string ThreadCountVariable = "DOTNET_SYSTEM_NET_SOCKETS_THREAD_COUNT";
 
     /// <summary>
     /// Sets the engine's thread count (io-threads) and whether its threads run completions themselves; must run before
