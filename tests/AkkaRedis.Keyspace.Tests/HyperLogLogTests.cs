@@ -63,4 +63,16 @@ public class HyperLogLogTests
         var copy = cut;
         Assert.Equal(-1, HyperLogLog.Set(ref copy, HyperLogLog.Registers - 1, 5, 3000));
     }
+
+    [Fact]
+    public void DecodeListsTheOpcodesEvenOfADamagedString()
+    {
+        var empty = HyperLogLog.Create(); // one XZERO covering all 16384 registers
+        Assert.Equal("Z:16384", HyperLogLog.Decode(empty));
+        byte[] withValue = [.. empty[..^2], 0x00, 0x84, 0x7f, 0xfe];
+        Assert.Equal("z:1 v:2,1 Z:16383", HyperLogLog.Decode(withValue));
+        // An XZERO cut after its first byte (an APPEND or SETRANGE made it): Redis reads the terminating NUL as the
+        // second byte and still lists it (found by tests/tools/fuzz-commands.py against redis-server 7.0).
+        Assert.Equal("z:1 Z:8961", HyperLogLog.Decode([.. empty[..^2], 0x00, 0x63]));
+    }
 }

@@ -314,12 +314,13 @@ public static class HyperLogLog
                 parts.Add($"z:{ZeroLength(op)}");
                 p++;
             }
-            else if (IsXZero(op) && p + 1 < hll.Length)
+            else if (IsXZero(op))
             {
-                parts.Add($"Z:{XZeroLength(hll, p)}");
+                // A cut-off XZERO as the last byte: Redis reads the string's terminating NUL as its second byte.
+                int length = p + 1 < hll.Length ? XZeroLength(hll, p) : ((op & 0x3F) << 8) + 1;
+                parts.Add($"Z:{length}");
                 p += 2;
             }
-            else if (IsXZero(op)) break;
             else
             {
                 parts.Add($"v:{ValValue(op)},{ValLength(op)}");
