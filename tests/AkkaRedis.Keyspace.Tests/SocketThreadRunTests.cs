@@ -42,7 +42,7 @@ public class SocketThreadRunTests
     {
         var script = Held(Command("EVAL", "return 1", "0"));
         Assert.False(SocketThreadRun.MustLeave(script));
-        SocketThreadRun.Enter();
+        Assert.True(SocketThreadRun.TryEnter(maxDepth: 6, maxRunsPerEvent: 8));
         try
         {
             Assert.True(SocketThreadRun.Active);
@@ -53,6 +53,28 @@ public class SocketThreadRunTests
         {
             SocketThreadRun.Exit();
         }
+        Assert.False(SocketThreadRun.Active);
+    }
+
+    [Fact]
+    public void RunsAreBoundedInDepthAndPerSocketEvent()
+    {
+        // Depth: three nested runs, the fourth refused.
+        for (int i = 0; i < 3; i++) Assert.True(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 10));
+        Assert.False(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 10));
+        for (int i = 0; i < 3; i++) SocketThreadRun.Exit();
+        // Per event: one outer run whose inner runs come one after another (a fan-out), five in all.
+        Assert.True(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 5));
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 5));
+            SocketThreadRun.Exit();
+        }
+        Assert.False(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 5));
+        SocketThreadRun.Exit();
+        // The next socket event starts afresh.
+        Assert.True(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 5));
+        SocketThreadRun.Exit();
         Assert.False(SocketThreadRun.Active);
     }
 }

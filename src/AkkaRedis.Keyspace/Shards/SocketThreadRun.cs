@@ -9,14 +9,24 @@ namespace AkkaRedis.Keyspace.Shards;
 public static class SocketThreadRun
 {
     [ThreadStatic] private static int t_depth;
+    [ThreadStatic] private static int t_runsThisEvent;
 
     /// <summary>True inside an actor run on a socket thread.</summary>
     public static bool Active => t_depth > 0;
 
-    /// <summary>How deep runs nest on this thread (an actor run on the socket thread made another runnable).</summary>
-    public static int Depth => t_depth;
-
-    public static void Enter() => t_depth++;
+    /// <summary>
+    /// Starts a run on this socket thread unless runs already nest <paramref name="maxDepth"/> deep or the socket event
+    /// being handled (the outermost run and all it led to) has had <paramref name="maxRunsPerEvent"/> runs. False: queue
+    /// the actor on the pool instead.
+    /// </summary>
+    public static bool TryEnter(int maxDepth, int maxRunsPerEvent)
+    {
+        if (t_depth == 0) t_runsThisEvent = 0;
+        if (t_depth >= maxDepth || t_runsThisEvent >= maxRunsPerEvent) return false;
+        t_depth++;
+        t_runsThisEvent++;
+        return true;
+    }
 
     public static void Exit() => t_depth--;
 
