@@ -36,7 +36,7 @@ if (config.Cluster) hocon = ServerOptions.ClusterConfig(config, hoconDir).WithFa
 // commands also run in lending holds and remoting's and the shared journal's continuations would share those threads.
 const string inlineKey = "akka.actor.default-dispatcher.inline-on-socket-threads";
 if (config.Cluster) hocon = ConfigurationFactory.ParseString($"{inlineKey} = off").WithFallback(hocon);
-AkkaRedis.Server.Network.SocketThreads.Configure(config.IoThreads, runCompletionsInline: !config.Cluster && hocon.GetBoolean(inlineKey));
+AkkaRedis.Server.Network.SocketThreads.Configure(config.IoThreads, runCompletionsInline: hocon.GetBoolean(inlineKey));
 
 // The command table, and the AOF read while the actor system starts.
 var early = EarlyStart.Begin(config);

@@ -79,6 +79,7 @@ public static class ServerOptions
     {
         var c = hocon.GetConfig("akkaredis");
         int shards = Int(c, "shards");
+        int ioThreads = Int(c, "io-threads");
         int clusterPort = Int(c, "cluster-port");
         var config = new ServerConfig
         {
@@ -92,7 +93,7 @@ public static class ServerOptions
             Port = Int(c, "port"),
             Shards = shards > 0 ? shards : clusterPort > 0 ? ClusterDefaultShards : Environment.ProcessorCount,
             Databases = Int(c, "databases"),
-            IoThreads = Int(c, "io-threads") is > 0 and var ioThreads ? ioThreads : Math.Max(1, Environment.ProcessorCount / 2),
+            IoThreads = ioThreads > 0 ? ioThreads : Math.Max(1, Environment.ProcessorCount / 2),
             Dir = c.GetString("dir"),
             AppendOnly = YesNo(c, "appendonly"),
             AppendFsync = OneOf(c, "appendfsync", "always", "everysec", "no"),
@@ -124,7 +125,7 @@ public static class ServerOptions
         if (config.AutoAofRewritePercentage < 0) throw new UsageException("auto-aof-rewrite-percentage must be at least 0");
         if (config.Port is < 0 or > 65535) throw new UsageException("port must be between 0 and 65535");
         if (config.Databases < 1) throw new UsageException("databases must be at least 1");
-        if (Int(c, "io-threads") is < 0 or > 128) throw new UsageException("io-threads must be between 0 and 128");
+        if (ioThreads is < 0 or > 128) throw new UsageException("io-threads must be between 0 and 128");
         if (config.Shards > 1024) throw new UsageException("shards must be at most 1024");
         if (config.Cluster)
         {

@@ -360,16 +360,11 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             else _waiting.Enqueue((message, Sender));
             return;
         }
-        if (Suspended || _waiting.Count > 0)
+        // A script on a socket thread waits too: RunWaiting moves it to the pool.
+        if (Suspended || _waiting.Count > 0 || SocketThreadRun.MustLeave(message))
         {
             _waiting.Enqueue((message, Sender));
             RunWaiting();
-            return;
-        }
-        if (SocketThreadRun.MustLeave(message))
-        {
-            _waiting.Enqueue((message, Sender));
-            LeaveSocketThread();
             return;
         }
         Handle(message, Sender);
