@@ -80,6 +80,9 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         }
         else
         {
+            // Before anyone can connect, while the AOF is read from disk in the background (EarlyStart). Not alongside the
+            // shards' replay: both need the CPU, and a 1M-key AOF then loaded no sooner than one after the other.
+            if (config.JitWarmUp) await JitWarmUp.RunAsync(system, config, Console.WriteLine);
             if (config.AppendOnly) await ReadAof();
             else rdbLibraries = ReadRdb();
             shards = new IActorRef[config.Shards];

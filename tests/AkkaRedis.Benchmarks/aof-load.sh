@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Time to load an AOF at start-up, AkkaRedis against redis-server, on the same file: a Redis 7 appendonlydir
 # holding N SET commands (default 1,000,000; keys key:0..N-1, 100-byte values) written by this script.
-# Each server starts over its own copy and is timed from launch until it answers PING with PONG.
+# Each server starts over its own copy and is timed from launch until it answers PING with PONG; AkkaRedis twice, with
+# and without its JIT warm-up.
 #
 #   tests/AkkaRedis.Benchmarks/aof-load.sh [keys]
 set -euo pipefail
@@ -36,8 +37,12 @@ time_start() { # name port command... -> seconds until PING answers PONG
   echo "$name $(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.2f", e - s }') s, keys: $(redis-cli -p "$port" dbsize)"
   redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
 }
-for name in redis akka; do cp -r "$work/src" "$work/$name"; done
+for name in redis akka akka-cold; do cp -r "$work/src" "$work/$name"; done
 port=$(free_port)
 time_start redis "$port" redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly yes --dir "$work/redis" --daemonize no
 port=$(free_port)
 time_start akkaredis "$port" dotnet src/AkkaRedis.Server/bin/Release/net10.0/akkaredis-server.dll --port "$port" --appendonly yes --dir "$work/akka"
+# The default start includes the JIT warm-up (jit-warm-up in hocon/akkaredis.conf, about 0.7 s on 2 cores); without it,
+# the time is the load's alone.
+port=$(free_port)
+time_start akkaredis-without-warm-up "$port" dotnet src/AkkaRedis.Server/bin/Release/net10.0/akkaredis-server.dll --port "$port" --appendonly yes --dir "$work/akka-cold" --jit-warm-up no

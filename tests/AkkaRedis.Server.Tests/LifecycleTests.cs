@@ -41,6 +41,51 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void TheJitWarmUpRunsBeforeListeningAndLeavesNothingBehind()
+    {
+        var directory = ServerProcess.NewDataDirectory();
+        try
+        {
+            using var server = ServerProcess.Start("--dir", directory, "--appendonly", "yes");
+            var output = server.Output.ToList();
+            int warmed = output.FindIndex(l => l.StartsWith("Warmed up the request path with ", StringComparison.Ordinal));
+            int ready = output.FindIndex(l => l.Contains("ready to accept connections", StringComparison.Ordinal));
+            Assert.InRange(warmed, 0, ready - 1);
+            Assert.True(long.Parse(output[warmed].Split(' ')[6]) > 0, output[warmed]);
+
+            // Its keys, clients, statistics and journal were its own: this server has seen nothing yet.
+            using var c = new RespClient(server.Port);
+            Assert.Equal(1L, c.Call("CLIENT", "ID"));
+            for (int db = 0; db < 16; db++)
+            {
+                Assert.Equal("OK", c.Call("SELECT", db.ToString()));
+                Assert.Equal(0L, c.Call("DBSIZE"));
+            }
+            var stats = (string)c.Call("INFO", "everything")!;
+            Assert.Contains("total_connections_received:1\r\n", stats);
+            Assert.DoesNotContain("cmdstat_lpush", stats);
+            Assert.DoesNotContain("cmdstat_set:", stats);
+            Assert.Contains("keyspace_hits:0\r\n", stats);
+            var increment = Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.incr.aof").Single();
+            Assert.Equal(0L, new FileInfo(increment).Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void JitWarmUpNoStartsWithoutIt()
+    {
+        using var server = ServerProcess.Start("--jit-warm-up", "no", "--appendonly", "no");
+        Assert.DoesNotContain(server.Output, l => l.StartsWith("Warmed up", StringComparison.Ordinal));
+        Assert.Equal("PONG", new RespClient(server.Port).Call("PING"));
+        var e = Assert.Throws<InvalidOperationException>(() => ServerProcess.Start("--jit-warm-up", "maybe"));
+        Assert.Contains("jit-warm-up", e.Message);
+    }
+
+    [Fact]
     public void IdleClientsAreClosedAfterTimeoutButBlockedOnesAreNot()
     {
         using var server = ServerProcess.Start("--timeout", "1", "--appendonly", "no");

@@ -13,6 +13,8 @@ public sealed class ServerConfig
 
     /// <summary>The socket engine's threads (io-threads; 0 in the configuration resolves to half the cores).</summary>
     public int IoThreads { get; set; } = 1;
+    /// <summary>jit-warm-up: the server runs its request path privately before it listens (see JitWarmUp in the server).</summary>
+    public bool JitWarmUp { get; set; }
     public string Dir { get; set; } = ".";
     public bool AppendOnly { get; set; }
     private volatile string _appendFsync = "everysec";
