@@ -9,6 +9,29 @@ public class KeyCommandTests : Akka.TestKit.Xunit2.TestKit
     public KeyCommandTests() => _h = new ShardHarness(this);
 
     [Fact]
+    public void APipelinedBatchOverALargeKeyspaceRunsAsOneCommandAtATime()
+    {
+        // Past 1024 keys a shard looks up every key of a batch before running it (KeyspaceShard.TouchKeys); that pass
+        // must change nothing: no lazy expiry ahead of its command, no hit or miss counted, no stale lookup reused.
+        var h = new ShardHarness(this, shards: 1);
+        for (int from = 0; from < 2000; from += 500)
+            h.RunBatch(Enumerable.Range(from, 500).Select(i => new[] { "SET", $"k:{i}", $"v{i}" }).ToArray());
+        h.Run("PEXPIRE", "k:7", "100");
+        h.Clock.Advance(200);
+        var store = h.Keyspace.Shards[0];
+        long hits = store.KeyspaceHits, misses = store.KeyspaceMisses;
+        var replies = h.RunBatch(
+            ["GET", "k:1"], ["DEL", "k:1"], ["GET", "k:1"], ["SET", "k:1", "again"], ["GET", "k:1"],
+            ["GET", "k:7"], ["GET", "nope"], ["TTL", "k:7"], ["APPEND", "k:2", "+"], ["GET", "k:2"]);
+        Assert.Equal(["$2\r\nv1\r\n", ":1\r\n", "$-1\r\n", "+OK\r\n", "$5\r\nagain\r\n",
+                      "$-1\r\n", "$-1\r\n", ":-2\r\n", ":3\r\n", "$3\r\nv2+\r\n"], replies);
+        // Hits: GET k:1, GET k:1 (again), GET k:2; misses: GET k:1 (deleted), GET k:7 (expired), GET nope, TTL k:7.
+        Assert.Equal((hits + 3, misses + 4), (store.KeyspaceHits, store.KeyspaceMisses));
+        Assert.Equal(1, store.ExpiredKeys);
+        Assert.Equal(":1999\r\n", h.Run("DBSIZE"));
+    }
+
+    [Fact]
     public void ExpireOptions()
     {
         _h.Run("SET", "a", "v");

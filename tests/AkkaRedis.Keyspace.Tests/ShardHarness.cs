@@ -93,11 +93,12 @@ public sealed class ShardHarness
             var bytes = args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
             var (spec, error) = Table.Resolve(bytes);
             Assert.Null(error);
-            int owner = Routing.ShardFor(spec!, bytes, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several);
+            int owner = Routing.ShardFor(spec!, bytes, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several, out int firstSlot);
             Assert.Null(several);
             Assert.True(shard < 0 || owner == shard, "a batch is for one shard");
             shard = owner;
-            batch.Add(new ShardCommand(spec!, bytes, Db, Resp3, ++_seq));
+            // With the first key's slot, as the connection stage sends them.
+            batch.Add(new ShardCommand(spec!, bytes, Db, Resp3, ++_seq, FirstKeySlot: firstSlot));
         }
         Shards[shard].Tell(new ShardBatch(batch.ToArray(), batch.Count, _kit.TestActor), _kit.TestActor);
         return batch.Select(c => c.Seq).ToList();

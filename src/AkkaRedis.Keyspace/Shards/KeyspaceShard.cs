@@ -499,6 +499,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         var ends = new int[batch.Count];
         int answered = 0;
         var clock = BatchClock.Read(_server.Clock);
+        if (batch.Count > 1) TouchKeys(batch);
         for (int i = 0; i < batch.Count; i++)
         {
             ref readonly var command = ref batch.Commands[i];
@@ -515,6 +516,38 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         Commit(batch.ReplyTo, new ShardReplies(_writer.ToArray(), seqs, ends, answered));
     }
+
+    /// <summary>
+    /// Looks up the first key of every command in the batch, and touches what it finds, before any command runs. In a
+    /// keyspace larger than the CPU's caches a lookup is a chain of cache misses (table, entry, key, value), and run one
+    /// command at a time those chains follow each other; in this tight loop of independent lookups the CPU overlaps them,
+    /// and the commands then find their keys in cache. Nothing is changed (no lazy expiry, no statistics).
+    /// </summary>
+    private void TouchKeys(ShardBatch batch)
+    {
+        var databases = _store.Databases;
+        var owners = _context.Keyspace.SlotOwner;
+        int seen = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            ref readonly var command = ref batch.Commands[i];
+            int slot = command.FirstKeySlot;
+            if (slot < 0 || owners[slot] != _store.Index || command.Spec.Facts.FirstKey != 1 || command.Args.Length < 2) continue;
+            var database = databases[command.Db];
+            if (database.Count < TouchKeysFrom) continue;
+            if (database.FindRaw(slot, command.Args[1]) is { } entry) seen += entry.Value is byte[] bytes ? bytes.Length : 1;
+        }
+        _touched = seen;
+    }
+
+    /// <summary>
+    /// Below this many keys a database sits in cache and the extra lookup only costs: GET -P 16 on one key went from
+    /// 0.69 to 0.70 µs of CPU per request with every batch touched.
+    /// </summary>
+    private const int TouchKeysFrom = 1024;
+
+    /// <summary>Keeps <see cref="TouchKeys"/>'s reads from being optimised away.</summary>
+    private int _touched;
 
     private void Hold(HeldCommand held)
     {
