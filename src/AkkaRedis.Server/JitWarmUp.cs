@@ -1,12 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using Akka.Actor;
 using Akka.Streams;
 using Akka.Streams.Dsl;
 using AkkaRedis.Keyspace.Data;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Keyspace.Shards;
+using AkkaRedis.Protocol;
 using AkkaRedis.Server.Network;
 using AkkaRedis.Server.Sessions;
 
@@ -27,7 +27,7 @@ namespace AkkaRedis.Server;
 public static class JitWarmUp
 {
     /// <summary>The warm-up stops after this long even if the JIT is still compiling.</summary>
-    public static readonly TimeSpan Budget = TimeSpan.FromSeconds(3);
+    private static readonly TimeSpan Budget = TimeSpan.FromSeconds(3);
 
     /// <summary>
     /// Compiled-method counts are compared over windows this long; a window with fewer new methods than
@@ -94,10 +94,14 @@ public static class JitWarmUp
         {
             while (!stop.IsCancellationRequested)
             {
-                foreach (var request in singles) await Exchange(socket, request, buffer);
-                foreach (var request in pipelined) await Exchange(socket, request, buffer);
+                foreach (var request in singles) await Exchange(socket, request, buffer, stop);
+                foreach (var request in pipelined) await Exchange(socket, request, buffer, stop);
                 sent += 2 * commands.Length;
             }
+        }
+        catch (OperationCanceledException)
+        {
+            // Time is up, even for a reply that would never come.
         }
         catch (SocketException)
         {
@@ -111,14 +115,14 @@ public static class JitWarmUp
     private static readonly byte[] EndReply = "$11\r\nwarm-up-end\r\n"u8.ToArray();
 
     /// <summary>Sends a request and reads its replies, up to the end marker's.</summary>
-    private static async Task Exchange(Socket socket, byte[] request, byte[] buffer)
+    private static async Task Exchange(Socket socket, byte[] request, byte[] buffer, CancellationToken stop)
     {
-        await socket.SendAsync(request, SocketFlags.None);
+        await socket.SendAsync(request, SocketFlags.None, stop);
         var tail = new byte[EndReply.Length];
         int tailLength = 0;
         while (true)
         {
-            int read = await socket.ReceiveAsync(buffer, SocketFlags.None);
+            int read = await socket.ReceiveAsync(buffer, SocketFlags.None, stop);
             if (read == 0) throw new SocketException((int)SocketError.ConnectionReset);
             // Keep the stream's last EndReply.Length bytes.
             if (read >= tail.Length)
@@ -153,11 +157,13 @@ public static class JitWarmUp
         return commands.Select(Encode).ToArray();
     }
 
+    /// <summary>A request is what a reply of bulk strings is: an array of them.</summary>
     private static byte[] Encode(string[] args)
     {
-        var text = new StringBuilder().Append('*').Append(args.Length).Append("\r\n");
-        foreach (var arg in args) text.Append('$').Append(Encoding.UTF8.GetByteCount(arg)).Append("\r\n").Append(arg).Append("\r\n");
-        return Encoding.UTF8.GetBytes(text.ToString());
+        var request = new RespWriter();
+        request.WriteArrayHeader(args.Length);
+        foreach (var arg in args) request.WriteBulk(arg);
+        return request.ToArray();
     }
 
     private static byte[] Concat(byte[][] parts)

@@ -82,7 +82,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         {
             // Before anyone can connect, while the AOF is read from disk in the background (EarlyStart). Not alongside the
             // shards' replay: both need the CPU, and a 1M-key AOF then loaded no sooner than one after the other.
-            if (config.JitWarmUp) await JitWarmUp.RunAsync(system, config, Console.WriteLine);
+            if (config.JitWarmUp) await WarmUp();
             if (config.AppendOnly) await ReadAof();
             else rdbLibraries = ReadRdb();
             shards = new IActorRef[config.Shards];
@@ -136,6 +136,19 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                           $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
                           $"persistence={(config.AppendOnly ? config.Cluster ? "shared journal (PostgreSQL)" : "aof appendfsync " + config.AppendFsync : "none (in memory)")}" +
                           (config.Cluster ? $", cluster node {config.ClusterHostname}:{config.ClusterPort}" : ""));
+    }
+
+    /// <summary>The JIT warm-up only saves time: should it fail (no loopback port, say), the server starts without it.</summary>
+    private async Task WarmUp()
+    {
+        try
+        {
+            await JitWarmUp.RunAsync(system, config, Console.WriteLine);
+        }
+        catch (Exception e)
+        {
+            Console.WriteLine($"Starting without the JIT warm-up: {e.Message}");
+        }
     }
 
     /// <summary>
