@@ -98,13 +98,24 @@ public sealed class RespWriter
         WriteLine((byte)'-', message);
     }
 
-    /// <summary>A one-line reply: the type byte, the text as UTF-8, CRLF.</summary>
-    private void WriteLine(byte prefix, string text)
+    /// <summary>
+    /// An error whose text stands for bytes one to one (characters 0-255), as a protocol error quoting the byte it met
+    /// ("expected '$', got '\xfe'"): written as those bytes, as Redis writes them, where UTF-8 would make two of 0xfe.
+    /// </summary>
+    public void WriteErrorOfBytes(string message)
     {
-        int max = Encoding.UTF8.GetMaxByteCount(text.Length) + 3;
+        if (message.AsSpan().IndexOfAny('\r', '\n') >= 0) message = message.Replace('\r', ' ').Replace('\n', ' ');
+        WriteLine((byte)'-', message, Encoding.Latin1);
+    }
+
+    /// <summary>A one-line reply: the type byte, the text as UTF-8 (or <paramref name="encoding"/>), CRLF.</summary>
+    private void WriteLine(byte prefix, string text, Encoding? encoding = null)
+    {
+        encoding ??= Encoding.UTF8;
+        int max = encoding.GetMaxByteCount(text.Length) + 3;
         var span = Reserve(max);
         span[0] = prefix;
-        int n = Encoding.UTF8.GetBytes(text, span[1..]);
+        int n = encoding.GetBytes(text, span[1..]);
         span[1 + n] = (byte)'\r';
         span[2 + n] = (byte)'\n';
         _length += n + 3;

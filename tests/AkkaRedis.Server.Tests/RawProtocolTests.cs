@@ -90,6 +90,21 @@ public sealed class RawProtocolTests(SharedServer server) : IClassFixture<Shared
     }
 
     [Fact]
+    public void AProtocolErrorQuotesTheByteItMetAsThatByte()
+    {
+        // Redis's "got '%c'" puts the raw byte in the reply; 0xfe must not become UTF-8's 0xc3 0xbe.
+        using var socket = new System.Net.Sockets.TcpClient("127.0.0.1", _port);
+        var stream = socket.GetStream();
+        stream.Write((byte[])[.. "*1\r\n"u8, 0xfe, .. "\r\n"u8]);
+        var expected = (byte[])[.. "-ERR Protocol error: expected '$', got '"u8, 0xfe, .. "'\r\n"u8];
+        var received = new List<byte>();
+        var buffer = new byte[256];
+        int read;
+        while ((read = stream.Read(buffer)) > 0) received.AddRange(buffer.AsSpan(0, read).ToArray());
+        Assert.Equal(expected, received.ToArray());
+    }
+
+    [Fact]
     public void AProtocolErrorBehindABlockedCommandWaitsItsTurn()
     {
         using var client = new RespClient(_port);

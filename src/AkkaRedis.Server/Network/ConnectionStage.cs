@@ -283,19 +283,21 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             LocalError(seq, message);
         }
 
-        private void LocalError(long seq, string message)
+        /// <param name="ofBytes">The message quotes request bytes one per character (protocol errors): written as those bytes.</param>
+        private void LocalError(long seq, string message, bool ofBytes = false)
         {
             _services.State.Errors.Count(message);
             var writer = _sessionContext.Reply;
             writer.Clear();
-            writer.WriteError(message);
+            if (ofBytes) writer.WriteErrorOfBytes(message);
+            else writer.WriteError(message);
             LocalReply(seq, writer);
         }
 
         private void ProtocolError(string message)
         {
             long seq = Reserve();
-            LocalError(seq, "ERR " + message);
+            LocalError(seq, "ERR " + message, ofBytes: true);
             _closeAfter = seq;
             _stopReading = true;
             if (!IsClosed(_stage._in)) Cancel(_stage._in);
