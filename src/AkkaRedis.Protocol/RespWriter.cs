@@ -92,20 +92,19 @@ public sealed class RespWriter
         return writer.ToArray();
     }
 
-    public void WriteError(string message)
-    {
-        if (message.AsSpan().IndexOfAny('\r', '\n') >= 0) message = message.Replace('\r', ' ').Replace('\n', ' ');
-        WriteLine((byte)'-', message);
-    }
+    public void WriteError(string message) => WriteError(message, Encoding.UTF8);
 
     /// <summary>
     /// An error whose text stands for bytes one to one (characters 0-255), as a protocol error quoting the byte it met
     /// ("expected '$', got '\xfe'"): written as those bytes, as Redis writes them, where UTF-8 would make two of 0xfe.
     /// </summary>
-    public void WriteErrorOfBytes(string message)
+    public void WriteErrorOfBytes(string message) => WriteError(message, Encoding.Latin1);
+
+    /// <summary>An error is one line: a line break in the text becomes a space, as Redis's addReplyError makes it.</summary>
+    private void WriteError(string message, Encoding encoding)
     {
         if (message.AsSpan().IndexOfAny('\r', '\n') >= 0) message = message.Replace('\r', ' ').Replace('\n', ' ');
-        WriteLine((byte)'-', message, Encoding.Latin1);
+        WriteLine((byte)'-', message, encoding);
     }
 
     /// <summary>A one-line reply: the type byte, the text as UTF-8 (or <paramref name="encoding"/>), CRLF.</summary>
