@@ -40,7 +40,7 @@ public static class JitWarmUp
     public static async Task RunAsync(ActorSystem system, ServerConfig config, Action<string>? log = null)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var privateConfig = new ServerConfig { Shards = config.Shards, Databases = config.Databases, IoThreads = config.IoThreads };
+        var privateConfig = new ServerConfig { Shards = config.Shards, Databases = config.Databases };
         var (table, sessionCommands) = RedisServer.BuildCommands();
         var state = new ServerState(privateConfig, SystemClock.Instance) { Commands = table };
         state.SizeStatistics();
@@ -86,8 +86,8 @@ public static class JitWarmUp
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         await socket.ConnectAsync(endPoint, CancellationToken.None);
         var commands = Round();
-        var singles = commands.Select(command => Concat([command, EndMarker])).ToArray();
-        var pipelined = commands.Chunk(16).Select(group => Concat([.. group, EndMarker])).ToArray();
+        byte[][] singles = [.. commands.Select(command => (byte[])[.. command, .. EndMarker])];
+        byte[][] pipelined = [.. commands.Chunk(16).Select(group => (byte[])[.. group.SelectMany(command => command), .. EndMarker])];
         var buffer = new byte[64 * 1024];
         long sent = 0;
         try
@@ -118,26 +118,15 @@ public static class JitWarmUp
     private static async Task Exchange(Socket socket, byte[] request, byte[] buffer, CancellationToken stop)
     {
         await socket.SendAsync(request, SocketFlags.None, stop);
-        var tail = new byte[EndReply.Length];
-        int tailLength = 0;
+        byte[] tail = [];
         while (true)
         {
             int read = await socket.ReceiveAsync(buffer, SocketFlags.None, stop);
             if (read == 0) throw new SocketException((int)SocketError.ConnectionReset);
-            // Keep the stream's last EndReply.Length bytes.
-            if (read >= tail.Length)
-            {
-                buffer.AsSpan(read - tail.Length, tail.Length).CopyTo(tail);
-                tailLength = tail.Length;
-            }
-            else
-            {
-                int keep = Math.Min(tailLength, tail.Length - read);
-                tail.AsSpan(tailLength - keep, keep).CopyTo(tail);
-                buffer.AsSpan(0, read).CopyTo(tail.AsSpan(keep));
-                tailLength = keep + read;
-            }
-            if (tailLength == tail.Length && tail.AsSpan().SequenceEqual(EndReply)) return;
+            // The stream's last bytes, as many as the end marker's reply has.
+            tail = [.. tail, .. buffer.AsSpan(0, read)];
+            if (tail.Length > EndReply.Length) tail = tail[^EndReply.Length..];
+            if (tail.AsSpan().SequenceEqual(EndReply)) return;
         }
     }
 
@@ -164,17 +153,5 @@ public static class JitWarmUp
         request.WriteArrayHeader(args.Length);
         foreach (var arg in args) request.WriteBulk(arg);
         return request.ToArray();
-    }
-
-    private static byte[] Concat(byte[][] parts)
-    {
-        var all = new byte[parts.Sum(p => p.Length)];
-        int at = 0;
-        foreach (var part in parts)
-        {
-            part.CopyTo(all, at);
-            at += part.Length;
-        }
-        return all;
     }
 }
