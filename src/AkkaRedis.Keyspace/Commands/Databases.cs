@@ -114,10 +114,8 @@ public static class Databases
         ulong slot = cursor;
         while (slot < HashSlot.Count && keys.Count < options.Count)
         {
-            var table = c.DatabaseOf((int)slot, c.Db).Slot((int)slot);
-            if (table != null)
-                foreach (var entry in table.Values)
-                    keys.Add(entry.Key);
+            foreach (var entry in c.DatabaseOf((int)slot, c.Db).EntriesInSlot((int)slot))
+                keys.Add(entry.Key);
             slot++;
         }
         if (slot >= HashSlot.Count) slot = 0;

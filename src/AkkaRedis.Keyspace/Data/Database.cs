@@ -7,7 +7,7 @@ namespace AkkaRedis.Keyspace.Data;
 /// </summary>
 public sealed class Database
 {
-    private Dictionary<byte[], Entry>?[]? _slots;
+    private KeyTable[]? _slots;
     private readonly List<Entry> _volatile = [];
 
     public int Count { get; private set; }
@@ -16,8 +16,8 @@ public sealed class Database
     /// <summary>The entry, or null; an expired entry is deleted first (lazy expiry).</summary>
     public Entry? Find(int slot, byte[] key, long nowMs, Action<Entry>? onExpired = null)
     {
-        var table = _slots?[slot];
-        if (table == null || !table.TryGetValue(key, out var entry)) return null;
+        var entry = _slots?[slot].Find(key);
+        if (entry == null) return null;
         if (entry.ExpiredAt(nowMs))
         {
             onExpired?.Invoke(entry);
@@ -28,31 +28,45 @@ public sealed class Database
     }
 
     /// <summary>The entry even when expired (for the expiry cycle and for reads that must not delete).</summary>
-    public Entry? FindRaw(int slot, byte[] key)
+    public Entry? FindRaw(int slot, byte[] key) => _slots?[slot].Find(key);
+
+    /// <summary>
+    /// Starts fetching into the CPU's cache what a lookup of the key will read. A batch of lookups calls this for every
+    /// key, then <see cref="PrefetchEntry"/> for every key, then <see cref="PrefetchKeyAndValue"/>: each step finds in
+    /// cache what the one before fetched, and the cache misses of the batch overlap instead of following each other.
+    /// Returns the key's hash, which the next steps take.
+    /// </summary>
+    public int Prefetch(int slot, byte[] key)
     {
-        var table = _slots?[slot];
-        return table != null && table.TryGetValue(key, out var entry) ? entry : null;
+        int hash = KeyTable.HashOf(key);
+        _slots?[slot].Prefetch(hash);
+        return hash;
     }
 
+    public void PrefetchEntry(int slot, int hash) => _slots?[slot].PrefetchEntry(hash);
+
+    public void PrefetchKeyAndValue(int slot, int hash) => _slots?[slot].PrefetchKeyAndValue(hash);
+
     /// <summary>Keys stored in one hash slot (CLUSTER COUNTKEYSINSLOT counts those not yet lazily expired too).</summary>
-    public int CountInSlot(int slot) => _slots?[slot]?.Count ?? 0;
+    public int CountInSlot(int slot) => _slots?[slot].Count ?? 0;
 
     /// <summary>Up to <paramref name="max"/> of a slot's keys (CLUSTER GETKEYSINSLOT).</summary>
-    public IEnumerable<byte[]> KeysInSlot(int slot, long max) => (_slots?[slot]?.Keys ?? Enumerable.Empty<byte[]>()).Take((int)Math.Min(max, int.MaxValue));
+    public IEnumerable<byte[]> KeysInSlot(int slot, long max) => EntriesInSlot(slot).Select(e => e.Key).Take((int)Math.Min(max, int.MaxValue));
+
+    /// <summary>The entries of one slot (SCAN), expired ones included.</summary>
+    public IEnumerable<Entry> EntriesInSlot(int slot) => _slots?[slot].Entries() ?? [];
 
     public void Add(int slot, Entry entry)
     {
-        _slots ??= new Dictionary<byte[], Entry>?[HashSlot.Count];
-        var table = _slots[slot] ??= new Dictionary<byte[], Entry>(ByteArrayComparer.Instance);
-        table.Add(entry.Key, entry);
+        _slots ??= new KeyTable[HashSlot.Count];
+        _slots[slot].Add(entry);
         Count++;
         if (entry.ExpireAt >= 0) TrackVolatile(entry);
     }
 
     public void Remove(int slot, Entry entry)
     {
-        var table = _slots![slot]!;
-        table.Remove(entry.Key);
+        if (!_slots![slot].Remove(entry.Key)) return;
         Count--;
         UntrackVolatile(entry);
     }
@@ -87,17 +101,14 @@ public sealed class Database
     public Entry? RandomVolatile(Random random) =>
         _volatile.Count == 0 ? null : _volatile[random.Next(_volatile.Count)];
 
-    /// <summary>The table of one slot (null when it never held a key).</summary>
-    public Dictionary<byte[], Entry>? Slot(int slot) => _slots?[slot];
-
     /// <summary>A uniformly chosen key: a random slot is probed a few times, then the keys are counted through.</summary>
     public Entry? RandomEntry(Random random)
     {
         if (Count == 0 || _slots == null) return null;
         for (int attempt = 0; attempt < 64; attempt++)
         {
-            var table = _slots[random.Next(HashSlot.Count)];
-            if (table is { Count: > 0 }) return table.Values.ElementAt(random.Next(table.Count));
+            ref var table = ref _slots[random.Next(HashSlot.Count)];
+            if (table.Count > 0) return table.EntryAt(random.Next(table.Count));
         }
         int index = random.Next(Count);
         foreach (var (_, entry) in All())
@@ -110,9 +121,7 @@ public sealed class Database
         if (_slots == null) yield break;
         for (int slot = 0; slot < _slots.Length; slot++)
         {
-            var table = _slots[slot];
-            if (table == null) continue;
-            foreach (var entry in table.Values) yield return (slot, entry);
+            foreach (var entry in _slots[slot].Entries()) yield return (slot, entry);
         }
     }
 
