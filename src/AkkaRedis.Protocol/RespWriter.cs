@@ -167,6 +167,19 @@ public sealed class RespWriter
 
     public void WriteSetHeader(long count) => WritePrefixed(Resp3 ? (byte)'~' : (byte)'*', count);
 
+    /// <summary>The attributes (|) of the reply that follows: RESP3 only, nothing at all in RESP2.</summary>
+    public void WriteAttributeHeader(long pairs)
+    {
+        if (Resp3) WritePrefixed((byte)'|', pairs);
+    }
+
+    /// <summary>A big number: '(' and its digits in RESP3, a bulk string in RESP2.</summary>
+    public void WriteBigNumber(string digits)
+    {
+        if (Resp3) WriteLine((byte)'(', digits);
+        else WriteBulk(Encoding.ASCII.GetBytes(digits));
+    }
+
     public void WriteBoolean(bool value)
     {
         if (Resp3) WriteRaw(value ? "#t\r\n"u8 : "#f\r\n"u8);

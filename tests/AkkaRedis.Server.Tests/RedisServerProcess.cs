@@ -6,14 +6,15 @@ namespace AkkaRedis.Server.Tests;
 
 /// <summary>
 /// A real redis-server (Debian's package, installed by .ci/run) on a free loopback port: without persistence, or
-/// with its data in <paramref name="aofDirectory"/>: the appendonlydir there (appendonly yes) or its dump.rdb (appendonly no).
+/// with its data in <paramref name="aofDirectory"/>: the appendonlydir there (appendonly yes) or its dump.rdb (appendonly no);
+/// <paramref name="extraArgs"/> are more of its flags.
 /// </summary>
 public sealed class RedisServerProcess : IDisposable
 {
     private readonly Process _process;
     public int Port { get; }
 
-    public RedisServerProcess(string? aofDirectory = null, bool appendOnly = true)
+    public RedisServerProcess(string? aofDirectory = null, bool appendOnly = true, string extraArgs = "")
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
@@ -21,7 +22,7 @@ public sealed class RedisServerProcess : IDisposable
         listener.Stop();
         _process = Process.Start(new ProcessStartInfo("redis-server",
             $"--port {Port} --bind 127.0.0.1 --save \"\" --daemonize no --loglevel warning " +
-            (aofDirectory == null ? "--appendonly no" : $"--appendonly {(appendOnly ? "yes" : "no")} --dir {aofDirectory}"))
+            (aofDirectory == null ? "--appendonly no" : $"--appendonly {(appendOnly ? "yes" : "no")} --dir {aofDirectory}") + " " + extraArgs)
         {
             RedirectStandardOutput = true,
             UseShellExecute = false,

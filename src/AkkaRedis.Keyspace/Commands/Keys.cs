@@ -332,9 +332,10 @@ public static class Keys
     private static void ObjectRefCount(CommandContext c)
     {
         var entry = ObjectLookup(c);
-        if (entry == null) return;
-        // Redis shares the integers 0..9999 between keys (OBJ_SHARED_INTEGERS); they report INT_MAX.
-        bool shared = entry.Value is byte[] bytes && Strings.TryParseStoredInteger(bytes, out long n) && n is >= 0 and < 10000;
-        c.Reply.WriteInteger(shared ? int.MaxValue : 1);
+        if (entry != null) c.Reply.WriteInteger(RefCount(entry));
     }
+
+    /// <summary>Redis shares the integers 0..9999 between keys (OBJ_SHARED_INTEGERS); they report INT_MAX, any other value 1.</summary>
+    internal static int RefCount(Entry entry) =>
+        entry.Value is byte[] bytes && Strings.TryParseStoredInteger(bytes, out long n) && n is >= 0 and < 10000 ? int.MaxValue : 1;
 }

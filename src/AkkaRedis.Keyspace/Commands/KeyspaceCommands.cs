@@ -11,6 +11,7 @@ public static class KeyspaceCommands
         Keys.Register(table);
         Sort.Register(table);
         MemoryCommands.Register(table);
+        DebugCommands.Register(table);
         Databases.Register(table);
         Hashes.Register(table);
         Sets.Register(table);

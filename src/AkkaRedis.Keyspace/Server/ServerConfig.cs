@@ -51,6 +51,13 @@ public sealed class ServerConfig
     public long AutoAofRewriteMinSize { get => Interlocked.Read(ref _autoAofRewriteMinSize); set => Interlocked.Exchange(ref _autoAofRewriteMinSize, value); }
     public int MaxClients { get; set; } = 10000;
 
+    /// <summary>enable-debug-command: yes, local (from loopback connections only) or no.</summary>
+    public string EnableDebugCommand { get; set; } = "local";
+
+    private volatile bool _activeExpire = true;
+    /// <summary>Whether shards delete expired keys in the background (DEBUG SET-ACTIVE-EXPIRE); lazy expiry always runs.</summary>
+    public bool ActiveExpire { get => _activeExpire; set => _activeExpire = value; }
+
     private volatile int _hz = 10;
     public int Hz { get => _hz; set => _hz = Math.Clamp(value, 1, 500); }
 

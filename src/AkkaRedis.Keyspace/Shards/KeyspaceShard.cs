@@ -976,6 +976,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void ActiveExpireCycle()
     {
+        if (!_server.Config.ActiveExpire) return;
         const int sampleSize = 20;
         long now = _server.Clock.NowMs;
         var budget = Stopwatch.StartNew();

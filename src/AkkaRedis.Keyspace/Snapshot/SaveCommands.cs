@@ -21,23 +21,19 @@ public static class SaveCommands
             c.Error(Protocol.RespErrors.Syntax);
             return;
         }
+        if (!background)
+        {
+            if (SaveNow(c) != null) c.Reply.WriteOk();
+            return;
+        }
         var status = c.Server.Saves;
         if (!status.TryStart(c.Now / 1000))
         {
-            c.Error("ERR Background save already in progress");
+            c.Error(SaveInProgress);
             return;
         }
-        var bytes = RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now);
-        foreach (var shard in c.Keyspace.Shards) shard.Dirty = 0;
-        var path = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.DbFilename);
-        if (!background)
-        {
-            bool ok = TryWrite(path, bytes, out var error);
-            status.Finish(ok, c.Now / 1000);
-            if (ok) c.Reply.WriteOk();
-            else c.Error("ERR " + error);
-            return;
-        }
+        var bytes = Snapshot(c);
+        var path = FilePath(c);
         long started = c.Now / 1000;
         _ = Task.Run(() =>
         {
@@ -47,6 +43,34 @@ public static class SaveCommands
         });
         c.Reply.WriteSimple("Background saving started");
     }
+
+    private const string SaveInProgress = "ERR Background save already in progress";
+
+    /// <summary>SAVE: writes the dataset to dbfilename before returning it, or answers the error and returns null.</summary>
+    internal static byte[]? SaveNow(CommandContext c)
+    {
+        var status = c.Server.Saves;
+        if (!status.TryStart(c.Now / 1000))
+        {
+            c.Error(SaveInProgress);
+            return null;
+        }
+        var bytes = Snapshot(c);
+        bool ok = TryWrite(FilePath(c), bytes, out var error);
+        status.Finish(ok, c.Now / 1000);
+        if (ok) return bytes;
+        c.Error("ERR " + error);
+        return null;
+    }
+
+    private static byte[] Snapshot(CommandContext c)
+    {
+        var bytes = RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now);
+        foreach (var shard in c.Keyspace.Shards) shard.Dirty = 0;
+        return bytes;
+    }
+
+    private static string FilePath(CommandContext c) => Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.DbFilename);
 
     private static bool TryWrite(string path, byte[] bytes, out string? error)
     {

@@ -330,6 +330,13 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         /// <param name="resolved">The command already resolved (by <see cref="FollowsBarrier"/>), so it is not resolved twice.</param>
         /// <param name="now">When the command was read (<see cref="IClock.NowMs"/>).</param>
+        private bool DebugAllowed() => _services.State.Config.EnableDebugCommand switch
+        {
+            "yes" => true,
+            "local" => _session.IsLocal,
+            _ => false,
+        };
+
         private void Dispatch(byte[][] args, long now, CommandTable.Resolution? resolved = null)
         {
             var pause = _services.State.Pause;
@@ -359,6 +366,14 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (!_session.Authenticated && !spec.Facts.HasFlag("no_auth"))
             {
                 Reject(seq, spec, "NOAUTH Authentication required.");
+                return;
+            }
+            // processCommand's protected commands: DEBUG runs only where enable-debug-command allows it.
+            if (spec.Name == "debug" && !DebugAllowed())
+            {
+                Reject(seq, spec, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", " +
+                                  "you can run it from a local connection, otherwise you need to set this option in the " +
+                                  "configuration file, and then restart the server.");
                 return;
             }
             // processCommand's order: the pub/sub context (RESP2), then loading, then a busy script.

@@ -14,6 +14,9 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public long Id { get; } = id;
     public string Address { get; } = address;
     public string LocalAddress { get; } = localAddress;
+
+    /// <summary>Redis's islocalClient: the peer is 127.0.0.1 or ::1 (enable-debug-command local).</summary>
+    public bool IsLocal => Address.LastIndexOf(':') is > 0 and var colon && Address[..colon] is "127.0.0.1" or "::1";
     public long CreatedMs { get; } = createdMs;
 
     public volatile string Name = "";

@@ -27,6 +27,7 @@ public static class ConfigCommands
         new("bind", c => c.Bind),
         new("port", c => c.Port.ToString(CultureInfo.InvariantCulture)),
         new("databases", c => c.Databases.ToString(CultureInfo.InvariantCulture)),
+        new("enable-debug-command", c => c.EnableDebugCommand),
         new("shards", c => c.Shards.ToString(CultureInfo.InvariantCulture)),
         new("io-threads", c => c.IoThreads.ToString(CultureInfo.InvariantCulture)),
         new("dir", c => Path.GetFullPath(c.Dir)),

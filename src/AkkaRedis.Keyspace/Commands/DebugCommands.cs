@@ -1,0 +1,238 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Snapshot;
+using AkkaRedis.Protocol;
+
+namespace AkkaRedis.Keyspace.Commands;
+
+/// <summary>
+/// DEBUG (debug.c): the subcommands test suites use to look inside the server and to steer it. It runs with every shard
+/// held, as Redis runs it with the whole server stopped. The connection lets it through only as enable-debug-command
+/// allows. Subcommands about Redis's own internals (ziplists, quicklist nodes, jemalloc, crashes, replication) are not
+/// here and answer Redis's unknown-subcommand error.
+/// </summary>
+public static class DebugCommands
+{
+    public static void Register(CommandTable.Builder table) => table.AllShards("debug", Debug);
+
+    private static void Debug(CommandContext c)
+    {
+        string sub = Encoding.UTF8.GetString(c[1]).ToLowerInvariant();
+        switch (sub)
+        {
+            case "help" when c.Argc == 2:
+                HelpText.Write(c.Reply, Help);
+                return;
+            case "digest" when c.Argc == 2:
+                var shards = c.ShardsInScope.Select(s => s.Databases).ToList();
+                c.Reply.WriteSimple(Digest.Hex(Digest.OfDataset(shards, c.Keyspace.DatabaseCount)));
+                return;
+            case "digest-value":
+                c.Reply.WriteArrayHeader(c.Argc - 2);
+                for (int j = 2; j < c.Argc; j++) c.Reply.WriteSimple(Digest.Hex(ValueDigest(c, c[j])));
+                return;
+            case "object" when c.Argc == 3:
+                Object(c);
+                return;
+            case "error" when c.Argc == 3:
+                // The argument is the whole error line, without an ERR of its own.
+                c.Error(Encoding.UTF8.GetString(c[2]));
+                return;
+            case "log" when c.Argc == 3:
+                Console.WriteLine("DEBUG LOG: " + Encoding.UTF8.GetString(c[2]));
+                c.Reply.WriteOk();
+                return;
+            case "protocol" when c.Argc == 3:
+                Protocol(c, Encoding.UTF8.GetString(c[2]).ToLowerInvariant());
+                return;
+            case "set-active-expire" when c.Argc == 3:
+                c.Config.ActiveExpire = Atoi(c[2]) != 0;
+                c.Reply.WriteOk();
+                return;
+            case "sleep" when c.Argc == 3:
+                Sleep(c[2]);
+                c.Reply.WriteOk();
+                return;
+            case "reload":
+                Reload(c);
+                return;
+            default:
+                c.Error(RespErrors.SubcommandSyntax(Encoding.UTF8.GetString(c[1]), "debug"));
+                return;
+        }
+    }
+
+    private static readonly string[] Help =
+    [
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "DIGEST",
+        "    Output a hex signature representing the current DB content.",
+        "DIGEST-VALUE <key> [<key> ...]",
+        "    Output a hex signature of the values of all the specified keys.",
+        "ERROR <string>",
+        "    Return a Redis protocol error with <string> as message. Useful for clients",
+        "    unit tests to simulate Redis errors.",
+        "LOG <message>",
+        "    Write <message> to the server log.",
+        "OBJECT <key>",
+        "    Show low level info about `key` and associated value.",
+        "PROTOCOL <type>",
+        "    Reply with a test value of the specified type. <type> can be: string,",
+        "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+        "    true, false.",
+        "RELOAD",
+        "    Save the RDB on disk and reload it back to memory.",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not",
+        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+        "    default.",
+        "SLEEP <seconds>",
+        "    Stop the server for <seconds>. Decimals allowed.",
+    ];
+
+    /// <summary>The key's entry as it is stored, expired or not: DEBUG looks at the dictionary, not through lookupKey.</summary>
+    private static Entry? Raw(CommandContext c, byte[] key)
+    {
+        int slot = c.SlotOf(key);
+        return c.DatabaseOf(slot, c.Db).FindRaw(slot, key);
+    }
+
+    private static byte[] ValueDigest(CommandContext c, byte[] key)
+    {
+        var digest = new byte[Digest.Length];
+        if (Raw(c, key) is { } entry) Digest.AddValue(digest, entry);
+        return digest;
+    }
+
+    /// <summary>
+    /// Redis's line with this server's figures: the value's identity in place of its address, the refcount OBJECT
+    /// REFCOUNT answers, the size of the value in a DUMP payload (without its type byte, RDB version and checksum; Redis
+    /// would compress long strings) and the access clock. Redis's quicklist statistics are left out: lists are not kept
+    /// in quicklist nodes here.
+    /// </summary>
+    private static void Object(CommandContext c)
+    {
+        var entry = Raw(c, c[2]);
+        if (entry == null)
+        {
+            c.Error("ERR no such key");
+            return;
+        }
+        long serializedLength = RdbFile.Dump(entry.Value).Length - 11;
+        long idle = Math.Max(0, c.NowSeconds - entry.LastAccessSeconds);
+        long lru = entry.LastAccessSeconds & ((1 << 24) - 1); // Redis's LRU clock: seconds, 24 bits
+        c.Reply.WriteSimple(string.Create(CultureInfo.InvariantCulture,
+            $"Value at:0x{RuntimeHelpers.GetHashCode(entry.Value):x} refcount:{Keys.RefCount(entry)} encoding:{Values.Encoding(entry)} " +
+            $"serializedlength:{serializedLength} lru:{lru} lru_seconds_idle:{idle}"));
+    }
+
+    /// <summary>One reply of each RESP type, as Redis's DEBUG PROTOCOL sends them (client libraries test against it).</summary>
+    private static void Protocol(CommandContext c, string type)
+    {
+        var reply = c.Reply;
+        switch (type)
+        {
+            case "string": reply.WriteBulk("Hello World"); break;
+            case "integer": reply.WriteInteger(12345); break;
+            case "double": reply.WriteDouble(3.141); break;
+            case "bignum": reply.WriteBigNumber("1234567999999999999999999999999999999"); break;
+            case "null": reply.WriteNull(); break;
+            case "array":
+                reply.WriteArrayHeader(3);
+                for (int j = 0; j < 3; j++) reply.WriteInteger(j);
+                break;
+            case "set":
+                reply.WriteSetHeader(3);
+                for (int j = 0; j < 3; j++) reply.WriteInteger(j);
+                break;
+            case "map":
+                reply.WriteMapHeader(3);
+                for (int j = 0; j < 3; j++)
+                {
+                    reply.WriteInteger(j);
+                    reply.WriteBoolean(j == 1);
+                }
+                break;
+            case "attrib":
+                reply.WriteAttributeHeader(1);
+                if (reply.Resp3)
+                {
+                    reply.WriteBulk("key-popularity");
+                    reply.WriteArrayHeader(2);
+                    reply.WriteBulk("key:123");
+                    reply.WriteInteger(90);
+                }
+                // An attribute is not a reply: a real one follows.
+                reply.WriteBulk("Some real reply following the attribute");
+                break;
+            case "push":
+                if (!reply.Resp3)
+                {
+                    c.Error("ERR RESP2 is not supported by this command");
+                    return;
+                }
+                reply.WritePushHeader(2);
+                reply.WriteBulk("server-cpu-usage");
+                reply.WriteInteger(42);
+                // A push is not a reply either: blocking clients that drop pushes read this one.
+                reply.WriteBulk("Some real reply following the push reply");
+                break;
+            case "true": reply.WriteBoolean(true); break;
+            case "false": reply.WriteBoolean(false); break;
+            case "verbatim": reply.WriteVerbatim("This is a verbatim\nstring"); break;
+            default:
+                c.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
+                break;
+        }
+    }
+
+    /// <summary>strtod, as Redis reads the seconds: a number that does not parse sleeps 0, a negative one not at all.</summary>
+    private static void Sleep(byte[] argument)
+    {
+        if (!double.TryParse(Encoding.ASCII.GetString(argument), NumberStyles.Float, CultureInfo.InvariantCulture, out double seconds)) return;
+        if (seconds > 0) Thread.Sleep(TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue / 1000.0)));
+    }
+
+    /// <summary>C's atoi: optional blanks and sign, then the digits there are (none is 0).</summary>
+    private static long Atoi(byte[] text)
+    {
+        int i = 0;
+        while (i < text.Length && text[i] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r' or (byte)'\v' or (byte)'\f') i++;
+        bool negative = i < text.Length && text[i] == '-';
+        if (i < text.Length && text[i] is (byte)'-' or (byte)'+') i++;
+        long value = 0;
+        for (; i < text.Length && text[i] is >= (byte)'0' and <= (byte)'9' && value < int.MaxValue; i++) value = value * 10 + (text[i] - '0');
+        return negative ? -value : value;
+    }
+
+    /// <summary>
+    /// DEBUG RELOAD: SAVE, then every database emptied and filled again from what was saved, so values come back as
+    /// loading them makes them (encodings recomputed, expired keys left out). The data is the same, so nothing is
+    /// journaled. Redis's MERGE, NOFLUSH and NOSAVE, which load other data, are not supported.
+    /// </summary>
+    private static void Reload(CommandContext c)
+    {
+        if (c.Argc > 2)
+        {
+            c.Error("ERR DEBUG RELOAD options (MERGE, NOFLUSH, NOSAVE) are not supported by this server");
+            return;
+        }
+        var saved = SaveCommands.SaveNow(c);
+        if (saved == null) return;
+        var contents = RdbFile.Read(saved, c.Config);
+        foreach (var shard in c.ShardsInScope)
+        {
+            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
+            foreach (var database in shard.Databases) database.Clear();
+        }
+        foreach (var (db, key, value, expireAt) in contents.Entries)
+        {
+            if (expireAt >= 0 && expireAt <= c.Now) continue; // rdbLoad leaves expired keys out
+            int slot = c.SlotOf(key);
+            c.DatabaseOf(slot, db).Add(slot, new Entry(key, value) { ExpireAt = expireAt, LastAccessSeconds = c.NowSeconds });
+        }
+        c.Reply.WriteOk();
+    }
+}

@@ -1,0 +1,171 @@
+using System.Net.Sockets;
+using System.Text;
+using StackExchange.Redis;
+
+namespace AkkaRedis.Server.Tests;
+
+/// <summary>
+/// DEBUG, as Redis's test suite and client libraries use it: digests equal to redis-server's for the same data, RESP
+/// test replies byte for byte, RELOAD, SET-ACTIVE-EXPIRE, SLEEP, OBJECT, and enable-debug-command.
+/// </summary>
+public sealed class DebugCommandTests
+{
+    /// <summary>Every type and encoding, numbers stored as integers, scores that print differently, two databases, an expiry.</summary>
+    private static readonly string[][] Data =
+    [
+        ["SET", "s", "hello"], ["SET", "n", "12345"], ["SET", "big", new string('x', 100)], ["SET", "ttl", "v", "EX", "1000"],
+        ["RPUSH", "l", "a", "b", "c", "1", "2"], ["SADD", "ints", "1", "2", "3"], ["SADD", "set", "a", "b", "c"],
+        ["ZADD", "z", "1", "a", "2.5", "b", "0.1", "c", "-3", "d"], ["HSET", "h", "f", "v", "g", "w"],
+        ["CONFIG", "SET", "zset-max-listpack-entries", "0"], ["ZADD", "zs", "1", "a", "0.1", "c", "1e20", "e", "inf", "f"],
+        ["CONFIG", "SET", "zset-max-listpack-entries", "128"],
+        ["CONFIG", "SET", "hash-max-listpack-entries", "0"], ["HSET", "hs", "f", "v", "g", "w"],
+        ["CONFIG", "SET", "hash-max-listpack-entries", "128"],
+        ["SELECT", "3"], ["SET", "x", "y"], ["SELECT", "0"],
+    ];
+
+    private static readonly string[] DataKeys = ["s", "n", "big", "ttl", "l", "ints", "set", "z", "h", "zs", "hs", "missing"];
+
+    private static List<string> Digests(int port)
+    {
+        using var client = new RespClient(port);
+        client.Call("FLUSHALL");
+        var empty = (string)client.Call("DEBUG", "DIGEST")!;
+        foreach (var command in Data) client.Call(command);
+        var values = ((List<object?>)client.Call(["DEBUG", "DIGEST-VALUE", .. DataKeys])!).Cast<string>();
+        return [empty, (string)client.Call("DEBUG", "DIGEST")!, .. values];
+    }
+
+    [Fact]
+    public void DigestsAreRedissForTheSameData()
+    {
+        using var redis = new RedisServerProcess(extraArgs: "--enable-debug-command yes");
+        using var akka = ServerProcess.Start("--shards", "3", "--appendonly", "no");
+        var expected = Digests(redis.Port);
+        Assert.Equal(new string('0', 40), expected[0]);
+        Assert.Equal(expected, Digests(akka.Port));
+
+        // StackExchange.Redis sends DEBUG as any other command.
+        using var connection = ConnectionMultiplexer.Connect($"127.0.0.1:{akka.Port}");
+        Assert.Equal(expected[1], connection.GetDatabase().Execute("DEBUG", "DIGEST").ToString());
+    }
+
+    [Fact]
+    public void ReloadKeepsTheDataAndRecomputesEncodings()
+    {
+        var dir = ServerProcess.NewDataDirectory();
+        using var akka = ServerProcess.Start("--shards", "3", "--appendonly", "no", "--dir", dir);
+        var before = Digests(akka.Port);
+        using var client = new RespClient(akka.Port);
+        // An expired key that nothing has deleted yet, and a hash that grew out of its listpack.
+        client.Call("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+        client.Call("SET", "gone", "v", "PX", "1");
+        Thread.Sleep(20);
+        client.Call("CONFIG", "SET", "hash-max-listpack-entries", "0");
+        client.Call("HSET", "grown", "f", "v");
+        client.Call("CONFIG", "SET", "hash-max-listpack-entries", "128");
+        Assert.Equal("hashtable", client.Call("OBJECT", "ENCODING", "grown"));
+        long keys = (long)client.Call("DBSIZE")!;
+
+        Assert.Equal("OK", client.Call("DEBUG", "RELOAD"));
+
+        var after = ((List<object?>)client.Call(["DEBUG", "DIGEST-VALUE", .. DataKeys])!).Cast<string>();
+        Assert.Equal(before[2..], after);
+        Assert.Equal("listpack", client.Call("OBJECT", "ENCODING", "grown"));
+        Assert.Equal(keys - 1, client.Call("DBSIZE")); // the expired key is not loaded, as rdbLoad leaves it out
+        Assert.True(File.Exists(Path.Combine(dir, "dump.rdb")));
+        Assert.Equal(new RespClient.RespError("ERR DEBUG RELOAD options (MERGE, NOFLUSH, NOSAVE) are not supported by this server"),
+            client.Call("DEBUG", "RELOAD", "NOSAVE"));
+    }
+
+    /// <summary>What the server sends for a command, byte for byte: everything before the PONG of a PING sent after it.</summary>
+    private static byte[] RawReply(NetworkStream stream, params string[] command)
+    {
+        stream.Write([.. RespClient.Encode(command), .. RespClient.Encode("PING")]);
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        while (received.Count < 7 || !received.TakeLast(7).SequenceEqual("+PONG\r\n"u8.ToArray()))
+        {
+            int n = stream.Read(buffer);
+            if (n == 0) throw new IOException("closed");
+            received.AddRange(buffer.AsSpan(0, n));
+        }
+        return [.. received.Take(received.Count - 7)];
+    }
+
+    private static List<string> ProtocolReplies(int port)
+    {
+        using var tcp = new TcpClient("127.0.0.1", port);
+        var stream = tcp.GetStream();
+        string[] types = ["string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "push", "verbatim", "true", "false", "nope"];
+        var replies = types.Select(t => Encoding.Latin1.GetString(RawReply(stream, "DEBUG", "PROTOCOL", t))).ToList();
+        RawReply(stream, "HELLO", "3");
+        replies.AddRange(types.Select(t => Encoding.Latin1.GetString(RawReply(stream, "DEBUG", "PROTOCOL", t))));
+        return replies;
+    }
+
+    [Fact]
+    public void ProtocolRepliesAreRedissByteForByteInResp2AndResp3()
+    {
+        using var redis = new RedisServerProcess(extraArgs: "--enable-debug-command yes");
+        using var akka = ServerProcess.Start("--appendonly", "no");
+        var expected = ProtocolReplies(redis.Port);
+        Assert.Contains("|1\r\n$14\r\nkey-popularity\r\n", expected[^6]); // the RESP3 attribute, so both protocols were compared
+        Assert.Equal(expected, ProtocolReplies(akka.Port));
+    }
+
+    [Fact]
+    public async Task ObjectErrorSleepAndActiveExpire()
+    {
+        using var akka = ServerProcess.Start("--shards", "2", "--appendonly", "no");
+        using var client = new RespClient(akka.Port);
+        client.Call("SET", "s", "abc");
+        client.Call("SET", "n", "42");
+        Assert.Matches("^Value at:0x[0-9a-f]+ refcount:1 encoding:embstr serializedlength:4 lru:[0-9]+ lru_seconds_idle:[0-9]+$",
+            (string)client.Call("DEBUG", "OBJECT", "s")!);
+        Assert.Matches("^Value at:0x[0-9a-f]+ refcount:2147483647 encoding:int ", (string)client.Call("DEBUG", "OBJECT", "n")!);
+        Assert.Equal(new RespClient.RespError("ERR no such key"), client.Call("DEBUG", "OBJECT", "missing"));
+        Assert.Equal(new RespClient.RespError("MYERR one two"), client.Call("DEBUG", "ERROR", "MYERR one\ntwo"));
+        Assert.Equal(new RespClient.RespError("ERR unknown subcommand or wrong number of arguments for 'Nope'. Try DEBUG HELP."),
+            client.Call("DEBUG", "Nope"));
+        Assert.Equal("DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", ((List<object?>)client.Call("DEBUG", "HELP")!)[0]);
+
+        // DEBUG SLEEP stops the keyspace: a GET sent meanwhile on another connection is answered after it.
+        using var other = new RespClient(akka.Port);
+        var order = new List<string>();
+        var sleep = Task.Run(() => { client.Call("DEBUG", "SLEEP", "0.5"); lock (order) order.Add("sleep"); });
+        await Task.Delay(100);
+        Assert.Equal("abc", other.Call("GET", "s"));
+        lock (order) order.Add("get");
+        await sleep;
+        Assert.Equal(["sleep", "get"], order);
+
+        // With active expiry off an expired key stays stored (DBSIZE counts it) until something reads it.
+        client.Call("DEBUG", "SET-ACTIVE-EXPIRE", "0");
+        client.Call("SET", "e", "v", "PX", "10");
+        await Task.Delay(500);
+        Assert.Equal(3L, client.Call("DBSIZE"));
+        Assert.Null(client.Call("GET", "e"));
+        Assert.Equal(2L, client.Call("DBSIZE"));
+        client.Call("DEBUG", "SET-ACTIVE-EXPIRE", "1");
+        client.Call("SET", "e", "v", "PX", "10");
+        for (int i = 0; i < 100 && (long)client.Call("DBSIZE")! == 3; i++) await Task.Delay(50);
+        Assert.Equal(2L, client.Call("DBSIZE"));
+    }
+
+    [Fact]
+    public void EnableDebugCommandNoRefusesItAsRedisDoes()
+    {
+        using var akka = ServerProcess.Start("--appendonly", "no", "--enable-debug-command", "no");
+        using var client = new RespClient(akka.Port);
+        var refused = new RespClient.RespError("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", " +
+            "you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        Assert.Equal(refused, client.Call("DEBUG", "DIGEST"));
+        Assert.Equal(new List<object?> { "enable-debug-command", "no" }, client.Call("CONFIG", "GET", "enable-debug-command"));
+        Assert.Equal(new RespClient.RespError("ERR CONFIG SET failed (possibly related to argument 'enable-debug-command') - can't set immutable config"),
+            client.Call("CONFIG", "SET", "enable-debug-command", "yes"));
+        // Refused inside MULTI too, which dooms the transaction.
+        client.Call("MULTI");
+        Assert.Equal(refused, client.Call("DEBUG", "DIGEST"));
+        Assert.Equal(new RespClient.RespError("EXECABORT Transaction discarded because of previous errors."), client.Call("EXEC"));
+    }
+}
