@@ -12,6 +12,7 @@ public static class KeyspaceCommands
         Sort.Register(table);
         MemoryCommands.Register(table);
         DebugCommands.Register(table);
+        Geo.Register(table);
         Databases.Register(table);
         Hashes.Register(table);
         Sets.Register(table);

@@ -85,6 +85,9 @@ public static class SortedSets
     [Flags]
     private enum AddFlags { None = 0, Nx = 1, Xx = 2, Gt = 4, Lt = 8, Ch = 16, Incr = 32 }
 
+    /// <summary>ZADD on the command's arguments (GEOADD hands over its points this way).</summary>
+    internal static void Add(CommandContext c) => ZAdd(c, 2, forceIncr: false);
+
     private static void ZAdd(CommandContext c, int scoreIndex, bool forceIncr)
     {
         if (!TryAddArguments(c, ref scoreIndex, forceIncr, out var flags, out var scores)) return;
@@ -423,18 +426,22 @@ public static class SortedSets
     }
 
     /// <summary>ZRANGESTORE and the *STORE commands: the result replaces the destination (deleted when empty); the reply is its size.</summary>
-    private static void StoreResult(CommandContext c, byte[] destination, IReadOnlyCollection<Node> nodes)
+    private static void StoreResult(CommandContext c, byte[] destination, IReadOnlyCollection<Node> nodes) =>
+        StoreMembers(c, destination, [.. nodes.Select(n => (n.Member, n.Score))]);
+
+    /// <summary>The members replace the destination (deleted when there are none), encoded by Redis's rule; the reply is their number.</summary>
+    internal static void StoreMembers(CommandContext c, byte[] destination, IReadOnlyCollection<(byte[] Member, double Score)> members)
     {
-        if (nodes.Count == 0)
+        if (members.Count == 0)
         {
             c.Delete(destination);
             c.Reply.WriteInteger(0);
             return;
         }
-        var result = RedisSortedSet.For(nodes.Count, nodes.Max(n => n.Member.Length), c.Config.ZsetMaxListpackEntries, c.Config.ZsetMaxListpackValue);
-        foreach (var node in nodes) result.Set(node.Member, node.Score);
+        var result = RedisSortedSet.For(members.Count, members.Max(m => m.Member.Length), c.Config.ZsetMaxListpackEntries, c.Config.ZsetMaxListpackValue);
+        foreach (var (member, score) in members) result.Set(member, score);
         c.SetValue(destination, result);
-        c.Reply.WriteInteger(nodes.Count);
+        c.Reply.WriteInteger(members.Count);
     }
 
     private static void ZRemRange(CommandContext c, RangeKind kind)
