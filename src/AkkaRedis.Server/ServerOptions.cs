@@ -19,6 +19,7 @@ public static class ServerOptions
         ("shards", "number of KeyspaceShard actors (default: the number of cores)"),
         ("databases", "number of databases (default 16)"),
         ("io-threads", "socket threads that read, run and answer requests (default 0: half the cores, at least 1)"),
+        ("notify-keyspace-events", "the classes of keyspace notification to publish, as in redis.conf (KEA: all; default \"\": none)"),
         ("enable-debug-command", "yes|local|no: who may run DEBUG: everyone, loopback connections only, no one (default local)"),
         ("jit-warm-up", "yes|no: run the request path on a private keyspace before listening, so the first clients meet compiled code (default yes)"),
         ("dir", "working directory for data files (default .)"),
@@ -98,6 +99,8 @@ public static class ServerOptions
             IoThreads = ioThreads > 0 ? ioThreads : Math.Max(1, Environment.ProcessorCount / 2),
             JitWarmUp = YesNo(c, "jit-warm-up"),
             EnableDebugCommand = OneOf(c, "enable-debug-command", "yes", "local", "no"),
+            NotifyKeyspaceEvents = KeyspaceEvents.Parse(c.GetString("notify-keyspace-events"))
+                ?? throw new UsageException("notify-keyspace-events takes the characters Ag$lshzxeKEtmdn"),
             Dir = c.GetString("dir"),
             AppendOnly = YesNo(c, "appendonly"),
             AppendFsync = OneOf(c, "appendfsync", "always", "everysec", "no"),

@@ -1,5 +1,6 @@
 using System.Numerics;
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
@@ -35,9 +36,13 @@ public static class Bits
         return true;
     }
 
-    /// <summary>lookupStringForBitCommand: the string, created or zero-extended to hold bit <paramref name="maxBit"/>.</summary>
-    private static bool TryStringForWrite(CommandContext c, long maxBit, out Entry entry)
+    /// <summary>
+    /// lookupStringForBitCommand: the string, created or zero-extended to hold bit <paramref name="maxBit"/>;
+    /// <paramref name="grown"/> when it was (Redis's dirty: the command then changed the key whatever it writes).
+    /// </summary>
+    private static bool TryStringForWrite(CommandContext c, long maxBit, out Entry entry, out bool grown)
     {
+        grown = false;
         entry = c.Write(c[1])!;
         if (entry != null && entry.Value is not byte[])
         {
@@ -48,12 +53,14 @@ public static class Bits
         if (entry == null)
         {
             entry = c.Add(c[1], new byte[needed]);
+            grown = true;
         }
         else if (((byte[])entry.Value).Length < needed)
         {
-            var grown = new byte[needed];
-            ((byte[])entry.Value).CopyTo(grown, 0);
-            entry.Value = grown;
+            var longer = new byte[needed];
+            ((byte[])entry.Value).CopyTo(longer, 0);
+            entry.Value = longer;
+            grown = true;
         }
         entry.Form = StringForm.Raw;
         return true;
@@ -67,14 +74,18 @@ public static class Bits
             c.Error(RespErrors.BitValue);
             return;
         }
-        if (!TryStringForWrite(c, offset, out var entry)) return;
+        if (!TryStringForWrite(c, offset, out var entry, out bool grown)) return;
         var bytes = (byte[])entry.Value;
         int index = (int)(offset >> 3);
         int mask = 1 << (7 - (int)(offset & 7));
         int old = (bytes[index] & mask) != 0 ? 1 : 0;
-        if (c[3][0] == '1') bytes[index] |= (byte)mask;
-        else bytes[index] &= (byte)~mask;
-        c.KeyChanged(c[1]);
+        if (grown || old != c[3][0] - '0')
+        {
+            if (c[3][0] == '1') bytes[index] |= (byte)mask;
+            else bytes[index] &= (byte)~mask;
+            c.KeyChanged(c[1]);
+            c.Notify(KeyspaceEvent.String, "setbit", c[1]);
+        }
         c.Reply.WriteInteger(old);
     }
 
@@ -320,12 +331,17 @@ public static class Bits
         }
         if (maxLength == 0)
         {
-            if (c.Delete(c[2])) c.Propagate(Cmd.Del, c[2]);
+            if (c.Delete(c[2]))
+            {
+                c.Propagate(Cmd.Del, c[2]);
+                c.Notify(KeyspaceEvent.Generic, "del", c[2]);
+            }
             else c.Propagate([]);
         }
         else
         {
             c.SetValue(c[2], result).Form = StringForm.Raw;
+            c.Notify(KeyspaceEvent.String, "set", c[2]);
             c.Propagate(Cmd.Set, c[2], result);
         }
         c.Reply.WriteInteger(maxLength);
@@ -399,6 +415,7 @@ public static class Bits
 
         byte[]? data;
         Entry? entry = null;
+        bool grown = false;
         if (readOnly)
         {
             if (!Strings.TryReadString(c, c[1], out data)) return;
@@ -410,7 +427,7 @@ public static class Bits
                 c.Error(RespErrors.BitfieldRoOnlyGet);
                 return;
             }
-            if (!TryStringForWrite(c, highestWrite, out entry)) return;
+            if (!TryStringForWrite(c, highestWrite, out entry, out grown)) return;
             data = (byte[])entry.Value;
         }
 
@@ -454,10 +471,13 @@ public static class Bits
             {
                 c.Reply.WriteInteger(reply);
                 WriteField(data!, op.Offset, op.Bits, newRaw);
+                ulong mask = op.Bits == 64 ? ulong.MaxValue : (1UL << op.Bits) - 1;
+                if (grown || (newRaw & mask) != oldRaw) changes++;
             }
-            changes++;
         }
-        if (changes > 0) c.KeyChanged(c[1]);
+        if (changes == 0) return;
+        c.KeyChanged(c[1]);
+        c.Notify(KeyspaceEvent.String, "setbit", c[1]);
     }
 
     private static ulong ReadField(byte[] data, long offset, int bits)

@@ -126,7 +126,7 @@ public static class BlockingCommands
         var entry = c.Write(key)!;
         var list = (RedisList)entry.Value;
         var element = left ? list.PopFront() : list.PopBack();
-        c.Store(key, entry, list, list.Count);
+        Lists.Popped(c, key, entry, list, left);
         c.Reply.WriteArrayHeader(2);
         c.Reply.WriteBulk(key);
         c.Reply.WriteBulk(element);
@@ -199,7 +199,8 @@ public static class BlockingCommands
         var entry = c.Write(source)!;
         var list = (RedisList)entry.Value;
         var element = fromLeft ? list.PopFront() : list.PopBack();
-        c.Store(source, entry, list, list.Count);
+        // The push and its event happen on the destination's shard, after this pop's.
+        Lists.Popped(c, source, entry, list, fromLeft);
         c.Propagate(fromLeft ? Cmd.LPop : Cmd.RPop, source);
         c.Deliveries.Add((destinationShard, new Shards.DeliverElement(c.Db, destination, element, toLeft, null, source, fromLeft)));
         return false;

@@ -216,7 +216,11 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public Entry? Read(byte[] key, int db, bool touch = true)
     {
         var entry = Lookup(key, db);
-        if (entry == null) Shard.KeyspaceMisses++;
+        if (entry == null)
+        {
+            Shard.KeyspaceMisses++;
+            Notify(KeyspaceEvent.KeyMiss, "keymiss", key, db);
+        }
         else
         {
             Shard.KeyspaceHits++;
@@ -252,6 +256,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         Keyspace.TouchWatched(_lookupDb, entry.Key);
         // Redis propagates a DEL for every key it expires, so the journal never depends on the clock at replay.
         Journal?.Add(_lookupDb, [Cmd.Del, entry.Key]);
+        Notify(KeyspaceEvent.Expired, "expired", entry.Key, _lookupDb);
     }
 
     private void Touch(Entry entry)
@@ -269,6 +274,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         int slot = SlotOf(key);
         DatabaseOf(slot, db).Add(slot, entry);
         KeyChanged(key, db);
+        Notify(KeyspaceEvent.New, "new", key, db); // dbAdd's
         return entry;
     }
 
@@ -327,6 +333,12 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
             ReadyKeys.Add((db, key));
     }
 
+    /// <summary>notifyKeyspaceEvent, for a key of the command's database unless <paramref name="db"/> says otherwise; nothing during a replay.</summary>
+    public void Notify(KeyspaceEvent type, string name, byte[] key, int? db = null)
+    {
+        if (!Replaying) KeyspaceEvents.Notify(Server, type, name, key, db ?? Db);
+    }
+
     /// <summary>Journals <paramref name="args"/> instead of the command as sent (Redis's alsoPropagate + preventCommandPropagation).</summary>
     public void Propagate(params byte[][] args) => (Effects ??= []).Add(args);
 
@@ -373,14 +385,16 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     {
         if (count == 0)
         {
-            if (entry != null) Delete(key);
+            if (entry == null) return;
+            Delete(key);
+            Notify(KeyspaceEvent.Generic, "del", key);
         }
         else if (entry == null) Add(key, value);
         else KeyChanged(key);
     }
 
     /// <summary>HDEL / SREM / ZREM: removes the members named from argument 2 on and answers how many there were.</summary>
-    public void RemoveMembers<T>(Func<T, byte[], bool> remove, Func<T, int> count) where T : class
+    public void RemoveMembers<T>(Func<T, byte[], bool> remove, Func<T, int> count, KeyspaceEvent type, string eventName) where T : class
     {
         var entry = Write(Args[1]);
         if (!TryGet<T>(entry, out var collection)) return;
@@ -389,7 +403,11 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         {
             for (int i = 2; i < Argc; i++)
                 if (remove(collection, Args[i])) removed++;
-            if (removed > 0) Store(Args[1], entry, collection, count(collection));
+            if (removed > 0)
+            {
+                Notify(type, eventName, Args[1]);
+                Store(Args[1], entry, collection, count(collection));
+            }
         }
         Reply.WriteInteger(removed);
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
@@ -278,7 +279,7 @@ public static class Geo
             if (storeKey == null) c.Reply.WriteArrayHeader(0);
             else
             {
-                c.Delete(storeKey);
+                if (c.Delete(storeKey)) c.Notify(KeyspaceEvent.Generic, "del", storeKey);
                 c.Reply.WriteInteger(0);
             }
             return;
@@ -303,7 +304,7 @@ public static class Geo
         if (storeKey != null)
         {
             var members = found.Take(returned).Select(f => (f.Member, storeDistance ? f.Distance / conversion : f.Score)).ToList();
-            SortedSets.StoreMembers(c, storeKey, members);
+            SortedSets.StoreMembers(c, storeKey, members, geoSearch ? "geosearchstore" : "georadiusstore");
             return;
         }
         int options = (withDistance ? 1 : 0) + (withHash ? 1 : 0) + (withCoordinates ? 1 : 0);

@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
@@ -42,6 +43,7 @@ public static class Hashes
         for (int i = 2; i < c.Argc; i += 2)
             if (hash.Set(c[i], c[i + 1], c.Config.HashMaxListpackEntries, c.Config.HashMaxListpackValue)) added++;
         c.Store(c[1], entry, hash, hash.Count);
+        c.Notify(KeyspaceEvent.Hash, "hset", c[1]);
         if (multiReply) c.Reply.WriteOk();
         else c.Reply.WriteInteger(added);
     }
@@ -56,6 +58,7 @@ public static class Hashes
         }
         hash.Set(c[2], c[3], c.Config.HashMaxListpackEntries, c.Config.HashMaxListpackValue);
         c.Store(c[1], entry, hash, hash.Count);
+        c.Notify(KeyspaceEvent.Hash, "hset", c[1]);
         c.Reply.WriteInteger(1);
     }
 
@@ -77,7 +80,8 @@ public static class Hashes
         }
     });
 
-    private static void HDel(CommandContext c) => c.RemoveMembers<RedisHash>((value, member) => value.Remove(member), value => value.Count);
+    private static void HDel(CommandContext c) =>
+        c.RemoveMembers<RedisHash>((value, member) => value.Remove(member), value => value.Count, KeyspaceEvent.Hash, "hdel");
 
     private static void WriteAll(CommandContext c, RedisHash? hash, bool keys, bool values)
     {
@@ -110,6 +114,7 @@ public static class Hashes
         }
         hash.Set(c[2], Args.Bytes(result), c.Config.HashMaxListpackEntries, c.Config.HashMaxListpackValue);
         c.Store(c[1], entry, hash, hash.Count);
+        c.Notify(KeyspaceEvent.Hash, "hincrby", c[1]);
         c.Reply.WriteInteger(result);
     }
 
@@ -137,6 +142,7 @@ public static class Hashes
         if (bytes == null) return;
         hash.Set(c[2], bytes, c.Config.HashMaxListpackEntries, c.Config.HashMaxListpackValue);
         c.Store(c[1], entry, hash, hash.Count);
+        c.Notify(KeyspaceEvent.Hash, "hincrbyfloat", c[1]);
         c.Reply.WriteBulk(bytes);
         c.Propagate(Cmd.HSet, c[1], c[2], bytes);
     }

@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 
 namespace AkkaRedis.Keyspace.Commands;
 
@@ -83,6 +84,7 @@ public static class HyperLogLogs
             // A new key's array, or a new one from Add: never the stored value, so changing it in place is safe.
             HyperLogLog.InvalidateCache(hll);
             Store(c, c[1], entry, hll);
+            c.Notify(KeyspaceEvent.String, "pfadd", c[1]);
         }
         c.Reply.WriteInteger(updated ? 1 : 0);
     }
@@ -139,6 +141,7 @@ public static class HyperLogLogs
         if (ReferenceEquals(hll, entry?.Value)) hll = hll.ToArray();
         HyperLogLog.InvalidateCache(hll);
         Store(c, c[1], entry, hll);
+        c.Notify(KeyspaceEvent.String, "pfadd", c[1]);
         c.Reply.WriteOk();
     }
 

@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
@@ -52,7 +53,11 @@ public static class Keys
     {
         long deleted = 0;
         for (int i = 1; i < c.Argc; i++)
-            if (c.Delete(c[i])) deleted++;
+        {
+            if (!c.Delete(c[i])) continue;
+            deleted++;
+            c.Notify(KeyspaceEvent.Generic, "del", c[i]);
+        }
         c.Reply.WriteInteger(deleted);
     }
 
@@ -147,11 +152,13 @@ public static class Keys
         {
             c.Delete(c[1]);
             c.Propagate(Cmd.Del, c[1]);
+            c.Notify(KeyspaceEvent.Generic, "del", c[1]);
         }
         else
         {
             c.SetExpiry(entry, when);
             c.Propagate(Cmd.PExpireAt, c[1], Args.Bytes(when));
+            c.Notify(KeyspaceEvent.Generic, "expire", c[1]);
         }
         c.Reply.WriteInteger(1);
     }
@@ -190,6 +197,7 @@ public static class Keys
             return;
         }
         c.SetExpiry(entry, -1);
+        c.Notify(KeyspaceEvent.Generic, "persist", c[1]);
         c.Reply.WriteInteger(1);
     }
 
@@ -220,6 +228,8 @@ public static class Keys
         var moved = c.Add(c[2], source.Value, source.ExpireAt);
         moved.Form = source.Form;
         c.Delete(c[1]);
+        c.Notify(KeyspaceEvent.Generic, "rename_from", c[1]);
+        c.Notify(KeyspaceEvent.Generic, "rename_to", c[2]);
         if (nx) c.Reply.WriteInteger(1);
         else c.Reply.WriteOk();
     }
@@ -270,6 +280,7 @@ public static class Keys
             c.Delete(c[2], targetDb);
         }
         c.Add(c[2], Values.Clone(source.Value), source.ExpireAt, targetDb).Form = source.Form;
+        c.Notify(KeyspaceEvent.Generic, "copy_to", c[2], targetDb);
         c.Reply.WriteInteger(1);
     }
 
@@ -289,6 +300,8 @@ public static class Keys
         }
         c.Add(c[1], source.Value, source.ExpireAt, targetDb).Form = source.Form;
         c.Delete(c[1]);
+        c.Notify(KeyspaceEvent.Generic, "move_from", c[1]);
+        c.Notify(KeyspaceEvent.Generic, "move_to", c[1], targetDb);
         c.Reply.WriteInteger(1);
     }
 

@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
@@ -49,6 +50,7 @@ public static class Lists
             else list.PushBack(c[i]);
         }
         c.Store(c[1], entry, list, list.Count);
+        c.Notify(KeyspaceEvent.List, left ? "lpush" : "rpush", c[1]);
         c.Reply.WriteInteger(list.Count);
     }
 
@@ -78,11 +80,18 @@ public static class Lists
         if (!hasCount)
         {
             c.Reply.WriteBulk(left ? list.PopFront() : list.PopBack());
-            c.Store(c[1], entry, list, list.Count);
+            Popped(c, c[1], entry, list, left);
             return;
         }
         WritePopped(c, list, left, count);
-        c.Store(c[1], entry, list, list.Count);
+        Popped(c, c[1], entry, list, left);
+    }
+
+    /// <summary>listElementsRemoved: the pop's event, then the list stored, or deleted (del) when it is empty.</summary>
+    internal static void Popped(CommandContext c, byte[] key, Entry? entry, RedisList list, bool left)
+    {
+        c.Notify(KeyspaceEvent.List, left ? "lpop" : "rpop", key);
+        c.Store(key, entry, list, list.Count);
     }
 
     private static void WritePopped(CommandContext c, RedisList list, bool left, long count)
@@ -149,6 +158,7 @@ public static class Lists
         }
         list[(int)index] = c[3];
         c.KeyChanged(c[1]);
+        c.Notify(KeyspaceEvent.List, "lset", c[1]);
         c.Reply.WriteOk();
     }
 
@@ -172,6 +182,7 @@ public static class Lists
             if (!list[i].AsSpan().SequenceEqual(c[3])) continue;
             list.Insert(after ? i + 1 : i, c[4]);
             c.KeyChanged(c[1]);
+            c.Notify(KeyspaceEvent.List, "linsert", c[1]);
             c.Reply.WriteInteger(list.Count);
             return;
         }
@@ -207,7 +218,11 @@ public static class Lists
                     removed++;
                 }
             }
-            if (removed > 0) c.Store(c[1], entry, list, list.Count);
+            if (removed > 0)
+            {
+                c.Notify(KeyspaceEvent.List, "lrem", c[1]);
+                c.Store(c[1], entry, list, list.Count);
+            }
         }
         c.Reply.WriteInteger(removed);
     }
@@ -229,6 +244,7 @@ public static class Lists
                 if (end >= length) end = length - 1;
                 list.Trim((int)start, (int)end);
             }
+            c.Notify(KeyspaceEvent.List, "ltrim", c[1]);
             c.Store(c[1], entry, list, list.Count);
         }
         c.Reply.WriteOk();
@@ -340,8 +356,10 @@ public static class Lists
         destination ??= new RedisList();
         if (toLeft) destination.PushFront(value);
         else destination.PushBack(value);
-        c.Store(c[1], sourceEntry, source, source.Count);
+        // lmoveHandlePush creates and fills the destination (new, lpush/rpush) before the source's pop and del.
         if (!ReferenceEquals(destination, source)) c.Store(c[2], destinationEntry, destination, destination.Count);
+        c.Notify(KeyspaceEvent.List, toLeft ? "lpush" : "rpush", c[2]);
+        Popped(c, c[1], sourceEntry, source, fromLeft);
         c.Reply.WriteBulk(value);
         // Journaled as LMOVE (also for RPOPLPUSH and a served BLMOVE), or as its two halves when the keys are in
         // different slots, so each half replays on the shard that owns its key.
@@ -424,7 +442,7 @@ public static class Lists
         c.Reply.WriteArrayHeader(2);
         c.Reply.WriteBulk(key);
         WritePopped(c, list, left, count);
-        c.Store(key, entry, list, list.Count);
+        Popped(c, key, entry, list, left);
         // LMPOP and BLMPOP are journaled as the pop they did (as Redis propagates them).
         c.Propagate(left ? Cmd.LPop : Cmd.RPop, key, Args.Bytes(count));
     }

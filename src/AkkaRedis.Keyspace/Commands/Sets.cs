@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
@@ -45,11 +46,16 @@ public static class Sets
         long added = 0;
         for (int i = 2; i < c.Argc; i++)
             if (set.Add(c[i], c.Config.SetMaxIntsetEntries)) added++;
-        if (added > 0) c.Store(c[1], entry, set, set.Count);
+        if (added > 0)
+        {
+            c.Store(c[1], entry, set, set.Count);
+            c.Notify(KeyspaceEvent.Set, "sadd", c[1]);
+        }
         c.Reply.WriteInteger(added);
     }
 
-    private static void SRem(CommandContext c) => c.RemoveMembers<RedisSet>((value, member) => value.Remove(member), value => value.Count);
+    private static void SRem(CommandContext c) =>
+        c.RemoveMembers<RedisSet>((value, member) => value.Remove(member), value => value.Count, KeyspaceEvent.Set, "srem");
 
     private static void SMIsMember(CommandContext c) => WithSet(c, s =>
     {
@@ -107,6 +113,7 @@ public static class Sets
         var picks = RandomPicks.Choose(c.Random, members.Length, count, unique: true);
         var popped = picks.Select(i => members[i]).ToList();
         foreach (var member in popped) set.Remove(member);
+        if (popped.Count > 0) c.Notify(KeyspaceEvent.Set, "spop", c[1]);
         c.Store(c[1], entry, set, set.Count);
         if (hasCount) WriteSet(c, popped);
         else c.Reply.WriteBulk(popped[0]);
@@ -136,10 +143,12 @@ public static class Sets
             c.Reply.WriteInteger(0);
             return;
         }
+        c.Notify(KeyspaceEvent.Set, "srem", c[1]);
         c.Store(c[1], sourceEntry, source, source.Count);
         destination ??= RedisSet.For(c[3]);
-        destination.Add(c[3], c.Config.SetMaxIntsetEntries);
+        bool added = destination.Add(c[3], c.Config.SetMaxIntsetEntries);
         c.Store(c[2], destinationEntry, destination, destination.Count);
+        if (added) c.Notify(KeyspaceEvent.Set, "sadd", c[2]);
         c.Reply.WriteInteger(1);
         if (HashSlot.Of(c[1]) != HashSlot.Of(c[2]))
         {
@@ -195,13 +204,14 @@ public static class Sets
             WriteSet(c, members);
             return;
         }
-        c.Delete(destination);
         if (members.Count > 0)
         {
             var stored = RedisSet.For(members[0]);
             foreach (var m in members) stored.Add(m, c.Config.SetMaxIntsetEntries);
-            c.Add(destination, stored);
+            c.SetValue(destination, stored);
+            c.Notify(KeyspaceEvent.Set, operation switch { Operation.Inter => "sinterstore", Operation.Union => "sunionstore", _ => "sdiffstore" }, destination);
         }
+        else if (c.Delete(destination)) c.Notify(KeyspaceEvent.Generic, "del", destination);
         c.Reply.WriteInteger(members.Count);
     }
 

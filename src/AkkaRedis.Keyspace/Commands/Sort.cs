@@ -1,5 +1,6 @@
 using System.Globalization;
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
@@ -192,10 +193,15 @@ public static class Sort
             var stored = new RedisList();
             foreach (var value in output) stored.PushBack(value ?? []);
             c.SetValue(storeKey, stored);
+            c.Notify(KeyspaceEvent.List, "sortstore", storeKey);
             c.Propagate(Cmd.Del, storeKey);
             c.Propagate([Cmd.RPush, storeKey, .. stored.Items]);
         }
-        else if (c.Delete(storeKey)) c.Propagate(Cmd.Del, storeKey);
+        else if (c.Delete(storeKey))
+        {
+            c.Propagate(Cmd.Del, storeKey);
+            c.Notify(KeyspaceEvent.Generic, "del", storeKey);
+        }
         c.Reply.WriteInteger(output.Count);
     }
 

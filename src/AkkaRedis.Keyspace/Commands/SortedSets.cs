@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 using Node = AkkaRedis.Keyspace.Data.RedisSortedSet.Node;
 
@@ -102,7 +103,7 @@ public static class SortedSets
             var outcome = AddOne(c, zset, c[scoreIndex + 2 * i + 1], scores[i], flags, out double score);
             if (outcome == AddOutcome.NotANumber)
             {
-                if (added + updated > 0) c.Store(c[1], entry, zset, zset.Count);
+                if (added + updated > 0) Added(c, entry, zset, incr);
                 c.Error("ERR resulting score is not a number (NaN)");
                 return;
             }
@@ -112,10 +113,16 @@ public static class SortedSets
             if (outcome == AddOutcome.Added) added++;
             else if (outcome == AddOutcome.Updated) updated++;
         }
-        if (added + updated > 0) c.Store(c[1], entry, zset!, zset!.Count);
+        if (added + updated > 0) Added(c, entry, zset!, incr);
         if (!incr) c.Reply.WriteInteger((flags & AddFlags.Ch) != 0 ? added + updated : added);
         else if (processed > 0) c.Reply.WriteDouble(newScore);
         else c.Reply.WriteNull();
+    }
+
+    private static void Added(CommandContext c, Entry? entry, RedisSortedSet zset, bool incr)
+    {
+        c.Store(c[1], entry, zset, zset.Count);
+        c.Notify(KeyspaceEvent.Zset, incr ? "zincr" : "zadd", c[1]);
     }
 
     /// <summary>ZADD's options, then score-member pairs, checked as Redis checks them (every score before any change).</summary>
@@ -182,7 +189,8 @@ public static class SortedSets
         return AddOutcome.Updated;
     }
 
-    private static void ZRem(CommandContext c) => c.RemoveMembers<RedisSortedSet>((value, member) => value.Remove(member), value => value.Count);
+    private static void ZRem(CommandContext c) =>
+        c.RemoveMembers<RedisSortedSet>((value, member) => value.Remove(member), value => value.Count, KeyspaceEvent.Zset, "zrem");
 
     private static void ZMScore(CommandContext c) => WithZset(c, z =>
     {
@@ -401,7 +409,7 @@ public static class SortedSets
         var sourceEntry = c.Read(c[keyIndex]);
         if (!c.TryGet<RedisSortedSet>(sourceEntry, out var zset)) return;
         List<Node> nodes = zset == null ? [] : Select(zset, range, reverse, offset, limit);
-        if (store) StoreResult(c, c[1], nodes);
+        if (store) StoreResult(c, c[1], nodes, "zrangestore");
         else WriteElements(c, nodes, withScores);
     }
 
@@ -426,21 +434,22 @@ public static class SortedSets
     }
 
     /// <summary>ZRANGESTORE and the *STORE commands: the result replaces the destination (deleted when empty); the reply is its size.</summary>
-    private static void StoreResult(CommandContext c, byte[] destination, IReadOnlyCollection<Node> nodes) =>
-        StoreMembers(c, destination, [.. nodes.Select(n => (n.Member, n.Score))]);
+    private static void StoreResult(CommandContext c, byte[] destination, IReadOnlyCollection<Node> nodes, string eventName) =>
+        StoreMembers(c, destination, [.. nodes.Select(n => (n.Member, n.Score))], eventName);
 
     /// <summary>The members replace the destination (deleted when there are none), encoded by Redis's rule; the reply is their number.</summary>
-    internal static void StoreMembers(CommandContext c, byte[] destination, IReadOnlyCollection<(byte[] Member, double Score)> members)
+    internal static void StoreMembers(CommandContext c, byte[] destination, IReadOnlyCollection<(byte[] Member, double Score)> members, string eventName)
     {
         if (members.Count == 0)
         {
-            c.Delete(destination);
+            if (c.Delete(destination)) c.Notify(KeyspaceEvent.Generic, "del", destination);
             c.Reply.WriteInteger(0);
             return;
         }
         var result = RedisSortedSet.For(members.Count, members.Max(m => m.Member.Length), c.Config.ZsetMaxListpackEntries, c.Config.ZsetMaxListpackValue);
         foreach (var (member, score) in members) result.Set(member, score);
         c.SetValue(destination, result);
+        c.Notify(KeyspaceEvent.Zset, eventName, destination);
         c.Reply.WriteInteger(members.Count);
     }
 
@@ -456,7 +465,11 @@ public static class SortedSets
         }
         var doomed = Select(zset, range, reverse: false, offset: 0, limit: -1);
         foreach (var node in doomed) zset.Remove(node.Member);
-        if (doomed.Count > 0) c.Store(c[1], entry, zset, zset.Count);
+        if (doomed.Count > 0)
+        {
+            c.Notify(KeyspaceEvent.Zset, kind switch { RangeKind.Rank => "zremrangebyrank", RangeKind.Score => "zremrangebyscore", _ => "zremrangebylex" }, c[1]);
+            c.Store(c[1], entry, zset, zset.Count);
+        }
         c.Reply.WriteInteger(doomed.Count);
     }
 
@@ -498,6 +511,7 @@ public static class SortedSets
             popped.Add(node);
             zset.Remove(node.Member);
         }
+        if (popped.Count > 0) c.Notify(KeyspaceEvent.Zset, max ? "zpopmax" : "zpopmin", key);
         c.Store(key, entry, zset, zset.Count);
         return popped;
     }
@@ -672,7 +686,8 @@ public static class SortedSets
         var zset = new RedisSortedSet();
         foreach (var (member, score) in result) zset.Set(member, score);
         var nodes = zset.Ascending().ToList();
-        if (destination != null) StoreResult(c, destination, nodes);
+        if (destination != null)
+            StoreResult(c, destination, nodes, operation switch { Operation.Union => "zunionstore", Operation.Inter => "zinterstore", _ => "zdiffstore" });
         else WriteElements(c, nodes, withScores);
     }
 

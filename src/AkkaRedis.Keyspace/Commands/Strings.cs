@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
@@ -82,13 +83,14 @@ public static class Strings
         }
 
         var entry = c.SetValue(c[1], existing, c[2], (flags & SetFlags.KeepTtl) != 0, c.Db);
-        if (expireAt >= 0) SetExpireOrDelete(c, entry, expireAt);
+        c.Notify(KeyspaceEvent.String, "set", c[1]);
+        if (expireAt >= 0) SetExpiry(c, entry, expireAt);
         if ((flags & SetFlags.Get) != 0) WriteBulkOrNull(c, old);
         else c.Reply.WriteOk();
 
         // The journal gets the absolute form, so replay gives the same expiry (t_string.c); without an expiry
         // or GET the command as sent is its own effect, and nothing is allocated for it.
-        if (expireAt >= 0 && expireAt > c.Now) c.Propagate(Cmd.Set, c[1], c[2], Cmd.PxAt, Args.Bytes(expireAt));
+        if (expireAt >= 0) c.Propagate(Cmd.Set, c[1], c[2], Cmd.PxAt, Args.Bytes(expireAt));
         else if (expireAt < 0 && (flags & SetFlags.Get) != 0)
             c.Propagate((flags & SetFlags.KeepTtl) != 0 ? [Cmd.Set, c[1], c[2], Cmd.KeepTtl] : [Cmd.Set, c[1], c[2]]);
     }
@@ -126,15 +128,14 @@ public static class Strings
         return true;
     }
 
-    /// <summary>An expiry already in the past deletes the key, and the journal gets a DEL (checkAlreadyExpired).</summary>
-    private static void SetExpireOrDelete(CommandContext c, Entry entry, long expireAt)
+    /// <summary>
+    /// SET's and SETEX's expiry, even one already past: Redis 7.0's setGenericCommand does not check, so such a key is
+    /// deleted (and its expired event sent) when next touched, as any expired key.
+    /// </summary>
+    private static void SetExpiry(CommandContext c, Entry entry, long expireAt)
     {
-        if (expireAt <= c.Now)
-        {
-            c.Delete(entry.Key);
-            c.Propagate(Cmd.Del, entry.Key);
-        }
-        else c.SetExpiry(entry, expireAt);
+        c.SetExpiry(entry, expireAt);
+        c.Notify(KeyspaceEvent.Generic, "expire", entry.Key);
     }
 
     private static void WriteBulkOrNull(CommandContext c, byte[]? value)
@@ -151,6 +152,7 @@ public static class Strings
             return;
         }
         c.SetValue(c[1], c[2]);
+        c.Notify(KeyspaceEvent.String, "set", c[1]);
         c.Reply.WriteInteger(1);
     }
 
@@ -161,9 +163,10 @@ public static class Strings
     {
         if (!TryExpireAt(c, unit, c[2], name, out long expireAt)) return;
         var entry = c.SetValue(c[1], c[3]);
-        SetExpireOrDelete(c, entry, expireAt);
+        c.Notify(KeyspaceEvent.String, "set", c[1]);
+        SetExpiry(c, entry, expireAt);
         c.Reply.WriteOk();
-        if (expireAt > c.Now) c.Propagate(Cmd.Set, c[1], c[3], Cmd.PxAt, Args.Bytes(expireAt));
+        c.Propagate(Cmd.Set, c[1], c[3], Cmd.PxAt, Args.Bytes(expireAt));
     }
 
     private static void MGet(CommandContext c)
@@ -184,7 +187,7 @@ public static class Strings
             c.Error(RespErrors.WrongArgs(c.Spec.Name));
             return;
         }
-        for (int i = 1; i < c.Argc; i += 2) c.SetValue(c[i], c[i + 1]);
+        SetAll(c);
         c.Reply.WriteOk();
     }
 
@@ -203,14 +206,24 @@ public static class Strings
                 return;
             }
         }
-        for (int i = 1; i < c.Argc; i += 2) c.SetValue(c[i], c[i + 1]);
+        SetAll(c);
         c.Reply.WriteInteger(1);
+    }
+
+    private static void SetAll(CommandContext c)
+    {
+        for (int i = 1; i < c.Argc; i += 2)
+        {
+            c.SetValue(c[i], c[i + 1]);
+            c.Notify(KeyspaceEvent.String, "set", c[i]);
+        }
     }
 
     private static void GetSet(CommandContext c)
     {
         if (!TryReadString(c, c[1], out var old)) return;
         c.SetValue(c[1], c[2]);
+        c.Notify(KeyspaceEvent.String, "set", c[1]);
         WriteBulkOrNull(c, old);
     }
 
@@ -221,6 +234,7 @@ public static class Strings
         {
             c.Delete(c[1]);
             c.Propagate(Cmd.Del, c[1]);
+            c.Notify(KeyspaceEvent.Generic, "del", c[1]);
         }
         WriteBulkOrNull(c, old);
     }
@@ -256,15 +270,23 @@ public static class Strings
         long expireAt = -1;
         if (expireArg != null && !TryExpireAt(c, unit, expireArg, "getex", out expireAt)) return;
         c.Reply.WriteBulk(value);
-        if (expireAt >= 0)
+        if (expireAt >= 0 && expireAt <= c.Now)
         {
-            SetExpireOrDelete(c, entry!, expireAt);
-            if (expireAt > c.Now) c.Propagate(Cmd.PExpireAt, c[1], Args.Bytes(expireAt));
+            // getexCommand deletes a key given an expiry already past (checkAlreadyExpired), journaled as DEL.
+            c.Delete(c[1]);
+            c.Propagate(Cmd.Del, c[1]);
+            c.Notify(KeyspaceEvent.Generic, "del", c[1]);
+        }
+        else if (expireAt >= 0)
+        {
+            SetExpiry(c, entry!, expireAt);
+            c.Propagate(Cmd.PExpireAt, c[1], Args.Bytes(expireAt));
         }
         else if (persist && entry!.ExpireAt >= 0)
         {
             c.SetExpiry(entry, -1);
             c.Propagate(Cmd.Persist, c[1]);
+            c.Notify(KeyspaceEvent.Generic, "persist", c[1]);
         }
         else c.Propagate([]);
     }
@@ -276,6 +298,7 @@ public static class Strings
         if (value == null)
         {
             c.Add(c[1], c[2]);
+            c.Notify(KeyspaceEvent.String, "append", c[1]);
             c.Reply.WriteInteger(c[2].Length);
             return;
         }
@@ -286,6 +309,7 @@ public static class Strings
         entry!.Value = joined;
         entry.Form = StringForm.Raw;
         c.KeyChanged(c[1]);
+        c.Notify(KeyspaceEvent.String, "append", c[1]);
         c.Reply.WriteInteger(joined.Length);
     }
 
@@ -334,17 +358,18 @@ public static class Strings
             c.Error(RespErrors.Overflow);
             return;
         }
-        StoreNumber(c, entry, Args.Bytes(result), StringForm.Encoded);
+        StoreNumber(c, entry, Args.Bytes(result), StringForm.Encoded, "incrby");
         c.Reply.WriteInteger(result);
     }
 
     /// <summary>Stores the result of INCR-like commands at c[1], keeping its expiry (incrDecrCommand replaces the value in place).</summary>
-    private static void StoreNumber(CommandContext c, Entry? entry, byte[] value, StringForm form)
+    private static void StoreNumber(CommandContext c, Entry? entry, byte[] value, StringForm form, string eventName)
     {
         entry ??= c.Add(c[1], value);
         entry.Value = value;
         entry.Form = form;
         c.KeyChanged(c[1]);
+        c.Notify(KeyspaceEvent.String, eventName, c[1]);
     }
 
     /// <summary>A stored string read as an integer: at most 20 characters and strictly formatted (getLongLongFromObject).</summary>
@@ -367,7 +392,7 @@ public static class Strings
         }
         var bytes = AddFloats(c, current, increment);
         if (bytes == null) return;
-        StoreNumber(c, entry, bytes, StringForm.Plain);
+        StoreNumber(c, entry, bytes, StringForm.Plain, "incrbyfloat");
         c.Reply.WriteBulk(bytes);
         // Replay must not depend on float arithmetic: journal the result (t_string.c incrbyfloatCommand).
         c.Propagate(Cmd.Set, c[1], bytes, Cmd.KeepTtl);
@@ -428,6 +453,7 @@ public static class Strings
             var created = new byte[offset + patch.Length];
             patch.CopyTo(created, offset);
             c.Add(c[1], created).Form = StringForm.Raw;
+            c.Notify(KeyspaceEvent.String, "setrange", c[1]);
             c.Reply.WriteInteger(created.Length);
             return;
         }
@@ -445,6 +471,7 @@ public static class Strings
         entry!.Value = result;
         entry.Form = StringForm.Raw;
         c.KeyChanged(c[1]);
+        c.Notify(KeyspaceEvent.String, "setrange", c[1]);
         c.Reply.WriteInteger(result.Length);
     }
 }

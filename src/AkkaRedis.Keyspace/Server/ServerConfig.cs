@@ -54,6 +54,10 @@ public sealed class ServerConfig
     /// <summary>enable-debug-command: yes, local (from loopback connections only) or no.</summary>
     public string EnableDebugCommand { get; set; } = "local";
 
+    private volatile int _notifyKeyspaceEvents;
+    /// <summary>notify-keyspace-events: the classes of keyspace notification published (none by default).</summary>
+    public KeyspaceEvent NotifyKeyspaceEvents { get => (KeyspaceEvent)_notifyKeyspaceEvents; set => _notifyKeyspaceEvents = (int)value; }
+
     private volatile bool _activeExpire = true;
     /// <summary>Whether shards delete expired keys in the background (DEBUG SET-ACTIVE-EXPIRE); lazy expiry always runs.</summary>
     public bool ActiveExpire { get => _activeExpire; set => _activeExpire = value; }

@@ -960,6 +960,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             if (delivery.ToLeft) list.PushFront(delivery.Element);
             else list.PushBack(delivery.Element);
             _context.Store(delivery.Key, entry, list, list.Count);
+            _context.Notify(KeyspaceEvent.List, delivery.ToLeft ? "lpush" : "rpush", delivery.Key);
             _context.Propagate(delivery.ToLeft ? Cmd.LPush : Cmd.RPush, delivery.Key, delivery.Element);
             writer.WriteBulk(delivery.Element);
         }
@@ -996,6 +997,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                     _store.ExpiredKeys++;
                     _context.Keyspace.TouchWatched(db, entry.Key);
                     _journal?.Add(db, [Cmd.Del, entry.Key]);
+                    KeyspaceEvents.Notify(_server, KeyspaceEvent.Expired, "expired", entry.Key, db);
                     expired++;
                 }
                 if (expired * 10 <= samples || budget.ElapsedMilliseconds >= budgetMs) break;

@@ -87,7 +87,11 @@ public static class DumpCommands
         if (ttl > 0 && ttl <= c.Now)
         {
             // Already expired: nothing is created, and a replaced key is simply deleted.
-            if (deleted) c.Propagate(Cmd.Del, key);
+            if (deleted)
+            {
+                c.Propagate(Cmd.Del, key);
+                c.Notify(Server.KeyspaceEvent.Generic, "del", key);
+            }
             c.Reply.WriteOk();
             return;
         }
@@ -98,6 +102,7 @@ public static class DumpCommands
         if (replace) propagated.Add(Cmd.Replace);
         if (ttl > 0) propagated.Add(Cmd.AbsTtl);
         c.Propagate([.. propagated]);
+        c.Notify(Server.KeyspaceEvent.Generic, "restore", key);
         c.Reply.WriteOk();
     }
 }

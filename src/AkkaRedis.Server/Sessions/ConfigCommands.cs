@@ -64,6 +64,12 @@ public static class ConfigCommands
             c.HllSparseMaxBytes = (int)Math.Min(bytes, int.MaxValue);
             return null;
         }),
+        new("notify-keyspace-events", c => KeyspaceEvents.Format(c.NotifyKeyspaceEvents), (c, v) =>
+        {
+            if (KeyspaceEvents.Parse(v) is not { } flags) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
+            c.NotifyKeyspaceEvents = flags;
+            return null;
+        }),
         new("maxmemory-policy", c => c.MaxMemoryPolicy, (c, v) => SetEnum(v, Policies, s => c.MaxMemoryPolicy = s)),
         new("lfu-log-factor", c => c.LfuLogFactor.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LfuLogFactor = n)),
         new("lfu-decay-time", c => c.LfuDecayTime.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LfuDecayTime = n)),
