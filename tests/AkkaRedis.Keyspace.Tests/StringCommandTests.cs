@@ -41,6 +41,22 @@ public class StringCommandTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void OverwritingAStringOfTheSameLengthKeepsEveryOtherKeyAndTheOldValueForGet()
+    {
+        _h.Run("SET", "a", "abc");
+        _h.Run("COPY", "a", "b");
+        _h.Run("RENAME", "b", "c");
+        Assert.Equal("+OK\r\n", _h.Run("SET", "a", "xyz"));
+        Assert.Equal("$3\r\nxyz\r\n", _h.Run("SET", "a", "def", "GET"));
+        Assert.Equal("$3\r\ndef\r\n", _h.Run("GET", "a"));
+        Assert.Equal("$3\r\nabc\r\n", _h.Run("GET", "c"));
+        _h.Run("SET", "a", "12", "EX", "100");
+        _h.Run("SET", "a", "34");
+        Assert.Equal("$3\r\nint\r\n", _h.Run("OBJECT", "ENCODING", "a"));
+        Assert.Equal(":-1\r\n", _h.Run("TTL", "a")); // overwritten in place, the expiry is still cleared
+    }
+
+    [Fact]
     public void SetOptions()
     {
         Assert.Equal("$-1\r\n", _h.Run("SET", "a", "1", "XX"));

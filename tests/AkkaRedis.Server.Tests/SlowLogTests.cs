@@ -13,6 +13,9 @@ public sealed class SlowLogTests
             client.Call("SLOWLOG", "RESET"),
         };
         client.Call("SET", "k", "v");
+        // The stored "v" is the logged argument's array: overwriting and changing it in place must not change the log.
+        client.Call("SET", "k", "w");
+        client.Call("SETRANGE", "k", "0", "z");
         client.Call("PING");
         client.Call("SET", "big", new string('x', 200));
         client.Call(["RPUSH", "list", .. Enumerable.Range(0, 40).Select(i => i.ToString())]);

@@ -82,7 +82,7 @@ public static class Strings
             return;
         }
 
-        var entry = c.SetValue(c[1], existing, c[2], (flags & SetFlags.KeepTtl) != 0, c.Db);
+        var entry = c.SetValue(c[1], existing, NewValue(existing, c[2], keepOld: (flags & SetFlags.Get) != 0), (flags & SetFlags.KeepTtl) != 0, c.Db);
         c.Notify(KeyspaceEvent.String, "set", c[1]);
         if (expireAt >= 0) SetExpiry(c, entry, expireAt);
         if ((flags & SetFlags.Get) != 0) WriteBulkOrNull(c, old);
@@ -93,6 +93,21 @@ public static class Strings
         if (expireAt >= 0) c.Propagate(Cmd.Set, c[1], c[2], Cmd.PxAt, Args.Bytes(expireAt));
         else if (expireAt < 0 && (flags & SetFlags.Get) != 0)
             c.Propagate((flags & SetFlags.KeepTtl) != 0 ? [Cmd.Set, c[1], c[2], Cmd.KeepTtl] : [Cmd.Set, c[1], c[2]]);
+    }
+
+    /// <summary>
+    /// The array to store: the request's, or, when the key holds a string of the same length, that string's own array
+    /// with the new bytes copied in. In a keyspace of many keys every stored value outlives the young generation, so a
+    /// new array per SET is garbage the GC copies and a reference from an old entry to a young array it must track:
+    /// SET -P 16 -r 1000000 spent 40% of the server's CPU in the GC. A stored array is its key's alone (SETRANGE and
+    /// SETBIT change it in place too), and the journal has encoded every command by the time the next one runs.
+    /// <paramref name="keepOld"/>: the old value is still to be answered (SET ... GET).
+    /// </summary>
+    private static byte[] NewValue(Entry? existing, byte[] value, bool keepOld)
+    {
+        if (keepOld || existing?.Value is not byte[] stored || stored.Length != value.Length || ReferenceEquals(stored, value)) return value;
+        value.CopyTo(stored, 0);
+        return stored;
     }
 
     private static bool TryExpireUnit(byte[] arg, out SetFlags unit)

@@ -35,7 +35,8 @@ public sealed class SlowLog
                 shortened[i] = Encoding.ASCII.GetBytes($"... ({args.Length - kept + 1} more arguments)");
             else if (args[i].Length > MaxString)
                 shortened[i] = [.. args[i].AsSpan(0, MaxString), .. Encoding.ASCII.GetBytes($"... ({args[i].Length - MaxString} more bytes)")];
-            else shortened[i] = args[i];
+            // A copy: a stored string may be its request's argument, which SET, SETRANGE and SETBIT later change in place.
+            else shortened[i] = args[i].ToArray();
         }
         var (address, name) = Describe(client);
         _entries.Enqueue(new SlowLogEntry(Interlocked.Increment(ref _nextId) - 1, nowSeconds, micros, shortened, address, name));
