@@ -13,8 +13,9 @@ namespace AkkaRedis.Server;
 /// </summary>
 public static class InfoCommand
 {
-    private static readonly string[] DefaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
-    private static readonly string[] AllSections = [.. DefaultSections, "commandstats"];
+    /// <summary>Every section, in the order genRedisInfoString writes them whatever order they are asked in.</summary>
+    private static readonly string[] AllSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
+    private static readonly string[] DefaultSections = [.. AllSections.Where(s => s != "commandstats")];
 
     public static void Register(CommandTable.Builder table) => table
         .AllShards("info", Run)
@@ -43,7 +44,7 @@ public static class InfoCommand
         }
         if (wanted.Count == 0) wanted.AddRange(DefaultSections);
         var text = new StringBuilder();
-        foreach (var section in wanted.Distinct())
+        foreach (var section in AllSections.Where(wanted.Contains))
         {
             int before = text.Length;
             if (text.Length > 0) text.Append("\r\n");

@@ -112,6 +112,13 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         var stats = Assert.IsType<string>(c.Call("INFO", "commandstats"));
         Assert.Contains("cmdstat_set:calls=", stats);
         Assert.Equal("", c.Call("INFO", "nosuchsection"));
+        // Sections come in Redis's order, whatever order they are asked in (genRedisInfoString).
+        string Headers(params string[] sections) =>
+            string.Join(" ", ((string)c.Call(["INFO", .. sections])!).Split("\r\n").Where(l => l.StartsWith('#')));
+        Assert.Equal("# Server # CPU # Keyspace", Headers("keyspace", "cpu", "server"));
+        Assert.Equal("# Server # Commandstats", Headers("commandstats", "server"));
+        Assert.Equal("# Server # Clients # Memory # Persistence # Stats # Replication # CPU # Modules # Commandstats # Errorstats # Cluster # Keyspace",
+            Headers("all"));
     }
 
     [Fact]
