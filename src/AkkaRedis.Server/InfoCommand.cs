@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Data;
 using AkkaRedis.Keyspace.Server;
 
 namespace AkkaRedis.Server;
@@ -14,11 +15,12 @@ namespace AkkaRedis.Server;
 public static class InfoCommand
 {
     /// <summary>Every section, in the order genRedisInfoString writes them whatever order they are asked in.</summary>
-    private static readonly string[] AllSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"];
-    private static readonly string[] DefaultSections = [.. AllSections.Where(s => s != "commandstats")];
+    private static readonly string[] AllSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"];
+    private static readonly string[] DefaultSections = [.. AllSections.Where(s => s is not ("commandstats" or "latencystats"))];
 
     public static void Register(CommandTable.Builder table) => table
         .AllShards("info", Run)
+        .AllShards("latency|histogram", LatencyHistogramCommand)
         .AllShards("config|resetstat", ResetStatistics);
 
     /// <summary>CONFIG RESETSTAT: every figure INFO counts starts again from zero (shards are held, so none is mid-update).</summary>
@@ -27,6 +29,7 @@ public static class InfoCommand
         foreach (var shard in c.ShardsInScope) shard.ResetStats();
         foreach (var counters in new[] { c.Server.SessionCalls, c.Server.SessionElapsedTicks, c.Server.SessionFailed, c.Server.Rejected })
             Array.Clear(counters);
+        foreach (var histogram in c.Server.SessionLatency) histogram?.Clear();
         c.Server.Info?.ResetStatistics();
         c.Server.Errors.Reset();
         c.Reply.WriteOk();
@@ -195,8 +198,66 @@ public static class InfoCommand
                         .Append(",failed_calls=").Append(failed).Append("\r\n");
                 }
                 return true;
+            case "latencystats":
+                s.Append("# Latencystats\r\n");
+                var percentiles = c.Config.LatencyTrackingInfoPercentiles;
+                foreach (var (spec, histogram) in Latencies(c, shards, c.Server.Commands.AllSpecs))
+                {
+                    s.Append("latency_percentiles_usec_").Append(spec.Name).Append(':');
+                    s.AppendJoin(',', percentiles.Select(p => string.Create(CultureInfo.InvariantCulture,
+                        $"p{p}={histogram.ValueAtPercentile(p) / 1000.0:0.000}")));
+                    s.Append("\r\n");
+                }
+                return true;
             default:
                 return false;
+        }
+    }
+
+    /// <summary>
+    /// LATENCY HISTOGRAM [command ...] (latencyAllCommandsFillCDF, latencySpecificCommandsFillCDF): per command its calls
+    /// and the power-of-two buckets of its latencies; a container command named stands for its subcommands, and names
+    /// that are no command, or have no latencies, are left out.
+    /// </summary>
+    private static void LatencyHistogramCommand(CommandContext c)
+    {
+        var specs = new List<CommandSpec>();
+        if (c.Argc == 2) specs.AddRange(c.Server.Commands.AllSpecs);
+        for (int i = 2; i < c.Argc; i++)
+        {
+            var name = Args.Text(c[i]).ToLowerInvariant();
+            var named = c.Server.Commands.AllSpecs.Where(s => s.Name == name || s.Name.StartsWith(name + "|", StringComparison.Ordinal));
+            specs.AddRange(named.Where(s => !specs.Contains(s)));
+        }
+        var latencies = Latencies(c, c.ShardsInScope.ToArray(), specs).ToList();
+        c.Reply.WriteMapHeader(latencies.Count);
+        foreach (var (spec, histogram) in latencies)
+        {
+            c.Reply.WriteBulk(spec.Name);
+            c.Reply.WriteMapHeader(2);
+            c.Reply.WriteBulk("calls");
+            c.Reply.WriteInteger(histogram.TotalCount);
+            c.Reply.WriteBulk("histogram_usec");
+            var buckets = histogram.PowerOfTwoBuckets();
+            c.Reply.WriteMapHeader(buckets.Count);
+            foreach (var (micros, cumulative) in buckets)
+            {
+                c.Reply.WriteInteger(micros);
+                c.Reply.WriteInteger(cumulative);
+            }
+        }
+    }
+
+    /// <summary>The commands with recorded latencies among <paramref name="specs"/>, each with its shards' and connections' summed.</summary>
+    internal static IEnumerable<(CommandSpec Spec, LatencyHistogram Histogram)> Latencies(CommandContext c, ShardStore[] shards, IEnumerable<CommandSpec> specs)
+    {
+        foreach (var spec in specs)
+        {
+            int id = spec.Id;
+            var parts = shards.Select(x => x.Latency.Length > id ? x.Latency[id] : null).Append(c.Server.SessionLatency[id]).OfType<LatencyHistogram>().ToList();
+            if (parts.Count == 0) continue;
+            var sum = LatencyHistogram.Sum(parts);
+            if (sum.TotalCount > 0) yield return (spec, sum);
         }
     }
 

@@ -117,7 +117,7 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
             string.Join(" ", ((string)c.Call(["INFO", .. sections])!).Split("\r\n").Where(l => l.StartsWith('#')));
         Assert.Equal("# Server # CPU # Keyspace", Headers("keyspace", "cpu", "server"));
         Assert.Equal("# Server # Commandstats", Headers("commandstats", "server"));
-        Assert.Equal("# Server # Clients # Memory # Persistence # Stats # Replication # CPU # Modules # Commandstats # Errorstats # Cluster # Keyspace",
+        Assert.Equal("# Server # Clients # Memory # Persistence # Stats # Replication # CPU # Modules # Commandstats # Errorstats # Latencystats # Cluster # Keyspace",
             Headers("all"));
     }
 

@@ -65,6 +65,47 @@ public sealed class SlowLogTests
     }
 
     [Fact]
+    public void LatencyTrackingReportsPercentilesAndHistogramsAsRedisDoes()
+    {
+        using var akka = ServerProcess.Start("--shards", "2", "--appendonly", "no");
+        using var client = new RespClient(akka.Port);
+        client.Call("CONFIG", "RESETSTAT");
+        // As in Redis, CONFIG RESETSTAT's own latency is recorded after the reset.
+        Assert.StartsWith("# Latencystats\r\nlatency_percentiles_usec_config|resetstat:p50=", (string)client.Call("INFO", "latencystats")!);
+        for (int i = 0; i < 20; i++) client.Call("SET", "k" + i, "v");
+        client.Call("EVAL", "local t = redis.call('time') local now repeat now = redis.call('time') until (now[1] - t[1]) * 1000000 + now[2] - t[2] >= 20000", "0");
+        client.Call("CLIENT", "ID");
+        var lines = ((string)client.Call("INFO", "latencystats")!).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$", lines.Single(l => l.Contains("_set:")));
+        Assert.Contains(lines, l => l.StartsWith("latency_percentiles_usec_client|id:p50="));
+        var eval = double.Parse(lines.Single(l => l.Contains("_eval:")).Split("p50=")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(eval, 20_000, 10_000_000); // a script that ran 20 ms
+        Assert.DoesNotContain("Latencystats", (string)client.Call("INFO")!); // not a default section
+
+        Assert.Equal("OK", client.Call("CONFIG", "SET", "latency-tracking-info-percentiles", "0.0 50.0 100.0"));
+        Assert.Equal(new List<object?> { "latency-tracking-info-percentiles", "0 50 100" }, client.Call("CONFIG", "GET", "latency-tracking-info-percentiles"));
+        Assert.Matches(@"latency_percentiles_usec_set:p0=[\d.]+,p50=[\d.]+,p100=[\d.]+\r\n", (string)client.Call("INFO", "latencystats")!);
+        Assert.Equal(new RespClient.RespError("ERR CONFIG SET failed (possibly related to argument 'latency-tracking-info-percentiles') - latency-tracking-info-percentiles parameters should sit between [0.0,100.0]"),
+            client.Call("CONFIG", "SET", "latency-tracking-info-percentiles", "10 101"));
+
+        // LATENCY HISTOGRAM: a map per command of its calls and cumulative power-of-two buckets; a container stands for its subcommands.
+        var histogram = (List<object?>)client.Call("LATENCY", "HISTOGRAM", "set", "client", "nosuch")!;
+        Assert.Equal(4, histogram.Count);
+        Assert.Equal("set", histogram[0]);
+        var set = (List<object?>)histogram[1]!;
+        Assert.Equal(new List<object?> { "calls", 20L }, set.Take(2).ToList());
+        var buckets = ((List<object?>)set[3]!).Cast<long>().ToList();
+        Assert.Equal(20L, buckets[^1]);
+        Assert.Equal("client|id", histogram[2]);
+
+        client.Call("CONFIG", "SET", "latency-tracking", "no");
+        client.Call("CONFIG", "RESETSTAT");
+        client.Call("SET", "k", "v");
+        Assert.Equal("# Latencystats\r\n", client.Call("INFO", "latencystats"));
+        Assert.Equal(new List<object?>(), client.Call("LATENCY", "HISTOGRAM"));
+    }
+
+    [Fact]
     public void SlowCommandsAreLoggedAsRedisLogsThem()
     {
         using var redis = new RedisServerProcess();

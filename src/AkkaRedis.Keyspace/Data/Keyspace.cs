@@ -66,6 +66,8 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
     public long[] Calls = [];
     /// <summary>Stopwatch ticks, summed per command and turned into microseconds only by INFO, so sub-microsecond commands still count.</summary>
     public long[] ElapsedTicks = [];
+    /// <summary>Each command's latencies here (latency-tracking), made at its first call.</summary>
+    public Server.LatencyHistogram?[] Latency = [];
     public long[] FailedCalls = [];
     public long[] RejectedCalls = [];
 
@@ -180,6 +182,7 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
         if (Calls.Length >= commands) return;
         Array.Resize(ref Calls, commands);
         Array.Resize(ref ElapsedTicks, commands);
+        Array.Resize(ref Latency, commands);
         Array.Resize(ref FailedCalls, commands);
         Array.Resize(ref RejectedCalls, commands);
     }
@@ -189,6 +192,7 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
         KeyspaceHits = KeyspaceMisses = ExpiredKeys = CommandsProcessed = 0;
         Array.Clear(Calls);
         Array.Clear(ElapsedTicks);
+        foreach (var histogram in Latency) histogram?.Clear();
         Array.Clear(FailedCalls);
         Array.Clear(RejectedCalls);
     }

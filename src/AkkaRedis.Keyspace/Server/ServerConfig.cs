@@ -58,6 +58,14 @@ public sealed class ServerConfig
     /// <summary>notify-keyspace-events: the classes of keyspace notification published (none by default).</summary>
     public KeyspaceEvent NotifyKeyspaceEvents { get => (KeyspaceEvent)_notifyKeyspaceEvents; set => _notifyKeyspaceEvents = (int)value; }
 
+    private volatile bool _latencyTracking = true;
+    /// <summary>latency-tracking: each command's latencies kept for INFO latencystats and LATENCY HISTOGRAM.</summary>
+    public bool LatencyTracking { get => _latencyTracking; set => _latencyTracking = value; }
+
+    private volatile double[] _latencyTrackingInfoPercentiles = [50, 99, 99.9];
+    /// <summary>latency-tracking-info-percentiles: the percentiles INFO latencystats reports.</summary>
+    public double[] LatencyTrackingInfoPercentiles { get => _latencyTrackingInfoPercentiles; set => _latencyTrackingInfoPercentiles = value; }
+
     private volatile bool _activeExpire = true;
     /// <summary>Whether shards delete expired keys in the background (DEBUG SET-ACTIVE-EXPIRE); lazy expiry always runs.</summary>
     public bool ActiveExpire { get => _activeExpire; set => _activeExpire = value; }

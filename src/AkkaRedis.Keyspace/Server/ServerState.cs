@@ -90,6 +90,8 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     public long[] SessionElapsedTicks = [];
     public long[] SessionFailed = [];
     public long[] Rejected = [];
+    /// <summary>The latencies of connection commands (those the shards run are in each shard's store).</summary>
+    public LatencyHistogram?[] SessionLatency = [];
 
     /// <summary>Sized once the command table is built.</summary>
     public void SizeStatistics()
@@ -99,6 +101,7 @@ public sealed class ServerState(ServerConfig config, IClock clock)
         SessionElapsedTicks = new long[n];
         SessionFailed = new long[n];
         Rejected = new long[n];
+        SessionLatency = new LatencyHistogram?[n];
     }
 
     /// <summary>Commands per second over the last samples, as Redis's instantaneous_ops_per_sec; kept by the host's sampler.</summary>

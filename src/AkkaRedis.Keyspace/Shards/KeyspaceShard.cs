@@ -842,13 +842,18 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     {
         if (_sharedRun.Count == 0) return;
         long share = clock.Advance(_server.Clock) / _sharedRun.Count;
+        bool tracking = _server.Config.LatencyTracking;
         foreach (var (spec, args, client) in _sharedRun)
         {
             _store.ElapsedTicks[spec.Id] += share;
+            if (tracking) RecordLatency(spec, share);
             _server.CommandRan(spec, args, share * 1_000_000 / Stopwatch.Frequency, client);
         }
         _sharedRun.Clear();
     }
+
+    private void RecordLatency(CommandSpec spec, long ticks) =>
+        (_store.Latency[spec.Id] ??= new LatencyHistogram()).Record(ticks * 1_000_000_000 / Stopwatch.Frequency);
 
     /// <param name="clock">The time the command starts at; on return, the time it ended.</param>
     /// <param name="mayShareTiming">A fast command may be timed with the fast ones around it (see <see cref="_sharedRun"/>).</param>
@@ -897,6 +902,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         {
             long elapsed = clock.Advance(_server.Clock);
             _store.ElapsedTicks[spec.Id] += elapsed;
+            if (_server.Config.LatencyTracking) RecordLatency(spec, elapsed);
             if (!blocked) _server.CommandRan(spec, command.Args, elapsed * 1_000_000 / Stopwatch.Frequency, client);
         }
         if (_context.ReadyKeys.Count > 0)

@@ -330,6 +330,18 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         /// <param name="resolved">The command already resolved (by <see cref="FollowsBarrier"/>), so it is not resolved twice.</param>
         /// <param name="now">When the command was read (<see cref="IClock.NowMs"/>).</param>
+        private void RecordLatency(CommandSpec spec, long ticks)
+        {
+            var histograms = _services.State.SessionLatency;
+            var histogram = Volatile.Read(ref histograms[spec.Id]);
+            if (histogram == null)
+            {
+                Interlocked.CompareExchange(ref histograms[spec.Id], new LatencyHistogram(), null);
+                histogram = histograms[spec.Id]!;
+            }
+            histogram.RecordConcurrently(ticks * 1_000_000_000 / System.Diagnostics.Stopwatch.Frequency);
+        }
+
         private bool DebugAllowed() => _services.State.Config.EnableDebugCommand switch
         {
             "yes" => true,
@@ -813,6 +825,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (context.ReplyShown is { } shown) _ring[seq & (_ring.Length - 1)].Silent = !shown;
             long elapsed = System.Diagnostics.Stopwatch.GetTimestamp() - began;
             Interlocked.Add(ref _services.State.SessionElapsedTicks[spec.Id], elapsed);
+            if (_services.State.Config.LatencyTracking) RecordLatency(spec, elapsed);
             _services.State.CommandRan(spec, args, elapsed * 1_000_000 / System.Diagnostics.Stopwatch.Frequency, _session);
             Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
             if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-')

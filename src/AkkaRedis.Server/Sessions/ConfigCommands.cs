@@ -64,6 +64,9 @@ public static class ConfigCommands
             c.HllSparseMaxBytes = (int)Math.Min(bytes, int.MaxValue);
             return null;
         }),
+        new("latency-tracking", c => c.LatencyTracking ? "yes" : "no", (c, v) => SetEnum(v, ["yes", "no"], s => c.LatencyTracking = s == "yes")),
+        new("latency-tracking-info-percentiles", c => string.Join(' ', c.LatencyTrackingInfoPercentiles.Select(p => p.ToString(CultureInfo.InvariantCulture))),
+            (c, v) => SetPercentiles(v, p => c.LatencyTrackingInfoPercentiles = p)),
         new("notify-keyspace-events", c => KeyspaceEvents.Format(c.NotifyKeyspaceEvents), (c, v) =>
         {
             if (KeyspaceEvents.Parse(v) is not { } flags) return "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.";
@@ -193,6 +196,21 @@ public static class ConfigCommands
     private static string? Apply(Action apply)
     {
         apply();
+        return null;
+    }
+
+    /// <summary>Numbers from 0 to 100, blank-separated (setConfigLatencyTrackingInfoPercentilesOutputOption).</summary>
+    private static string? SetPercentiles(string value, Action<double[]> apply)
+    {
+        var words = value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var percentiles = new double[words.Length];
+        for (int i = 0; i < words.Length; i++)
+        {
+            if (!double.TryParse(words[i], NumberStyles.Float, CultureInfo.InvariantCulture, out percentiles[i]) || double.IsNaN(percentiles[i]))
+                return "Invalid latency-tracking-info-percentiles parameters";
+            if (percentiles[i] is < 0 or > 100) return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+        }
+        apply(percentiles);
         return null;
     }
 
