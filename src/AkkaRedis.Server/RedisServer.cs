@@ -229,14 +229,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         if (!File.Exists(path)) return [];
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var contents = Keyspace.Snapshot.RdbFile.Read(File.ReadAllBytes(path), config);
-        long now = _state.Clock.NowMs;
-        foreach (var (db, key, value, expireAt) in contents.Entries)
-        {
-            if (db >= config.Databases) throw new InvalidOperationException($"The RDB file holds database {db}, but databases is {config.Databases}");
-            if (expireAt >= 0 && expireAt <= now) continue; // expired while the server was down, as Redis skips them
-            int slot = HashSlot.Of(key);
-            _keyspace.Shards[_keyspace.SlotOwner[slot]].Databases[db].Add(slot, new Entry(key, value) { ExpireAt = expireAt });
-        }
+        Keyspace.Snapshot.RdbFile.LoadInto(contents, _keyspace, _state.Clock.NowMs);
         Console.WriteLine($"DB loaded from disk: {contents.Entries.Count} keys from {path} in {watch.ElapsedMilliseconds} ms");
         return contents.Libraries;
     }

@@ -132,8 +132,11 @@ public sealed class DebugCommandTests
         // DEBUG SLEEP stops the keyspace: a GET sent meanwhile on another connection is answered after it.
         using var other = new RespClient(akka.Port);
         var order = new List<string>();
-        var sleep = Task.Run(() => { client.Call("DEBUG", "SLEEP", "0.5"); lock (order) order.Add("sleep"); });
-        await Task.Delay(100);
+        var sleep = Task.Run(() => { client.Call("DEBUG", "SLEEP", "1.5"); lock (order) order.Add("sleep"); });
+        // Once the connection has dispatched DEBUG (CLIENT LIST is answered by the connections, not the shards), and a
+        // moment more for its hold of the shards, the GET comes in the middle of the sleep.
+        while (!((string)other.Call("CLIENT", "LIST")!).Contains("cmd=debug")) await Task.Delay(10);
+        await Task.Delay(300);
         Assert.Equal("abc", other.Call("GET", "s"));
         lock (order) order.Add("get");
         await sleep;

@@ -227,12 +227,7 @@ public static class DebugCommands
             for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
             foreach (var database in shard.Databases) database.Clear();
         }
-        foreach (var (db, key, value, expireAt) in contents.Entries)
-        {
-            if (expireAt >= 0 && expireAt <= c.Now) continue; // rdbLoad leaves expired keys out
-            int slot = c.SlotOf(key);
-            c.DatabaseOf(slot, db).Add(slot, new Entry(key, value) { ExpireAt = expireAt, LastAccessSeconds = c.NowSeconds });
-        }
+        RdbFile.LoadInto(contents, c.Keyspace, c.Now);
         c.Reply.WriteOk();
     }
 }

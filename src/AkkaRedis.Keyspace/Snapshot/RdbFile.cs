@@ -163,6 +163,22 @@ public static class RdbFile
     /// <summary>What a file holds: (db, key, value, expireAt) entries and library codes.</summary>
     public sealed record Contents(List<(int Db, byte[] Key, object Value, long ExpireAt)> Entries, List<string> Libraries);
 
+    /// <summary>
+    /// Puts a file's keys into the keyspace, each in the shard that owns its slot; keys already expired are left out, as
+    /// rdbLoad leaves them out. The shards must not be running, or be held.
+    /// </summary>
+    public static void LoadInto(Contents contents, Data.Keyspace keyspace, long nowMs)
+    {
+        foreach (var (db, key, value, expireAt) in contents.Entries)
+        {
+            if (db >= keyspace.DatabaseCount)
+                throw new InvalidOperationException($"The RDB file holds database {db}, but databases is {keyspace.DatabaseCount}");
+            if (expireAt >= 0 && expireAt <= nowMs) continue;
+            int slot = HashSlot.Of(key);
+            keyspace.Shards[keyspace.SlotOwner[slot]].Databases[db].Add(slot, new Entry(key, value) { ExpireAt = expireAt, LastAccessSeconds = nowMs / 1000 });
+        }
+    }
+
     public static Contents Read(byte[] data, Server.ServerConfig config)
     {
         if (data.Length < 9 + 9 || !data.AsSpan(0, 5).SequenceEqual("REDIS"u8))

@@ -328,8 +328,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             LocalError(seq, "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error));
         }
 
-        /// <param name="resolved">The command already resolved (by <see cref="FollowsBarrier"/>), so it is not resolved twice.</param>
-        /// <param name="now">When the command was read (<see cref="IClock.NowMs"/>).</param>
+        /// <summary>A connection command's latency, into the histogram the connections share.</summary>
         private void RecordLatency(CommandSpec spec, long ticks)
         {
             var histograms = _services.State.SessionLatency;
@@ -349,6 +348,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _ => false,
         };
 
+        /// <param name="resolved">The command already resolved (by <see cref="FollowsBarrier"/>), so it is not resolved twice.</param>
+        /// <param name="now">When the command was read (<see cref="IClock.NowMs"/>).</param>
         private void Dispatch(byte[][] args, long now, CommandTable.Resolution? resolved = null)
         {
             var pause = _services.State.Pause;
