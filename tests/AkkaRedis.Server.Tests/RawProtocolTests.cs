@@ -105,6 +105,21 @@ public sealed class RawProtocolTests(SharedServer server) : IClassFixture<Shared
     }
 
     [Fact]
+    public void AnUnknownCommandQuotesItsNameAndArgumentsAsTheirBytes()
+    {
+        // Redis's "unknown command '%.128s', with args beginning with: '%.128s' " writes the request's bytes back; non-UTF-8
+        // bytes must not become U+FFFD's 0xef 0xbf 0xbd. The same inside MULTI, where EXEC then aborts.
+        using var socket = new System.Net.Sockets.TcpClient("127.0.0.1", _port);
+        var stream = socket.GetStream();
+        stream.Write((byte[])[.. "*2\r\n$3\r\nF"u8, 0xfe, .. "O\r\n$2\r\n"u8, 0xff, 0xe9, .. "\r\nPING\r\n"u8]);
+        var expected = (byte[])[.. "-ERR unknown command 'F"u8, 0xfe, .. "O', with args beginning with: '"u8, 0xff, 0xe9, .. "' \r\n+PONG\r\n"u8];
+        var received = new List<byte>();
+        var buffer = new byte[256];
+        while (received.Count < expected.Length && stream.Read(buffer) is var read and > 0) received.AddRange(buffer.AsSpan(0, read).ToArray());
+        Assert.Equal(expected, received.ToArray());
+    }
+
+    [Fact]
     public void AProtocolErrorBehindABlockedCommandWaitsItsTurn()
     {
         using var client = new RespClient(_port);

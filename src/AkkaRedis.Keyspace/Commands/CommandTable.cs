@@ -72,14 +72,15 @@ public sealed class CommandTable
         var spec = Find(args[0]);
         if (spec == null)
         {
-            var rest = args.Skip(1).Select(a => Encoding.UTF8.GetString(a)).ToList();
-            return new(null, RespErrors.UnknownCommand(Encoding.UTF8.GetString(args[0]), rest));
+            // Request bytes one per character: the connection writes them back as the bytes they were.
+            var rest = args.Skip(1).Select(a => Encoding.Latin1.GetString(a)).ToList();
+            return new(null, RespErrors.UnknownCommand(Encoding.Latin1.GetString(args[0]), rest));
         }
         if (spec.Subcommands != null && args.Length >= 2)
         {
             var sub = spec.Subcommands.GetValueOrDefault(Encoding.UTF8.GetString(args[1]).ToLowerInvariant());
             if (sub == null)
-                return new(null, RespErrors.UnknownSubcommand(Encoding.UTF8.GetString(args[1]), spec.Name));
+                return new(null, RespErrors.UnknownSubcommand(Encoding.Latin1.GetString(args[1]), spec.Name));
             spec = sub;
         }
         int arity = spec.Facts.Arity;

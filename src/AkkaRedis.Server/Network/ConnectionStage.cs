@@ -308,24 +308,29 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// transaction (flagTransaction), and a rejected EXEC ends it at once (execCommandAbort: discarded, keys unwatched,
         /// the reason in the error).
         /// </summary>
+        /// <summary>
+        /// A command refused before it runs. The reasons quote request bytes one per character (an unknown command's name
+        /// and arguments), as Redis's %s writes them, so they are written back as those bytes (Latin-1).
+        /// </summary>
         private void Reject(long seq, CommandSpec? spec, string error)
         {
             if (spec != null) Interlocked.Increment(ref _services.State.Rejected[spec.Id]);
             var transaction = _sessionContext.Transaction;
             if (!transaction.InMulti)
             {
-                LocalError(seq, error);
+                LocalError(seq, error, ofBytes: true);
                 return;
             }
             if (spec?.Name != "exec")
             {
                 transaction.Aborted = true;
-                LocalError(seq, error);
+                LocalError(seq, error, ofBytes: true);
                 return;
             }
             _sessionContext.EndTransaction();
             // Redis formats the "ERR" rejections (arity) without their code here, and keeps the others' (BUSY).
-            LocalError(seq, "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error));
+            LocalError(seq, "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error),
+                ofBytes: true);
         }
 
         /// <summary>A connection command's latency, into the histogram the connections share.</summary>
