@@ -25,6 +25,9 @@ PY
 for port in "$redis_port" "$akka_port"; do redis-cli -p "$port" --pipe <"$data" | tail -1; done
 rm -f "$data"
 sleep 2
+# .NET's heap figure counts garbage not yet collected, which depends on when the last collection ran: collect it
+# first (MEMORY PURGE: a full compacting GC here; jemalloc's purge in Redis, which leaves used_memory as it is).
+for port in "$redis_port" "$akka_port"; do redis-cli -p "$port" memory purge >/dev/null; done
 redis_used=$(redis-cli -p "$redis_port" info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
 akka_used=$(redis-cli -p "$akka_port" info memory | awk -F: '/^used_memory:/ {print $2}' | tr -d '\r')
 printf "%-10s %16s %12s %14s\n" server used_memory "bytes/hash" "rss"
