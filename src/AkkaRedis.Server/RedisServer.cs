@@ -53,6 +53,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         ShutdownCommand.Register(session);
         ScriptKillCommand.Register(session);
         SlowLogCommand.Register(session);
+        AclCommands.Register(session);
         LatencyCommand.Register(session);
         ClusterCommands.Register(session);
         TransactionCommands.Register(session);

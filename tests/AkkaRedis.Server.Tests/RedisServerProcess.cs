@@ -32,7 +32,9 @@ public sealed class RedisServerProcess : IDisposable
             try
             {
                 using var probe = new RespClient(Port);
-                if (probe.Call("PING") as string == "PONG") return;
+                // Up when it answers, PONG or NOAUTH (with --requirepass).
+                var reply = probe.Call("PING");
+                if (reply is "PONG" || reply is RespClient.RespError error && error.Message.StartsWith("NOAUTH", StringComparison.Ordinal)) return;
             }
             catch (SocketException)
             {
