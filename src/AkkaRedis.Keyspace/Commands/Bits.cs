@@ -331,11 +331,7 @@ public static class Bits
         }
         if (maxLength == 0)
         {
-            if (c.Delete(c[2]))
-            {
-                c.Propagate(Cmd.Del, c[2]);
-                c.Notify(KeyspaceEvent.Generic, "del", c[2]);
-            }
+            if (c.DeleteAndNotify(c[2])) c.Propagate(Cmd.Del, c[2]);
             else c.Propagate([]);
         }
         else

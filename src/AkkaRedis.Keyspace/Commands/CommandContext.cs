@@ -314,6 +314,17 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         return true;
     }
 
+    /// <summary>
+    /// Deletes a key and sends its del event, as a command that removes a key does (Redis's dbDelete followed by
+    /// notifyKeyspaceEvent "del"); RENAME and MOVE send their own events, and a key replaced by COPY or RESTORE none.
+    /// </summary>
+    public bool DeleteAndNotify(byte[] key)
+    {
+        if (!Delete(key)) return false;
+        Notify(KeyspaceEvent.Generic, "del", key);
+        return true;
+    }
+
     public void SetExpiry(Entry entry, long expireAt, int? db = null)
     {
         DatabaseOf(SlotOf(entry.Key), db ?? Db).SetExpiry(entry, expireAt);
@@ -385,9 +396,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     {
         if (count == 0)
         {
-            if (entry == null) return;
-            Delete(key);
-            Notify(KeyspaceEvent.Generic, "del", key);
+            if (entry != null) DeleteAndNotify(key);
         }
         else if (entry == null) Add(key, value);
         else KeyChanged(key);

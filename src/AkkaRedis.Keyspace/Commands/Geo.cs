@@ -279,7 +279,7 @@ public static class Geo
             if (storeKey == null) c.Reply.WriteArrayHeader(0);
             else
             {
-                if (c.Delete(storeKey)) c.Notify(KeyspaceEvent.Generic, "del", storeKey);
+                c.DeleteAndNotify(storeKey);
                 c.Reply.WriteInteger(0);
             }
             return;

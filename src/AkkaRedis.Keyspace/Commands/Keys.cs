@@ -54,9 +54,7 @@ public static class Keys
         long deleted = 0;
         for (int i = 1; i < c.Argc; i++)
         {
-            if (!c.Delete(c[i])) continue;
-            deleted++;
-            c.Notify(KeyspaceEvent.Generic, "del", c[i]);
+            if (c.DeleteAndNotify(c[i])) deleted++;
         }
         c.Reply.WriteInteger(deleted);
     }
@@ -150,9 +148,8 @@ public static class Keys
         // never takes this branch: a replayed PEXPIREAT in the past sets the expiry and the key expires lazily.
         if (when <= c.Now && !c.Replaying)
         {
-            c.Delete(c[1]);
+            c.DeleteAndNotify(c[1]);
             c.Propagate(Cmd.Del, c[1]);
-            c.Notify(KeyspaceEvent.Generic, "del", c[1]);
         }
         else
         {

@@ -211,7 +211,7 @@ public static class Sets
             c.SetValue(destination, stored);
             c.Notify(KeyspaceEvent.Set, operation switch { Operation.Inter => "sinterstore", Operation.Union => "sunionstore", _ => "sdiffstore" }, destination);
         }
-        else if (c.Delete(destination)) c.Notify(KeyspaceEvent.Generic, "del", destination);
+        else c.DeleteAndNotify(destination);
         c.Reply.WriteInteger(members.Count);
     }
 

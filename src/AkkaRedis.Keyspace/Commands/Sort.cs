@@ -197,11 +197,7 @@ public static class Sort
             c.Propagate(Cmd.Del, storeKey);
             c.Propagate([Cmd.RPush, storeKey, .. stored.Items]);
         }
-        else if (c.Delete(storeKey))
-        {
-            c.Propagate(Cmd.Del, storeKey);
-            c.Notify(KeyspaceEvent.Generic, "del", storeKey);
-        }
+        else if (c.DeleteAndNotify(storeKey)) c.Propagate(Cmd.Del, storeKey);
         c.Reply.WriteInteger(output.Count);
     }
 

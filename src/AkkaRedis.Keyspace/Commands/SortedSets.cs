@@ -442,7 +442,7 @@ public static class SortedSets
     {
         if (members.Count == 0)
         {
-            if (c.Delete(destination)) c.Notify(KeyspaceEvent.Generic, "del", destination);
+            c.DeleteAndNotify(destination);
             c.Reply.WriteInteger(0);
             return;
         }

@@ -247,9 +247,8 @@ public static class Strings
         if (!TryReadString(c, c[1], out var old)) return;
         if (old != null)
         {
-            c.Delete(c[1]);
+            c.DeleteAndNotify(c[1]);
             c.Propagate(Cmd.Del, c[1]);
-            c.Notify(KeyspaceEvent.Generic, "del", c[1]);
         }
         WriteBulkOrNull(c, old);
     }
@@ -288,9 +287,8 @@ public static class Strings
         if (expireAt >= 0 && expireAt <= c.Now)
         {
             // getexCommand deletes a key given an expiry already past (checkAlreadyExpired), journaled as DEL.
-            c.Delete(c[1]);
+            c.DeleteAndNotify(c[1]);
             c.Propagate(Cmd.Del, c[1]);
-            c.Notify(KeyspaceEvent.Generic, "del", c[1]);
         }
         else if (expireAt >= 0)
         {
