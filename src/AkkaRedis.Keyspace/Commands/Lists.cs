@@ -79,7 +79,16 @@ public static class Lists
         }
         if (!hasCount)
         {
-            c.Reply.WriteBulk(left ? list.PopFront() : list.PopBack());
+            if (left)
+            {
+                c.Reply.WriteBulk(list.First);
+                list.RemoveFront(1);
+            }
+            else
+            {
+                c.Reply.WriteBulk(list.Last);
+                list.RemoveBack(1);
+            }
             Popped(c, c[1], entry, list, left);
             return;
         }
@@ -98,7 +107,9 @@ public static class Lists
     {
         int n = (int)Math.Min(count, list.Count);
         c.Reply.WriteArrayHeader(n);
-        for (int i = 0; i < n; i++) c.Reply.WriteBulk(left ? list.PopFront() : list.PopBack());
+        foreach (var item in left ? list.Range(0, n) : list.Backwards(list.Count - 1, n)) c.Reply.WriteBulk(item);
+        if (left) list.RemoveFront(n);
+        else list.RemoveBack(n);
     }
 
     /// <summary>LINDEX looks the key up before it parses the index (lindexCommand).</summary>
@@ -112,7 +123,7 @@ public static class Lists
         if (!Args.TryInteger(c, c[2], out long index)) return;
         if (index < 0) index += l.Count;
         if (index < 0 || index >= l.Count) c.Reply.WriteNull();
-        else c.Reply.WriteBulk(l[(int)index]);
+        else c.Reply.WriteBulk(l.Get((int)index));
     });
 
     private static void LRange(CommandContext c)
@@ -136,7 +147,7 @@ public static class Lists
             }
             if (end >= length) end = length - 1;
             c.Reply.WriteArrayHeader(end - start + 1);
-            for (long i = start; i <= end; i++) c.Reply.WriteBulk(l[(int)i]);
+            foreach (var item in l.Range((int)start, (int)(end - start + 1))) c.Reply.WriteBulk(item);
         });
     }
 
@@ -156,7 +167,7 @@ public static class Lists
             c.Error(RespErrors.IndexOutOfRange);
             return;
         }
-        list[(int)index] = c[3];
+        list.Set((int)index, c[3]);
         c.KeyChanged(c[1]);
         c.Notify(KeyspaceEvent.List, "lset", c[1]);
         c.Reply.WriteOk();
@@ -177,9 +188,14 @@ public static class Lists
             c.Reply.WriteInteger(0);
             return;
         }
-        for (int i = 0; i < list.Count; i++)
+        int i = 0;
+        foreach (var item in list)
         {
-            if (!list[i].AsSpan().SequenceEqual(c[3])) continue;
+            if (!item.SequenceEqual(c[3]))
+            {
+                i++;
+                continue;
+            }
             list.Insert(after ? i + 1 : i, c[4]);
             c.KeyChanged(c[1]);
             c.Notify(KeyspaceEvent.List, "linsert", c[1]);
@@ -197,27 +213,7 @@ public static class Lists
         long removed = 0;
         if (list != null)
         {
-            if (count >= 0)
-            {
-                for (int i = 0; i < list.Count && (count == 0 || removed < count);)
-                {
-                    if (list[i].AsSpan().SequenceEqual(c[3]))
-                    {
-                        list.RemoveAt(i);
-                        removed++;
-                    }
-                    else i++;
-                }
-            }
-            else
-            {
-                for (int i = list.Count - 1; i >= 0 && removed < -count; i--)
-                {
-                    if (!list[i].AsSpan().SequenceEqual(c[3])) continue;
-                    list.RemoveAt(i);
-                    removed++;
-                }
-            }
+            removed = list.RemoveMatching(c[3], count);
             if (removed > 0)
             {
                 c.Notify(KeyspaceEvent.List, "lrem", c[1]);
@@ -238,7 +234,7 @@ public static class Lists
             if (start < 0) start = length + start;
             if (end < 0) end = length + end;
             if (start < 0) start = 0;
-            if (start > end || start >= length) list.Trim(0, -1);
+            if (start > end || start >= length) list.Clear();
             else
             {
                 if (end >= length) end = length - 1;
@@ -301,10 +297,13 @@ public static class Lists
                 bool forward = rank > 0;
                 long skip = Math.Abs(rank) - 1;
                 long want = count < 0 ? 1 : count == 0 ? long.MaxValue : count;
-                for (long scanned = 0; scanned < l.Count && (maxLen == 0 || scanned < maxLen) && matches.Count < want; scanned++)
+                long scanned = 0;
+                foreach (var item in forward ? l.GetEnumerator() : l.Backwards(l.Count - 1, l.Count))
                 {
-                    int index = (int)(forward ? scanned : l.Count - 1 - scanned);
-                    if (!l[index].AsSpan().SequenceEqual(c[2])) continue;
+                    if ((maxLen != 0 && scanned >= maxLen) || matches.Count >= want) break;
+                    long index = forward ? scanned : l.Count - 1 - scanned;
+                    scanned++;
+                    if (!item.SequenceEqual(c[2])) continue;
                     if (skip > 0) skip--;
                     else matches.Add(index);
                 }

@@ -155,7 +155,11 @@ public static class Sort
         var items = new List<Item>();
         if (zset != null) items.AddRange(zset.Range(start, end, options.Desc).Select(n => new Item(n.Member)));
         else
-            for (long i = start; i <= end; i++) items.Add(new Item(list![(int)(options.Desc ? length - 1 - i : i)]));
+        {
+            int count = (int)(end - start + 1);
+            foreach (var item in options.Desc ? list!.Backwards((int)(length - 1 - start), count) : list!.Range((int)start, count))
+                items.Add(new Item(item.ToArray()));
+        }
         end -= start;
         start = 0;
         return items;

@@ -23,8 +23,8 @@ public static class MemoryEstimate
         return total + entry.Value switch
         {
             byte[] text => ArrayBytes(text.Length),
-            RedisList list => ObjectHeader + 16 + ArrayHeader + Reference * Capacity(list.Count)
-                              + Sampled(list.Items, list.Count, samples, item => ArrayBytes(item.Length)),
+            RedisList list => ObjectHeader + 24 + ArrayHeader + Reference * Math.Max(4, Capacity(list.NodeCount))
+                              + list.NodeCount * (ObjectHeader + 24 + ArrayHeader) + list.BufferBytes,
             RedisSet { IsIntset: true } set => ObjectHeader + 16 + ObjectHeader + 16 + ArrayHeader + 8 * Capacity(set.Count),
             RedisSet set => ObjectHeader + 16 + 64 + (SetSlot * set.Count) + Sampled(set.Members, set.Count, samples, m => ArrayBytes(m.Length)),
             RedisSortedSet zset => ObjectHeader + 48 + 80 + ObjectHeader + 32 + ZsetNode(4) + zset.Count * (MapSlot + ObjectHeader + 48)

@@ -21,40 +21,6 @@ public sealed class RedisHash
 
     // Packed entry layout: varint field length, field bytes, varint value length, value bytes.
 
-    private static int ReadLength(byte[] data, ref int at)
-    {
-        int length = 0, shift = 0;
-        while (true)
-        {
-            byte b = data[at++];
-            length |= (b & 0x7F) << shift;
-            if (b < 0x80) return length;
-            shift += 7;
-        }
-    }
-
-    private static int LengthSize(int length)
-    {
-        int size = 1;
-        while (length >= 0x80)
-        {
-            length >>= 7;
-            size++;
-        }
-        return size;
-    }
-
-    private static int WriteLength(byte[] data, int at, int length)
-    {
-        while (length >= 0x80)
-        {
-            data[at++] = (byte)(length | 0x80);
-            length >>= 7;
-        }
-        data[at++] = (byte)length;
-        return at;
-    }
-
     /// <summary>Where a field's entry starts and ends, and where its value is; false when absent.</summary>
     private bool TryFind(ReadOnlySpan<byte> field, out int entryStart, out int valueStart, out int valueLength, out int entryEnd)
     {
@@ -63,10 +29,10 @@ public sealed class RedisHash
         while (at < _used)
         {
             entryStart = at;
-            int fieldLength = ReadLength(data, ref at);
+            int fieldLength = PackedLength.Read(data, ref at);
             bool match = data.AsSpan(at, fieldLength).SequenceEqual(field);
             at += fieldLength;
-            valueLength = ReadLength(data, ref at);
+            valueLength = PackedLength.Read(data, ref at);
             valueStart = at;
             at += valueLength;
             entryEnd = at;
@@ -107,7 +73,7 @@ public sealed class RedisHash
     /// <summary>Replaces bytes [start, end) with the entry (field, value), or removes them when field is null.</summary>
     private void Splice(int start, int end, byte[]? field, byte[]? value)
     {
-        int size = field == null ? 0 : LengthSize(field.Length) + field.Length + LengthSize(value!.Length) + value.Length;
+        int size = field == null ? 0 : PackedLength.Size(field.Length) + field.Length + PackedLength.Size(value!.Length) + value.Length;
         int newUsed = _used - (end - start) + size;
         var data = _packed!;
         if (newUsed > data.Length)
@@ -120,9 +86,9 @@ public sealed class RedisHash
         Buffer.BlockCopy(data, end, data, start + size, _used - end);
         if (field != null)
         {
-            int at = WriteLength(data, start, field.Length);
+            int at = PackedLength.Write(data, start, field.Length);
             field.CopyTo(data, at);
-            at = WriteLength(data, at + field.Length, value!.Length);
+            at = PackedLength.Write(data, at + field.Length, value!.Length);
             value.CopyTo(data, at);
         }
         _used = newUsed;
@@ -143,10 +109,10 @@ public sealed class RedisHash
         int at = 0;
         while (at < _used)
         {
-            int fieldLength = ReadLength(data, ref at);
+            int fieldLength = PackedLength.Read(data, ref at);
             var field = data.AsSpan(at, fieldLength).ToArray();
             at += fieldLength;
-            int valueLength = ReadLength(data, ref at);
+            int valueLength = PackedLength.Read(data, ref at);
             var value = data.AsSpan(at, valueLength).ToArray();
             at += valueLength;
             yield return new(field, value);

@@ -101,9 +101,10 @@ public sealed class ServerConfig
     public int HllSparseMaxBytes { get => _hllSparseMaxBytes; set => _hllSparseMaxBytes = value; }
 
     private volatile int _listMaxListpackSize = -2;
-    /// <summary>list-max-listpack-size and list-compress-depth tune the nodes of Redis's quicklist. A list here is one
-    /// structure, so they change neither replies nor encodings (a list is "quicklist" as in Redis 7.0); they are kept so
-    /// configurations and CONFIG SET written for Redis work unchanged.</summary>
+    /// <summary>list-max-listpack-size and list-compress-depth tune the nodes of Redis's quicklist. A list here always
+    /// packs 8 KB nodes (<see cref="Data.RedisList.NodeBytes"/>, Redis's default), so they change neither replies nor
+    /// encodings (a list is "quicklist" as in Redis 7.0); they are kept so configurations and CONFIG SET written for
+    /// Redis work unchanged.</summary>
     public int ListMaxListpackSize { get => _listMaxListpackSize; set => _listMaxListpackSize = value; }
     private volatile int _listCompressDepth;
     public int ListCompressDepth { get => _listCompressDepth; set => _listCompressDepth = value; }
