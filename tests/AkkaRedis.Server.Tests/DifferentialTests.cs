@@ -182,6 +182,65 @@ public sealed class DifferentialTests
         }
     }
 
+    /// <summary>
+    /// List commands over lists that grow to thousands of elements, short ones and some larger than a node, so they
+    /// cross the packed list's node boundaries, splits and two-byte lengths (pushes outweigh removals).
+    /// </summary>
+    private sealed class LongListGenerator(int seed)
+    {
+        private readonly Random _r = new(seed);
+        private static readonly string[] ListKeys = ["{l}a", "{l}b", "other"];
+        private string Key() => ListKeys[_r.Next(ListKeys.Length)];
+        private string Int(int min, int max) => _r.Next(min, max).ToString();
+        private string Element() => _r.Next(10) switch
+        {
+            < 6 => ((string[])["a", "b", "c", "", "ab"])[_r.Next(5)],
+            < 9 => new string("xyz"[_r.Next(3)], _r.Next(100, 300)),
+            _ => new string('L', _r.Next(8000, 20000)),
+        };
+        private string Side() => _r.Next(2) == 0 ? "LEFT" : "RIGHT";
+
+        public string[] Next() => _r.Next(20) switch
+        {
+            < 8 => [_r.Next(2) == 0 ? "LPUSH" : "RPUSH", Key(), .. Enumerable.Range(0, _r.Next(1, 200)).Select(_ => Element())],
+            8 => [_r.Next(2) == 0 ? "LPOP" : "RPOP", Key(), .. _r.Next(2) == 0 ? (string[])[] : [Int(0, 300)]],
+            9 => ["LRANGE", Key(), Int(-3000, 3000), Int(-3000, 3000)],
+            10 => ["LINDEX", Key(), Int(-5000, 5000)],
+            11 => ["LSET", Key(), Int(-5000, 5000), Element()],
+            12 => ["LINSERT", Key(), _r.Next(2) == 0 ? "BEFORE" : "AFTER", Element(), Element()],
+            13 => ["LREM", Key(), Int(-5, 6), Element()],
+            14 => ["LPOS", Key(), Element(), "RANK", ((string[])["1", "-1", "2", "-3"])[_r.Next(4)], "COUNT", Int(0, 5), "MAXLEN", Int(0, 3000)],
+            15 => ["LMOVE", Key(), Key(), Side(), Side()],
+            16 => ["LMPOP", "2", Key(), Key(), Side(), "COUNT", Int(1, 300)],
+            17 => ["SORT", Key(), "BY", "nosort", "LIMIT", Int(-2, 3000), Int(-2, 100), .. _r.Next(2) == 0 ? (string[])[] : ["DESC"]],
+            18 => ["LTRIM", Key(), Int(0, 50), Int(-50, -1)],
+            _ => ["DEBUG", "DIGEST-VALUE", Key()],
+        };
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void LongListsGetTheSameRepliesAsRedis(int seed)
+    {
+        using var redis = new RedisServerProcess(appendOnly: false, extraArgs: "--enable-debug-command yes");
+        using var akka = ServerProcess.Start("--shards", "3");
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(akka.Port);
+        var generator = new LongListGenerator(seed);
+        var mismatches = new StringBuilder();
+        for (int i = 0; i < 1500 && mismatches.Length < 2000; i++)
+        {
+            var command = generator.Next();
+            var want = Show(expected.Call(command));
+            var got = Show(actual.Call(command));
+            if (want != got) mismatches.Append($"#{i} {string.Join(' ', command.Select(a => a.Length > 20 ? a[..20] + "..." : a))}\n  redis: {want[..Math.Min(300, want.Length)]}\n  akka:  {got[..Math.Min(300, got.Length)]}\n");
+        }
+        Assert.True(mismatches.Length == 0, mismatches.ToString());
+        Assert.True((long)actual.Call("LLEN", "{l}a")! + (long)actual.Call("LLEN", "{l}b")! + (long)actual.Call("LLEN", "other")! > 5000,
+            "the lists grew long enough to span many nodes");
+    }
+
     private static string Show(object? reply) => reply switch
     {
         null => "(nil)",
