@@ -57,6 +57,27 @@ public class StringCommandTests : Akka.TestKit.Xunit2.TestKit
     }
 
     [Fact]
+    public void IncrWritesIntoTheStoredArrayWhileTheDigitsFitAndLeavesCopiesAlone()
+    {
+        var key = _h.KeyOn(0);
+        var keyBytes = System.Text.Encoding.UTF8.GetBytes(key);
+        byte[] Stored() => (byte[])_h.Keyspace.Shards[0].Databases[0].FindRaw(Data.HashSlot.Of(keyBytes), keyBytes)!.Value;
+        _h.Run("SET", key, "10");
+        _h.Run("COPY", key, "{" + key + "}copy");
+        var before = Stored();
+        Assert.Equal(":11\r\n", _h.Run("INCR", key));
+        Assert.Same(before, Stored());
+        Assert.Equal(":99\r\n", _h.Run("INCRBY", key, "88"));
+        Assert.Same(before, Stored());
+        Assert.Equal(":100\r\n", _h.Run("INCR", key));
+        Assert.NotSame(before, Stored());
+        Assert.Equal(":-100\r\n", _h.Run("DECRBY", key, "200"));
+        Assert.Equal("$4\r\n-100\r\n", _h.Run("GET", key));
+        Assert.Equal("$2\r\n10\r\n", _h.Run("GET", "{" + key + "}copy"));
+        Assert.Equal("$3\r\nint\r\n", _h.Run("OBJECT", "ENCODING", key));
+    }
+
+    [Fact]
     public void SetOptions()
     {
         Assert.Equal("$-1\r\n", _h.Run("SET", "a", "1", "XX"));

@@ -371,8 +371,22 @@ public static class Strings
             c.Error(RespErrors.Overflow);
             return;
         }
-        StoreNumber(c, entry, Args.Bytes(result), StringForm.Encoded, "incrby");
+        StoreNumber(c, entry, IntegerValue(entry, result), StringForm.Encoded, "incrby");
         c.Reply.WriteInteger(result);
+    }
+
+    /// <summary>
+    /// The new value of INCR and the like: written into the stored array when it has as many digits, for the reason
+    /// <see cref="NewValue"/> gives (a new array per INCR is an old entry's reference to a young array for the GC to
+    /// track and copy); otherwise a new array.
+    /// </summary>
+    private static byte[] IntegerValue(Entry? entry, long value)
+    {
+        Span<byte> text = stackalloc byte[20];
+        System.Buffers.Text.Utf8Formatter.TryFormat(value, text, out int length);
+        var bytes = entry?.Value is byte[] stored && stored.Length == length ? stored : new byte[length];
+        text[..length].CopyTo(bytes);
+        return bytes;
     }
 
     /// <summary>Stores the result of INCR-like commands at c[1], keeping its expiry (incrDecrCommand replaces the value in place).</summary>
