@@ -76,6 +76,53 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task WithALargeDatasetToLoadTheJitWarmUpRunsAfterTheLoadAndStillLeavesNothingBehind()
+    {
+        var directory = ServerProcess.NewDataDirectory();
+        try
+        {
+            // An AOF just past the size from which loading comes first (RedisServer.WarmUpAfterLoadBytes).
+            var aof = Path.Combine(directory, "appendonlydir");
+            Directory.CreateDirectory(aof);
+            var value = new string('x', 100);
+            int keys = 0;
+            using (var file = new StreamWriter(Path.Combine(aof, "appendonly.aof.1.incr.aof")))
+            {
+                file.NewLine = "\r\n";
+                while (file.BaseStream.Position <= RedisServer.WarmUpAfterLoadBytes)
+                {
+                    var key = "key:" + keys++;
+                    file.Write($"*3\r\n$3\r\nSET\r\n${key.Length}\r\n{key}\r\n${value.Length}\r\n{value}\r\n");
+                    if (keys % 1000 == 0) file.Flush();
+                }
+            }
+            File.WriteAllBytes(Path.Combine(aof, "appendonly.aof.1.base.aof"), []);
+            File.WriteAllText(Path.Combine(aof, "appendonly.aof.manifest"),
+                "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
+            long loadedBytes = new FileInfo(Path.Combine(aof, "appendonly.aof.1.incr.aof")).Length;
+
+            using var server = ServerProcess.Start("--dir", directory, "--appendonly", "yes");
+            for (int i = 0; i < 200 && !server.Output.Any(l => l.StartsWith("Warmed up the request path with ", StringComparison.Ordinal)); i++)
+                await Task.Delay(50);
+            var output = server.Output.ToList();
+            int warmed = output.FindIndex(l => l.StartsWith("Warmed up the request path with ", StringComparison.Ordinal));
+            int ready = output.FindIndex(l => l.Contains("ready to accept connections", StringComparison.Ordinal));
+            Assert.True(ready >= 0 && warmed > ready, string.Join("\n", output));
+
+            using var c = new RespClient(server.Port);
+            Assert.Equal((long)keys, c.Call("DBSIZE"));
+            var stats = (string)c.Call("INFO", "everything")!;
+            Assert.DoesNotContain("cmdstat_lpush", stats);
+            Assert.Contains("keyspace_hits:0\r\n", stats);
+            Assert.Equal(loadedBytes, new FileInfo(Path.Combine(aof, "appendonly.aof.1.incr.aof")).Length);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
     public void JitWarmUpNoStartsWithoutIt()
     {
         using var server = ServerProcess.Start("--jit-warm-up", "no", "--appendonly", "no");
