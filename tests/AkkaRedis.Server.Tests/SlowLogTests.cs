@@ -65,6 +65,45 @@ public sealed class SlowLogTests
     }
 
     [Fact]
+    public void LatencyDoctorAndGraphAnswerAsRedisDoes()
+    {
+        using var redis = new RedisServerProcess(appendOnly: false, extraArgs: "--enable-debug-command yes");
+        using var akka = ServerProcess.Start("--appendonly", "no");
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(akka.Port);
+        var both = new[] { expected, actual };
+        void Same(params string[] command) => Assert.Equal(expected.Call(command), actual.Call(command));
+
+        Same("LATENCY", "DOCTOR"); // monitoring disabled
+        Same("LATENCY", "GRAPH", "command"); // no samples: an error
+        Same("LATENCY", "GRAPH");
+        Same("LATENCY", "DOCTOR", "extra");
+        foreach (var client in both) client.Call("CONFIG", "SET", "latency-monitor-threshold", "1");
+        // A first call of a command here may take a millisecond while the JIT compiles it: no spike to start from.
+        foreach (var client in both) client.Call("LATENCY", "RESET");
+        Same("LATENCY", "DOCTOR"); // no spike yet
+
+        // Spikes in three different seconds, the two servers side by side.
+        foreach (var seconds in new[] { "0.11", "0.12", "0.13" })
+        {
+            foreach (var client in both) client.Call("DEBUG", "SLEEP", seconds);
+            Thread.Sleep(1000);
+        }
+        foreach (var client in both) client.Call("DEBUG", "SLEEP", "0.05");
+        // The labels (seconds ago) and the period may be a second apart between the two: compared as shapes.
+        static string Masked(object? reply) => System.Text.RegularExpressions.Regex.Replace((string)reply!, @"period [0-9.]+ sec", "period N sec");
+        var graphs = both.Select(c => ((string)c.Call("LATENCY", "GRAPH", "command")!).Split('\n')).ToList();
+        Assert.Equal(graphs[0][..7], graphs[1][..7]);
+        Assert.Equal("command - high 130 ms, low 50 ms (all time high 130 ms)", graphs[1][0]);
+        Assert.Matches(@"^\d{4}$", graphs[1][7]);
+        Assert.Equal(graphs[0][8..], graphs[1][8..]);
+        Assert.Equal(Masked(expected.Call("LATENCY", "DOCTOR")), Masked(actual.Call("LATENCY", "DOCTOR")));
+        Same("LATENCY", "HELP");
+        foreach (var client in both) client.Call("CONFIG", "SET", "slowlog-log-slower-than", "-1");
+        Assert.Equal(Masked(expected.Call("LATENCY", "DOCTOR")), Masked(actual.Call("LATENCY", "DOCTOR")));
+    }
+
+    [Fact]
     public void LatencyTrackingReportsPercentilesAndHistogramsAsRedisDoes()
     {
         using var akka = ServerProcess.Start("--shards", "2", "--appendonly", "no");
