@@ -101,14 +101,15 @@ public static class InfoCommand
                     .Line("clients_in_timeout_table", 0);
                 return true;
             case "memory":
-                long heap = GC.GetTotalMemory(false);
+                long heap = c.Server.NoteMemory(GC.GetTotalMemory(false));
                 long rss = Process.GetCurrentProcess().WorkingSet64;
                 s.Append("# Memory\r\n")
                     .Line("used_memory", heap)
                     .Line("used_memory_human", Human(heap))
                     .Line("used_memory_rss", rss)
                     .Line("used_memory_rss_human", Human(rss))
-                    .Line("used_memory_peak", heap)
+                    .Line("used_memory_peak", c.Server.MemoryPeak)
+                    .Line("used_memory_startup", c.Server.MemoryAtStartup)
                     .Line("maxmemory", 0)
                     .Line("maxmemory_human", "0B")
                     .Line("maxmemory_policy", c.Config.MaxMemoryPolicy)

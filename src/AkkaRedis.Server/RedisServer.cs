@@ -45,6 +45,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         var builder = new CommandTable.Builder();
         KeyspaceCommands.Register(builder);
         InfoCommand.Register(builder);
+        MemoryReport.Register(builder);
         var session = new SessionCommandTable();
         ConnectionCommands.Register(session);
         ClientCommands.Register(session);
@@ -78,6 +79,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         if (config.Cluster)
         {
             // Data comes from the shared journal as each shard starts on its node; there is no local AOF or RDB to read.
+            NoteStartupMemory();
             (shards, clusterView) = await Cluster.KeyspaceCluster.StartAsync(system, _keyspace, _state);
         }
         else
@@ -87,6 +89,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             // large dataset to load, after it instead (below): see WarmUpAfterLoadBytes.
             warmUpFirst = config.JitWarmUp && DataToLoadBytes() < WarmUpAfterLoadBytes;
             if (warmUpFirst) await WarmUp();
+            NoteStartupMemory();
             if (config.AppendOnly) await ReadAof();
             else rdbLibraries = ReadRdb();
             shards = new IActorRef[config.Shards];
@@ -141,6 +144,16 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                           $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
                           $"persistence={(config.AppendOnly ? config.Cluster ? "shared journal (PostgreSQL)" : "aof appendfsync " + config.AppendFsync : "none (in memory)")}" +
                           (config.Cluster ? $", cluster node {config.ClusterHostname}:{config.ClusterPort}" : ""));
+    }
+
+    /// <summary>
+    /// used_memory_startup, as Redis measures it before loading data: what the runtime, Akka and the server hold
+    /// (collected first, or the warm-up's garbage would count; about 20 ms with nothing loaded yet).
+    /// </summary>
+    private void NoteStartupMemory()
+    {
+        _state.MemoryAtStartup = _state.NoteMemory(GC.GetTotalMemory(forceFullCollection: true));
+        _state.RssAtStartup = Environment.WorkingSet;
     }
 
     /// <summary>The JIT warm-up only saves time: should it fail (no loopback port, say), the server runs without it.</summary>
@@ -339,6 +352,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _lastCommands = commands;
         _lastSampleMs = now;
         _state.OpsPerSecond = _opsSamples.Sum() / _opsSamples.Length;
+        _state.NoteMemory(GC.GetTotalMemory(false));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)

@@ -166,6 +166,44 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
     }
 
     [Fact]
+    public void MemoryStatsAndDoctorAnswerInRedisShape()
+    {
+        using var redis = new RedisServerProcess(appendOnly: false);
+        using var akka = ServerProcess.Start("--appendonly", "no", "--shards", "2");
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(akka.Port);
+        foreach (var command in new[] { new[] { "MEMORY", "HELP" }, ["MEMORY", "STATS", "x"], ["MEMORY", "DOCTOR", "x"], ["MEMORY", "DOCTOR"] })
+            Assert.Equal(expected.Call(command), actual.Call(command)); // DOCTOR: both empty
+
+        foreach (var client in new[] { expected, actual })
+        {
+            client.Call("MSET", "a", "1", "b", "2", "c", "3");
+            client.Call("SET", "e", "x", "EX", "100");
+            client.Call("SELECT", "3");
+            client.Call("SET", "d", "4");
+        }
+        static List<string> Names(object? reply) => ((List<object?>)reply!).Where((_, i) => i % 2 == 0).Cast<string>().ToList();
+        var want = (List<object?>)expected.Call("MEMORY", "STATS")!;
+        var got = (List<object?>)actual.Call("MEMORY", "STATS")!;
+        Assert.Equal(Names(want), Names(got));
+        var stats = Enumerable.Range(0, got.Count / 2).ToDictionary(i => (string)got[2 * i]!, i => got[2 * i + 1]);
+        Assert.Equal(Names(want[Names(want).IndexOf("db.0") * 2 + 1]), Names(stats["db.0"]));
+        Assert.Equal(5L, stats["keys.count"]);
+        Assert.True((long)stats["total.allocated"]! > 0 && (long)stats["peak.allocated"]! >= (long)stats["total.allocated"]!);
+        Assert.True((long)stats["dataset.bytes"]! > 0);
+        Assert.True(((List<object?>)stats["db.0"]!)[3] is > 0L, "db.0 has a key with an expiry");
+        Assert.InRange(double.Parse((string)stats["peak.percentage"]!, System.Globalization.CultureInfo.InvariantCulture), 0.0, 100.0);
+
+        // With data (tens of megabytes past start-up) the doctor runs its checks, and answers in Redis's words.
+        var value = new string('v', 10_000);
+        for (int i = 0; i < 3000; i++) actual.Call("SET", "big:" + i, value);
+        actual.Call("MEMORY", "PURGE"); // a collection, so the heap's figures are what is live
+        var doctor = (string)actual.Call("MEMORY", "DOCTOR")!;
+        Assert.True(doctor.StartsWith("Hi Sam, I can't find any memory issue", StringComparison.Ordinal)
+                    || doctor.StartsWith("Sam, I detected a few issues in this Redis instance memory implants:", StringComparison.Ordinal), doctor);
+    }
+
+    [Fact]
     public void CommandStatsCountTimeForConnectionAndShardCommands()
     {
         using var c = new RespClient(_port);

@@ -3,7 +3,7 @@ using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Keyspace.Commands;
 
-/// <summary>MEMORY USAGE, PURGE, MALLOC-STATS and HELP (object.c). Sizes are this server's own (see <see cref="MemoryEstimate"/>).</summary>
+/// <summary>MEMORY USAGE, PURGE, MALLOC-STATS and HELP (object.c); STATS and DOCTOR are the server's (MemoryReport). Sizes are this server's own (see <see cref="MemoryEstimate"/>).</summary>
 public static class MemoryCommands
 {
     /// <summary>Redis samples five elements of an aggregate unless told otherwise (OBJ_COMPUTE_SIZE_DEF_SAMPLES).</summary>
@@ -21,10 +21,14 @@ public static class MemoryCommands
         .Keyed("memory|help", c => HelpText.Write(c.Reply,
         [
             "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+            "DOCTOR",
+            "    Return memory problems reports.",
             "MALLOC-STATS",
             "    Return internal statistics report from the memory allocator.",
             "PURGE",
             "    Attempt to purge dirty pages for reclamation by the allocator.",
+            "STATS",
+            "    Return information about the memory usage of the server.",
             "USAGE <key> [SAMPLES <count>]",
             "    Return memory in bytes used by <key> and its value. Nested values are",
             "    sampled up to <count> times (default: 5, 0 means sample all).",

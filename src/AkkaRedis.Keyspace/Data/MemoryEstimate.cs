@@ -11,7 +11,9 @@ public static class MemoryEstimate
 {
     private const long ObjectHeader = 16, ArrayHeader = 24, Reference = 8;
     /// <summary>An Entry object and its slot in the database's table.</summary>
-    private const long EntryOverhead = ObjectHeader + 48 + 24;
+    public const long EntryOverhead = ObjectHeader + 48 + 24;
+    /// <summary>A key's place in its database's list of keys with an expiry.</summary>
+    public const long ExpiryOverhead = 2 * Reference;
     /// <summary>A HashSet or Dictionary entry: hash code and next index, then the key (and value) reference, plus its bucket.</summary>
     private const long SetSlot = 8 + Reference + 4, MapSlot = 8 + 2 * Reference + 4;
 

@@ -56,6 +56,22 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// <summary>LATENCY's events.</summary>
     public LatencyMonitor Latency { get; } = new();
 
+    private long _memoryPeak;
+    /// <summary>The most managed heap seen in use (used_memory_peak), from the server's samples and every INFO or MEMORY read.</summary>
+    public long MemoryPeak => Interlocked.Read(ref _memoryPeak);
+
+    /// <summary>Notes the heap in use now and returns it.</summary>
+    public long NoteMemory(long used)
+    {
+        long peak;
+        while (used > (peak = Interlocked.Read(ref _memoryPeak)) && Interlocked.CompareExchange(ref _memoryPeak, used, peak) != peak) { }
+        return used;
+    }
+
+    /// <summary>The heap and the process's resident set once the server was ready (used_memory_startup): the runtime's, Akka's and the server's own.</summary>
+    public long MemoryAtStartup { get; set; }
+    public long RssAtStartup { get; set; }
+
     /// <summary>
     /// After a command ran for <paramref name="micros"/>: SLOWLOG and the latency monitor, each when past its threshold
     /// (call() in server.c). <paramref name="client"/> is what the command knows of its client, for SLOWLOG.
