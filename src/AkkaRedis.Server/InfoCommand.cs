@@ -97,7 +97,7 @@ public static class InfoCommand
                     .Line("client_recent_max_input_buffer", 0)
                     .Line("client_recent_max_output_buffer", 0)
                     .Line("blocked_clients", info?.BlockedClients ?? 0)
-                    .Line("tracking_clients", 0)
+                    .Line("tracking_clients", c.Server.TrackingConnections.Length)
                     .Line("clients_in_timeout_table", 0);
                 return true;
             case "memory":
@@ -138,6 +138,9 @@ public static class InfoCommand
                     .Line("keyspace_misses", shards.Sum(x => x.KeyspaceMisses))
                     .Line("pubsub_channels", c.Server.PubSub.ChannelCount)
                     .Line("pubsub_patterns", c.Server.PubSub.PatternCount)
+                    .Line("tracking_total_keys", c.Keyspace.Shards.Sum(x => (long)x.TrackingKeys))
+                    .Line("tracking_total_items", c.Keyspace.Shards.Sum(x => x.TrackingItems))
+                    .Line("tracking_total_prefixes", c.Server.TrackingPrefixes.Length)
                     .Line("total_error_replies", c.Server.Errors.Total);
                 return true;
             case "replication":

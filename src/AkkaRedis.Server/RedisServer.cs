@@ -49,6 +49,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         var session = new SessionCommandTable();
         ConnectionCommands.Register(session);
         ClientCommands.Register(session);
+        TrackingCommands.Register(session);
         ConfigCommands.Register(session);
         CommandCommands.Register(session);
         ShutdownCommand.Register(session);

@@ -167,6 +167,7 @@ public class LendingHoldTests : Akka.TestKit.Xunit2.TestKit
     {
         public int Db => 0;
         public bool Resp3 => false;
+        public Akka.Actor.IActorRef? Actor => null;
     }
 
     /// <summary>Stands in for a shard behind Cluster Sharding that loses the first message of one type (a hand-off).</summary>

@@ -151,6 +151,7 @@ public sealed class ShardRecoveryTests : IDisposable
     {
         public int Db => 0;
         public bool Resp3 => false;
+        public Akka.Actor.IActorRef? Actor => null;
     }
 
     [Fact]

@@ -55,6 +55,23 @@ public sealed class ClusterSerializerTests : IDisposable
     }
 
     [Fact]
+    public void TrackingReadsAndInvalidationsCrossNodes()
+    {
+        var get = new ShardCommand(RedisServer.BuildCommands().Table.Find("get")!, [B("GET"), B("k")], 0, true, 9, Keyspace.Server.TrackedRead.Instance);
+        Assert.Same(Keyspace.Server.TrackedRead.Instance, RoundTrip(new ShardBatch([get], 1, _actor)).Commands[0].Payload);
+        var invalidation = RoundTrip(new Keyspace.Server.TrackingInvalidation([B("a"), B("b")], [true, false], Broadcast: true));
+        Assert.Equal(["a", "b"], invalidation.Keys!.Select(Text));
+        Assert.Equal([true, false], invalidation.BySelf!);
+        Assert.True(invalidation.Broadcast);
+        var flush = RoundTrip(new Keyspace.Server.TrackingInvalidation(null, null, Broadcast: false));
+        Assert.Null(flush.Keys);
+        var redirected = RoundTrip(new Keyspace.Server.RedirectedInvalidation([B("k")], OnePerKey: true));
+        Assert.Equal(["k"], redirected.Keys!.Select(Text));
+        Assert.True(redirected.OnePerKey);
+        Assert.Null(RoundTrip(new Keyspace.Server.RedirectedInvalidation(null, OnePerKey: false)).Keys);
+    }
+
+    [Fact]
     public void APublishedMessageTravelsWithItsOrigin()
     {
         var published = RoundTrip(new ClusterPublish(B("news"), [0, 255, 10, 13], "akka.tcp://akkaredis@127.0.0.1:17001"));

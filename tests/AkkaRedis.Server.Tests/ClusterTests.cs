@@ -58,6 +58,24 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public void ClientTrackingInvalidatesOnTheNodeThatServesTheKey()
+    {
+        // As in Redis Cluster, each node tracks the reads of its own keys (a key of another node answers MOVED).
+        var (onHere, _, _) = KeysOnEachNode("track");
+        using var reader = new RespClient(_cluster.Port(0));
+        using var writer = new RespClient(_cluster.Port(0));
+        reader.Call("HELLO", "3");
+        Assert.Equal("OK", reader.Call("CLIENT", "TRACKING", "on"));
+        Assert.Equal(new List<object?> { null, null }, reader.Call("MGET", onHere[0], onHere[1]));
+        Assert.Equal("OK", writer.Call("SET", onHere[1], "changed"));
+        Assert.Equal(new List<object?> { "invalidate", new List<object?> { onHere[1] } }, reader.ReadWithin(TimeSpan.FromSeconds(10)));
+        Assert.Equal("OK", reader.Call("CLIENT", "TRACKING", "off"));
+        Assert.Equal("OK", reader.Call("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", _prefix + "track"));
+        Assert.Equal("OK", writer.Call("SET", onHere[2], "x"));
+        Assert.Equal(new List<object?> { "invalidate", new List<object?> { onHere[2] } }, reader.ReadWithin(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public void PublishReachesSubscribersOnEveryNode()
     {
         string channel = _prefix + "news";

@@ -76,6 +76,34 @@ public sealed class RespClient : IDisposable
         return Read();
     }
 
+    /// <summary>Sends a command and returns its reply's bytes as they came (a push and an array differ in their first byte).</summary>
+    public string CallRaw(params string[] args)
+    {
+        SendRaw(Encode(args));
+        return ReadRaw();
+    }
+
+    /// <summary>The next reply's bytes as they came, as Latin-1 text.</summary>
+    public string ReadRaw()
+    {
+        _capture = [];
+        try
+        {
+            Read();
+            return Encoding.Latin1.GetString(_capture.ToArray());
+        }
+        finally
+        {
+            _capture = null;
+        }
+    }
+
+    /// <summary><see cref="ReadRaw"/> if a reply starts arriving within <paramref name="wait"/>, else null.</summary>
+    public string? ReadRawWithin(TimeSpan wait) =>
+        _start == _end && !_tcp.Client.Poll(wait, SelectMode.SelectRead) ? null : ReadRaw();
+
+    private List<byte>? _capture;
+
     private int ReadByte()
     {
         if (_start == _end)
@@ -84,6 +112,7 @@ public sealed class RespClient : IDisposable
             _end = _stream.Read(_buffer, 0, _buffer.Length);
             if (_end == 0) throw new EndOfStreamException("connection closed");
         }
+        _capture?.Add(_buffer[_start]);
         return _buffer[_start++];
     }
 

@@ -1,3 +1,4 @@
+using Akka.Actor;
 using AkkaRedis.Keyspace.Data;
 using AkkaRedis.Persistence;
 using AkkaRedis.Keyspace.Journal;
@@ -127,6 +128,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         Now = now;
         Effects = null;
         Changes = 0;
+        ScriptRanReadonly = false;
         _changedKeys.Clear();
     }
 
@@ -167,6 +169,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         }
         Effects = null;
         Changes = 0;
+        ScriptRanReadonly = false;
         _changedKeys.Clear();
     }
 
@@ -229,6 +232,131 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         return entry;
     }
 
+    // ------------------------------------------------------------------------------- CLIENT TRACKING
+
+    /// <summary>The connection whose command runs (its actor), or null (expiry cycle, replay): a key it modifies is
+    /// invalidated for it as modified by itself, which NOLOOP leaves out.</summary>
+    public Akka.Actor.IActorRef? Client
+    {
+        get => ClientObject as Akka.Actor.IActorRef ?? (ClientObject as IClientState)?.Actor;
+        set => ClientObject = value;
+    }
+
+    /// <summary>What the shard knows the command came from (the connection's actor, or its state for EXEC), turned
+    /// into <see cref="Client"/> only when tracking needs it: the hot path stores it without casting.</summary>
+    public object? ClientObject { get; set; }
+
+    /// <summary>Invalidations owed after the message being handled, in order: to whom, which key, and for which prefix (BCAST) or none.</summary>
+    private readonly List<(Akka.Actor.IActorRef Target, byte[] Key, bool BySelf, BroadcastPrefix? Prefix)> _invalidations = [];
+
+    /// <summary>
+    /// Redis's signalModifiedKey: the key's watchers are touched, its readers (CLIENT TRACKING) and the BCAST
+    /// connections of prefixes it falls under are owed an invalidation.
+    /// </summary>
+    public void SignalModified(int db, byte[] key)
+    {
+        Keyspace.TouchWatched(db, key);
+        if (Volatile.Read(ref Keyspace.TrackedKeys) > 0 && Keyspace.Shards[Keyspace.SlotOwner[SlotOf(key)]].Untrack(key) is { } readers)
+            foreach (var reader in readers) _invalidations.Add((reader, key, reader.Equals(Client), null));
+        var prefixes = Server.TrackingPrefixes;
+        if (prefixes.Length == 0) return;
+        foreach (var prefix in prefixes)
+        {
+            if (!prefix.Covers(key)) continue;
+            foreach (var client in prefix.Clients) _invalidations.Add((client, key, client.Equals(Client), prefix));
+        }
+    }
+
+    /// <summary>
+    /// trackingRememberKeys: the keys of a read-only command <see cref="Client"/> ran are remembered for it, in their
+    /// shards' tables; past tracking-table-max-keys (each shard its share) other keys are forgotten, their readers
+    /// invalidated.
+    /// </summary>
+    public void TrackKeys(CommandSpec spec, byte[][] args)
+    {
+        if (Client == null) return;
+        foreach (int position in spec.KeyPositions(args))
+        {
+            var key = args[position];
+            var store = Keyspace.Shards[Keyspace.SlotOwner[SlotOf(key)]];
+            if (store.Track(key, Client)) EnforceTrackingLimit(store);
+        }
+    }
+
+    /// <summary>trackingLimitUsedSlots: past its share of tracking-table-max-keys a shard forgets keys, their readers invalidated.</summary>
+    public void EnforceTrackingLimit(ShardStore store)
+    {
+        int limit = Config.TrackingTableMaxKeys;
+        if (limit <= 0) return;
+        int share = (limit + Keyspace.Shards.Length - 1) / Keyspace.Shards.Length;
+        while (store.TrackingKeys > share && store.AnyTrackedKey() is { } evicted)
+            foreach (var reader in store.Untrack(evicted)!) _invalidations.Add((reader, evicted, false, null));
+    }
+
+    /// <summary>A script run by this command called a read-only command (its declared keys are then tracked, as Redis's are).</summary>
+    public bool ScriptRanReadonly { get; set; }
+
+    /// <summary>A script's inner context hands what its command invalidated to the context of the command that runs the script.</summary>
+    public void TakeInvalidationsFrom(CommandContext inner)
+    {
+        _invalidations.AddRange(inner._invalidations);
+        inner._invalidations.Clear();
+        if (inner._flushedFor != null) _flushedFor = inner._flushedFor;
+        inner._flushedFor = null;
+    }
+
+    /// <summary>A context that ran on a copy of the data (a cluster lending hold) drops what it would have invalidated: the real shards invalidate as they apply the effects.</summary>
+    public void DiscardInvalidations()
+    {
+        _invalidations.Clear();
+        _flushedFor = null;
+    }
+
+    /// <summary>A flush was owed to every tracking connection (null: none).</summary>
+    private Akka.Actor.IActorRef[]? _flushedFor;
+
+    /// <summary>
+    /// trackingInvalidateKeysOnFlush: FLUSHDB and FLUSHALL (of any database) empty every shard's tracking table and
+    /// tell every tracking connection that all its keys are invalid.
+    /// </summary>
+    public void InvalidateAllTracked()
+    {
+        foreach (var store in ShardsInScope) store.ClearTracking();
+        var connections = Server.TrackingConnections;
+        if (connections.Length > 0) _flushedFor = connections;
+    }
+
+    /// <summary>
+    /// Sends the invalidations owed: to each connection one message per prefix (BCAST, keys sorted and once each, as
+    /// Redis's per-prefix table gives them) and one for the keys it read, each key then its own push.
+    /// </summary>
+    public void SendInvalidations()
+    {
+        if (_flushedFor != null)
+        {
+            foreach (var connection in _flushedFor) connection.Tell(new TrackingInvalidation(null, null, Broadcast: false));
+            _flushedFor = null;
+        }
+        if (_invalidations.Count == 0) return;
+        // Keys read first (Redis sends those as the keys change), then each prefix's, in prefix order (its beforeSleep's).
+        var groups = _invalidations.GroupBy(i => (i.Target, i.Prefix))
+            .OrderBy(g => g.Key.Prefix == null ? 0 : 1)
+            .ThenBy(g => g.Key.Prefix?.Prefix ?? [], ByteArrayComparer.Instance);
+        foreach (var group in groups)
+        {
+            if (group.Key.Prefix == null)
+            {
+                group.Key.Target.Tell(new TrackingInvalidation([.. group.Select(i => i.Key)], [.. group.Select(i => i.BySelf)], Broadcast: false));
+                continue;
+            }
+            // Once per key, marked as the last modification left it.
+            var keys = new SortedDictionary<byte[], bool>(ByteArrayComparer.Instance);
+            foreach (var item in group) keys[item.Key] = item.BySelf;
+            group.Key.Target.Tell(new TrackingInvalidation([.. keys.Keys], [.. keys.Values], Broadcast: true));
+        }
+        _invalidations.Clear();
+    }
+
     /// <summary>Looks a key up for writing: lazy expiry only (lookupKeyWrite).</summary>
     public Entry? Write(byte[] key) => Write(key, Db);
 
@@ -253,7 +381,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     private void OnExpired(Entry entry)
     {
         Keyspace.Shards[Keyspace.SlotOwner[SlotOf(entry.Key)]].ExpiredKeys++;
-        Keyspace.TouchWatched(_lookupDb, entry.Key);
+        SignalModified(_lookupDb, entry.Key);
         // Redis propagates a DEL for every key it expires, so the journal never depends on the clock at replay.
         Journal?.Add(_lookupDb, [Cmd.Del, entry.Key]);
         Notify(KeyspaceEvent.Expired, "expired", entry.Key, _lookupDb);
@@ -339,7 +467,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         Changes++;
         if (Journal != null) _changedKeys.Add((db, key));
         Shard.Dirty++;
-        Keyspace.TouchWatched(db, key);
+        SignalModified(db, key);
         if (Volatile.Read(ref Keyspace.BlockedWaiters) > 0 && Keyspace.Shards[Keyspace.SlotOwner[SlotOf(key)]].HasWaiters(db, key))
             ReadyKeys.Add((db, key));
     }

@@ -34,6 +34,7 @@ public static class Databases
     {
         if (!TryFlushMode(c)) return;
         foreach (var shard in c.ShardsInScope) shard.TouchWatchedExisting(c.Db);
+        c.InvalidateAllTracked();
         long removed = 0;
         foreach (var database in Each(c, c.Db))
         {
@@ -52,6 +53,7 @@ public static class Databases
             for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
             foreach (var database in shard.Databases) database.Clear();
         }
+        c.InvalidateAllTracked();
         c.Changes++;
         c.Reply.WriteOk();
     }

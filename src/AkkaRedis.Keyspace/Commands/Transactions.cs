@@ -8,13 +8,19 @@ public interface IClientState
 {
     int Db { get; }
     bool Resp3 { get; }
+    /// <summary>The connection's actor (what CLIENT TRACKING's invalidations go to).</summary>
+    Akka.Actor.IActorRef? Actor { get; }
 }
 
 /// <summary>A command queued after MULTI. Connection commands carry a closure that runs them and writes their reply.</summary>
 public sealed record QueuedCommand(CommandSpec Spec, byte[][] Args, Action<RespWriter>? RunInSession);
 
 /// <summary>EXEC's payload: the queued commands, the connection's watch list, and the connection itself.</summary>
-public sealed record Transaction(List<QueuedCommand> Commands, WatchState? Watch, IClientState Client);
+public sealed record Transaction(List<QueuedCommand> Commands, WatchState? Watch, IClientState Client)
+{
+    /// <summary>CLIENT TRACKING: the keys of the read-only commands queued are remembered for the connection.</summary>
+    public bool TrackReads { get; init; }
+}
 
 /// <summary>
 /// A connection's watched keys. Shards mark it dirty when one of them is written, expires or is flushed;
@@ -122,6 +128,7 @@ public static class Transactions
             try
             {
                 queued.Spec.Handler!(c);
+                if (transaction.TrackReads && queued.Spec.Facts.HasFlag("readonly")) c.TrackKeys(queued.Spec, queued.Args);
             }
             catch (Exception e)
             {

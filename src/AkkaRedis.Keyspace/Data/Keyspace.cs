@@ -44,6 +44,9 @@ public sealed class Keyspace
         if (Volatile.Read(ref WatchedKeys) == 0) return;
         Shards[SlotOwner[HashSlot.Of(key)]].TouchWatched(db, key);
     }
+
+    /// <summary>How many keys are in the shards' tracking tables: writes look there only when this is not zero.</summary>
+    public int TrackedKeys;
 }
 
 /// <summary>One shard's databases and counters.</summary>
@@ -155,6 +158,57 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
         if (table == null || !table.TryGetValue(key, out var list) || !list.Remove(watch)) return;
         if (list.Count == 0) table.Remove(key);
         if (owner != null) Interlocked.Decrement(ref owner.WatchedKeys);
+    }
+
+    // ------------------------------------------------------------------------------- CLIENT TRACKING
+    // Redis's tracking table: key name (in any database, as Redis's) to the connections that read it. A key's shard
+    // keeps its entries, which leave when the key is modified (and invalidated) or the keyspace is flushed.
+
+    private Dictionary<byte[], HashSet<Akka.Actor.IActorRef>>? _tracking;
+    private long _trackingItems;
+
+    public int TrackingKeys => _tracking?.Count ?? 0;
+    public long TrackingItems => Interlocked.Read(ref _trackingItems);
+
+    /// <summary>Remembers that <paramref name="client"/> read <paramref name="key"/>; true when the key is new to the table.</summary>
+    public bool Track(byte[] key, Akka.Actor.IActorRef client)
+    {
+        _tracking ??= new Dictionary<byte[], HashSet<Akka.Actor.IActorRef>>(ByteArrayComparer.Instance);
+        bool added = false;
+        if (!_tracking.TryGetValue(key, out var clients))
+        {
+            _tracking[key] = clients = [];
+            if (owner != null) Interlocked.Increment(ref owner.TrackedKeys);
+            added = true;
+        }
+        if (clients.Add(client)) Interlocked.Increment(ref _trackingItems);
+        return added;
+    }
+
+    /// <summary>Removes a key from the table and returns who had read it (null: nobody).</summary>
+    public HashSet<Akka.Actor.IActorRef>? Untrack(byte[] key)
+    {
+        if (_tracking == null || !_tracking.Remove(key, out var clients)) return null;
+        if (owner != null) Interlocked.Decrement(ref owner.TrackedKeys);
+        Interlocked.Add(ref _trackingItems, -clients.Count);
+        return clients;
+    }
+
+    /// <summary>Some key of the table (tracking-table-max-keys evicts from here), or null when it is empty.</summary>
+    public byte[]? AnyTrackedKey()
+    {
+        if (_tracking == null) return null;
+        foreach (var key in _tracking.Keys) return key;
+        return null;
+    }
+
+    /// <summary>FLUSHDB / FLUSHALL empty the table (connections are told everything is invalid).</summary>
+    public void ClearTracking()
+    {
+        if (_tracking == null) return;
+        if (owner != null) Interlocked.Add(ref owner.TrackedKeys, -_tracking.Count);
+        Interlocked.Exchange(ref _trackingItems, 0);
+        _tracking = null;
     }
 
     public void TouchWatched(int db, byte[] key)

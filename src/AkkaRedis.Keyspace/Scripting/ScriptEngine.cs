@@ -370,7 +370,10 @@ public sealed class ScriptEngine : IDisposable
         if (spec.Handler == null || spec.Route == CommandRoute.Session) return RunConnectionCommand(spec.Name, args);
         _inner.Journal = _journaled ? c.Journal : null;
         _inner.Begin(spec, args, _db, _callReply, c.Shard, c.Now, null);
+        _inner.Client = c.Client;
         spec.Handler(_inner);
+        c.TakeInvalidationsFrom(_inner);
+        if (spec.Facts.HasFlag("readonly")) c.ScriptRanReadonly = true;
         if (_inner.Changes > 0 || _inner.Effects != null) c.Server.Script.MarkWrite();
         _inner.RecordEffects();
         c.Shard.Calls[spec.Id]++;

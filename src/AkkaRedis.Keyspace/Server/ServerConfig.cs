@@ -118,6 +118,13 @@ public sealed class ServerConfig
     // Read once per command: a plain volatile read (Interlocked.Read is a locked instruction).
     public long SlowlogLogSlowerThan { get => Volatile.Read(ref _slowlogLogSlowerThan); set => Volatile.Write(ref _slowlogLogSlowerThan, value); }
     private volatile int _latencyMonitorThreshold;
+    private volatile int _trackingTableMaxKeys = 1_000_000;
+    /// <summary>
+    /// tracking-table-max-keys: most keys CLIENT TRACKING remembers; past it keys are forgotten (their readers get an
+    /// invalidation), each shard keeping its share. 0: no limit.
+    /// </summary>
+    public int TrackingTableMaxKeys { get => _trackingTableMaxKeys; set => _trackingTableMaxKeys = value; }
+
     /// <summary>latency-monitor-threshold: milliseconds from which LATENCY records a command; 0 turns it off.</summary>
     public int LatencyMonitorThreshold { get => _latencyMonitorThreshold; set => _latencyMonitorThreshold = value; }
     private volatile int _slowlogMaxLen = 128;

@@ -56,6 +56,58 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// <summary>LATENCY's events.</summary>
     public LatencyMonitor Latency { get; } = new();
 
+    // ------------------------------------------------------------------------------- CLIENT TRACKING
+    private readonly object _prefixesLock = new();
+    private BroadcastPrefix[] _trackingPrefixes = [];
+
+    /// <summary>BCAST mode's prefixes and their connections, in byte order: a snapshot replaced whole, so shards read it without a lock.</summary>
+    public BroadcastPrefix[] TrackingPrefixes => Volatile.Read(ref _trackingPrefixes);
+
+    private Akka.Actor.IActorRef[] _trackingConnections = [];
+
+    /// <summary>Connections with CLIENT TRACKING on, told when the keyspace is flushed (INFO tracking_clients counts them).</summary>
+    public Akka.Actor.IActorRef[] TrackingConnections => Volatile.Read(ref _trackingConnections);
+
+    public void SetTracking(Akka.Actor.IActorRef client, bool on)
+    {
+        lock (_prefixesLock)
+        {
+            var without = _trackingConnections.Where(c => !c.Equals(client));
+            Volatile.Write(ref _trackingConnections, on ? [.. without, client] : [.. without]);
+        }
+    }
+
+    /// <summary>Subscribes a BCAST connection to its prefixes (enableBcastTrackingForPrefix).</summary>
+    public void AddBroadcast(Akka.Actor.IActorRef client, IEnumerable<byte[]> prefixes)
+    {
+        lock (_prefixesLock)
+        {
+            var table = _trackingPrefixes.ToDictionary(p => p.Prefix, p => p.Clients.ToList(), ByteArrayComparer.Instance);
+            foreach (var prefix in prefixes)
+            {
+                if (!table.TryGetValue(prefix, out var clients)) table[prefix] = clients = [];
+                if (!clients.Contains(client)) clients.Add(client);
+            }
+            Publish(table);
+        }
+    }
+
+    /// <summary>Unsubscribes a connection from every prefix (tracking off, RESET, disconnect); a prefix left without connections goes.</summary>
+    public void RemoveBroadcast(Akka.Actor.IActorRef client)
+    {
+        lock (_prefixesLock)
+        {
+            if (!_trackingPrefixes.Any(p => p.Clients.Contains(client))) return;
+            var table = _trackingPrefixes.ToDictionary(p => p.Prefix, p => p.Clients.Where(c => !c.Equals(client)).ToList(), ByteArrayComparer.Instance);
+            Publish(table);
+        }
+    }
+
+    private void Publish(Dictionary<byte[], List<Akka.Actor.IActorRef>> table) =>
+        Volatile.Write(ref _trackingPrefixes, table.Where(p => p.Value.Count > 0)
+            .OrderBy(p => p.Key, ByteArrayComparer.Instance)
+            .Select(p => new BroadcastPrefix(p.Key, [.. p.Value])).ToArray());
+
     private long _memoryPeak;
     /// <summary>The most managed heap seen in use (used_memory_peak), from the server's samples and every INFO or MEMORY read.</summary>
     public long MemoryPeak => Interlocked.Read(ref _memoryPeak);

@@ -308,6 +308,19 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
+        try
+        {
+            OnShardMessage(message);
+        }
+        finally
+        {
+            // CLIENT TRACKING: what the message's commands modified is invalidated once their replies have gone.
+            _context.SendInvalidations();
+        }
+    }
+
+    private void OnShardMessage(object message)
+    {
         if (message is ResumeOffSocketThread)
         {
             ResumeOffSocketThreadNow();
@@ -866,6 +879,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         if (!sharesTiming) TimeSharedRun(ref clock);
         var payload = command.Payload is WatchTicket ticket ? StandInFor(ticket) : command.Payload;
         _context.Begin(spec, command.Args, command.Db, _writer, _store, clock.NowMs, payload, command.FirstKeySlot);
+        _context.ClientObject = client;
         if (_aof?.WriteError is { } writeError && spec.IsWrite)
         {
             // Redis's processCommand: while the AOF cannot be written, writes are refused and reads go on.
@@ -889,6 +903,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         }
         _context.RecordEffects();
         bool blocked = _context.Blocked;
+        // CLIENT TRACKING: a script's declared keys count as read when it ran a read-only command (Redis tracks the caller's).
+        if (command.Payload is TrackedRead && !blocked && (!spec.RunsUserCode || _context.ScriptRanReadonly)) _context.TrackKeys(spec, command.Args);
         _store.Calls[spec.Id]++;
         _store.CommandsProcessed++;
         _server.CountIfFailed(_store, spec, _writer, start, _context.ErrorCounted);
@@ -983,6 +999,9 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// </summary>
     private void ActiveExpireCycle()
     {
+        _context.Client = null;
+        // As Redis's serverCron: a lowered tracking-table-max-keys applies without waiting for the next read.
+        if (_store.TrackingKeys > 0) _context.EnforceTrackingLimit(_store);
         if (!_server.Config.ActiveExpire) return;
         const int sampleSize = 20;
         long now = _server.Clock.NowMs;
@@ -1001,7 +1020,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                     if (entry == null || entry.ExpireAt > now) continue;
                     database.Remove(HashSlot.Of(entry.Key), entry);
                     _store.ExpiredKeys++;
-                    _context.Keyspace.TouchWatched(db, entry.Key);
+                    _context.SignalModified(db, entry.Key);
                     _journal?.Add(db, [Cmd.Del, entry.Key]);
                     KeyspaceEvents.Notify(_server, KeyspaceEvent.Expired, "expired", entry.Key, db);
                     expired++;

@@ -198,6 +198,7 @@ public sealed class LendingHold : UntypedActor, IWithTimers
             writer.WriteError("ERR " + e.Message);
         }
         _context.RecordEffects();
+        _context.DiscardInvalidations();
         _reply = writer.ToArray();
         var parts = effects.IsEmpty
             ? []

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Serialization;
 using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Keyspace.Shards;
 using AkkaRedis.Persistence;
 
@@ -21,7 +22,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
     private const string Envelope = "E", Batch = "B", Replies = "R", Await = "A", Ready = "Y", Stop = "S", Journal = "J", Probe = "P", Probed = "Q",
         Lend = "L", Lent = "K", Apply = "X", Applied = "D", ReleaseLend = "U",
         Block = "BF", Registered = "BR", Cancel = "BC", NotHere = "BN", Forget = "W", Deliver = "V", Published = "PS",
-        Wake = "WW", WakeAck = "WR", Woken = "WK", WakeStop = "WS";
+        Wake = "WW", WakeAck = "WR", Woken = "WK", WakeStop = "WS", Invalidate = "TI", Redirected = "TR";
 
     /// <summary>Every node builds the same command table; a command travels as its arguments and is looked up again.</summary>
     private static readonly Lazy<CommandTable> Commands = new(() => RedisServer.BuildCommands().Table);
@@ -55,6 +56,8 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         WakeRegistered => WakeAck,
         KeyReady => Woken,
         StopWaking => WakeStop,
+        TrackingInvalidation => Invalidate,
+        RedirectedInvalidation => Redirected,
         _ => throw new ArgumentException($"{o.GetType().Name} does not cross nodes: it carries in-process state"),
     };
 
@@ -176,6 +179,15 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     w.Write(published.Origin);
                     w.Write(published.Sharded);
                     break;
+                case TrackingInvalidation invalidation:
+                    WriteKeys(w, invalidation.Keys);
+                    foreach (bool self in invalidation.BySelf ?? []) w.Write(self);
+                    w.Write(invalidation.Broadcast);
+                    break;
+                case RedirectedInvalidation redirected:
+                    WriteKeys(w, redirected.Keys);
+                    w.Write(redirected.OnePerKey);
+                    break;
                 case AwaitReady or ShardStop:
                     break;
                 default:
@@ -257,6 +269,14 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 return new ForgetWatch(ReadTicket(r)!);
             case Published:
                 return new ClusterPublish(ReadBytes(r), ReadBytes(r), r.ReadString(), r.ReadBoolean());
+            case Invalidate:
+            {
+                var invalidated = ReadKeys(r);
+                bool[]? bySelf = invalidated == null ? null : [.. invalidated.Select(_ => r.ReadBoolean())];
+                return new TrackingInvalidation(invalidated, bySelf, r.ReadBoolean());
+            }
+            case Redirected:
+                return new RedirectedInvalidation(ReadKeys(r), r.ReadBoolean());
             case Deliver:
             {
                 int db = r.ReadInt32();
@@ -293,16 +313,33 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
 
     private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
 
+    /// <summary>CLIENT TRACKING's keys, or null (a flush).</summary>
+    private static void WriteKeys(BinaryWriter w, byte[][]? keys)
+    {
+        w.Write(keys?.Length ?? -1);
+        foreach (var key in keys ?? []) WriteBytes(w, key);
+    }
+
+    private static byte[][]? ReadKeys(BinaryReader r)
+    {
+        int count = r.ReadInt32();
+        if (count < 0) return null;
+        var keys = new byte[count][];
+        for (int i = 0; i < count; i++) keys[i] = ReadBytes(r);
+        return keys;
+    }
+
     /// <summary>A command's arguments; of connection state only a WATCH's ticket travels (see <see cref="WatchTicket"/>).</summary>
     private static void WriteCommand(BinaryWriter w, in ShardCommand command)
     {
-        if (command.Payload is not (null or WatchTicket)) throw new ArgumentException($"{command.Spec.Name} carries connection state and cannot run on another node");
+        if (command.Payload is not (null or WatchTicket or TrackedRead)) throw new ArgumentException($"{command.Spec.Name} carries connection state and cannot run on another node");
         w.Write(command.Db);
         w.Write(command.Resp3);
         w.Write(command.Seq);
         w.Write(command.Args.Length);
         foreach (var arg in command.Args) WriteBytes(w, arg);
         WriteTicket(w, command.Payload as WatchTicket);
+        w.Write(command.Payload is TrackedRead);
     }
 
     private ShardCommand ReadCommand(BinaryReader r)
@@ -313,7 +350,9 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         var args = new byte[r.ReadInt32()][];
         for (int a = 0; a < args.Length; a++) args[a] = ReadBytes(r);
         var spec = Commands.Value.FindCommand(args) ?? throw new ArgumentException("unknown command from another node");
-        return new ShardCommand(spec, args, db, resp3, seq, ReadTicket(r));
+        object? payload = ReadTicket(r);
+        if (r.ReadBoolean()) payload = TrackedRead.Instance;
+        return new ShardCommand(spec, args, db, resp3, seq, payload);
     }
 
     private static void WriteTicket(BinaryWriter w, WatchTicket? ticket)

@@ -165,6 +165,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             StopRelay();
             _sessionContext.Transaction.Unwatch(_services.Shards);
             _session.Subscriptions?.Clear();
+            TrackingCommands.Disable(_session, _services.State);
             _services.Clients.Close(_session);
         }
 
@@ -373,6 +374,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _session.SkipNextReply = false;
             Volatile.Write(ref _session.LastInteractionMs, now); // one writer: no full fence per command
             var (spec, error) = resolved ?? _services.Table.Resolve(args);
+            if (_session.Tracking != null) TakeCachingFlag(spec);
             if (error != null)
             {
                 Reject(seq, spec, error);
@@ -451,7 +453,100 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     BlockThroughRelay(command, BlockAcrossNodes.Props(_services, command, several, _self.Ref, TimeoutMs(command) ?? 0));
                 else if (!RefusedInCluster(command, shard, several, out _)) Block(command);
             }
+            else if (_session.Tracking is { } tracking && TracksKeysOf(spec, tracking)) Route(command with { Payload = TrackedRead.Instance });
             else Route(command);
+        }
+
+        // ------------------------------------------------------------------------------- CLIENT TRACKING
+
+        /// <summary>Whether CLIENT CACHING yes|no was given for the command being dispatched.</summary>
+        private bool _cachingForCommand;
+
+        /// <summary>
+        /// CLIENT CACHING holds for the next command only (resetClient): then it is cleared, except after a CLIENT
+        /// subcommand and while a transaction is queued (MULTI included), so it holds for the EXEC.
+        /// </summary>
+        private void TakeCachingFlag(CommandSpec? spec)
+        {
+            _cachingForCommand = _session.CachingGiven;
+            if (spec == null || spec.Name.StartsWith("client|", StringComparison.Ordinal) || spec.Name == "multi") return;
+            if (_sessionContext.Transaction.InMulti && spec.Name is not ("exec" or "discard")) return;
+            _session.CachingGiven = false;
+        }
+
+        /// <summary>A read-only command (or a script) with keys, whose keys the mode remembers (trackingRememberKeys).</summary>
+        private bool TracksKeysOf(CommandSpec spec, ClientTracking tracking) =>
+            spec.Facts.KeySpecs.Length > 0 && tracking.TracksReads(_cachingForCommand) && (spec.Facts.HasFlag("readonly") || spec.RunsUserCode)
+            && !spec.Facts.HasFlag("pubsub");
+
+        /// <summary>
+        /// A shard's invalidation for this connection: dropped if tracking went off or changed mode since (a read from
+        /// before BCAST, a prefix after it), keys this connection modified itself left out under NOLOOP; the rest goes to
+        /// the connection it redirects to, or here.
+        /// </summary>
+        private void OnInvalidated(TrackingInvalidation invalidation)
+        {
+            if (_session.Tracking is not { } mode) return;
+            byte[][]? keys = invalidation.Keys;
+            if (keys != null)
+            {
+                if (invalidation.Broadcast != mode.Broadcast) return;
+                if (mode.NoLoop) keys = [.. keys.Where((_, i) => !invalidation.BySelf![i])];
+                if (keys.Length == 0) return;
+            }
+            var message = new RedirectedInvalidation(keys, OnePerKey: !invalidation.Broadcast);
+            if (mode.RedirectId == 0)
+            {
+                WriteInvalidation(message, redirected: false);
+                return;
+            }
+            if (_services.Clients.Find(mode.RedirectId)?.Actor is { } target)
+            {
+                target.Tell(message);
+                return;
+            }
+            // sendTrackingMessage: the connection redirected to is gone; a RESP3 connection is told so.
+            _session.TrackingRedirectBroken = true;
+            if (!_session.Resp3) return;
+            var writer = new RespWriter(48) { Resp3 = true };
+            writer.WritePushHeader(2);
+            writer.WriteBulk("tracking-redir-broken"u8);
+            writer.WriteInteger(mode.RedirectId);
+            WritePush(writer, PubSubOutputLimit, "tracking");
+        }
+
+        private static readonly byte[] InvalidateChannel = "__redis__:invalidate"u8.ToArray();
+
+        /// <summary>
+        /// Invalidation messages as Redis writes them: a RESP3 push, or (to a RESP2 connection that others redirect to and
+        /// that is in pub/sub mode) a message on __redis__:invalidate; otherwise RESP2 has no way to carry them. Keys read
+        /// are invalidated one per message, a BCAST prefix's keys together, a flush as null.
+        /// </summary>
+        private void WriteInvalidation(RedirectedInvalidation message, bool redirected)
+        {
+            if (!_session.Resp3 && !(redirected && _session.Subscriptions?.Any == true)) return;
+            if (message.Keys == null) WriteInvalidation(null);
+            else if (!message.OnePerKey) WriteInvalidation(message.Keys);
+            else foreach (var key in message.Keys) WriteInvalidation([key]);
+        }
+
+        private void WriteInvalidation(byte[][]? keys)
+        {
+            var writer = new RespWriter(64 + (keys?.Sum(k => k.Length + 16) ?? 0)) { Resp3 = _session.Resp3 };
+            writer.WritePushHeader(_session.Resp3 ? 2 : 3);
+            if (_session.Resp3) writer.WriteBulk("invalidate"u8);
+            else
+            {
+                writer.WriteBulk("message"u8);
+                writer.WriteBulk(InvalidateChannel);
+            }
+            if (keys == null) writer.WriteNull();
+            else
+            {
+                writer.WriteArrayHeader(keys.Length);
+                foreach (var key in keys) writer.WriteBulk(key);
+            }
+            WritePush(writer, PubSubOutputLimit, "tracking");
         }
 
         /// <summary>
@@ -714,7 +809,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 LocalError(seq, refusal);
                 return;
             }
-            var payload = new Transaction(transaction.Queue.ToList(), watch, _session);
+            var payload = new Transaction(transaction.Queue.ToList(), watch, _session)
+                { TrackReads = _session.Tracking?.TracksReads(_cachingForCommand) == true };
             transaction.Discard();
             transaction.Watch = null; // EXEC forgets the watched keys on the shards it holds
             if (lends) StartLending(shards.ToArray(), command with { Payload = payload });
@@ -857,6 +953,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             if (envelope.Message is ShardReplies replies) OnReplies(replies);
             else if (envelope.Message is PubSubMessage message) OnPublished(message);
+            else if (envelope.Message is TrackingInvalidation invalidation) OnInvalidated(invalidation);
+            else if (envelope.Message is RedirectedInvalidation redirected) WriteInvalidation(redirected, redirected: true);
             else if (envelope.Message is MonitorLine line) OnMonitorLine(line);
             else if (envelope.Message is ProbeReply probed && _forwarded != null && _services.Cluster is { } cluster)
             {

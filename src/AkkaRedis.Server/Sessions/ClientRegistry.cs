@@ -22,6 +22,9 @@ public sealed class ClientRegistry
 
     public void Close(ClientSession session) => _clients.TryRemove(session.Id, out _);
 
+    /// <summary>The open connection with this id, or null.</summary>
+    public ClientSession? Find(long id) => _clients.GetValueOrDefault(id);
+
     public void Rejected() => Interlocked.Increment(ref _rejected);
 
     public void ResetStatistics()

@@ -10,6 +10,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
 {
     int Keyspace.Commands.IClientState.Db => Db;
     bool Keyspace.Commands.IClientState.Resp3 => Resp3;
+    Akka.Actor.IActorRef? Keyspace.Commands.IClientState.Actor => Actor;
 
     public long Id { get; } = id;
     public string Address { get; } = address;
@@ -30,6 +31,15 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public volatile bool Authenticated;
     /// <summary>CLIENT NO-EVICT ON: shown as flag 'e'.</summary>
     public volatile bool NoEvict;
+
+    /// <summary>CLIENT TRACKING's mode, or null when off.</summary>
+    public volatile ClientTracking? Tracking;
+
+    /// <summary>CLIENT CACHING yes|no was given for the next command (or the next transaction).</summary>
+    public bool CachingGiven;
+
+    /// <summary>The connection invalidations are redirected to has gone (flag 'R', broken_redirect).</summary>
+    public volatile bool TrackingRedirectBroken;
 
     /// <summary>CLIENT REPLY OFF: replies are dropped (pub/sub pushes still go out).</summary>
     public bool RepliesOff;
@@ -65,13 +75,15 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>Set by the connection stage: answers the blocked command after CLIENT UNBLOCK won its claim (true: with the UNBLOCKED error).</summary>
     public Action<bool>? Unblocked;
 
-    /// <summary>CLIENT LIST's flags in Redis's order: O monitor, P subscribed, x in MULTI, b blocked, e no-evict; N for none.</summary>
+    /// <summary>CLIENT LIST's flags in Redis's order: O monitor, P subscribed, x in MULTI, b blocked, t tracking, R broken redirect, B broadcast, e no-evict; N for none.</summary>
     private string Flags
     {
         get
         {
+            var tracking = Tracking;
             var flags = (Monitoring ? "O" : "") + (Subscriptions?.Any == true ? "P" : "") + (QueuedInMulti >= 0 ? "x" : "") +
-                        (IsBlocked ? "b" : "") + (NoEvict ? "e" : "");
+                        (IsBlocked ? "b" : "") + (tracking != null ? "t" : "") + (tracking != null && TrackingRedirectBroken ? "R" : "") +
+                        (tracking?.Broadcast == true ? "B" : "") + (NoEvict ? "e" : "");
             return flags.Length == 0 ? "N" : flags;
         }
     }
@@ -91,7 +103,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" sub=").Append(Subscriptions?.ChannelCount ?? 0).Append(" psub=").Append(Subscriptions?.PatternCount ?? 0)
             .Append(" ssub=").Append(Subscriptions?.ShardChannelCount ?? 0).Append(" multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
-            .Append(" user=default redir=-1 resp=").Append(Resp3 ? 3 : 2)
+            .Append(" user=default redir=").Append(Tracking?.RedirectId ?? -1).Append(" resp=").Append(Resp3 ? 3 : 2)
             .Append(" lib-name=").Append(LibName)
             .Append(" lib-ver=").Append(LibVersion);
         return line.ToString();

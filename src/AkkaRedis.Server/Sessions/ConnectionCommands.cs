@@ -211,6 +211,7 @@ public static class ConnectionCommands
             c.Session.Monitoring = false;
             c.Services.State.Monitors.Remove(c.Session.Actor!);
         }
+        TrackingCommands.Disable(c.Session, c.Services.State);
         c.Session.Db = 0;
         c.Session.Resp3 = false;
         c.Session.Name = "";
