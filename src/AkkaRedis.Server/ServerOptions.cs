@@ -117,10 +117,10 @@ public static class ServerOptions
             LfuDecayTime = Int(c, "lfu-decay-time"),
             LogLevel = OneOf(c, "loglevel", "debug", "verbose", "notice", "warning", "nothing"),
         };
-        if (!ConfigCommands.TryMemory(c.GetString("proto-max-bulk-len"), out long bulk) || bulk < 1024 * 1024)
+        if (!Keyspace.Commands.Args.TryMemory(c.GetString("proto-max-bulk-len"), out long bulk) || bulk < 1024 * 1024)
             throw new UsageException("proto-max-bulk-len must be a memory value of at least 1mb");
         config.ProtoMaxBulkLen = bulk;
-        if (!ConfigCommands.TryMemory(c.GetString("auto-aof-rewrite-min-size"), out long minSize) || minSize < 0)
+        if (!Keyspace.Commands.Args.TryMemory(c.GetString("auto-aof-rewrite-min-size"), out long minSize) || minSize < 0)
             throw new UsageException("auto-aof-rewrite-min-size must be a memory value");
         config.AutoAofRewriteMinSize = minSize;
         config.RequirePass = c.GetString("requirepass");

@@ -38,10 +38,27 @@ public sealed class RedisListTests
     }
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void RandomOperationsMatchAPlainList(int seed)
+    [InlineData(1, RedisList.DefaultPackedThreshold)]
+    [InlineData(2, RedisList.DefaultPackedThreshold)]
+    [InlineData(3, RedisList.DefaultPackedThreshold)]
+    [InlineData(4, 2)] // DEBUG QUICKLIST-PACKED-THRESHOLD: elements of 2 bytes and more are nodes of their own
+    [InlineData(5, 200)]
+    public void RandomOperationsMatchAPlainList(int seed, long packedThreshold)
+    {
+        // The threshold is the server's, as Redis's is; it changes only how nodes are laid out, so tests running beside
+        // this one see the same lists.
+        RedisList.PackedThreshold = packedThreshold;
+        try
+        {
+            RandomOperations(seed);
+        }
+        finally
+        {
+            RedisList.PackedThreshold = RedisList.DefaultPackedThreshold;
+        }
+    }
+
+    private static void RandomOperations(int seed)
     {
         var random = new Random(seed);
         var model = new List<byte[]>();
@@ -166,6 +183,29 @@ public sealed class RedisListTests
         // Five bytes an entry (length, three bytes, length): 1638 to an 8 KB node.
         Assert.InRange(list.NodeCount, 100_000 / (RedisList.NodeBytes / 5), 100_000 / (RedisList.NodeBytes / 5) + 2);
         Assert.InRange(list.BufferBytes, 500_000, 500_000 + 2L * RedisList.NodeBytes);
+    }
+
+    [Fact]
+    public void ElementsPastThePackedThresholdAreNodesOfTheirOwn()
+    {
+        RedisList.PackedThreshold = 10;
+        try
+        {
+            var list = new RedisList();
+            foreach (var value in new[] { "a", "b", "xxxxxxxxxx", "c", "d" }) list.PushBack(System.Text.Encoding.ASCII.GetBytes(value));
+            Assert.Equal(3, list.NodeCount); // [a b] [xxxxxxxxxx] [c d]
+            list.Set(0, "yyyyyyyyyyyy"u8); // LSET of a large value cuts its node around it
+            Assert.Equal(4, list.NodeCount);
+            list.Insert(4, "zzzzzzzzzz"u8);
+            Assert.Equal(6, list.NodeCount);
+            Assert.Equal(["yyyyyyyyyyyy", "b", "xxxxxxxxxx", "c", "zzzzzzzzzz", "d"], list.Items.Select(System.Text.Encoding.ASCII.GetString));
+            list.PushFront("e"u8); // nothing joins a plain node
+            Assert.Equal(7, list.NodeCount);
+        }
+        finally
+        {
+            RedisList.PackedThreshold = RedisList.DefaultPackedThreshold;
+        }
     }
 
     [Fact]

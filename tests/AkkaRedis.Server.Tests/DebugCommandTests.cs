@@ -35,6 +35,49 @@ public sealed class DebugCommandTests
         return [empty, (string)client.Call("DEBUG", "DIGEST")!, .. values];
     }
 
+    /// <summary>Redis's list.tcl plain-node tests (DEBUG QUICKLIST-PACKED-THRESHOLD), run on both servers, every reply compared.</summary>
+    private static readonly string[][] PlainNodeSteps =
+    [
+        ["FLUSHALL"], ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b"],
+        ["LPUSH", "lst", "9"], ["LPUSH", "lst", "xxxxxxxxxx"], ["LPUSH", "lst", "xxxxxxxxxx"], ["LLEN", "lst"], ["RPOP", "lst"], ["RPOP", "lst"],
+        ["LLEN", "lst"], ["LPOP", "lst"], ["LPUSH", "lst", "xxxxxxxxxx"], ["LPUSH", "lst", "bb"], ["DEBUG", "RELOAD"], ["RPOP", "lst"],
+        ["FLUSHDB"], ["LPUSH", "lst", "xxxxxxxxxxx"], ["LPUSH", "lst", "9"], ["LPUSH", "lst", "xxxxxxxxxxx"], ["LINSERT", "lst", "before", "9", "8"],
+        ["LINDEX", "lst", "1"], ["LINSERT", "lst", "BEFORE", "9", "7"], ["LINSERT", "lst", "BEFORE", "9", "xxxxxxxxxxx"], ["LINDEX", "lst", "3"],
+        ["FLUSHDB"], ["LPUSH", "lst1", "9"], ["LPUSH", "lst1", "xxxxxxxxxxx"], ["LPUSH", "lst1", "9"], ["LTRIM", "lst1", "1", "-1"], ["LLEN", "lst1"],
+        ["FLUSHDB"], ["LPUSH", "lst", "one"], ["LPUSH", "lst", "xxxxxxxxxxx"], ["LPUSH", "lst", "9"], ["LREM", "lst", "-2", "one"], ["LLEN", "lst"],
+        ["FLUSHDB"], ["RPUSH", "lst", "aa"], ["RPUSH", "lst", "bb"], ["RPUSH", "lst", "cc"], ["LSET", "lst", "0", "xxxxxxxxxxx"], ["LPOS", "lst", "xxxxxxxxxxx"],
+        ["FLUSHDB"], ["RPUSH", "lst2{t}", "aa"], ["RPUSH", "lst2{t}", "bb"], ["LSET", "lst2{t}", "0", "xxxxxxxxxxx"], ["RPUSH", "lst2{t}", "cc"],
+        ["RPUSH", "lst2{t}", "dd"], ["LMOVE", "lst2{t}", "lst{t}", "RIGHT", "LEFT"], ["LMOVE", "lst2{t}", "lst{t}", "LEFT", "RIGHT"],
+        ["LRANGE", "lst{t}", "0", "-1"], ["LRANGE", "lst2{t}", "0", "-1"],
+        ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5b"], ["FLUSHDB"],
+        ["RPUSH", "lst", "aa"], ["RPUSH", "lst", "bb"], ["LSET", "lst", "0", new string('d', 50001)], ["LPOP", "lst"],
+        ["RPUSH", "lst", new string('f', 50001)], ["LSET", "lst", "0", new string('e', 50001)], ["LPOP", "lst"],
+        ["RPUSH", "lst", new string('m', 50001)], ["LSET", "lst", "0", "bb"], ["LPOP", "lst"], ["RPUSH", "lst", "bb"], ["LSET", "lst", "0", "cc"], ["LPOP", "lst"],
+        ["FLUSHDB"], ["RPUSH", "lst", "aa", "bb", "cc", "dd", "ee"], ["LSET", "lst", "2", new string('e', 10)], ["LRANGE", "lst", "0", "-1"],
+        ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "100b"], ["FLUSHDB"], ["RPUSH", "lst", new string('x', 100)], ["RPUSH", "lst", new string('x', 32)],
+        ["RPUSH", "lst", new string('x', 32)], ["LSET", "lst", "-1", new string('x', 100)], ["LRANGE", "lst", "0", "-1"],
+        ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "10b"], ["FLUSHDB"], ["LPUSH", "lst", "aa"], ["LPUSH", "lst", "bb"],
+        ["LSET", "lst", "-2", new string('x', 10)], ["RPOP", "lst"], ["LRANGE", "lst", "0", "-1"],
+        ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5000000000"], ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "lots"], ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"],
+    ];
+
+    [Fact]
+    public void PlainListNodesAsRedissListSuiteUsesThem()
+    {
+        using var redis = new RedisServerProcess(appendOnly: false, extraArgs: "--enable-debug-command yes");
+        using var akka = ServerProcess.Start("--shards", "2", "--appendonly", "no");
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(akka.Port);
+        static string Show(object? reply) => reply is List<object?> items ? "[" + string.Join(", ", items.Select(Show)) + "]" : reply?.ToString() ?? "(nil)";
+        foreach (var step in PlainNodeSteps)
+            Assert.Equal(string.Join(' ', step.Select(a => a.Length > 12 ? a[..12] + "..." : a)) + " -> " + Show(expected.Call(step)),
+                string.Join(' ', step.Select(a => a.Length > 12 ? a[..12] + "..." : a)) + " -> " + Show(actual.Call(step)));
+        // DEBUG OBJECT gives a list's node figures as Redis's quicklist's.
+        actual.Call("RPUSH", "ql", "a", "b", "c");
+        Assert.Matches(@"encoding:quicklist .* ql_nodes:1 ql_avg_node:3\.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:\d+$",
+            (string)actual.Call("DEBUG", "OBJECT", "ql")!);
+    }
+
     [Fact]
     public void DigestsAreRedissForTheSameData()
     {

@@ -101,4 +101,26 @@ public static class Args
     public static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
 
     public static byte[] Bytes(long value) => Encoding.ASCII.GetBytes(value.ToString(CultureInfo.InvariantCulture));
+
+    /// <summary>Redis's memtoull: a number with an optional k, kb, m, mb, g, gb unit (case-insensitive).</summary>
+    public static bool TryMemory(string text, out long bytes)
+    {
+        bytes = 0;
+        var lower = text.ToLowerInvariant();
+        (string Suffix, long Multiplier)[] units = [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024L * 1024 * 1024), ("k", 1000), ("m", 1000 * 1000), ("g", 1000L * 1000 * 1000), ("b", 1)];
+        long multiplier = 1;
+        foreach (var (suffix, m) in units)
+        {
+            if (lower.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                lower = lower[..^suffix.Length];
+                multiplier = m;
+                break;
+            }
+        }
+        if (!long.TryParse(lower, NumberStyles.None, CultureInfo.InvariantCulture, out long n)) return false;
+        if (n > long.MaxValue / multiplier) return false;
+        bytes = n * multiplier;
+        return true;
+    }
 }

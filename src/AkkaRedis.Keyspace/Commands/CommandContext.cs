@@ -236,9 +236,9 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
 
     /// <summary>The connection whose command runs (its actor), or null (expiry cycle, replay): a key it modifies is
     /// invalidated for it as modified by itself, which NOLOOP leaves out.</summary>
-    public Akka.Actor.IActorRef? Client
+    public IActorRef? Client
     {
-        get => ClientObject as Akka.Actor.IActorRef ?? (ClientObject as IClientState)?.Actor;
+        get => ClientObject as IActorRef ?? (ClientObject as IClientState)?.Actor;
         set => ClientObject = value;
     }
 
@@ -247,7 +247,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public object? ClientObject { get; set; }
 
     /// <summary>Invalidations owed after the message being handled, in order: to whom, which key, and for which prefix (BCAST) or none.</summary>
-    private readonly List<(Akka.Actor.IActorRef Target, byte[] Key, bool BySelf, BroadcastPrefix? Prefix)> _invalidations = [];
+    private readonly List<(IActorRef Target, byte[] Key, bool BySelf, BroadcastPrefix? Prefix)> _invalidations = [];
 
     /// <summary>
     /// Redis's signalModifiedKey: the key's watchers are touched, its readers (CLIENT TRACKING) and the BCAST
@@ -313,7 +313,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     }
 
     /// <summary>A flush was owed to every tracking connection (null: none).</summary>
-    private Akka.Actor.IActorRef[]? _flushedFor;
+    private IActorRef[]? _flushedFor;
 
     /// <summary>
     /// trackingInvalidateKeysOnFlush: FLUSHDB and FLUSHALL (of any database) empty every shard's tracking table and

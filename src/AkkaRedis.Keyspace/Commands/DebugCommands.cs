@@ -58,6 +58,16 @@ public static class DebugCommands
             case "reload":
                 Reload(c);
                 return;
+            case "quicklist-packed-threshold" when c.Argc == 3:
+                // quicklistisSetPackedThreshold: up to 4 GB less 1 MB; 0 brings back the default.
+                if (!Args.TryMemory(Encoding.UTF8.GetString(c[2]), out long threshold) || threshold > (1L << 32) - (1 << 20))
+                {
+                    c.Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+                    return;
+                }
+                RedisList.PackedThreshold = threshold == 0 ? RedisList.DefaultPackedThreshold : threshold;
+                c.Reply.WriteOk();
+                return;
             default:
                 c.Error(RespErrors.SubcommandSyntax(Encoding.UTF8.GetString(c[1]), "debug"));
                 return;
@@ -88,6 +98,9 @@ public static class DebugCommands
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
         "    default.",
+        "QUICKLIST-PACKED-THRESHOLD <size>",
+        "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+        "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
         "SLEEP <seconds>",
         "    Stop the server for <seconds>. Decimals allowed.",
     ];
@@ -109,8 +122,8 @@ public static class DebugCommands
     /// <summary>
     /// Redis's line with this server's figures: the value's identity in place of its address, the refcount OBJECT
     /// REFCOUNT answers, the size of the value in a DUMP payload (without its type byte, RDB version and checksum; Redis
-    /// would compress long strings) and the access clock. Redis's quicklist statistics are left out: lists are not kept
-    /// in quicklist nodes here.
+    /// would compress long strings) and the access clock; for a list, its nodes' figures as Redis gives its quicklist's
+    /// (sizes are this list's entry bytes, not a listpack's).
     /// </summary>
     private static void Object(CommandContext c)
     {
@@ -125,8 +138,13 @@ public static class DebugCommands
         long lru = entry.LastAccessSeconds & ((1 << 24) - 1); // Redis's LRU clock: seconds, 24 bits
         c.Reply.WriteSimple(string.Create(CultureInfo.InvariantCulture,
             $"Value at:0x{RuntimeHelpers.GetHashCode(entry.Value):x} refcount:{Keys.RefCount(entry)} encoding:{Values.Encoding(entry)} " +
-            $"serializedlength:{serializedLength} lru:{lru} lru_seconds_idle:{idle}"));
+            $"serializedlength:{serializedLength} lru:{lru} lru_seconds_idle:{idle}") + (entry.Value is RedisList list ? QuicklistFields(c, list) : ""));
     }
+
+    /// <summary>What DEBUG OBJECT adds for a quicklist: its nodes, elements per node, list-max-listpack-size, compression, entry bytes.</summary>
+    private static string QuicklistFields(CommandContext c, RedisList list) => string.Create(CultureInfo.InvariantCulture,
+        $" ql_nodes:{list.NodeCount} ql_avg_node:{(double)list.Count / list.NodeCount:0.00} ql_listpack_max:{c.Config.ListMaxListpackSize} " +
+        $"ql_compressed:{(c.Config.ListCompressDepth != 0 ? 1 : 0)} ql_uncompressed_size:{list.UsedBytes}");
 
     /// <summary>One reply of each RESP type, as Redis's DEBUG PROTOCOL sends them (client libraries test against it).</summary>
     private static void Protocol(CommandContext c, string type)

@@ -19,11 +19,33 @@ public sealed class RedisList
     /// <summary>The smallest node buffer: a short list's one node starts this small and doubles as it fills.</summary>
     private const int SmallestNode = 16;
 
+    private static long _packedThreshold = DefaultPackedThreshold;
+    public const long DefaultPackedThreshold = 1L << 30;
+
+    /// <summary>
+    /// An element this long or longer is a node of its own, as Redis's quicklist keeps such elements in "plain" nodes
+    /// (DEBUG QUICKLIST-PACKED-THRESHOLD sets it for the whole server, as Redis's; 1 GB by default).
+    /// </summary>
+    public static long PackedThreshold
+    {
+        get => Volatile.Read(ref _packedThreshold);
+        set => Volatile.Write(ref _packedThreshold, value);
+    }
+
     private sealed class Node(byte[] data, int start)
     {
         public byte[] Data = data;
         public int Start = start, End = start, Count;
+        /// <summary>A node of one element at or past <see cref="PackedThreshold"/>: nothing else joins it.</summary>
+        public bool Plain;
         public int Used => End - Start;
+    }
+
+    private static Node PlainNode(ReadOnlySpan<byte> value)
+    {
+        var node = new Node(new byte[EntrySize(value.Length)], 0) { Count = 1, Plain = true };
+        node.End = WriteEntry(node.Data, 0, value);
+        return node;
     }
 
     private Node[] _nodes = new Node[4]; // a ring, like the elements of a deque
@@ -31,8 +53,19 @@ public sealed class RedisList
 
     public int Count { get; private set; }
 
-    /// <summary>Nodes and the bytes their buffers hold (MEMORY USAGE).</summary>
+    /// <summary>Nodes and the bytes their buffers hold (MEMORY USAGE, DEBUG OBJECT).</summary>
     public int NodeCount => _nodeCount;
+
+    /// <summary>The bytes the nodes' entries take (DEBUG OBJECT's ql_uncompressed_size).</summary>
+    public long UsedBytes
+    {
+        get
+        {
+            long total = 0;
+            for (int i = 0; i < _nodeCount; i++) total += NodeAt(i).Used;
+            return total;
+        }
+    }
     public long BufferBytes
     {
         get
@@ -95,9 +128,15 @@ public sealed class RedisList
 
     public void PushFront(ReadOnlySpan<byte> value)
     {
+        if (value.Length >= PackedThreshold)
+        {
+            InsertNode(0, PlainNode(value));
+            Count++;
+            return;
+        }
         int size = EntrySize(value.Length);
         var node = _nodeCount == 0 ? null : NodeAt(0);
-        if (node == null || node.Used + size > NodeBytes)
+        if (node == null || node.Plain || node.Used + size > NodeBytes)
         {
             int capacity = NewNodeCapacity(size);
             node = new Node(new byte[capacity], capacity);
@@ -112,9 +151,15 @@ public sealed class RedisList
 
     public void PushBack(ReadOnlySpan<byte> value)
     {
+        if (value.Length >= PackedThreshold)
+        {
+            InsertNode(_nodeCount, PlainNode(value));
+            Count++;
+            return;
+        }
         int size = EntrySize(value.Length);
         var node = _nodeCount == 0 ? null : NodeAt(_nodeCount - 1);
-        if (node == null || node.Used + size > NodeBytes)
+        if (node == null || node.Plain || node.Used + size > NodeBytes)
         {
             node = new Node(new byte[NewNodeCapacity(size)], 0);
             InsertNode(_nodeCount, node);
@@ -329,8 +374,40 @@ public sealed class RedisList
         node.End = used;
         node.Count += delta;
         Count += delta;
+        node.Plain = false;
         if (node.Count == 0) RemoveNode(nodeIndex);
+        else if (insert && value.Length >= PackedThreshold) SeparatePlain(nodeIndex);
         else if (used > NodeBytes && node.Count > 1) Split(nodeIndex);
+    }
+
+    /// <summary>
+    /// A node that now holds an element past <see cref="PackedThreshold"/> (LSET, LINSERT) is cut around it: the
+    /// elements before it, it alone as a plain node, the elements after it.
+    /// </summary>
+    private void SeparatePlain(int nodeIndex)
+    {
+        var node = NodeAt(nodeIndex);
+        var pieces = new List<Node>();
+        Node? run = null;
+        for (int at = node.Start; at < node.End;)
+        {
+            int start = at;
+            var value = ReadForwards(node.Data, ref at);
+            if (value.Length >= PackedThreshold)
+            {
+                if (run != null) pieces.Add(run);
+                run = null;
+                pieces.Add(PlainNode(value));
+                continue;
+            }
+            run ??= new Node(new byte[node.Used], 0);
+            node.Data.AsSpan(start, at - start).CopyTo(run.Data.AsSpan(run.End));
+            run.End += at - start;
+            run.Count++;
+        }
+        if (run != null) pieces.Add(run);
+        RemoveNode(nodeIndex);
+        for (int i = 0; i < pieces.Count; i++) InsertNode(nodeIndex + i, pieces[i]);
     }
 
     /// <summary>Moves the second half of a node's entries (by bytes) into a new node after it.</summary>
@@ -480,7 +557,7 @@ public sealed class RedisList
         for (int n = 0; n < _nodeCount; n++)
         {
             var node = NodeAt(n);
-            copy._nodes[n] = new Node(node.Data.AsSpan(node.Start, node.Used).ToArray(), 0) { End = node.Used, Count = node.Count };
+            copy._nodes[n] = new Node(node.Data.AsSpan(node.Start, node.Used).ToArray(), 0) { End = node.Used, Count = node.Count, Plain = node.Plain };
         }
         return copy;
     }

@@ -40,7 +40,7 @@ public static class ConfigCommands
         new("auto-aof-rewrite-percentage", c => c.AutoAofRewritePercentage.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.AutoAofRewritePercentage = n)),
         new("auto-aof-rewrite-min-size", c => c.AutoAofRewriteMinSize.ToString(CultureInfo.InvariantCulture), (c, v) =>
         {
-            if (!TryMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
+            if (!Args.TryMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
             c.AutoAofRewriteMinSize = bytes;
             return null;
         }),
@@ -52,14 +52,14 @@ public static class ConfigCommands
         new("hz", c => c.Hz.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.Hz = n)),
         new("proto-max-bulk-len", c => c.ProtoMaxBulkLen.ToString(CultureInfo.InvariantCulture), (c, v) =>
         {
-            if (!TryMemory(v, out long bytes)) return "argument must be a memory value";
+            if (!Args.TryMemory(v, out long bytes)) return "argument must be a memory value";
             if (bytes < 1024 * 1024) return "argument must be between 1048576 and 9223372036854775807 inclusive";
             c.ProtoMaxBulkLen = bytes;
             return null;
         }),
         new("hll-sparse-max-bytes", c => c.HllSparseMaxBytes.ToString(CultureInfo.InvariantCulture), (c, v) =>
         {
-            if (!TryMemory(v, out long bytes)) return "argument must be a memory value";
+            if (!Args.TryMemory(v, out long bytes)) return "argument must be a memory value";
             if (bytes < 0) return "argument must be between 0 and 9223372036854775807 inclusive";
             c.HllSparseMaxBytes = (int)Math.Min(bytes, int.MaxValue);
             return null;
@@ -223,25 +223,4 @@ public static class ConfigCommands
         return null;
     }
 
-    /// <summary>Redis's memtoull: a number with an optional k, kb, m, mb, g, gb unit (case-insensitive).</summary>
-    public static bool TryMemory(string text, out long bytes)
-    {
-        bytes = 0;
-        var lower = text.ToLowerInvariant();
-        (string Suffix, long Multiplier)[] units = [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024L * 1024 * 1024), ("k", 1000), ("m", 1000 * 1000), ("g", 1000L * 1000 * 1000), ("b", 1)];
-        long multiplier = 1;
-        foreach (var (suffix, m) in units)
-        {
-            if (lower.EndsWith(suffix, StringComparison.Ordinal))
-            {
-                lower = lower[..^suffix.Length];
-                multiplier = m;
-                break;
-            }
-        }
-        if (!long.TryParse(lower, NumberStyles.None, CultureInfo.InvariantCulture, out long n)) return false;
-        if (n > long.MaxValue / multiplier) return false;
-        bytes = n * multiplier;
-        return true;
-    }
 }
