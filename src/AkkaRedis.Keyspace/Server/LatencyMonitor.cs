@@ -57,14 +57,17 @@ public sealed class LatencyMonitor
     }
 
     /// <summary>LATENCY HISTORY: an event's samples, oldest first (none for an event never seen).</summary>
-    public List<(long Time, long Latency)> History(string name)
+    public List<(long Time, long Latency)> History(string name) => Snapshot(name).Samples;
+
+    /// <summary>An event's samples, oldest first, and its all-time maximum, read together.</summary>
+    private (List<(long Time, long Latency)> Samples, long Max) Snapshot(string name)
     {
-        if (!_events.TryGetValue(name, out var series)) return [];
+        if (!_events.TryGetValue(name, out var series)) return ([], 0);
         lock (series)
         {
             var samples = new List<(long, long)>(series.Count);
             for (int i = 0; i < series.Count; i++) samples.Add(series.Samples[(series.Next - series.Count + i + HistoryLength) % HistoryLength]);
-            return samples;
+            return (samples, series.Max);
         }
     }
 
@@ -74,10 +77,8 @@ public sealed class LatencyMonitor
     /// </summary>
     public string? Graph(string name, long nowSeconds)
     {
-        var history = History(name);
+        var (history, max) = Snapshot(name);
         if (history.Count == 0) return null;
-        long max;
-        lock (_events[name]) max = _events[name].Max;
         var samples = history.Select(s => ((double)s.Latency, Ago(nowSeconds - s.Time))).ToList();
         return $"{name} - high {history.Max(s => s.Latency)} ms, low {history.Min(s => s.Latency)} ms (all time high {max} ms)\n"
                + new string('-', GraphColumns) + "\n" + Sparkline.Render(samples, GraphColumns, 4);
@@ -102,10 +103,8 @@ public sealed class LatencyMonitor
         int events = 0, advices = 0;
         foreach (var name in _events.Keys)
         {
-            var samples = History(name);
+            var (samples, max) = Snapshot(name);
             if (samples.Count == 0) continue;
-            long max;
-            lock (_events[name]) max = _events[name].Max;
             if (++events == 1) report.Append("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
             long average = samples.Sum(s => s.Latency) / samples.Count;
             long deviation = samples.Sum(s => Math.Abs(average - s.Latency)) / samples.Count;
