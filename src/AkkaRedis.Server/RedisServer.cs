@@ -76,7 +76,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         IActorRef[] shards;
         Cluster.ClusterView? clusterView = null;
         List<string> rdbLibraries = [];
-        bool warmUpFirst = true;
+        bool warmUpAfterLoad = false;
         if (config.Cluster)
         {
             // Data comes from the shared journal as each shard starts on its node; there is no local AOF or RDB to read.
@@ -88,8 +88,8 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             // Before anyone can connect, while the AOF is read from disk in the background (EarlyStart). Not alongside the
             // shards' replay: both need the CPU, and a 1M-key AOF then loaded no sooner than one after the other. With a
             // large dataset to load, after it instead (below): see WarmUpAfterLoadBytes.
-            warmUpFirst = config.JitWarmUp && DataToLoadBytes() < WarmUpAfterLoadBytes;
-            if (warmUpFirst) await WarmUp();
+            warmUpAfterLoad = config.JitWarmUp && DataToLoadBytes() >= WarmUpAfterLoadBytes;
+            if (config.JitWarmUp && !warmUpAfterLoad) await WarmUp();
             NoteStartupMemory();
             if (config.AppendOnly) await ReadAof();
             else rdbLibraries = ReadRdb();
@@ -131,7 +131,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         if (config.AppendOnly && !config.Cluster) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
         foreach (var code in rdbLibraries) await LoadLibrary(code);
         _state.Loading = false;
-        if (!warmUpFirst) _ = Task.Run(WarmUp);
+        if (warmUpAfterLoad) _ = Task.Run(WarmUp);
         TcpPort = (_binding.Value.LocalAddress as IPEndPoint)?.Port ?? config.Port;
         _lastSampleMs = Environment.TickCount64;
         _sampler = new Timer(_ => SampleOps(), null, 100, 100);
