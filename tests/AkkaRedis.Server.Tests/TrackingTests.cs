@@ -153,7 +153,8 @@ public sealed class TrackingTests
         talk.Call(reader, "CLIENT", "TRACKING", "on", "REDIRECT", talk.Id("target"));
         talk.Call(reader, "GET", "gone");
         target.Dispose();
-        Thread.Sleep(200);
+        // Once the server has closed it (CLIENT LIST no longer has it), as Redis has at once.
+        for (int i = 0; i < 250 && ((string)writer.Call("CLIENT", "LIST")!).Contains($"id={talk.Id("target")} "); i++) Thread.Sleep(20);
         talk.Call(writer, "SET", "gone", "1");
         talk.Pushes(reader, "reader");
         talk.Call(reader, "CLIENT", "TRACKINGINFO");
