@@ -101,24 +101,7 @@ public static class InfoCommand
                     .Line("clients_in_timeout_table", 0);
                 return true;
             case "memory":
-                long heap = c.Server.NoteMemory(GC.GetTotalMemory(false));
-                long rss = Process.GetCurrentProcess().WorkingSet64;
-                s.Append("# Memory\r\n")
-                    .Line("used_memory", heap)
-                    .Line("used_memory_human", Human(heap))
-                    .Line("used_memory_rss", rss)
-                    .Line("used_memory_rss_human", Human(rss))
-                    .Line("used_memory_peak", c.Server.MemoryPeak)
-                    .Line("used_memory_startup", c.Server.MemoryAtStartup)
-                    .Line("maxmemory", 0)
-                    .Line("maxmemory_human", "0B")
-                    .Line("maxmemory_policy", c.Config.MaxMemoryPolicy)
-                    .Line("mem_fragmentation_ratio", heap == 0 ? "0" : ((double)rss / heap).ToString("0.00", CultureInfo.InvariantCulture))
-                    .Line("mem_allocator", "dotnet-gc")
-                    .Line("number_of_cached_scripts", c.Scripts.ScriptCount)
-                    .Line("number_of_functions", c.Scripts.FunctionCount)
-                    .Line("number_of_libraries", c.Scripts.Libraries.Count())
-                    .Line("lazyfree_pending_objects", 0);
+                MemoryReport.WriteInfo(c, s);
                 return true;
             case "persistence":
                 s.Append("# Persistence\r\n").Append(info?.PersistenceInfo() ?? "loading:0\r\n");
@@ -265,10 +248,10 @@ public static class InfoCommand
         }
     }
 
-    private static StringBuilder Line(this StringBuilder s, string name, object value) =>
+    internal static StringBuilder Line(this StringBuilder s, string name, object value) =>
         s.Append(name).Append(':').Append(Convert.ToString(value, CultureInfo.InvariantCulture)).Append("\r\n");
 
-    private static string Human(long bytes)
+    internal static string Human(long bytes)
     {
         string[] units = ["B", "K", "M", "G", "T"];
         double value = bytes;

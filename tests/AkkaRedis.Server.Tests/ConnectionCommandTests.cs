@@ -194,6 +194,14 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         Assert.True(((List<object?>)stats["db.0"]!)[3] is > 0L, "db.0 has a key with an expiry");
         Assert.InRange(double.Parse((string)stats["peak.percentage"]!, System.Globalization.CultureInfo.InvariantCulture), 0.0, 100.0);
 
+        // INFO memory: Redis 7.0's fields in its order, from the same figures.
+        static List<string> Fields(object? info) => ((string)info!).Split("\r\n").Where(l => l.Contains(':')).Select(l => l[..l.IndexOf(':')]).ToList();
+        Assert.Equal(Fields(expected.Call("INFO", "memory")), Fields(actual.Call("INFO", "memory")));
+        var memory = ((string)actual.Call("INFO", "memory")!).Split("\r\n").Where(l => l.Contains(':')).ToDictionary(l => l[..l.IndexOf(':')], l => l[(l.IndexOf(':') + 1)..]);
+        Assert.True(long.Parse(memory["used_memory_peak"]) >= long.Parse(memory["used_memory"]));
+        Assert.Matches(@"^\d+\.\d\d%$", memory["used_memory_peak_perc"]);
+        Assert.Equal("dotnet-gc", memory["mem_allocator"]);
+
         // With data (tens of megabytes past start-up) the doctor runs its checks, and answers in Redis's words.
         var value = new string('v', 10_000);
         for (int i = 0; i < 3000; i++) actual.Call("SET", "big:" + i, value);
