@@ -256,14 +256,16 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public void SignalModified(int db, byte[] key)
     {
         Keyspace.TouchWatched(db, key);
-        if (Volatile.Read(ref Keyspace.TrackedKeys) > 0 && Keyspace.Shards[Keyspace.SlotOwner[SlotOf(key)]].Untrack(key) is { } readers)
-            foreach (var reader in readers) _invalidations.Add((reader, key, reader.Equals(Client), null));
+        var readers = Volatile.Read(ref Keyspace.TrackedKeys) > 0 ? Keyspace.Shards[Keyspace.SlotOwner[SlotOf(key)]].Untrack(key) : null;
         var prefixes = Server.TrackingPrefixes;
-        if (prefixes.Length == 0) return;
+        if (readers == null && prefixes.Length == 0) return;
+        var self = Client;
+        if (readers != null)
+            foreach (var reader in readers) _invalidations.Add((reader, key, reader.Equals(self), null));
         foreach (var prefix in prefixes)
         {
             if (!prefix.Covers(key)) continue;
-            foreach (var client in prefix.Clients) _invalidations.Add((client, key, client.Equals(Client), prefix));
+            foreach (var client in prefix.Clients) _invalidations.Add((client, key, client.Equals(self), prefix));
         }
     }
 

@@ -265,7 +265,7 @@ public sealed class RedisList
     public void Set(int index, ReadOnlySpan<byte> value)
     {
         var (node, at) = Locate(index);
-        Rewrite(node, at, removeOne: true, value, insert: true);
+        Rewrite(node, at, replace: true, value);
     }
 
     /// <summary>Inserts <paramref name="value"/> so that it is at <paramref name="index"/> (0 &lt;= index &lt;= Count).</summary>
@@ -276,7 +276,7 @@ public sealed class RedisList
         else
         {
             var (node, at) = Locate(index);
-            Rewrite(node, at, removeOne: false, value, insert: true);
+            Rewrite(node, at, replace: false, value);
         }
     }
 
@@ -354,29 +354,30 @@ public sealed class RedisList
     }
 
     /// <summary>
-    /// Rebuilds one node with the entry at <paramref name="at"/> removed and/or <paramref name="value"/> put there, then
-    /// drops the node if empty or splits it in two if it grew past <see cref="NodeBytes"/>.
+    /// Rebuilds one node with <paramref name="value"/> written where the entry at <paramref name="at"/> starts, in its
+    /// place (<paramref name="replace"/>: LSET) or before it (LINSERT), then cuts the node around a value past
+    /// <see cref="PackedThreshold"/> or splits it in two if it grew past <see cref="NodeBytes"/>.
     /// </summary>
-    private void Rewrite(int nodeIndex, int at, bool removeOne, ReadOnlySpan<byte> value, bool insert)
+    private void Rewrite(int nodeIndex, int at, bool replace, ReadOnlySpan<byte> value)
     {
         var node = NodeAt(nodeIndex);
         int next = at;
-        if (removeOne) ReadForwards(node.Data, ref next);
-        int used = node.Used - (next - at) + (insert ? EntrySize(value.Length) : 0);
+        if (replace) ReadForwards(node.Data, ref next);
+        int used = node.Used - (next - at) + EntrySize(value.Length);
         var data = new byte[Math.Max(used, SmallestNode)];
         node.Data.AsSpan(node.Start, at - node.Start).CopyTo(data);
-        int end = at - node.Start;
-        if (insert) end = WriteEntry(data, end, value);
+        int end = WriteEntry(data, at - node.Start, value);
         node.Data.AsSpan(next, node.End - next).CopyTo(data.AsSpan(end));
-        int delta = (insert ? 1 : 0) - (removeOne ? 1 : 0);
         node.Data = data;
         node.Start = 0;
         node.End = used;
-        node.Count += delta;
-        Count += delta;
         node.Plain = false;
-        if (node.Count == 0) RemoveNode(nodeIndex);
-        else if (insert && value.Length >= PackedThreshold) SeparatePlain(nodeIndex);
+        if (!replace)
+        {
+            node.Count++;
+            Count++;
+        }
+        if (value.Length >= PackedThreshold) SeparatePlain(nodeIndex);
         else if (used > NodeBytes && node.Count > 1) Split(nodeIndex);
     }
 
@@ -495,13 +496,9 @@ public sealed class RedisList
             _backwards = backwards;
             _remaining = count;
             if (count == 0) return;
-            if (!backwards) (_node, _at) = list.Locate(first);
-            else
-            {
-                // Backwards, _at is where the next entry to read ends.
-                (_node, _at) = list.Locate(first);
-                ReadForwards(list.NodeAt(_node).Data, ref _at);
-            }
+            (_node, _at) = list.Locate(first);
+            // Backwards, _at is where the next entry to read ends.
+            if (backwards) ReadForwards(list.NodeAt(_node).Data, ref _at);
         }
 
         public ReadOnlySpan<byte> Current { get; private set; }
@@ -541,12 +538,7 @@ public sealed class RedisList
             for (int n = 0; n < _nodeCount; n++)
             {
                 var node = NodeAt(n);
-                for (int at = node.Start; at < node.End;)
-                {
-                    int length = PackedLength.Read(node.Data, ref at);
-                    yield return node.Data[at..(at + length)];
-                    at += length + PackedLength.Size(length);
-                }
+                for (int at = node.Start; at < node.End;) yield return ReadForwards(node.Data, ref at).ToArray();
             }
         }
     }

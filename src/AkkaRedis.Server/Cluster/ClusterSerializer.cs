@@ -127,8 +127,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     break;
                 case LendKeys lend:
                     WriteRef(w, lend.Runner);
-                    w.Write(lend.Keys.Length);
-                    foreach (var key in lend.Keys) WriteBytes(w, key);
+                    WriteByteArrays(w, lend.Keys);
                     WriteTicket(w, lend.Watch);
                     break;
                 case KeysLent lent:
@@ -180,12 +179,12 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                     w.Write(published.Sharded);
                     break;
                 case TrackingInvalidation invalidation:
-                    WriteKeys(w, invalidation.Keys);
+                    WriteByteArrays(w, invalidation.Keys);
                     foreach (bool self in invalidation.BySelf ?? []) w.Write(self);
                     w.Write(invalidation.Broadcast);
                     break;
                 case RedirectedInvalidation redirected:
-                    WriteKeys(w, redirected.Keys);
+                    WriteByteArrays(w, redirected.Keys);
                     w.Write(redirected.OnePerKey);
                     break;
                 case AwaitReady or ShardStop:
@@ -260,9 +259,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 return ReadAof(r);
             case Lend:
                 var runner = ReadRef(r);
-                var keys = new byte[r.ReadInt32()][];
-                for (int i = 0; i < keys.Length; i++) keys[i] = ReadBytes(r);
-                return new LendKeys(keys, runner, ReadTicket(r));
+                return new LendKeys(ReadByteArrays(r)!, runner, ReadTicket(r));
             case Lent:
                 return new KeysLent(r.ReadInt32(), ReadAof(r), r.ReadBoolean());
             case Forget:
@@ -271,12 +268,12 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 return new ClusterPublish(ReadBytes(r), ReadBytes(r), r.ReadString(), r.ReadBoolean());
             case Invalidate:
             {
-                var invalidated = ReadKeys(r);
+                var invalidated = ReadByteArrays(r);
                 bool[]? bySelf = invalidated == null ? null : [.. invalidated.Select(_ => r.ReadBoolean())];
                 return new TrackingInvalidation(invalidated, bySelf, r.ReadBoolean());
             }
             case Redirected:
-                return new RedirectedInvalidation(ReadKeys(r), r.ReadBoolean());
+                return new RedirectedInvalidation(ReadByteArrays(r), r.ReadBoolean());
             case Deliver:
             {
                 int db = r.ReadInt32();
@@ -313,20 +310,20 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
 
     private static byte[] ReadBytes(BinaryReader r) => r.ReadBytes(r.ReadInt32());
 
-    /// <summary>CLIENT TRACKING's keys, or null (a flush).</summary>
-    private static void WriteKeys(BinaryWriter w, byte[][]? keys)
+    /// <summary>Arguments or keys: their count, then each; null (CLIENT TRACKING's flush) as a count of -1.</summary>
+    private static void WriteByteArrays(BinaryWriter w, byte[][]? arrays)
     {
-        w.Write(keys?.Length ?? -1);
-        foreach (var key in keys ?? []) WriteBytes(w, key);
+        w.Write(arrays?.Length ?? -1);
+        foreach (var array in arrays ?? []) WriteBytes(w, array);
     }
 
-    private static byte[][]? ReadKeys(BinaryReader r)
+    private static byte[][]? ReadByteArrays(BinaryReader r)
     {
         int count = r.ReadInt32();
         if (count < 0) return null;
-        var keys = new byte[count][];
-        for (int i = 0; i < count; i++) keys[i] = ReadBytes(r);
-        return keys;
+        var arrays = new byte[count][];
+        for (int i = 0; i < count; i++) arrays[i] = ReadBytes(r);
+        return arrays;
     }
 
     /// <summary>A command's arguments; of connection state only a WATCH's ticket travels (see <see cref="WatchTicket"/>).</summary>
@@ -336,8 +333,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         w.Write(command.Db);
         w.Write(command.Resp3);
         w.Write(command.Seq);
-        w.Write(command.Args.Length);
-        foreach (var arg in command.Args) WriteBytes(w, arg);
+        WriteByteArrays(w, command.Args);
         WriteTicket(w, command.Payload as WatchTicket);
         w.Write(command.Payload is TrackedRead);
     }
@@ -347,8 +343,7 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
         int db = r.ReadInt32();
         bool resp3 = r.ReadBoolean();
         long seq = r.ReadInt64();
-        var args = new byte[r.ReadInt32()][];
-        for (int a = 0; a < args.Length; a++) args[a] = ReadBytes(r);
+        var args = ReadByteArrays(r)!;
         var spec = Commands.Value.FindCommand(args) ?? throw new ArgumentException("unknown command from another node");
         object? payload = ReadTicket(r);
         if (r.ReadBoolean()) payload = TrackedRead.Instance;
