@@ -12,6 +12,10 @@ namespace AkkaRedis.Persistence;
 /// A failed write is kept and retried every second; meanwhile <see cref="AofStatus.WriteError"/> is set,
 /// so new writes are refused (MISCONF) while reads go on, and everything resumes when the disk does.
 /// A rewrite switches to a new increment in order with the writes, then writes the new base beside them.
+///
+/// Under everysec and no, the journal writes on its own thread when nothing is queued (<see cref="TryWriteNow"/>),
+/// as Redis writes its AOF buffer from its event loop: the file then has one owner at a time, the journal while the
+/// queue is empty, the writer task while it is not. The writer task still fsyncs once a second, on the file's handle.
 /// </summary>
 public sealed class AofWriter : IAsyncDisposable
 {
@@ -33,17 +37,27 @@ public sealed class AofWriter : IAsyncDisposable
     private FileStream _file;
     private long _fileLength;
     private long _lastFsyncMs;
-    private bool _unsynced;
+    private volatile bool _unsynced;
+
+    /// <summary>Items queued and not yet done: while there are any, the writer task owns the file.</summary>
+    private int _queued;
+
+    /// <summary>Set while the writer task fsyncs: a write(2) then could wait behind it, so writes queue instead.</summary>
+    private volatile bool _fsyncing;
+
+    private readonly Action<Microsoft.Win32.SafeHandles.SafeFileHandle> _flushToDisk;
     private List<AofFileInfo>? _replaced;
 
     private readonly Func<string, FileStream> _open;
 
     /// <param name="open">Opens an AOF file for appending (tests pass one whose writes fail, as a full disk's do).</param>
     /// <param name="fsync">The appendfsync policy, read for every group (it may change while the writer runs).</param>
+    /// <param name="flushToDisk">fsync(2) of a file's handle (tests count them).</param>
     public AofWriter(string directory, string fileName, AofManifest manifest, Func<string> fsync, AofStatus status, Action<string> log,
-        Func<string, FileStream>? open = null)
+        Func<string, FileStream>? open = null, Action<Microsoft.Win32.SafeHandles.SafeFileHandle>? flushToDisk = null)
     {
         _open = open ?? AofFiles.OpenAppend;
+        _flushToDisk = flushToDisk ?? RandomAccess.FlushToDisk;
         _directory = directory;
         _fileName = fileName;
         _manifestPath = Path.Combine(directory, fileName + ".manifest");
@@ -58,14 +72,46 @@ public sealed class AofWriter : IAsyncDisposable
     }
 
     /// <summary>Queues bytes to append; called from one thread (the journal) so their order is the file's order.</summary>
-    public void Append(byte[] data) => _queue.Writer.TryWrite(new Bytes(data));
+    public void Append(byte[] data) => Enqueue(new Bytes(data));
 
     /// <summary>Completes when everything appended before it is written (and fsynced, for always).</summary>
     public Task CommitAsync()
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Writer.TryWrite(new Commit(done));
+        Enqueue(new Commit(done));
         return done.Task;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="data"/> at once, on the calling thread (the journal's, the one that appends), when the
+    /// policy does not wait for an fsync (everysec, no), nothing is queued, no fsync is running and the disk took the
+    /// last write; false when it did not write, and the caller queues the bytes instead. Once this returns true the
+    /// bytes are in the kernel, as a commit's would be. At -P 1 the queue cost each request a wake-up of the writer
+    /// task and of a pool thread for its reply (0.8 context switches a request); redis-server writes from its loop too.
+    /// </summary>
+    public bool TryWriteNow(byte[] data)
+    {
+        if (Volatile.Read(ref _queued) != 0 || _fsyncing || _status.WriteError != null || _fsync() == "always") return false;
+        try
+        {
+            _file.Write(data, 0, data.Length);
+        }
+        catch (IOException)
+        {
+            // The queue retries it, reports the error and refuses writes meanwhile, as for any write.
+            TryCutBack();
+            return false;
+        }
+        _fileLength += data.Length;
+        _status.AddCurrentSize(data.Length);
+        _unsynced = true;
+        return true;
+    }
+
+    private void Enqueue(Item item)
+    {
+        Interlocked.Increment(ref _queued);
+        _queue.Writer.TryWrite(item);
     }
 
     /// <summary>
@@ -76,7 +122,7 @@ public sealed class AofWriter : IAsyncDisposable
     public Task<string> RewriteAsync(string baseFile)
     {
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        _queue.Writer.TryWrite(new StartRewrite(baseFile, done));
+        Enqueue(new StartRewrite(baseFile, done));
         return done.Task;
     }
 
@@ -87,9 +133,10 @@ public sealed class AofWriter : IAsyncDisposable
         while (true)
         {
             bool more;
-            if (_fsync() == "everysec" && _unsynced)
+            // The task wakes at least once a second for everysec's fsync: the journal may have written by itself
+            // meanwhile (and the policy may have become everysec).
+            using (var wait = new CancellationTokenSource(1000))
             {
-                using var wait = new CancellationTokenSource(1000);
                 try
                 {
                     more = await reader.WaitToReadAsync(wait.Token);
@@ -99,11 +146,11 @@ public sealed class AofWriter : IAsyncDisposable
                     more = true;
                 }
             }
-            else more = await reader.WaitToReadAsync();
             if (!more) break;
             while (reader.TryRead(out var item)) group.Add(item);
-            await WriteGroup(group);
-            group.Clear();
+            int taken = group.Count;
+            await WriteGroup(group); // takes the group's items out as they are done
+            Interlocked.Add(ref _queued, -taken);
         }
         FsyncQuietly();
         _file.Dispose();
@@ -186,10 +233,27 @@ public sealed class AofWriter : IAsyncDisposable
             if (group[i] is Commit c) c.Done.TrySetResult();
     }
 
+    /// <summary>
+    /// fsync(2) of the file's handle, which is safe beside a write the journal makes at the same time (a write after
+    /// <see cref="_unsynced"/> is cleared sets it again, for the next fsync).
+    /// </summary>
     private void Fsync()
     {
-        _file.Flush(flushToDisk: true);
+        _fsyncing = true;
         _unsynced = false;
+        try
+        {
+            _flushToDisk(_file.SafeFileHandle);
+        }
+        catch
+        {
+            _unsynced = true;
+            throw;
+        }
+        finally
+        {
+            _fsyncing = false;
+        }
         _lastFsyncMs = Environment.TickCount64;
     }
 
@@ -216,7 +280,7 @@ public sealed class AofWriter : IAsyncDisposable
         // Until the new base exists, the old files stay listed before the new increment: a crash now loses nothing.
         var bridging = new AofManifest(old.Base, [.. old.Increments, increment]);
         bridging.SaveAtomically(_manifestPath);
-        _file.Flush(flushToDisk: true);
+        _flushToDisk(_file.SafeFileHandle);
         _file.Dispose();
         _file = next;
         _fileLength = 0;
@@ -235,7 +299,7 @@ public sealed class AofWriter : IAsyncDisposable
                     size = stream.Length;
                 }
                 File.Move(rewrite.BaseFile, Path.Combine(_directory, newBase.Name), overwrite: true);
-                _queue.Writer.TryWrite(new FinishRewrite(newBase, size, rewrite.Done));
+                Enqueue(new FinishRewrite(newBase, size, rewrite.Done));
             }
             catch (Exception e)
             {
@@ -280,7 +344,7 @@ public sealed class AofWriter : IAsyncDisposable
     {
         try
         {
-            if (_unsynced) _file.Flush(flushToDisk: true);
+            if (_unsynced) _flushToDisk(_file.SafeFileHandle);
         }
         catch (IOException)
         {

@@ -16,6 +16,13 @@ public static class Aof
 
     public static string Text(byte[][] args) => string.Join(" ", args.Select(a => Encoding.UTF8.GetString(a)));
 
+    /// <summary>A file's text while a writer still has it open.</summary>
+    public static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        return new StreamReader(stream).ReadToEnd();
+    }
+
     public static string NewDirectory()
     {
         var directory = Path.Combine(Path.GetTempPath(), "akkaredis-aof-tests", Guid.NewGuid().ToString("N"));

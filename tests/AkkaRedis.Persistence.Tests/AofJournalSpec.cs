@@ -38,12 +38,13 @@ public class AofJournalSpec : IDisposable
     private static AofBatch Batch(int db, params string[][] commands) =>
         new(Encoding.UTF8.GetBytes(string.Concat(commands.Select(c => Aof.Resp(c)))), db, db, commands.Length);
 
-    private static void Write(TestKit kit, IActorRef journal, string persistenceId, long sequenceNr, AofBatch batch)
+    /// <summary>Writes the batches as events sequenceNr, sequenceNr + 1, ... of one atomic write, as a shard's persist does.</summary>
+    private static void Write(TestKit kit, IActorRef journal, string persistenceId, long sequenceNr, params AofBatch[] batches)
     {
-        var persistent = new Persistent(batch, sequenceNr, persistenceId, writerGuid: "w");
-        journal.Tell(new WriteMessages([new AtomicWrite(persistent)], kit.TestActor, 1));
+        var events = batches.Select((batch, i) => (IPersistentRepresentation)new Persistent(batch, sequenceNr + i, persistenceId, writerGuid: "w"));
+        journal.Tell(new WriteMessages([new AtomicWrite(events.ToImmutableList())], kit.TestActor, 1));
         kit.ExpectMsg<WriteMessagesSuccessful>();
-        Assert.Equal(sequenceNr, kit.ExpectMsg<WriteMessageSuccess>().Persistent.SequenceNr);
+        for (int i = 0; i < batches.Length; i++) Assert.Equal(sequenceNr + i, kit.ExpectMsg<WriteMessageSuccess>().Persistent.SequenceNr);
     }
 
     private static List<(long SequenceNr, string Text)> Replay(TestKit kit, IActorRef journal, string persistenceId, long from = 1, long to = long.MaxValue, long max = long.MaxValue)
@@ -112,6 +113,40 @@ public class AofJournalSpec : IDisposable
         Assert.Equal(preloaded + 1, kit.ExpectMsg<AofLoaded>().Commands);
         Assert.Equal([(1L, "0:SET a 1")], Replay(kit, journal, "shard-1"));
     }
+
+    [Fact]
+    public void WritesTheJournalMakesItselfAndWritesItQueuesKeepOneOrderAndTheirDatabases()
+    {
+        // Under everysec the journal writes the file itself (AofWriter.TryWriteNow); under always it queues for the
+        // writer's group commit. CONFIG SET appendfsync switches between them while databases change.
+        var policy = "everysec";
+        var (kit, journal) = Start("everysec");
+        AofRuntime.For(kit.Sys).FsyncPolicy = () => policy;
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        Write(kit, journal, "shard-1", 1, Batch(0, ["SET", "a", "1"]));
+        policy = "always";
+        Write(kit, journal, "shard-1", 2, Batch(2, ["SET", "a", "2"]));
+        policy = "everysec";
+        Write(kit, journal, "shard-1", 3, Batch(2, ["APPEND", "a", "x"]));
+        Write(kit, journal, "shard-0", 1, Batch(5, ["SET", "b", "y"]));
+        policy = "always";
+        Write(kit, journal, "shard-1", 4, Batch(0, ["INCR", "c"]));
+        policy = "no";
+        Write(kit, journal, "shard-1", 5, Batch(0, ["INCR", "c"]), Batch(3, ["DEL", "a"]));
+        var incr = Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "*.incr.aof").Single();
+        // Each acknowledged write is in the file, in order, with a SELECT wherever the database changed.
+        Assert.Equal(Aof.Resp("SELECT", "0") + Aof.Resp("SET", "a", "1") + Aof.Resp("SELECT", "2") + Aof.Resp("SET", "a", "2") +
+                     Aof.Resp("APPEND", "a", "x") + Aof.Resp("SELECT", "5") + Aof.Resp("SET", "b", "y") + Aof.Resp("SELECT", "0") +
+                     Aof.Resp("INCR", "c") + Aof.Resp("INCR", "c") + Aof.Resp("SELECT", "3") + Aof.Resp("DEL", "a"), Aof.ReadShared(incr));
+        kit.Shutdown();
+
+        (kit, journal) = Start();
+        Assert.Equal([(1L, "0:SET a 1"), (2L, "2:SET a 2"), (3L, "2:APPEND a x"), (4L, "0:INCR c"), (5L, "0:INCR c"), (6L, "3:DEL a")],
+            Replay(kit, journal, "shard-1"));
+        Assert.Equal([(1L, "5:SET b y")], Replay(kit, journal, "shard-0"));
+    }
+
 
     [Fact]
     public void ReplayHonoursRangeAndMax()
