@@ -76,8 +76,15 @@ public sealed class ServerConfig
     private long _protoMaxBulkLen = 512L * 1024 * 1024;
     public long ProtoMaxBulkLen { get => Interlocked.Read(ref _protoMaxBulkLen); set => Interlocked.Exchange(ref _protoMaxBulkLen, value); }
 
-    private volatile string _maxMemoryPolicy = "noeviction";
-    public string MaxMemoryPolicy { get => _maxMemoryPolicy; set => _maxMemoryPolicy = value; }
+    /// <summary>The policy with whether it counts LFU, which every key access asks: one object, so the two agree.</summary>
+    private sealed record EvictionPolicy(string Name, bool UsesLfu);
+
+    private volatile EvictionPolicy _maxMemoryPolicy = new("noeviction", false);
+    public string MaxMemoryPolicy
+    {
+        get => _maxMemoryPolicy.Name;
+        set => _maxMemoryPolicy = new EvictionPolicy(value, value.Contains("lfu", StringComparison.Ordinal));
+    }
 
     private volatile int _lfuLogFactor = 10;
     public int LfuLogFactor { get => _lfuLogFactor; set => _lfuLogFactor = value; }
@@ -145,5 +152,6 @@ public sealed class ServerConfig
     private volatile string _logLevel = "notice";
     public string LogLevel { get => _logLevel; set => _logLevel = value; }
 
-    public bool UsesLfu => MaxMemoryPolicy.Contains("lfu", StringComparison.Ordinal);
+    /// <summary>Read on every key access: kept with the policy rather than searched for in its name each time.</summary>
+    public bool UsesLfu => _maxMemoryPolicy.UsesLfu;
 }
