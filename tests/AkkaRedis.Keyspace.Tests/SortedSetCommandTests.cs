@@ -60,6 +60,10 @@ public class SortedSetCommandTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("ZADD", "z", "1e400", "a"));
         Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("ZADD", "z", "1e-400", "a"));
         Assert.Equal("-ERR value is not a valid float\r\n", _h.Run("ZADD", "z", "0x1p99999", "a"));
+        // Any length, as strtod: DBL_MAX written out in full (zset.tcl's "zset score double range").
+        const string dblMax = "179769313486231570814527423731704356798070567525844996598917476803157260780028538760589558632766878171540458953514382464234321326889464182768467546703537516986049910576551282076245490090389328944075868508455133942304583236903222948165808559332123348274797826204144723168738177180919299881250404026184124858368.00000000000000000";
+        Assert.Equal(":1\r\n", _h.Run("ZADD", "z", dblMax, "dblmax"));
+        Assert.Equal("$23\r\n1.7976931348623157e+308\r\n", _h.Run("ZSCORE", "z", "dblmax"));
         Assert.Equal(":1\r\n", _h.Run("ZADD", "z", "0e5", "zero"));
         Assert.Equal(":1\r\n", _h.Run("ZADD", "z", "-0", "minus-zero"));
         Assert.Equal("$1\r\n0\r\n", _h.Run("ZSCORE", "z", "minus-zero"));

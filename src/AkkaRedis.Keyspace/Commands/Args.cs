@@ -30,8 +30,9 @@ public static class Args
     public static bool TryDouble(ReadOnlySpan<byte> arg, out double value)
     {
         value = 0;
-        // .NET's number parsing skips trailing NUL characters; strtod stops at the first, which Redis refuses.
-        if (arg.IsEmpty || arg.Length > 256 || arg.Contains((byte)0)) return false;
+        // .NET's number parsing skips trailing NUL characters; strtod stops at the first, which Redis refuses. Any length
+        // is taken, as strtod takes it (zset.tcl adds DBL_MAX written out in 327 characters).
+        if (arg.IsEmpty || arg.Contains((byte)0)) return false;
         if (IsSpace(arg[0]) || IsSpace(arg[^1])) return false;
         var text = Encoding.ASCII.GetString(arg);
         var lower = text.ToLowerInvariant();
