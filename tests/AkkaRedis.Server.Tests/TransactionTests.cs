@@ -32,6 +32,28 @@ public sealed class TransactionTests(SharedServer server) : IClassFixture<Shared
         Assert.Equal(new List<object?> { "9" }, a.Call("EXEC"));
     }
 
+    /// <summary>Redis's set.tcl: SMOVE of a member the destination holds already leaves the destination untouched.</summary>
+    [Fact]
+    public void SmoveTouchesTheDestinationOnlyWhenItAddsTheMember()
+    {
+        using var a = new RespClient(_port);
+        using var b = new RespClient(_port);
+        a.Call("SADD", "w:src{s}", "a", "b");
+        a.Call("SADD", "w:dst{s}", "a");
+        a.Call("WATCH", "w:dst{s}");
+        a.Call("MULTI");
+        a.Call("SADD", "w:dst{s}", "c");
+        Assert.Equal(1L, b.Call("SMOVE", "w:src{s}", "w:dst{s}", "a"));
+        Assert.Equal(new List<object?> { 1L }, a.Call("EXEC"));
+        Assert.Equal(2L, a.Call("SCARD", "w:dst{s}"));
+
+        a.Call("WATCH", "w:dst{s}");
+        a.Call("MULTI");
+        a.Call("SADD", "w:dst{s}", "d");
+        Assert.Equal(1L, b.Call("SMOVE", "w:src{s}", "w:dst{s}", "b")); // added: the watch fires
+        Assert.Null(a.Call("EXEC"));
+    }
+
     [Fact]
     public void FlushAndExpiryTouchWatchedKeys()
     {

@@ -146,9 +146,13 @@ public static class Sets
         c.Notify(KeyspaceEvent.Set, "srem", c[1]);
         c.Store(c[1], sourceEntry, source, source.Count);
         destination ??= RedisSet.For(c[3]);
-        bool added = destination.Add(c[3], c.Config.SetMaxIntsetEntries);
-        c.Store(c[2], destinationEntry, destination, destination.Count);
-        if (added) c.Notify(KeyspaceEvent.Set, "sadd", c[2]);
+        // The destination changed only if it did not hold the member already (smoveCommand): else WATCH and client
+        // tracking are not told of it.
+        if (destination.Add(c[3], c.Config.SetMaxIntsetEntries))
+        {
+            c.Store(c[2], destinationEntry, destination, destination.Count);
+            c.Notify(KeyspaceEvent.Set, "sadd", c[2]);
+        }
         c.Reply.WriteInteger(1);
         if (HashSlot.Of(c[1]) != HashSlot.Of(c[2]))
         {
