@@ -69,6 +69,30 @@ public sealed class BlockingTests(SharedServer server) : IClassFixture<SharedSer
         Assert.Equal(new List<object?> { key, "2" }, second.Read());
     }
 
+    /// <summary>Redis's list.tcl: SWAPDB serves clients blocked on a key the other database holds (scanDatabaseForReadyKeys).</summary>
+    [Fact]
+    public void SwapdbWakesClientsBlockedOnAKeyTheOtherDatabaseHolds()
+    {
+        using var waiter = new RespClient(_port);
+        using var other = new RespClient(_port);
+        waiter.Call("SELECT", "9");
+        other.Call("SELECT", "1");
+        other.Call("RPUSH", "swap:k", "hello");
+        waiter.SendRaw(RespClient.Encode("BRPOP", "swap:k", "10"));
+        Thread.Sleep(200);
+        Assert.Equal("OK", other.Call("SWAPDB", "1", "9"));
+        Assert.Equal(new List<object?> { "swap:k", "hello" }, waiter.Read());
+
+        // A key that expired before the swap serves no one: the client stays blocked until its timeout.
+        other.Call("RPUSH", "swap:e", "x");
+        other.Call("PEXPIRE", "swap:e", "50");
+        waiter.SendRaw(RespClient.Encode("BRPOP", "swap:e", "0.5"));
+        Thread.Sleep(150);
+        Assert.Equal("OK", other.Call("SWAPDB", "1", "9"));
+        Assert.Null(waiter.Read());
+        other.Call("SWAPDB", "1", "9");
+    }
+
     [Fact]
     public void FractionalTimeoutAnswersNil()
     {

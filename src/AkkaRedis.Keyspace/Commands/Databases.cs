@@ -82,6 +82,11 @@ public static class Databases
                 shard.TouchWatchedExisting((int)first, shard.Databases[(int)second]);
                 shard.TouchWatchedExisting((int)second, shard.Databases[(int)first]);
                 shard.Databases[first].SwapWith(shard.Databases[second]);
+                // Clients blocked in either database may find their key there now (scanDatabaseForReadyKeys); one whose
+                // key has expired meanwhile stays blocked, as the serving finds it gone.
+                foreach (int db in new[] { (int)first, (int)second })
+                    foreach (var key in shard.KeysWaitedOn(db))
+                        if (shard.Databases[db].FindRaw(HashSlot.Of(key), key) != null) c.ReadyKeys.Add((db, key));
             }
             c.Changes++;
         }

@@ -86,6 +86,9 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
 
     public bool HasWaiters(int db, byte[] key) => _waiters[db]?.ContainsKey(key) == true;
 
+    /// <summary>The keys of database <paramref name="db"/> that blocked clients wait on here.</summary>
+    public IEnumerable<byte[]> KeysWaitedOn(int db) => _waiters[db]?.Keys ?? Enumerable.Empty<byte[]>();
+
     /// <summary>
     /// The first client still waiting on a key that <paramref name="value"/> can serve (a list's waiters for a list, a
     /// sorted set's for a sorted set, as Redis serves each type's waiters), dropping those already finished elsewhere.
