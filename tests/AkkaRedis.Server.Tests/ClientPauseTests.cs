@@ -31,10 +31,14 @@ public sealed class ClientPauseTests(SharedServer server) : IClassFixture<Shared
         Assert.Equal("OK", admin.Call("CLIENT", "PAUSE", "20000", "WRITE"));
         client.SendRaw(RespClient.Encode("INCR", "cp:n"));
         Assert.Null(client.ReadWithin(TimeSpan.FromMilliseconds(300)));
+        // A paused client is blocked, as Redis blocks it: INFO and CLIENT LIST say so (pause.tcl waits on that count).
+        Assert.Contains("blocked_clients:1\r\n", (string)admin.Call("INFO", "clients")!);
+        Assert.Contains("flags=b ", (string)admin.Call("CLIENT", "LIST")!);
         var began = Stopwatch.StartNew();
         Assert.Equal("OK", admin.Call("CLIENT", "UNPAUSE"));
         Assert.Equal(1L, client.Read());
         Assert.InRange(began.ElapsedMilliseconds, 0, 2000);
+        Assert.Contains("blocked_clients:0\r\n", (string)admin.Call("INFO", "clients")!);
 
         // ALL: every command waits, the pausing connection's own and CLIENT UNPAUSE too, as in Redis.
         Assert.Equal("OK", admin.Call("CLIENT", "PAUSE", "700", "ALL"));

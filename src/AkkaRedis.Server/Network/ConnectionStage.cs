@@ -666,6 +666,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             {
                 if (_barrier != PauseBarrier) return;
                 _barrier = -1;
+                _session.Paused = false;
                 RunDeferred(); // a command still held postpones itself again
                 TryEmit();
                 MaybePull();
@@ -1097,6 +1098,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             FlushBatches();
             _barrier = PauseBarrier;
             _barrierAllShards = false;
+            _session.Paused = true;
             ScheduleOnce(PauseCheck, TimeSpan.FromMilliseconds(10));
         }
 

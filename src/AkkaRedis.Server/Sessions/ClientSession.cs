@@ -70,7 +70,13 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>Cluster mode: the relay of the blocking command this connection waits on, or null (see Cluster.BlockRelay).</summary>
     public volatile Akka.Actor.IActorRef? BlockRelay;
 
-    public bool IsBlocked => Blocked != null || BlockRelay != null;
+    /// <summary>
+    /// A command of this connection is held by CLIENT PAUSE. Redis blocks such a client (BLOCKED_PAUSE): it counts in
+    /// INFO's blocked_clients and shows flag b, and test suites wait on that count.
+    /// </summary>
+    public volatile bool Paused;
+
+    public bool IsBlocked => Blocked != null || BlockRelay != null || Paused;
 
     /// <summary>Set by the connection stage: answers the blocked command after CLIENT UNBLOCK won its claim (true: with the UNBLOCKED error).</summary>
     public Action<bool>? Unblocked;
