@@ -48,6 +48,31 @@ public sealed class ClientPauseTests(SharedServer server) : IClassFixture<Shared
         Assert.Equal("OK", admin.Call("CLIENT", "UNPAUSE"));
     }
 
+    /// <summary>
+    /// Redis's pause.tcl: a write pause lets scripts through that declare no-writes (a shebang, a cached script's shebang,
+    /// a function's flags, inside MULTI too) and holds those that may write, with or without a shebang.
+    /// </summary>
+    [Fact]
+    public void AWritePauseJudgesScriptsByTheFlagsTheyDeclare()
+    {
+        using var admin = new RespClient(server.Port);
+        using var client = new RespClient(server.Port);
+        admin.Call("FUNCTION", "LOAD", "REPLACE", "#!lua name=cplib\nredis.register_function{function_name='cp_ro', callback=function() return 'hello' end, flags={'no-writes'}}");
+        var sha = (string)admin.Call("SCRIPT", "LOAD", "#!lua flags=no-writes\n return 2")!;
+        Assert.Equal("OK", admin.Call("CLIENT", "PAUSE", "20000", "WRITE"));
+        Assert.Equal(1L, client.Call("EVAL", "#!lua flags=no-writes\n return 1", "0"));
+        Assert.Equal(2L, client.Call("EVALSHA", sha, "0"));
+        Assert.Equal("hello", client.Call("FCALL", "cp_ro", "0"));
+        client.Call("MULTI");
+        client.Call("EVAL", "#!lua flags=no-writes\n return 12", "0");
+        Assert.Equal(new List<object?> { 12L }, client.Call("EXEC"));
+
+        client.SendRaw(RespClient.Encode("EVAL", "#!lua\n return 3", "0"));
+        Assert.Null(client.ReadWithin(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal("OK", admin.Call("CLIENT", "UNPAUSE"));
+        Assert.Equal(3L, client.Read());
+    }
+
     [Fact]
     public void BadArgumentsGetRedisWords()
     {

@@ -109,6 +109,23 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         ["EVAL", "return struct.pack('q', 1)", "0"],
         ["EVAL", "return struct.unpack('i', 'ab')", "0"],
         ["EVAL", "return {struct.unpack('>iH', struct.pack('>iH', -5, 7))}", "0"],
+        // Shebangs (Redis 7): the engine and flags a script declares, and what they allow.
+        ["EVAL", "#!lua\n return 1", "0"],
+        ["EVAL", "#!lua\n\n error('x')", "0"],
+        ["EVAL", "#!lua flags=no-writes\n return redis.call('set', KEYS[1], '1')", "1", "sc:shebang"],
+        ["EVAL", "#!lua flags=no-writes,allow-oom,allow-stale\n return redis.call('get', KEYS[1])", "1", "sc:shebang"],
+        ["EVAL", "#!lua flags=\n return 3", "0"],
+        ["EVAL", "#!lua\n return redis.call('set', KEYS[1], '2')", "1", "sc:shebang"],
+        ["EVAL", "#!foo\n return 1", "0"],
+        ["EVAL", "#!lua", "0"],
+        ["EVAL", "#!lua flags=bad\n return 1", "0"],
+        ["EVAL", "#!lua x=1\n return 1", "0"],
+        ["EVAL_RO", "#!lua\n return 1", "0"],
+        ["EVAL_RO", "#!lua flags=no-writes\n return redis.call('get', KEYS[1])", "1", "sc:shebang"],
+        ["SCRIPT", "LOAD", "#!lua flags=nope\n return 1"],
+        ["EVAL_RO", "return redis.call('publish', 'ch', 'msg')", "0"],
+        ["EVAL", "#!lua flags=no-writes\n return redis.call('publish', 'ch', 'msg')", "0"],
+        ["EVAL", "return redis.call('publish', 'ch', 'msg')", "0"],
     ];
 
     [Fact]

@@ -92,7 +92,19 @@ public static class ScriptCommands
                 return;
             }
         }
-        engine.Run(c, sha, keys, argv, readOnly);
+        // scriptPrepareForRun: a script that declares its flags is held to them, as a function is.
+        var shebang = ScriptShebang.Of(c.Server.ScriptBodies.TryGetValue(sha, out var body) ? body : c[1]);
+        if (shebang.NoCluster && c.Config.Cluster)
+        {
+            c.Error("ERR Can not run script on cluster, 'no-cluster' flag is set.");
+            return;
+        }
+        if (shebang.Declared && readOnly && !shebang.NoWrites)
+        {
+            c.Error("ERR Can not execute a script with write flag using *_ro command.");
+            return;
+        }
+        engine.Run(c, sha, keys, argv, readOnly || shebang.NoWrites);
     }
 
     private const string NoScript = "NOSCRIPT No matching script. Please use EVAL.";

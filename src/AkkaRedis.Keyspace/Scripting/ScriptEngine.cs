@@ -65,10 +65,12 @@ public sealed class ScriptEngine : IDisposable
     /// <summary>Compiles <paramref name="body"/> into the cache; null, or Redis's compile error.</summary>
     public string? Compile(string sha, byte[] body)
     {
+        if (ScriptShebang.TryRead(body, out var shebang) is { } invalid) return "ERR " + invalid;
         CallLibrary("compile", 1, () =>
         {
             _lua.PushString(sha);
-            _lua.PushBuffer(body);
+            // The shebang line is left out but not its line feed, so line numbers stay the user's (luaCreateFunction).
+            _lua.PushBuffer(shebang.Length == 0 ? body : body[shebang.Length..]);
         });
         string? error = _lua.Type(-1) == LuaType.String ? _lua.ToString(-1) : null;
         _lua.Pop(1);
@@ -153,7 +155,7 @@ public sealed class ScriptEngine : IDisposable
         CallLibrary("install", 0, () => _lua.PushCopy(-2));
         _lua.Pop(1);
         _libraries[name] = new FunctionLibrary(name, code, functions);
-        foreach (var function in functions) _functions[function.Name] = function;
+        foreach (var function in functions) _functions[function.Name] = _server.Functions[function.Name] = function;
         return null;
     }
 
@@ -188,6 +190,7 @@ public sealed class ScriptEngine : IDisposable
         foreach (var function in library.Functions)
         {
             _functions.Remove(function.Name);
+            _server.Functions.TryRemove(function.Name, out _);
             CallLibrary("uninstall", 0, () => _lua.PushString(function.Name));
         }
         return true;
@@ -359,7 +362,9 @@ public sealed class ScriptEngine : IDisposable
         if (spec == null) return "ERR Unknown Redis command called from script";
         if (error != null) return "ERR Wrong number of args calling Redis command from script";
         if (spec.Facts.HasFlag("noscript")) return "ERR This Redis command is not allowed from script";
-        if (spec.IsWrite && _readOnly) return "ERR Write commands are not allowed from read-only scripts.";
+        // scriptVerifyWriteCommandAllow: may_replicate commands (PUBLISH, ...) count as writes, so a read-only script
+        // never needs to wait for CLIENT PAUSE WRITE.
+        if (_readOnly && (spec.IsWrite || spec.Facts.HasFlag("may_replicate"))) return "ERR Write commands are not allowed from read-only scripts.";
         if (spec.IsWrite && c.Server.Aof?.WriteError is { } writeError) return RespErrors.MisconfAof + writeError;
         if (c.HeldShards != null)
             foreach (int position in spec.KeyPositions(args))

@@ -29,6 +29,12 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// </summary>
     public System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> ScriptBodies { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The node's functions by name, as the script engines register them (FUNCTION LOAD, DELETE, FLUSH, RESTORE):
+    /// connections read their flags to judge an FCALL before it runs (CLIENT PAUSE WRITE lets a no-writes one through).
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentDictionary<string, Scripting.FunctionInfo> Functions { get; } = new(StringComparer.Ordinal);
+
     /// <summary>The script running now, if any (for -BUSY and SCRIPT KILL).</summary>
     public Scripting.ScriptRun Script { get; } = new();
 

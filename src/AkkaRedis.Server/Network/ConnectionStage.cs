@@ -362,7 +362,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (pause.Active(now))
             {
                 var resolution = resolved ?? _services.Table.Resolve(args);
-                if (resolution.Error == null && pause.Holds(resolution.Spec!, _sessionContext.Transaction.Queue))
+                if (resolution.Error == null && pause.Holds(resolution.Spec!, args, _sessionContext.Transaction.Queue, _services.State))
                 {
                     Postpone(args);
                     return;
