@@ -320,6 +320,13 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         var wrongType = client.Call("EVAL", "local v = redis.call('GET', KEYS[1]) return v", "2", a2, b) as RespClient.RespError;
         Assert.Matches("^WRONGTYPE Operation against a key holding the wrong kind of value script: [0-9a-f]{40}, on @user_script:1[.]$", wrongType?.Message);
 
+        // A script or function that declares no-cluster does not run on a cluster node, as in Redis Cluster.
+        Assert.Equal(new RespClient.RespError("ERR Can not run script on cluster, 'no-cluster' flag is set."),
+            client.Call("EVAL", "#!lua flags=no-cluster\n return 1", "0"));
+        client.Call("FUNCTION", "LOAD", "REPLACE", "#!lua name=nocl\nredis.register_function{function_name='nocl', callback=function() return 1 end, flags={'no-cluster'}}");
+        Assert.Equal(new RespClient.RespError("ERR Can not run script on cluster, 'no-cluster' flag is set."), client.Call("FCALL", "nocl", "0"));
+        Assert.Equal(1L, client.Call("EVAL", "#!lua\n return 1", "0"));
+
         // Atomic under concurrent clients: scripts on every node move a unit between two keys of two other nodes.
         Assert.Equal("OK", client.Call("MSET", a, "100", b, "0"));
         const string move = "redis.call('DECR', KEYS[1]) redis.call('INCR', KEYS[2]) return 1";

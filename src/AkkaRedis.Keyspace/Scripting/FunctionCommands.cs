@@ -74,6 +74,11 @@ public static class FunctionCommands
             return;
         }
         if (!ScriptCommands.TryKeysAndArgs(c, out var keys, out var argv, "ERR Bad number of keys provided")) return;
+        if (function.NoCluster && c.Config.Cluster)
+        {
+            c.Error(ScriptCommands.NoClusterFlagSet);
+            return;
+        }
         if (readOnly && !function.NoWrites)
         {
             c.Error("ERR Can not execute a script with write flag using *_ro command.");

@@ -4,6 +4,7 @@ namespace AkkaRedis.Keyspace.Scripting;
 public sealed record FunctionInfo(string Name, string Library, string[] Flags, string? Description)
 {
     public bool NoWrites => Array.IndexOf(Flags, "no-writes") >= 0;
+    public bool NoCluster => Array.IndexOf(Flags, "no-cluster") >= 0;
 }
 
 /// <summary>A library loaded with FUNCTION LOAD: its name, its code as given, and its functions.</summary>

@@ -96,7 +96,7 @@ public static class ScriptCommands
         var shebang = ScriptShebang.Of(c.Server.ScriptBodies.TryGetValue(sha, out var body) ? body : c[1]);
         if (shebang.NoCluster && c.Config.Cluster)
         {
-            c.Error("ERR Can not run script on cluster, 'no-cluster' flag is set.");
+            c.Error(NoClusterFlagSet);
             return;
         }
         if (shebang.Declared && readOnly && !shebang.NoWrites)
@@ -108,6 +108,9 @@ public static class ScriptCommands
     }
 
     private const string NoScript = "NOSCRIPT No matching script. Please use EVAL.";
+
+    /// <summary>scriptPrepareForRun's refusal of a script or function flagged no-cluster on a cluster node.</summary>
+    public const string NoClusterFlagSet = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
 
     private static void Load(CommandContext c)
     {
