@@ -286,4 +286,35 @@ public sealed class DifferentialTests
         }
         Assert.True(mismatches.Length == 0, mismatches.ToString());
     }
+
+    /// <summary>
+    /// The dirty counter (INFO rdb_changes_since_last_save, which save points count) moves as redis-server's for
+    /// commands that create a key and change it, and for those that change nothing (Redis's bitops.tcl).
+    /// </summary>
+    [Fact]
+    public void CommandsThatCreateOrLeaveAKeyCountChangesAsRedisDoes()
+    {
+        using var redis = new RedisServerProcess();
+        using var akka = ServerProcess.Start();
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(akka.Port);
+        string[][] commands =
+        [
+            ["SETBIT", "d:b", "0", "0"], ["SETBIT", "d:b", "0", "0"], ["SETBIT", "d:b", "0", "1"], ["SETBIT", "d:b", "0", "1"],
+            ["BITFIELD", "d:c", "SET", "i5", "0", "0"], ["BITFIELD", "d:c", "SET", "i5", "0", "0"], ["BITFIELD", "d:c", "SET", "i5", "0", "1"],
+            ["INCR", "d:i"], ["INCR", "d:i"], ["INCRBYFLOAT", "d:f", "1.5"], ["APPEND", "d:a", "x"], ["SET", "d:s", "1"], ["SET", "d:s", "1"],
+            ["SETRANGE", "d:r", "0", "ab"], ["SETRANGE", "d:r", "0", "ab"], ["DEL", "d:s", "d:none"], ["EXPIRE", "d:i", "100"],
+        ];
+        foreach (var command in commands)
+        {
+            long before = Dirty(expected), beforeHere = Dirty(actual);
+            expected.Call(command);
+            actual.Call(command);
+            Assert.True(Dirty(expected) - before == Dirty(actual) - beforeHere,
+                $"{string.Join(' ', command)}: redis {Dirty(expected) - before}, akka {Dirty(actual) - beforeHere}");
+        }
+    }
+
+    private static long Dirty(RespClient client) =>
+        long.Parse(((string)client.Call("INFO", "persistence")!).Split("\r\n").First(l => l.StartsWith("rdb_changes_since_last_save:"))["rdb_changes_since_last_save:".Length..]);
 }

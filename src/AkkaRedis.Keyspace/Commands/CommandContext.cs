@@ -130,7 +130,16 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         Changes = 0;
         ScriptRanReadonly = false;
         _changedKeys.Clear();
+        _dirtyKey = null;
     }
+
+    /// <summary>
+    /// The key this command last counted in the shard's dirty counter: a command that creates a key and then changes
+    /// it (SETBIT, BITFIELD, INCR on a new key: dbAdd, then the change) counts one change, as in Redis, where dbAdd
+    /// counts nothing and the command counts its change.
+    /// </summary>
+    private byte[]? _dirtyKey;
+    private int _dirtyDb;
 
     /// <summary>
     /// Journals what the command just run changed, in the form Redis propagates: the effects it gave with
@@ -171,6 +180,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         Changes = 0;
         ScriptRanReadonly = false;
         _changedKeys.Clear();
+        _dirtyKey = null;
     }
 
     private bool KeysShareSlot()
@@ -468,7 +478,12 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     {
         Changes++;
         if (Journal != null) _changedKeys.Add((db, key));
-        Shard.Dirty++;
+        if (!ReferenceEquals(key, _dirtyKey) || db != _dirtyDb)
+        {
+            Shard.Dirty++;
+            _dirtyKey = key;
+            _dirtyDb = db;
+        }
         SignalModified(db, key);
         if (Volatile.Read(ref Keyspace.BlockedWaiters) > 0 && Keyspace.Shards[Keyspace.SlotOwner[SlotOf(key)]].HasWaiters(db, key))
             ReadyKeys.Add((db, key));
