@@ -116,8 +116,30 @@ public sealed class DebugCommandTests
         Assert.Equal("listpack", client.Call("OBJECT", "ENCODING", "grown"));
         Assert.Equal(keys - 1, client.Call("DBSIZE")); // the expired key is not loaded, as rdbLoad leaves it out
         Assert.True(File.Exists(Path.Combine(dir, "dump.rdb")));
-        Assert.Equal(new RespClient.RespError("ERR DEBUG RELOAD options (MERGE, NOFLUSH, NOSAVE) are not supported by this server"),
-            client.Call("DEBUG", "RELOAD", "NOSAVE"));
+    }
+
+    /// <summary>
+    /// RELOAD's MERGE, NOFLUSH and NOSAVE as redis-server answers them (Redis's functions.tcl): over data still there
+    /// a library or key the file holds is an error without MERGE and replaced with it; NOSAVE loads the file as it is.
+    /// </summary>
+    [Fact]
+    public void ReloadOptionsAnswerAsRedisDoes()
+    {
+        using var redis = new RedisServerProcess(appendOnly: false, extraArgs: "--enable-debug-command yes");
+        using var akka = ServerProcess.Start("--enable-debug-command", "yes");
+        string[][] requests =
+        [
+            ["FUNCTION", "LOAD", "#!lua name=test1\nredis.register_function('test1', function() return 'one' end)"],
+            ["SET", "x", "1"], ["DEBUG", "RELOAD"], ["DEBUG", "RELOAD", "NOFLUSH"], ["DEBUG", "RELOAD", "noflush", "merge"],
+            ["FUNCTION", "LOAD", "#!lua name=test2\nredis.register_function('test2', function() return 'two' end)"],
+            ["SET", "y", "2"], ["SET", "x", "changed"], ["DEBUG", "RELOAD", "NOSAVE", "NOFLUSH", "MERGE"],
+            ["FCALL", "test1", "0"], ["FCALL", "test2", "0"], ["MGET", "x", "y"],
+            ["DEBUG", "RELOAD", "bogus"], ["DEBUG", "RELOAD", "NOSAVE"], ["MGET", "x", "y"], ["FCALL", "test2", "0"],
+        ];
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(akka.Port);
+        foreach (var request in requests)
+            Assert.Equal(ScriptReplies.Render(request, expected.Call(request)), ScriptReplies.Render(request, actual.Call(request)));
     }
 
     /// <summary>What the server sends for a command, byte for byte: everything before the PONG of a PING sent after it.</summary>

@@ -227,6 +227,47 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         return busy;
     }
 
+    /// <summary>
+    /// Redis's functions.tcl: a looping function makes others BUSY naming FUNCTION KILL, FUNCTION STATS shows it without
+    /// waiting behind it, SCRIPT KILL does not stop it (nor FUNCTION KILL a script), and FUNCTION KILL does.
+    /// </summary>
+    [Fact]
+    public async Task FunctionKillStopsALoopingFunctionAndFunctionStatsShowsIt()
+    {
+        using var admin = new RespClient(_port);
+        admin.Call("CONFIG", "SET", "busy-reply-threshold", "200");
+        try
+        {
+            admin.Call("FUNCTION", "LOAD", "REPLACE", "#!lua name=sc_loop\nredis.register_function('sc_loop', function() local a = 1 while true do a = a + 1 end end)");
+            var looping = BlockingWork.Run(() =>
+            {
+                using var client = new RespClient(_port);
+                var reply = client.Call("FCALL", "sc_loop", "0");
+                Assert.StartsWith("ERR Script killed by user with SCRIPT KILL... script: sc_loop, on @user_function:2.", ((RespClient.RespError)reply!).Message);
+            });
+            var functionBusy = new RespClient.RespError("BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.");
+            Assert.Equal(functionBusy, await PollUntilBusy(admin));
+            var stats = (List<object?>)admin.Call("FUNCTION", "STATS")!;
+            var running = (List<object?>)stats[1]!;
+            Assert.Equal(new List<object?> { "name", "sc_loop", "command", new List<object?> { "FCALL", "sc_loop", "0" }, "duration_ms" }, running[..5]);
+            Assert.Equal(functionBusy, admin.Call("SCRIPT", "KILL"));
+            Assert.Equal("OK", admin.Call("FUNCTION", "KILL"));
+            await looping.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Null(((List<object?>)admin.Call("FUNCTION", "STATS")!)[1]);
+
+            var script = LoopUntilKilled("0");
+            await PollUntilBusy(admin);
+            Assert.Equal(BusyError, admin.Call("FUNCTION", "KILL"));
+            Assert.Equal("OK", admin.Call("SCRIPT", "KILL"));
+            await script.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            admin.Call("CONFIG", "SET", "busy-reply-threshold", "5000");
+            admin.Call("FUNCTION", "DELETE", "sc_loop");
+        }
+    }
+
     [Fact]
     public async Task ALongScriptMakesOthersBusyAndScriptKillStopsIt()
     {

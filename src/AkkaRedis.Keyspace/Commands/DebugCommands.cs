@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Scripting;
 using AkkaRedis.Keyspace.Snapshot;
 using AkkaRedis.Protocol;
 
@@ -226,25 +227,64 @@ public static class DebugCommands
     }
 
     /// <summary>
-    /// DEBUG RELOAD: SAVE, then every database emptied and filled again from what was saved, so values come back as
-    /// loading them makes them (encodings recomputed, expired keys left out). The data is the same, so nothing is
-    /// journaled. Redis's MERGE, NOFLUSH and NOSAVE, which load other data, are not supported.
+    /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE], as debug.c: SAVE (unless NOSAVE), empty every database (unless NOFLUSH),
+    /// then load dbfilename, so values come back as loading them makes them (encodings recomputed, expired keys left
+    /// out). Loaded over data that is still there (NOFLUSH), a key or library the file holds too is replaced with MERGE
+    /// and is an error without it; where Redis would stop the process for a duplicated key, this answers the error and
+    /// changes nothing. Nothing is journaled: Redis does not propagate DEBUG RELOAD either.
     /// </summary>
     private static void Reload(CommandContext c)
     {
-        if (c.Argc > 2)
+        bool merge = false, flush = true, save = true;
+        for (int i = 2; i < c.Argc; i++)
         {
-            c.Error("ERR DEBUG RELOAD options (MERGE, NOFLUSH, NOSAVE) are not supported by this server");
+            if (Args.Is(c[i], "MERGE")) merge = true;
+            else if (Args.Is(c[i], "NOFLUSH")) flush = false;
+            else if (Args.Is(c[i], "NOSAVE")) save = false;
+            else
+            {
+                c.Error("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+                return;
+            }
+        }
+        const string loadFailed = "ERR Error trying to load the RDB dump";
+        byte[]? saved;
+        if (save)
+        {
+            saved = SaveCommands.SaveNow(c);
+            if (saved == null) return;
+        }
+        else if ((saved = SaveCommands.ReadSaved(c)) == null)
+        {
+            c.Error(loadFailed);
             return;
         }
-        var saved = SaveCommands.SaveNow(c);
-        if (saved == null) return;
-        var contents = RdbFile.Read(saved, c.Config);
-        foreach (var shard in c.ShardsInScope)
+        RdbFile.Contents contents;
+        try
         {
-            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
-            foreach (var database in shard.Databases) database.Clear();
+            contents = RdbFile.Read(saved, c.Config);
         }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or InvalidOperationException)
+        {
+            c.Error(loadFailed);
+            return;
+        }
+        if (!flush && !merge && (contents.Libraries.Any(code => c.Scripts.HasLibrary(ScriptEngine.LibraryName(code))) ||
+                                 contents.Entries.Any(e => c.Lookup(e.Key, e.Db) != null)))
+        {
+            c.Error(loadFailed);
+            return;
+        }
+        foreach (var shard in c.ShardsInScope)
+            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
+        if (flush)
+        {
+            // emptyData takes the functions too: the file's libraries are what there is after.
+            foreach (var shard in c.ShardsInScope)
+                foreach (var database in shard.Databases) database.Clear();
+            c.Scripts.FlushLibraries();
+        }
+        foreach (var code in contents.Libraries) c.Scripts.LoadLibrary(code, replace: true, out _);
         RdbFile.LoadInto(contents, c.Keyspace, c.Now);
         c.Reply.WriteOk();
     }

@@ -19,7 +19,6 @@ public static class FunctionCommands
         .AllShards("function|delete", Delete)
         .AllShards("function|flush", Flush)
         .AllShards("function|list", List)
-        .AllShards("function|stats", Stats)
         .AllShards("function|dump", c => c.Reply.WriteBulk(FunctionPayload.Dump(c.Scripts.Libraries)))
         .AllShards("function|restore", Restore)
         .AllShards("function|help", c => HelpText.Write(c.Reply,
@@ -89,17 +88,18 @@ public static class FunctionCommands
 
     private static void Load(CommandContext c)
     {
+        // functionLoadCommand: every argument before the code is an option, and REPLACE (in any case, any number of
+        // times) is the only one.
         bool replace = false;
         int codeAt = 2;
-        if (c.Argc == 4 && Args.Is(c[2], "REPLACE"))
+        for (; codeAt < c.Argc - 1; codeAt++)
         {
+            if (!Args.Is(c[codeAt], "REPLACE"))
+            {
+                c.Error($"ERR Unknown option given: {Encoding.UTF8.GetString(c[codeAt])}");
+                return;
+            }
             replace = true;
-            codeAt = 3;
-        }
-        else if (c.Argc != 3)
-        {
-            c.Error(c.Argc == 4 ? $"ERR Unknown option given: {Encoding.UTF8.GetString(c[2])}" : RespErrors.Syntax);
-            return;
         }
         var error = c.Scripts.LoadLibrary(Encoding.UTF8.GetString(c[codeAt]), replace, out string name);
         if (error != null)
@@ -178,23 +178,6 @@ public static class FunctionCommands
                 reply.WriteBulk(library.Code);
             }
         }
-    }
-
-    private static void Stats(CommandContext c)
-    {
-        // While a function runs every shard is held, so this can only be answered between functions.
-        var reply = c.Reply;
-        reply.WriteMapHeader(2);
-        reply.WriteBulk("running_script");
-        reply.WriteNull();
-        reply.WriteBulk("engines");
-        reply.WriteMapHeader(1);
-        reply.WriteBulk("LUA");
-        reply.WriteMapHeader(2);
-        reply.WriteBulk("libraries_count");
-        reply.WriteInteger(c.Scripts.Libraries.Count());
-        reply.WriteBulk("functions_count");
-        reply.WriteInteger(c.Scripts.FunctionCount);
     }
 
     private static void Restore(CommandContext c)

@@ -109,9 +109,14 @@ public sealed class ScriptEngine : IDisposable
     }
 
     private readonly SortedDictionary<string, FunctionLibrary> _libraries = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, FunctionInfo> _functions = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, FunctionInfo> _functions = new(StringComparer.OrdinalIgnoreCase); // function names are case-insensitive (functionDictType)
 
     public IEnumerable<FunctionLibrary> Libraries => _libraries.Values;
+
+    public bool HasLibrary(string name) => _libraries.ContainsKey(name);
+
+    /// <summary>The name a library's code declares, or "" when its header is not valid.</summary>
+    public static string LibraryName(string code) => ReadLibraryHeader(code, out var name, out _) == null ? name : "";
     public int FunctionCount => _functions.Count;
     public FunctionInfo? FindFunction(string name) => _functions.GetValueOrDefault(name);
 
@@ -121,18 +126,13 @@ public sealed class ScriptEngine : IDisposable
     /// </summary>
     public string? LoadLibrary(string code, bool replace, out string name)
     {
-        name = "";
-        if (!code.StartsWith("#!", StringComparison.Ordinal)) return "ERR Missing library metadata";
-        int newline = code.IndexOf('\n');
-        var header = (newline < 0 ? code[2..] : code[2..newline]).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (header.Length < 2 || header[0] != "lua" || !header[1].StartsWith("name=", StringComparison.Ordinal) || header.Length > 2)
-            return "ERR Invalid library metadata";
-        name = header[1][5..];
-        // Redis 7.0.15 answers the same for a bad name as for any other bad header.
-        if (name.Length == 0 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_')) return "ERR Invalid library metadata";
+        if (ReadLibraryHeader(code, out name, out var engine) is { } invalid) return "ERR " + invalid;
+        if (name.Length == 0 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_'))
+            return "ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+        if (!engine.Equals("lua", StringComparison.OrdinalIgnoreCase)) return $"ERR Engine '{engine}' not found";
         if (_libraries.ContainsKey(name) && !replace) return $"ERR Library '{name}' already exists";
         // The header line is not Lua: it becomes an empty line, so line numbers stay those of the code as given.
-        var body = newline < 0 ? "" : "\n" + code[(newline + 1)..];
+        var body = code[code.IndexOf('\n')..];
         CallLibrary("load_library", 2, () => _lua.PushBuffer(Encoding.UTF8.GetBytes(body)));
         if (_lua.Type(-2) != LuaType.Table)
         {
@@ -156,6 +156,31 @@ public sealed class ScriptEngine : IDisposable
         _lua.Pop(1);
         _libraries[name] = new FunctionLibrary(name, code, functions);
         foreach (var function in functions) _functions[function.Name] = _server.Functions[function.Name] = function;
+        return null;
+    }
+
+    /// <summary>
+    /// The library's first line, "#!&lt;engine&gt; name=&lt;name&gt;", read as functionExtractLibMetaData reads it: null, or
+    /// Redis's error (without "ERR ").
+    /// </summary>
+    private static string? ReadLibraryHeader(string code, out string name, out string engine)
+    {
+        name = engine = "";
+        if (!code.StartsWith("#!", StringComparison.Ordinal)) return "Missing library metadata";
+        int newline = code.IndexOf('\n');
+        if (newline < 0) return "Invalid library metadata";
+        // sdssplitargs: parts separated by blanks (a library header has no quoted parts in practice).
+        var parts = code[..newline].Split([' ', '\t', '\r', '\v', '\f'], StringSplitOptions.RemoveEmptyEntries);
+        engine = parts[0][2..];
+        string? given = null;
+        foreach (var part in parts.Skip(1))
+        {
+            if (!part.StartsWith("name=", StringComparison.OrdinalIgnoreCase)) return $"Invalid metadata value given: {part}";
+            if (given != null) return "Invalid metadata value, name argument was given multiple times";
+            given = part[5..];
+        }
+        if (given == null) return "Library name was not given";
+        name = given;
         return null;
     }
 
@@ -226,7 +251,7 @@ public sealed class ScriptEngine : IDisposable
         int replyStart = c.Reply.Length;
         _db = c.Db;
         _running = this;
-        c.Server.Script.Begin(c.Server.Clock.NowMs);
+        c.Server.Script.Begin(c.Server.Clock.NowMs, runner == "call_function", name, c.Args);
         c.Journal?.BeginBlock();
         try
         {

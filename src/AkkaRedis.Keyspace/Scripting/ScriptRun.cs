@@ -10,16 +10,30 @@ public sealed class ScriptRun
     private long _startedMs;
     private volatile bool _wrote;
     private volatile bool _killRequested;
+    private volatile RunningScript? _current;
+
+    /// <summary>What runs: a function (FCALL) or a script (EVAL), its name, and the command that started it.</summary>
+    public sealed record RunningScript(bool IsFunction, string Name, byte[][] Command, long StartedMs);
+
+    /// <summary>The script or function running now, or null (FUNCTION STATS's running_script).</summary>
+    public RunningScript? Current => _current;
+
+    /// <summary>The -BUSY error while this runs: each kind names the KILL that stops it (slowscripterr, slowevalerr).</summary>
+    public string BusyError => _current is { IsFunction: true } ? FunctionBusy : ScriptBusy;
+
+    public const string ScriptBusy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    public const string FunctionBusy = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
     /// <summary>0 when no script runs.</summary>
     public long StartedMs => Interlocked.Read(ref _startedMs);
     public bool Wrote => _wrote;
     public bool KillRequested => _killRequested;
 
-    public void Begin(long nowMs)
+    public void Begin(long nowMs, bool isFunction, string name, byte[][] command)
     {
         _wrote = false;
         _killRequested = false;
+        _current = new RunningScript(isFunction, name, command, nowMs);
         Interlocked.Exchange(ref _startedMs, nowMs);
     }
 
@@ -28,15 +42,21 @@ public sealed class ScriptRun
     public void End()
     {
         Interlocked.Exchange(ref _startedMs, 0);
+        _current = null;
         _killRequested = false;
     }
 
-    public enum KillResult { NotBusy, Unkillable, Killed }
+    public enum KillResult { NotBusy, Unkillable, Killed, OtherKind }
 
-    public KillResult RequestKill()
+    /// <summary>
+    /// SCRIPT KILL (<paramref name="function"/> false) or FUNCTION KILL: each stops only its own kind (scriptKill);
+    /// OtherKind when the other kind runs.
+    /// </summary>
+    public KillResult RequestKill(bool function)
     {
         if (StartedMs == 0) return KillResult.NotBusy;
         if (_wrote) return KillResult.Unkillable;
+        if (_current is { } current && current.IsFunction != function) return KillResult.OtherKind;
         _killRequested = true;
         return KillResult.Killed;
     }

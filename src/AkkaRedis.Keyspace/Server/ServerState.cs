@@ -33,7 +33,7 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// The node's functions by name, as the script engines register them (FUNCTION LOAD, DELETE, FLUSH, RESTORE):
     /// connections read their flags to judge an FCALL before it runs (CLIENT PAUSE WRITE lets a no-writes one through).
     /// </summary>
-    public System.Collections.Concurrent.ConcurrentDictionary<string, Scripting.FunctionInfo> Functions { get; } = new(StringComparer.Ordinal);
+    public System.Collections.Concurrent.ConcurrentDictionary<string, Scripting.FunctionInfo> Functions { get; } = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The script running now, if any (for -BUSY and SCRIPT KILL).</summary>
     public Scripting.ScriptRun Script { get; } = new();

@@ -165,7 +165,8 @@ public static class RdbFile
 
     /// <summary>
     /// Puts a file's keys into the keyspace, each in the shard that owns its slot; keys already expired are left out, as
-    /// rdbLoad leaves them out. The shards must not be running, or be held.
+    /// rdbLoad leaves them out. A key already there is replaced (DEBUG RELOAD MERGE). The shards must not be running,
+    /// or be held.
     /// </summary>
     public static void LoadInto(Contents contents, Data.Keyspace keyspace, long nowMs)
     {
@@ -173,9 +174,11 @@ public static class RdbFile
         {
             if (db >= keyspace.DatabaseCount)
                 throw new InvalidOperationException($"The RDB file holds database {db}, but databases is {keyspace.DatabaseCount}");
-            if (expireAt >= 0 && expireAt <= nowMs) continue;
             int slot = HashSlot.Of(key);
-            keyspace.Shards[keyspace.SlotOwner[slot]].Databases[db].Add(slot, new Entry(key, value) { ExpireAt = expireAt, LastAccessSeconds = nowMs / 1000 });
+            var database = keyspace.Shards[keyspace.SlotOwner[slot]].Databases[db];
+            if (database.FindRaw(slot, key) is { } existing) database.Remove(slot, existing);
+            if (expireAt >= 0 && expireAt <= nowMs) continue;
+            database.Add(slot, new Entry(key, value) { ExpireAt = expireAt, LastAccessSeconds = nowMs / 1000 });
         }
     }
 

@@ -70,6 +70,19 @@ public static class SaveCommands
         return bytes;
     }
 
+    /// <summary>The bytes of dbfilename as it is on disk (DEBUG RELOAD NOSAVE), or null when it cannot be read.</summary>
+    internal static byte[]? ReadSaved(CommandContext c)
+    {
+        try
+        {
+            return File.ReadAllBytes(FilePath(c));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     private static string FilePath(CommandContext c) => Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.DbFilename);
 
     private static bool TryWrite(string path, byte[] bytes, out string? error)

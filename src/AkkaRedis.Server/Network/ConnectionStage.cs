@@ -410,7 +410,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             if (state.Script.IsBusy(now, state.Config.BusyReplyThreshold) && !spec.Facts.HasFlag("allow_busy"))
             {
-                Reject(seq, spec, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
+                Reject(seq, spec, state.Script.BusyError);
                 return;
             }
             var transaction = _sessionContext.Transaction;
