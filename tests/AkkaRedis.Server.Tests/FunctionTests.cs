@@ -25,6 +25,9 @@ public sealed class FunctionTests
         ["FUNCTION", "LOAD", "#!LUA NAME=upper\nredis.register_function('fu', function() return 'up' end)"],
         ["FCALL", "fu", "0"],
         ["FCALL", "FU", "0"],
+        // A library's code that loops is stopped after 500 ms, and the server goes on (functions.tcl's load timeout).
+        ["FUNCTION", "LOAD", "#!lua name=loops\nlocal a = 1\nwhile 1 do a = a + 1 end"],
+        ["PING"],
         ["FUNCTION", "LOAD", "foo", "bar", Lib1],
         ["FUNCTION", "LOAD", "replace", "REPLACE", "#!lua name=upper\nredis.register_function('fu', function() return 'again' end)"],
         ["FCALL", "Fu", "0"],

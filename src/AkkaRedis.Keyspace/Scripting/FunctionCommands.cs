@@ -101,7 +101,8 @@ public static class FunctionCommands
             }
             replace = true;
         }
-        var error = c.Scripts.LoadLibrary(Encoding.UTF8.GetString(c[codeAt]), replace, out string name);
+        var error = c.Scripts.LoadLibrary(Encoding.UTF8.GetString(c[codeAt]), replace, out string name,
+            c.Replaying ? 0 : ScriptEngine.LoadTimeoutMs);
         if (error != null)
         {
             c.Error(error);

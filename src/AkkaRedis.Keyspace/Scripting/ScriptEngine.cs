@@ -27,6 +27,13 @@ public sealed class ScriptEngine : IDisposable
     private static readonly LuaFunction KilledFunction = NativeKilled;
     private static readonly LuaFunction SetReplFunction = NativeSetRepl;
     private static readonly LuaFunction UntailFunction = NativeUntail;
+    private static readonly LuaFunction LoadOverdueFunction = NativeLoadOverdue;
+
+    /// <summary>FUNCTION LOAD's deadline (Environment.TickCount64) while a library's code runs to register; 0: none.</summary>
+    [ThreadStatic] private static long t_loadDeadline;
+
+    /// <summary>How long FUNCTION LOAD lets a library's code run before it gives up (LOAD_TIMEOUT_MS).</summary>
+    public const int LoadTimeoutMs = 500;
 
     private readonly Lua _lua;
     private readonly Server.ServerState _server;
@@ -56,7 +63,8 @@ public sealed class ScriptEngine : IDisposable
         _lua.PushCFunction(KilledFunction);
         _lua.PushCFunction(SetReplFunction);
         _lua.PushCFunction(UntailFunction);
-        if (_lua.PCall(7, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
+        _lua.PushCFunction(LoadOverdueFunction);
+        if (_lua.PCall(8, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
         _lua.SetGlobal("__akkaredis");
     }
 
@@ -124,7 +132,9 @@ public sealed class ScriptEngine : IDisposable
     /// FUNCTION LOAD: the code starts with "#!lua name=&lt;library&gt;"; running it registers the library's functions.
     /// Null and the library's name, or Redis's error.
     /// </summary>
-    public string? LoadLibrary(string code, bool replace, out string name)
+    /// <param name="timeoutMs">How long the code may run to register its functions (0: as long as it takes, for what
+    /// a replay, a restore or a reload loads; FUNCTION LOAD from a client gives <see cref="LoadTimeoutMs"/>).</param>
+    public string? LoadLibrary(string code, bool replace, out string name, int timeoutMs = 0)
     {
         if (ReadLibraryHeader(code, out name, out var engine) is { } invalid) return "ERR " + invalid;
         if (name.Length == 0 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_'))
@@ -133,7 +143,15 @@ public sealed class ScriptEngine : IDisposable
         if (_libraries.ContainsKey(name) && !replace) return $"ERR Library '{name}' already exists";
         // The header line is not Lua: it becomes an empty line, so line numbers stay those of the code as given.
         var body = code[code.IndexOf('\n')..];
-        CallLibrary("load_library", 2, () => _lua.PushBuffer(Encoding.UTF8.GetBytes(body)));
+        t_loadDeadline = timeoutMs > 0 ? Environment.TickCount64 + timeoutMs : 0;
+        try
+        {
+            CallLibrary("load_library", 2, () => _lua.PushBuffer(Encoding.UTF8.GetBytes(body)));
+        }
+        finally
+        {
+            t_loadDeadline = 0;
+        }
         if (_lua.Type(-2) != LuaType.Table)
         {
             var error = _lua.ToString(-1);
@@ -655,6 +673,13 @@ public sealed class ScriptEngine : IDisposable
         var lua = Lua.FromIntPtr(state);
         if (_running != null) _running._journaled = (lua.ToInteger(1) & 1) != 0;
         return 0;
+    }
+
+    private static int NativeLoadOverdue(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        lua.PushBoolean(t_loadDeadline != 0 && Environment.TickCount64 > t_loadDeadline);
+        return 1;
     }
 
     private static int NativeKilled(IntPtr state)

@@ -2,7 +2,7 @@
 -- see, which is Redis 7.0's scripting environment: Lua 5.1 names (unpack, loadstring, table.getn), the redis,
 -- bit, cjson and struct libraries, no io/os/package, and globals that can be neither created nor changed.
 -- It returns the functions the server calls: compile, run, flush, and those of FUNCTION and FCALL.
-local native_call, native_sha1hex, native_log, native_setresp, native_killed, native_setrepl, native_untail = ...
+local native_call, native_sha1hex, native_log, native_setresp, native_killed, native_setrepl, native_untail, native_load_overdue = ...
 
 local G, dbg = _G, debug
 local type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall = type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall
@@ -607,7 +607,12 @@ return {
     if not fn then return nil, err end
     registering = {}
     current_api = load_api
+    -- A library's code that runs past FUNCTION LOAD's time is stopped (luaEngineLoadHook).
+    dbg.sethook(function()
+      if native_load_overdue() then error({ err = "ERR FUNCTION LOAD timeout" }) end
+    end, "", 100000)
     local ok, failure = pcall(fn)
+    dbg.sethook()
     current_api = redis
     local registered = registering
     registering = nil
