@@ -125,7 +125,12 @@ public static class FunctionCommands
 
     private static void Flush(CommandContext c)
     {
-        if (c.Argc > 3 || c.Argc == 3 && !Args.Is(c[2], "ASYNC") && !Args.Is(c[2], "SYNC"))
+        if (c.Argc > 3)
+        {
+            c.Error(RespErrors.SubcommandSyntax(Encoding.UTF8.GetString(c[1]), "function"));
+            return;
+        }
+        if (c.Argc == 3 && !Args.Is(c[2], "ASYNC") && !Args.Is(c[2], "SYNC"))
         {
             c.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
             return;
@@ -195,7 +200,7 @@ public static class FunctionCommands
         }
         else if (c.Argc > 4)
         {
-            c.Error(RespErrors.Syntax);
+            c.Error(RespErrors.SubcommandSyntax(Encoding.UTF8.GetString(c[1]), "function"));
             return;
         }
         var codes = FunctionPayload.Parse(c[2]);
@@ -209,7 +214,10 @@ public static class FunctionCommands
         if (policy == "FLUSH") engine.FlushLibraries();
         foreach (var code in codes)
         {
-            var error = engine.LoadLibrary(code, policy == "REPLACE", out _);
+            // libraryJoin words a library that is there already without quotes, unlike FUNCTION LOAD.
+            var error = policy == "APPEND" && engine.HasLibrary(ScriptEngine.LibraryName(code))
+                ? $"ERR Library {ScriptEngine.LibraryName(code)} already exists"
+                : engine.LoadLibrary(code, policy == "REPLACE", out _);
             if (error == null) continue;
             // All or nothing: put the libraries back as they were.
             engine.FlushLibraries();

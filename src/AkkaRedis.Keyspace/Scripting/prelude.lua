@@ -551,32 +551,56 @@ local load_api = {
   setresp = redis.setresp, error_reply = redis.error_reply, status_reply = redis.status_reply, sha1hex = redis.sha1hex,
 }
 local known_flags = { ["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true, ["no-cluster"] = true, ["allow-cross-slot-keys"] = true }
+-- luaRegisterFunctionReadArgs: (name, callback), or one table of named arguments, with Redis's errors in its order.
+local function as_string(value) -- luaGetStringSds: numbers count as strings
+  if type(value) == "string" then return value end
+  if type(value) == "number" then return tostring(value) end
+  return nil
+end
 load_api.register_function = function(...)
   local name, callback, flags, description
-  if select("#", ...) == 1 and type((...)) == "table" then
+  local count = select("#", ...)
+  if count == 1 then
     local spec = ...
-    for k in pairs(spec) do
-      if k ~= "function_name" and k ~= "callback" and k ~= "flags" and k ~= "description" then
+    if type(spec) ~= "table" then
+      error("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).", 0)
+    end
+    flags = {}
+    for k, v in pairs(spec) do
+      if type(k) ~= "string" and type(k) ~= "number" then error("named argument key given to redis.register_function is not a string", 0) end
+      local key = string.lower(tostring(k))
+      if key == "function_name" then
+        name = as_string(v)
+        if not name then error("function_name argument given to redis.register_function must be a string", 0) end
+      elseif key == "description" then
+        description = as_string(v)
+        if not description then error("description argument given to redis.register_function must be a string", 0) end
+      elseif key == "callback" then
+        if type(v) ~= "function" then error("callback argument given to redis.register_function must be a function", 0) end
+        callback = v
+      elseif key == "flags" then
+        if type(v) ~= "table" then error("flags argument to redis.register_function must be a table representing function flags", 0) end
+        flags = v
+      else
         error("unknown argument given to redis.register_function", 0)
       end
     end
-    name, callback, flags, description = spec.function_name, spec.callback, spec.flags or {}, spec.description
-  elseif select("#", ...) == 2 then
-    name, callback, flags = ..., (select(2, ...)), {}
+    if not name then error("redis.register_function must get a function name argument", 0) end
+    if not callback then error("redis.register_function must get a callback argument", 0) end
+  elseif count == 2 then
+    name, callback, flags = as_string((...)), (select(2, ...)), {}
+    if not name then error("first argument to redis.register_function must be a string", 0) end
+    if type(callback) ~= "function" then error("second argument to redis.register_function must be a function", 0) end
   else
     error("wrong number of arguments to redis.register_function", 0)
   end
-  local positional = select("#", ...) == 2
-  if type(name) ~= "string" then error(positional and "first argument to redis.register_function must be a string" or "function_name argument given to redis.register_function must be a string", 0) end
-  if not name:match("^[%w_]+$") then error("Function names can only contain letters, numbers, or underscores(_) and must be at least one character long", 0) end
-  if type(callback) ~= "function" then error(positional and "second argument to redis.register_function must be a function" or "callback argument given to redis.register_function must be a function", 0) end
-  if type(flags) ~= "table" then error("flags argument to redis.register_function must be a table representing function flags", 0) end
   local flag_list = {}
   for _, flag in ipairs(flags) do
     if type(flag) ~= "string" or not known_flags[flag] then error("unknown flag given", 0) end
     flag_list[#flag_list + 1] = flag
   end
-  if description ~= nil and type(description) ~= "string" then error("description argument given to redis.register_function must be a string", 0) end
+  -- functionLibCreateFunction: Redis 7.0 words a bad function name as a bad library name.
+  if not name:match("^[%w_]+$") then error("Library names can only contain letters, numbers, or underscores(_) and must be at least one character long", 0) end
   if registering[name] then error("Function already exists in the library", 0) end
   registering[name] = { callback = callback, flags = flag_list, description = description }
 end
