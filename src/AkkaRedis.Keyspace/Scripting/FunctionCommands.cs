@@ -80,7 +80,7 @@ public static class FunctionCommands
         }
         if (readOnly && !function.NoWrites)
         {
-            c.Error("ERR Can not execute a script with write flag using *_ro command.");
+            c.Error(ScriptCommands.WriteFlagWithRo);
             return;
         }
         c.Scripts.Call(c, function, keys, argv, readOnly);

@@ -101,13 +101,16 @@ public static class ScriptCommands
         }
         if (shebang.Declared && readOnly && !shebang.NoWrites)
         {
-            c.Error("ERR Can not execute a script with write flag using *_ro command.");
+            c.Error(WriteFlagWithRo);
             return;
         }
         engine.Run(c, sha, keys, argv, readOnly || shebang.NoWrites);
     }
 
     private const string NoScript = "NOSCRIPT No matching script. Please use EVAL.";
+
+    /// <summary>scriptPrepareForRun's refusal of a script or function that may write, run by EVAL_RO, EVALSHA_RO or FCALL_RO.</summary>
+    public const string WriteFlagWithRo = "ERR Can not execute a script with write flag using *_ro command.";
 
     /// <summary>scriptPrepareForRun's refusal of a script or function flagged no-cluster on a cluster node.</summary>
     public const string NoClusterFlagSet = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
