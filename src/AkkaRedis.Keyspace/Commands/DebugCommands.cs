@@ -285,7 +285,7 @@ public static class DebugCommands
             c.Scripts.FlushLibraries();
         }
         foreach (var code in contents.Libraries) c.Scripts.LoadLibrary(code, replace: true, out _);
-        RdbFile.LoadInto(contents, c.Keyspace, c.Now);
+        RdbFile.LoadInto(contents, c.Keyspace, c.Now, replace: !flush);
         c.Reply.WriteOk();
     }
 }

@@ -215,8 +215,9 @@ public static class FunctionCommands
         foreach (var code in codes)
         {
             // libraryJoin words a library that is there already without quotes, unlike FUNCTION LOAD.
-            var error = policy == "APPEND" && engine.HasLibrary(ScriptEngine.LibraryName(code))
-                ? $"ERR Library {ScriptEngine.LibraryName(code)} already exists"
+            var library = ScriptEngine.LibraryName(code);
+            var error = policy == "APPEND" && engine.HasLibrary(library)
+                ? $"ERR Library {library} already exists"
                 : engine.LoadLibrary(code, policy == "REPLACE", out _);
             if (error == null) continue;
             // All or nothing: put the libraries back as they were.

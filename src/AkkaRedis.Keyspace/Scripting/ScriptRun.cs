@@ -7,7 +7,6 @@ namespace AkkaRedis.Keyspace.Scripting;
 /// </summary>
 public sealed class ScriptRun
 {
-    private long _startedMs;
     private volatile bool _wrote;
     private volatile bool _killRequested;
     private volatile RunningScript? _current;
@@ -24,8 +23,6 @@ public sealed class ScriptRun
     public const string ScriptBusy = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
     public const string FunctionBusy = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
 
-    /// <summary>0 when no script runs.</summary>
-    public long StartedMs => Interlocked.Read(ref _startedMs);
     public bool Wrote => _wrote;
     public bool KillRequested => _killRequested;
 
@@ -34,14 +31,12 @@ public sealed class ScriptRun
         _wrote = false;
         _killRequested = false;
         _current = new RunningScript(isFunction, name, command, nowMs);
-        Interlocked.Exchange(ref _startedMs, nowMs);
     }
 
     public void MarkWrite() => _wrote = true;
 
     public void End()
     {
-        Interlocked.Exchange(ref _startedMs, 0);
         _current = null;
         _killRequested = false;
     }
@@ -54,9 +49,9 @@ public sealed class ScriptRun
     /// </summary>
     public KillResult RequestKill(bool function)
     {
-        if (StartedMs == 0) return KillResult.NotBusy;
+        if (_current is not { } current) return KillResult.NotBusy;
         if (_wrote) return KillResult.Unkillable;
-        if (_current is { } current && current.IsFunction != function) return KillResult.OtherKind;
+        if (current.IsFunction != function) return KillResult.OtherKind;
         _killRequested = true;
         return KillResult.Killed;
     }
@@ -64,7 +59,6 @@ public sealed class ScriptRun
     /// <summary>True when a script has run for at least <paramref name="thresholdMs"/>: other commands answer -BUSY.</summary>
     public bool IsBusy(long nowMs, long thresholdMs)
     {
-        long started = StartedMs;
-        return started != 0 && nowMs - started >= thresholdMs;
+        return _current is { } current && nowMs - current.StartedMs >= thresholdMs;
     }
 }

@@ -165,10 +165,11 @@ public static class RdbFile
 
     /// <summary>
     /// Puts a file's keys into the keyspace, each in the shard that owns its slot; keys already expired are left out, as
-    /// rdbLoad leaves them out. A key already there is replaced (DEBUG RELOAD MERGE). The shards must not be running,
-    /// or be held.
+    /// rdbLoad leaves them out. With <paramref name="replace"/> a key already there is replaced (DEBUG RELOAD NOFLUSH
+    /// MERGE); into an empty keyspace (start-up, a reload that flushed) there is nothing to look for. The shards must
+    /// not be running, or be held.
     /// </summary>
-    public static void LoadInto(Contents contents, Data.Keyspace keyspace, long nowMs)
+    public static void LoadInto(Contents contents, Data.Keyspace keyspace, long nowMs, bool replace = false)
     {
         foreach (var (db, key, value, expireAt) in contents.Entries)
         {
@@ -176,7 +177,7 @@ public static class RdbFile
                 throw new InvalidOperationException($"The RDB file holds database {db}, but databases is {keyspace.DatabaseCount}");
             int slot = HashSlot.Of(key);
             var database = keyspace.Shards[keyspace.SlotOwner[slot]].Databases[db];
-            if (database.FindRaw(slot, key) is { } existing) database.Remove(slot, existing);
+            if (replace && database.FindRaw(slot, key) is { } existing) database.Remove(slot, existing);
             if (expireAt >= 0 && expireAt <= nowMs) continue;
             database.Add(slot, new Entry(key, value) { ExpireAt = expireAt, LastAccessSeconds = nowMs / 1000 });
         }
