@@ -55,20 +55,39 @@ public sealed class PlacementTracker : ReceiveActor, IWithTimers
                 if (_owners[i] == e.Member.Address) Forget(i);
             Publish();
         });
+        // A node that was only slow (a pause longer than the failure detector allows) has its shards back now, not at
+        // the next tick.
+        Receive<ClusterEvent.ReachableMember>(_ => AskShards());
         Receive<ShardReady>(ready =>
         {
             bool local = Sender.Path.Address.HasLocalScope;
             var address = local ? _cluster.SelfAddress : Sender.Path.Address;
             var localRef = local ? Sender : null;
             if (_owners[ready.Shard] == address && Equals(_localRefs[ready.Shard], localRef)) return;
+            if (!_members.ContainsKey(address)) AddOwnerNotSeenUp(address);
             _owners[ready.Shard] = address;
             _localRefs[ready.Shard] = localRef;
             Publish();
         });
-        Receive<Tick>(_ =>
-        {
-            foreach (var shard in _shards) shard.Tell(AwaitReady.Instance, Self);
-        });
+        Receive<Tick>(_ => AskShards());
+    }
+
+    private void AskShards()
+    {
+        foreach (var shard in _shards) shard.Tell(AwaitReady.Instance, Self);
+    }
+
+    /// <summary>
+    /// A shard answered from a node whose MemberUp has not reached this node yet: the coordinator places shards on a
+    /// node as soon as it sees it Up, and gossip brings that here a little later. The node is in this node's
+    /// membership already (a joining node is seen by every member before it becomes Up), so it is taken from there;
+    /// without it the shard would have no owner here meanwhile, and commands spanning it would be told CLUSTERDOWN.
+    /// </summary>
+    private void AddOwnerNotSeenUp(Address address)
+    {
+        var member = _cluster.State.Members.FirstOrDefault(m => m.Address == address);
+        if (member != null && member.Status is not (MemberStatus.Down or MemberStatus.Exiting or MemberStatus.Removed))
+            AddMember(member);
     }
 
     private void Forget(int shard)
@@ -80,7 +99,7 @@ public sealed class PlacementTracker : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _cluster.Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot,
-            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember));
+            typeof(ClusterEvent.IMemberEvent), typeof(ClusterEvent.UnreachableMember), typeof(ClusterEvent.ReachableMember));
         Timers.StartPeriodicTimer(Tick.Instance, Tick.Instance, TimeSpan.Zero, TimeSpan.FromSeconds(1));
     }
 
