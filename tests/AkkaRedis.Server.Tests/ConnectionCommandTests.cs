@@ -100,6 +100,28 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
     }
 
     [Fact]
+    public void GetKeysAndFlagsAnswersAsRedisDoes()
+    {
+        using var redis = new RedisServerProcess(appendOnly: false);
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(_port);
+        // SET and BITFIELD have flags that depend on their arguments (variable_flags); the rest come from the key specs.
+        string[][] commands =
+        [
+            ["SET", "k1", "v1"], ["SET", "k1", "v1", "GET"], ["SET", "k", "v", "NX", "get"], ["SET", "k", "v", "EX", "10"],
+            ["BITFIELD", "k"], ["BITFIELD", "k", "GET", "u8", "0"], ["BITFIELD", "k", "OVERFLOW", "SAT", "GET", "u8", "0"],
+            ["BITFIELD", "k", "GET", "u8", "0", "SET", "u8", "0", "1"], ["BITFIELD", "k", "INCRBY", "u8", "0", "1"],
+            ["BITFIELD", "k", "foo"], ["BITFIELD", "k", "GET", "u8"], ["BITFIELD_RO", "k", "GET", "u8", "0"],
+            ["MSET", "k1", "v1", "k2", "v2"], ["LMOVE", "k1", "k2", "left", "right"], ["SORT", "k1", "STORE", "k2"], ["GET", "k"],
+        ];
+        foreach (var command in commands)
+        {
+            string[] full = ["COMMAND", "GETKEYSANDFLAGS", .. command];
+            Assert.Equal(expected.Call(full), actual.Call(full));
+        }
+    }
+
+    [Fact]
     public void InfoSections()
     {
         using var c = new RespClient(_port);

@@ -209,12 +209,36 @@ public static class CommandCommands
                 c.Reply.WriteBulk(args[position]);
                 continue;
             }
-            var split = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var split = (flags.Contains("variable_flags") ? VariableKeyFlags(spec.Name, args) : flags).Split(' ', StringSplitOptions.RemoveEmptyEntries);
             c.Reply.WriteArrayHeader(2);
             c.Reply.WriteBulk(args[position]);
             c.Reply.WriteSetHeader(split.Length);
             foreach (var flag in split) c.Reply.WriteSimple(flag);
         }
+    }
+
+    /// <summary>
+    /// The flags of a key whose spec says they depend on the arguments (variable_flags): Redis's setGetKeys and
+    /// bitfieldGetKeys. SET overwrites its key unless GET reads it first; BITFIELD only reads with nothing but GET and
+    /// OVERFLOW (anything it does not know counts as a write, as Redis assumes).
+    /// </summary>
+    private static string VariableKeyFlags(string command, byte[][] args)
+    {
+        const string readWrite = "RW access update";
+        if (command == "set")
+        {
+            for (int i = 3; i < args.Length; i++)
+                if (Args.Is(args[i], "GET")) return readWrite;
+            return "OW update";
+        }
+        for (int i = 2; i < args.Length; i++)
+        {
+            int remaining = args.Length - i - 1;
+            if (Args.Is(args[i], "GET") && remaining >= 2) i += 2;
+            else if (Args.Is(args[i], "OVERFLOW") && remaining >= 1) i += 1;
+            else return readWrite;
+        }
+        return "RO access";
     }
 
     private static void List(SessionContext c)
