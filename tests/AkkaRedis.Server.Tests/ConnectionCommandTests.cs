@@ -35,6 +35,11 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         Assert.Contains("lib-name=mylib", info);
         Assert.Contains("name=tester", Assert.IsType<string>(c.Call("CLIENT", "LIST")));
         Assert.Contains("flags=N ", info);
+        // The query buffer holds the command being run (26 bytes, as Redis's test suite expects), nobody else's.
+        Assert.Contains(" qbuf=26 ", info);
+        var list = Assert.IsType<string>(c.Call("CLIENT", "LIST")).Split('\n');
+        Assert.Contains(" qbuf=26 ", list.Single(l => l.StartsWith($"id={id} ")));
+        Assert.All(list.Where(l => l.Length > 0 && !l.StartsWith($"id={id} ")), l => Assert.Contains(" qbuf=0 ", l));
         Assert.Equal("OK", c.Call("CLIENT", "NO-EVICT", "on"));
         Assert.Contains("flags=e ", (string)c.Call("CLIENT", "INFO")!);
         Assert.Equal(Err("ERR syntax error"), c.Call("CLIENT", "NO-EVICT", "maybe"));

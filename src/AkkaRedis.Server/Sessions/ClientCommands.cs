@@ -17,7 +17,7 @@ public static class ClientCommands
         });
         table.Add("client|setname", SetName);
         table.Add("client|setinfo", SetInfo);
-        table.Add("client|info", c => c.Reply.WriteVerbatim(c.Session.Describe(c.Now) + "\n"));
+        table.Add("client|info", c => c.Reply.WriteVerbatim(c.Session.Describe(c.Now, RespSize(c.Args)) + "\n"));
         table.Add("client|list", List);
         table.Add("client|kill", Kill);
         table.Add("client|unblock", Unblock);
@@ -169,8 +169,17 @@ public static class ClientCommands
             return;
         }
         var text = new StringBuilder();
-        foreach (var client in clients) text.Append(client.Describe(c.Now)).Append('\n');
+        foreach (var client in clients) text.Append(client.Describe(c.Now, client == c.Session ? RespSize(c.Args) : 0)).Append('\n');
         c.Reply.WriteVerbatim(text.ToString());
+    }
+
+    /// <summary>The bytes of a command sent as a RESP array of bulk strings, as clients send it.</summary>
+    private static int RespSize(byte[][] args)
+    {
+        static int Digits(int n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
+        int size = 3 + Digits(args.Length);
+        foreach (var arg in args) size += 5 + Digits(arg.Length) + arg.Length;
+        return size;
     }
 
     private static void Kill(SessionContext c)

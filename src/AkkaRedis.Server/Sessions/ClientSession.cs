@@ -94,8 +94,12 @@ public sealed class ClientSession(long id, string address, string localAddress, 
         }
     }
 
-    /// <summary>One CLIENT LIST line, fields as Redis 7 prints them (buffers reported as this server has them).</summary>
-    public string Describe(long nowMs)
+    /// <summary>
+    /// One CLIENT LIST line, fields as Redis 7 prints them (buffers reported as this server has them).
+    /// <paramref name="queryBytes"/>: the caller's own line shows the command being run in its query buffer, as Redis's
+    /// does (it trims the buffer after the command).
+    /// </summary>
+    public string Describe(long nowMs, int queryBytes = 0)
     {
         var line = new StringBuilder(256);
         line.Append("id=").Append(Id)
@@ -107,7 +111,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" idle=").Append((nowMs - Volatile.Read(ref LastInteractionMs)) / 1000)
             .Append(" flags=").Append(Flags).Append(" db=").Append(Db)
             .Append(" sub=").Append(Subscriptions?.ChannelCount ?? 0).Append(" psub=").Append(Subscriptions?.PatternCount ?? 0)
-            .Append(" ssub=").Append(Subscriptions?.ShardChannelCount ?? 0).Append(" multi=").Append(QueuedInMulti).Append(" qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+            .Append(" ssub=").Append(Subscriptions?.ShardChannelCount ?? 0).Append(" multi=").Append(QueuedInMulti).Append(" qbuf=").Append(queryBytes).Append(" qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
             .Append(" user=default redir=").Append(Tracking?.RedirectId ?? -1).Append(" resp=").Append(Resp3 ? 3 : 2)
             .Append(" lib-name=").Append(LibName)
