@@ -474,6 +474,7 @@ public static class Bits
         if (changes == 0) return;
         c.KeyChanged(c[1]);
         c.Notify(KeyspaceEvent.String, "setbit", c[1]);
+        c.CountChanges(changes);
     }
 
     private static ulong ReadField(byte[] data, long offset, int bits)

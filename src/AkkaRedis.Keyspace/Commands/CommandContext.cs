@@ -131,6 +131,21 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         ScriptRanReadonly = false;
         _changedKeys.Clear();
         _dirtyKey = null;
+        _dirtyCounted = 0;
+    }
+
+    /// <summary>What this command has added to the dirty counter so far.</summary>
+    private long _dirtyCounted;
+
+    /// <summary>
+    /// The command changed <paramref name="changes"/> things as Redis counts them (server.dirty += added in SADD, the
+    /// fields HSET set, the elements a pop took, the keys FLUSHDB removed...), in place of the one per key its changes
+    /// counted so far. The automatic saves (save 60 10000) and rdb_changes_since_last_save follow this count.
+    /// </summary>
+    public void CountChanges(long changes)
+    {
+        Shard.Dirty += changes - _dirtyCounted;
+        _dirtyCounted = changes;
     }
 
     /// <summary>
@@ -481,6 +496,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         if (!ReferenceEquals(key, _dirtyKey) || db != _dirtyDb)
         {
             Shard.Dirty++;
+            _dirtyCounted++;
             _dirtyKey = key;
             _dirtyDb = db;
         }
@@ -561,6 +577,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
             {
                 Notify(type, eventName, Args[1]);
                 Store(Args[1], entry, collection, count(collection));
+                CountChanges(removed);
             }
         }
         Reply.WriteInteger(removed);

@@ -42,6 +42,7 @@ public static class Databases
             database.Clear();
         }
         c.Changes += (int)Math.Min(int.MaxValue, removed) + 1;
+        c.CountChanges(removed);
         c.Reply.WriteOk();
     }
 

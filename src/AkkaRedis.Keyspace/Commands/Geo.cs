@@ -305,6 +305,7 @@ public static class Geo
         {
             var members = found.Take(returned).Select(f => (f.Member, storeDistance ? f.Distance / conversion : f.Score)).ToList();
             SortedSets.StoreMembers(c, storeKey, members, geoSearch ? "geosearchstore" : "georadiusstore");
+            if (members.Count > 0) c.CountChanges(members.Count); // georadiusGeneric: dirty += returned_items
             return;
         }
         int options = (withDistance ? 1 : 0) + (withHash ? 1 : 0) + (withCoordinates ? 1 : 0);

@@ -44,6 +44,7 @@ public static class Hashes
             if (hash.Set(c[i], c[i + 1], c.Config.HashMaxListpackEntries, c.Config.HashMaxListpackValue)) added++;
         c.Store(c[1], entry, hash, hash.Count);
         c.Notify(KeyspaceEvent.Hash, "hset", c[1]);
+        c.CountChanges((c.Argc - 2) / 2);
         if (multiReply) c.Reply.WriteOk();
         else c.Reply.WriteInteger(added);
     }

@@ -67,7 +67,8 @@ public static class HyperLogLogs
     {
         var entry = c.Write(c[1]);
         if (!TryRead(c, entry, out var hll)) return;
-        bool updated = hll == null;
+        // pfaddCommand counts the key's creation and each element that changed a register.
+        long updated = hll == null ? 1 : 0;
         hll ??= HyperLogLog.Create();
         for (int i = 2; i < c.Argc; i++)
         {
@@ -77,16 +78,17 @@ public static class HyperLogLogs
                 c.Error(HyperLogLog.InvalidObject);
                 return;
             }
-            if (result > 0) updated = true;
+            if (result > 0) updated++;
         }
-        if (updated)
+        if (updated > 0)
         {
             // A new key's array, or a new one from Add: never the stored value, so changing it in place is safe.
             HyperLogLog.InvalidateCache(hll);
             Store(c, c[1], entry, hll);
             c.Notify(KeyspaceEvent.String, "pfadd", c[1]);
+            c.CountChanges(updated);
         }
-        c.Reply.WriteInteger(updated ? 1 : 0);
+        c.Reply.WriteInteger(updated > 0 ? 1 : 0);
     }
 
     /// <summary>

@@ -227,6 +227,7 @@ public static class Keys
         c.Delete(c[1]);
         c.Notify(KeyspaceEvent.Generic, "rename_from", c[1]);
         c.Notify(KeyspaceEvent.Generic, "rename_to", c[2]);
+        c.CountChanges(1);
         if (nx) c.Reply.WriteInteger(1);
         else c.Reply.WriteOk();
     }

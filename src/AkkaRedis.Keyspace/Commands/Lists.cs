@@ -51,6 +51,7 @@ public static class Lists
         }
         c.Store(c[1], entry, list, list.Count);
         c.Notify(KeyspaceEvent.List, left ? "lpush" : "rpush", c[1]);
+        c.CountChanges(c.Argc - 2);
         c.Reply.WriteInteger(list.Count);
     }
 
@@ -92,8 +93,9 @@ public static class Lists
             Popped(c, c[1], entry, list, left);
             return;
         }
-        WritePopped(c, list, left, count);
+        int popped = WritePopped(c, list, left, count);
         Popped(c, c[1], entry, list, left);
+        c.CountChanges(popped);
     }
 
     /// <summary>listElementsRemoved: the pop's event, then the list stored, or deleted (del) when it is empty.</summary>
@@ -103,13 +105,15 @@ public static class Lists
         c.Store(key, entry, list, list.Count);
     }
 
-    private static void WritePopped(CommandContext c, RedisList list, bool left, long count)
+    /// <summary>Replies with up to <paramref name="count"/> elements and takes them off; how many it took.</summary>
+    private static int WritePopped(CommandContext c, RedisList list, bool left, long count)
     {
         int n = (int)Math.Min(count, list.Count);
         c.Reply.WriteArrayHeader(n);
         foreach (var item in left ? list.Range(0, n) : list.Backwards(list.Count - 1, n)) c.Reply.WriteBulk(item);
         if (left) list.RemoveFront(n);
         else list.RemoveBack(n);
+        return n;
     }
 
     /// <summary>LINDEX looks the key up before it parses the index (lindexCommand).</summary>
@@ -232,6 +236,7 @@ public static class Lists
         {
             long length = list.Count;
             if (start < 0) start = length + start;
+            // ltrimCommand counts the elements it removed (none: no change counted, though the key is signalled).
             if (end < 0) end = length + end;
             if (start < 0) start = 0;
             if (start > end || start >= length) list.Clear();
@@ -242,6 +247,7 @@ public static class Lists
             }
             c.Notify(KeyspaceEvent.List, "ltrim", c[1]);
             c.Store(c[1], entry, list, list.Count);
+            c.CountChanges(length - list.Count);
         }
         c.Reply.WriteOk();
     }
@@ -440,8 +446,9 @@ public static class Lists
         var list = (RedisList)entry.Value;
         c.Reply.WriteArrayHeader(2);
         c.Reply.WriteBulk(key);
-        WritePopped(c, list, left, count);
+        int popped = WritePopped(c, list, left, count);
         Popped(c, key, entry, list, left);
+        c.CountChanges(popped);
         // LMPOP and BLMPOP are journaled as the pop they did (as Redis propagates them).
         c.Propagate(left ? Cmd.LPop : Cmd.RPop, key, Args.Bytes(count));
     }

@@ -50,6 +50,7 @@ public static class Sets
         {
             c.Store(c[1], entry, set, set.Count);
             c.Notify(KeyspaceEvent.Set, "sadd", c[1]);
+            c.CountChanges(added);
         }
         c.Reply.WriteInteger(added);
     }
@@ -115,6 +116,7 @@ public static class Sets
         foreach (var member in popped) set.Remove(member);
         if (popped.Count > 0) c.Notify(KeyspaceEvent.Set, "spop", c[1]);
         c.Store(c[1], entry, set, set.Count);
+        c.CountChanges(popped.Count);
         if (hasCount) WriteSet(c, popped);
         else c.Reply.WriteBulk(popped[0]);
         // The journal gets what was popped, not the random draw (t_set.c spopWithCountCommand).

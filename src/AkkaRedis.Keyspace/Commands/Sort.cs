@@ -200,6 +200,7 @@ public static class Sort
             c.Notify(KeyspaceEvent.List, "sortstore", storeKey);
             c.Propagate(Cmd.Del, storeKey);
             c.Propagate([Cmd.RPush, storeKey, .. stored.Items]);
+            c.CountChanges(output.Count); // sortCommandGeneric: dirty += outputlen
         }
         else if (c.DeleteAndNotify(storeKey)) c.Propagate(Cmd.Del, storeKey);
         c.Reply.WriteInteger(output.Count);

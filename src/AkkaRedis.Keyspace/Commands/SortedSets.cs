@@ -104,6 +104,7 @@ public static class SortedSets
             if (outcome == AddOutcome.NotANumber)
             {
                 if (added + updated > 0) Added(c, entry, zset, incr);
+                c.CountChanges(0); // zaddGenericCommand leaves the dirty counter alone on this error
                 c.Error("ERR resulting score is not a number (NaN)");
                 return;
             }
@@ -114,6 +115,7 @@ public static class SortedSets
             else if (outcome == AddOutcome.Updated) updated++;
         }
         if (added + updated > 0) Added(c, entry, zset!, incr);
+        c.CountChanges(added + updated);
         if (!incr) c.Reply.WriteInteger((flags & AddFlags.Ch) != 0 ? added + updated : added);
         else if (processed > 0) c.Reply.WriteDouble(newScore);
         else c.Reply.WriteNull();
@@ -469,6 +471,7 @@ public static class SortedSets
         {
             c.Notify(KeyspaceEvent.Zset, kind switch { RangeKind.Rank => "zremrangebyrank", RangeKind.Score => "zremrangebyscore", _ => "zremrangebylex" }, c[1]);
             c.Store(c[1], entry, zset, zset.Count);
+            c.CountChanges(doomed.Count);
         }
         c.Reply.WriteInteger(doomed.Count);
     }

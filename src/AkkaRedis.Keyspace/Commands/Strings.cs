@@ -203,6 +203,7 @@ public static class Strings
             return;
         }
         SetAll(c);
+        c.CountChanges((c.Argc - 1) / 2);
         c.Reply.WriteOk();
     }
 
@@ -222,6 +223,7 @@ public static class Strings
             }
         }
         SetAll(c);
+        c.CountChanges((c.Argc - 1) / 2);
         c.Reply.WriteInteger(1);
     }
 
