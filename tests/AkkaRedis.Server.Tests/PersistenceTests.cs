@@ -380,6 +380,37 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void FlushAllWithSavePointsSavesSoFlushedKeysStayGoneAfterACrash()
+    {
+        using (var server = Start("--appendonly", "no", "--save", "3600 1"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal("OK", client.Call("MSET", "a", "1", "b", "2"));
+            Assert.Equal("lib", client.Call("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 'fn' end)"));
+            Assert.Equal("OK", client.Call("SAVE"));
+            Assert.Equal("OK", client.Call("FLUSHALL"));
+            // As flushAllDataAndResetRDB: the emptied dataset was saved (functions stay), so nothing is left unsaved.
+            var persistence = (string)client.Call("INFO", "persistence")!;
+            Assert.Contains("rdb_changes_since_last_save:0", persistence);
+            Assert.Contains("rdb_last_bgsave_status:ok", persistence);
+            server.Kill();
+        }
+        using (var server = Start("--appendonly", "no", "--save", "3600 1"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(0L, client.Call("DBSIZE"));
+            Assert.Equal("fn", client.Call("FCALL", "f", "0"));
+            // Without save points FLUSHALL saves nothing, and counts the keys it removed as changes, as Redis does.
+            Assert.Equal("OK", client.Call("CONFIG", "SET", "save", ""));
+            Assert.Equal("OK", client.Call("MSET", "a", "1", "b", "2", "c", "3"));
+            long saved = (long)client.Call("LASTSAVE")!;
+            Assert.Equal("OK", client.Call("FLUSHALL"));
+            Assert.Contains("rdb_changes_since_last_save:6", (string)client.Call("INFO", "persistence")!);
+            Assert.Equal(saved, client.Call("LASTSAVE"));
+        }
+    }
+
+    [Fact]
     public void SaveWritesAnRdbThatWeAndRedisServerLoad()
     {
         Dictionary<string, string> expected;

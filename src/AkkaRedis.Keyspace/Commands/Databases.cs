@@ -49,13 +49,20 @@ public static class Databases
     private static void FlushAll(CommandContext c)
     {
         if (!TryFlushMode(c)) return;
+        long removed = 0;
         foreach (var shard in c.ShardsInScope)
         {
             for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
-            foreach (var database in shard.Databases) database.Clear();
+            foreach (var database in shard.Databases)
+            {
+                removed += database.Count;
+                database.Clear();
+            }
         }
         c.InvalidateAllTracked();
         c.Changes++;
+        c.CountChanges(removed);
+        if (c.Config.Save.Points.Count > 0) Snapshot.SaveCommands.SaveAfterFlush(c);
         c.Reply.WriteOk();
     }
 

@@ -63,6 +63,26 @@ public static class SaveCommands
         return null;
     }
 
+    /// <summary>
+    /// FLUSHALL with save points writes the emptied dataset at once, as Redis's flushAllDataAndResetRDB does: the
+    /// dump.rdb from before the flush would bring the flushed keys back at the next start. A background save still
+    /// writing is waited for (Redis kills it), so that its older snapshot cannot replace this one.
+    /// </summary>
+    internal static void SaveAfterFlush(CommandContext c)
+    {
+        var status = c.Server.Saves;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!status.TryStart(c.Now / 1000))
+        {
+            if (waited.Elapsed > TimeSpan.FromMinutes(1)) return; // never ends: the next save point writes it
+            Thread.Sleep(1);
+        }
+        var bytes = Snapshot(c);
+        bool ok = TryWrite(FilePath(c), bytes, out var error);
+        if (!ok) Console.Error.WriteLine($"# Error saving the DB after FLUSHALL: {error}");
+        status.Finish(ok, c.Now / 1000);
+    }
+
     private static byte[] Snapshot(CommandContext c)
     {
         var bytes = RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now);
