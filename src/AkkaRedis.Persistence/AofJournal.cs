@@ -49,7 +49,7 @@ public sealed class AofJournal : AsyncWriteJournal
     {
         var router = _runtime.Router ?? throw new InvalidOperationException("The AOF journal has no router: the server sets AofRuntime.Router before starting shards");
         var (manifest, result) = await (_runtime.Preload?.For(_directory, _fileName, _loadOptions, router.ShardCount)
-                                        ?? Task.Run(() => AofPreload.Read(_directory, _fileName, router, _loadOptions, Console.WriteLine))).ConfigureAwait(false);
+                                        ?? Task.Run(() => AofPreload.Read(_directory, _fileName, router, _loadOptions, Console.WriteLine, _runtime.RdbPreamble))).ConfigureAwait(false);
         for (int shard = 0; shard < result.Units.Length; shard++)
             _highest[AofPersistenceIds.ForShard(shard)] = result.Units[shard];
         var status = _runtime.Status;

@@ -17,15 +17,28 @@ public sealed class AofLoadResult(AofChunkBuilder[] shards, long commands, long 
 }
 
 /// <summary>
+/// Turns an RDB file into the commands of an AOF rewrite: redis-server 7 writes the base of its AOF as an RDB file
+/// (aof-use-rdb-preamble yes, its default), and Redis 6's single appendonly.aof may begin with one. The keyspace
+/// reads RDB; this layer only finds where it is.
+/// </summary>
+public interface IRdbPreamble
+{
+    /// <summary>The RDB at the start of <paramref name="file"/> as RESP commands, and how many bytes of the file it took.</summary>
+    byte[] ToCommands(byte[] file, out int rdbLength);
+}
+
+/// <summary>
 /// Loads the multi-part AOF (base, then increments, in manifest order) as Redis's loadAppendOnlyFiles does:
 /// SELECT sets the database for what follows, a MULTI ... EXEC block is one unit, and each command is routed
 /// to the shard that owns its keys. A command cut off at the end of the last file (a crash mid-write) is
 /// dropped and the file truncated to the last whole unit when <see cref="AofLoadOptions.LoadTruncated"/>;
-/// anything else that is not RESP stops the load with the file name and offset.
+/// anything else that is not RESP stops the load with the file name and offset. A file that begins with an RDB (as
+/// redis-server's base does) is read through <paramref name="rdb"/>, then as AOF from where the RDB ends.
 /// </summary>
 public static class AofLoader
 {
-    public static AofLoadResult Load(string directory, AofManifest manifest, IAofRouter router, AofLoadOptions options, Action<string> log)
+    public static AofLoadResult Load(string directory, AofManifest manifest, IAofRouter router, AofLoadOptions options, Action<string> log,
+        IRdbPreamble? rdb = null)
     {
         var units = new AofChunkBuilder[router.ShardCount];
         for (int i = 0; i < units.Length; i++) units[i] = new AofChunkBuilder();
@@ -43,9 +56,17 @@ public static class AofLoader
                 if (last && files[f].Type == 'i') continue;
                 throw new AofLoadException($"The AOF file {files[f].Name} listed in the manifest does not exist in {directory}");
             }
-            long good;
+            long good, start = 0;
             string? damage;
-            using (var reader = new AofReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16)))
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16);
+            if (StartsWithRdb(stream))
+            {
+                // The RDB is whole or the file is refused: a damaged RDB cannot be loaded up to its damage.
+                start = LoadRdb(stream, files[f].Name, rdb, router, units, ref commands);
+                done += start;
+                log($"Loaded the RDB preamble of the AOF file {files[f].Name} ({start} bytes)");
+            }
+            using (var reader = new AofReader(stream))
             {
                 var file = new FileLoad(reader, router, units);
                 damage = file.Run(ref commands, () =>
@@ -54,7 +75,7 @@ public static class AofLoader
                     log($"Loading AOF: {(done + reader.Offset) / (1024 * 1024)} of {total / (1024 * 1024)} MB, {commands} commands");
                     progress.Restart();
                 });
-                good = file.LastGoodOffset;
+                good = start + file.LastGoodOffset;
                 done += reader.Offset;
             }
             if (damage == null) continue;
@@ -63,9 +84,9 @@ public static class AofLoader
             {
                 log($"!!! Warning: short read while loading the AOF file {files[f].Name} ({damage})! " +
                     $"AOF loaded anyway because aof-load-truncated is enabled; the file is truncated to {good} bytes");
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
-                stream.SetLength(good);
-                stream.Flush(flushToDisk: true);
+                using var truncating = new FileStream(path, FileMode.Open, FileAccess.Write);
+                truncating.SetLength(good);
+                truncating.Flush(flushToDisk: true);
                 break;
             }
             if (options.LoadUpToDamage)
@@ -80,6 +101,39 @@ public static class AofLoader
                 (truncatedTail && last ? ", or start with --aof-load-truncated yes" : ", or start with --aof-load-damaged yes to load up to the damage"));
         }
         return new AofLoadResult(units, commands, done);
+    }
+
+    private static bool StartsWithRdb(FileStream stream)
+    {
+        Span<byte> signature = stackalloc byte[5];
+        int read = stream.ReadAtLeast(signature, 5, throwOnEndOfStream: false);
+        stream.Position = 0;
+        return read == 5 && signature.SequenceEqual("REDIS"u8);
+    }
+
+    /// <summary>Routes the RDB at the start of the file as commands; leaves the stream where the RDB ends and returns that offset.</summary>
+    private static long LoadRdb(FileStream stream, string name, IRdbPreamble? rdb, IAofRouter router, AofChunkBuilder[] units, ref long commands)
+    {
+        if (rdb == null) throw new AofLoadException($"The AOF file {name} begins with an RDB preamble, which this loader cannot read");
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        byte[] resp;
+        int length;
+        try
+        {
+            resp = rdb.ToCommands(bytes, out length);
+        }
+        catch (Exception e) when (e is not AofLoadException)
+        {
+            throw new AofLoadException($"Bad file format reading the RDB preamble of the append only file {name}: {e.Message}");
+        }
+        using (var reader = new AofReader(resp))
+        {
+            var damage = new FileLoad(reader, router, units).Run(ref commands, () => { });
+            if (damage != null) throw new AofLoadException($"The RDB preamble of the append only file {name} could not be replayed: {damage}");
+        }
+        stream.Position = length;
+        return length;
     }
 
     /// <summary>One file's pass: units in order, the offset after the last whole unit, and what stopped it early.</summary>

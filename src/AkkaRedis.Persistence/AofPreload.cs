@@ -23,18 +23,19 @@ public sealed class AofPreload
     }
 
     /// <summary>Starts reading <paramref name="directory"/> (the appendonlydir) on the thread pool.</summary>
-    public static AofPreload Start(string directory, string fileName, IAofRouter router, AofLoadOptions options, Action<string> log)
+    public static AofPreload Start(string directory, string fileName, IAofRouter router, AofLoadOptions options, Action<string> log,
+        IRdbPreamble? rdb = null)
     {
         directory = Path.GetFullPath(directory);
-        return new AofPreload(directory, fileName, options, router.ShardCount, Task.Run(() => Read(directory, fileName, router, options, log)));
+        return new AofPreload(directory, fileName, options, router.ShardCount, Task.Run(() => Read(directory, fileName, router, options, log, rdb)));
     }
 
     /// <summary>Reads the AOF: its manifest (made, with empty files, when there is none yet) and every unit routed to its shard.</summary>
     public static (AofManifest Manifest, AofLoadResult Result) Read(string directory, string fileName, IAofRouter router, AofLoadOptions options,
-        Action<string> log)
+        Action<string> log, IRdbPreamble? rdb = null)
     {
         var manifest = AofWriter.OpenOrCreate(directory, fileName);
-        return (manifest, AofLoader.Load(directory, manifest, router, options, log));
+        return (manifest, AofLoader.Load(directory, manifest, router, options, log, rdb));
     }
 
     /// <summary>The reading, if it is of these files with these options for this many shards; else null (the caller reads).</summary>

@@ -9,6 +9,9 @@ namespace AkkaRedis.Persistence;
 public sealed class AofRuntime : IExtension
 {
     public IAofRouter? Router { get; set; }
+
+    /// <summary>Reads an AOF base written as RDB (redis-server's default); null: such a base is refused.</summary>
+    public IRdbPreamble? RdbPreamble { get; set; }
     public AofStatus Status { get; set; } = new();
 
     /// <summary>The appendfsync policy now (CONFIG SET may change it); null: the journal's configured one.</summary>

@@ -358,16 +358,43 @@ public sealed class AofWriter : IAsyncDisposable
         await _loop;
     }
 
-    /// <summary>Creates the directory and a fresh manifest (empty base, first increment) when there is none yet.</summary>
+    /// <summary>
+    /// Creates the directory and a fresh manifest (empty base, first increment) when there is none yet. A Redis 6 AOF
+    /// (<paramref name="fileName"/> beside the directory, not in it) becomes the base, as Redis 7's aofUpgradePrepare
+    /// makes it: the manifest naming it is written first, then the file moved in, so a crash between the two is
+    /// finished at the next start rather than starting empty.
+    /// </summary>
     public static AofManifest OpenOrCreate(string directory, string fileName)
     {
         Directory.CreateDirectory(directory);
         var path = Path.Combine(directory, fileName + ".manifest");
-        if (File.Exists(path)) return AofManifest.Parse(File.ReadAllText(path, Encoding.UTF8), path);
+        var legacy = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(directory))!, fileName);
+        if (File.Exists(path))
+        {
+            var existing = AofManifest.Parse(File.ReadAllText(path, Encoding.UTF8), path);
+            if (existing.Base is { } listed && listed.Name == fileName && !File.Exists(Path.Combine(directory, fileName)) && File.Exists(legacy))
+                MoveIn(legacy, directory, fileName);
+            return existing;
+        }
+        if (File.Exists(legacy))
+        {
+            var upgraded = new AofManifest(new AofFileInfo(fileName, 1, 'b'), [new AofFileInfo($"{fileName}.1.incr.aof", 1, 'i')]);
+            using (File.Create(Path.Combine(directory, upgraded.LastIncrement.Name))) { }
+            upgraded.SaveAtomically(path);
+            MoveIn(legacy, directory, fileName);
+            return upgraded;
+        }
         var manifest = new AofManifest(new AofFileInfo($"{fileName}.1.base.aof", 1, 'b'), [new AofFileInfo($"{fileName}.1.incr.aof", 1, 'i')]);
         File.WriteAllBytes(Path.Combine(directory, manifest.Base!.Name), []);
         using (File.Create(Path.Combine(directory, manifest.LastIncrement.Name))) { }
         manifest.SaveAtomically(path);
         return manifest;
+    }
+
+    private static void MoveIn(string legacy, string directory, string fileName)
+    {
+        File.Move(legacy, Path.Combine(directory, fileName));
+        AofFiles.FsyncDirectory(directory);
+        AofFiles.FsyncDirectory(Path.GetDirectoryName(legacy)!);
     }
 }

@@ -20,14 +20,18 @@ public sealed class EarlyStart
 
     public AofPreload? Aof { get; init; }
 
+    /// <summary>Reads an AOF base that redis-server wrote as RDB: the preload's and then the journal's.</summary>
+    public required IRdbPreamble RdbPreamble { get; init; }
+
     public static EarlyStart Begin(ServerConfig config)
     {
         var (table, session) = RedisServer.BuildCommands();
         var router = new KeyRouter(table, Keyspace.Data.Keyspace.SlotOwners(config.Shards), config.Shards);
+        var rdb = new Keyspace.Snapshot.RdbPreamble(config);
         var aof = config.AppendOnly && !config.Cluster
             ? AofPreload.Start(Path.Combine(config.Dir, config.AppendDirName), config.AppendFilename, router,
-                new AofLoadOptions(config.AofLoadTruncated, config.AofLoadDamaged), Console.WriteLine)
+                new AofLoadOptions(config.AofLoadTruncated, config.AofLoadDamaged), Console.WriteLine, rdb)
             : null;
-        return new EarlyStart { Table = table, SessionCommands = session, AofRouter = router, Aof = aof };
+        return new EarlyStart { Table = table, SessionCommands = session, AofRouter = router, Aof = aof, RdbPreamble = rdb };
     }
 }

@@ -247,6 +247,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     {
         var runtime = AofRuntime.For(system);
         runtime.Router = early.AofRouter;
+        runtime.RdbPreamble = early.RdbPreamble;
         runtime.Status = new AofStatus();
         runtime.FsyncPolicy = () => config.AppendFsync;
         runtime.Preload = early.Aof;

@@ -14,6 +14,33 @@ public class AofManifestTests
             "file appendonly.aof.4.incr.aof seq 4 type i\n", manifest.Format());
     }
 
+    /// <summary>A Redis 6 appendonly.aof beside the directory becomes its base (Redis 7's upgrade), also after a crash mid-way.</summary>
+    [Fact]
+    public void ARedisSixAofBesideTheDirectoryBecomesTheBase()
+    {
+        var dir = Aof.NewDirectory();
+        try
+        {
+            var aofDirectory = Path.Combine(dir, "appendonlydir");
+            File.WriteAllText(Path.Combine(dir, "appendonly.aof"), "*1\r\n$4\r\nPING\r\n");
+            var manifest = AofWriter.OpenOrCreate(aofDirectory, "appendonly.aof");
+            Assert.Equal("file appendonly.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n", manifest.Format());
+            Assert.Equal(manifest.Format(), File.ReadAllText(Path.Combine(aofDirectory, "appendonly.aof.manifest")));
+            Assert.Equal("*1\r\n$4\r\nPING\r\n", File.ReadAllText(Path.Combine(aofDirectory, "appendonly.aof")));
+            Assert.False(File.Exists(Path.Combine(dir, "appendonly.aof")));
+
+            // A crash after the manifest was written and before the file moved: the next start moves it.
+            File.Move(Path.Combine(aofDirectory, "appendonly.aof"), Path.Combine(dir, "appendonly.aof"));
+            Assert.Equal(manifest.Format(), AofWriter.OpenOrCreate(aofDirectory, "appendonly.aof").Format());
+            Assert.True(File.Exists(Path.Combine(aofDirectory, "appendonly.aof")));
+            Assert.False(File.Exists(Path.Combine(dir, "appendonly.aof")));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
     [Fact]
     public void ParsesWhatRedisWritesAndIgnoresHistoryFiles()
     {

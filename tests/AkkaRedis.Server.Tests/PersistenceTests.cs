@@ -329,6 +329,71 @@ public sealed class PersistenceTests : IDisposable
         Assert.Equal(expected, ReadBack(redisClient));
     }
 
+    /// <summary>
+    /// redis-server 7 rewrites its AOF with an RDB base (aof-use-rdb-preamble yes, its default), and Redis 6 kept one
+    /// appendonly.aof in dir that may begin with an RDB: both load here, RDB and the commands after it.
+    /// </summary>
+    [Fact]
+    public void WeLoadRedisServersAppendOnlyFileWithAnRdbBase()
+    {
+        Dictionary<string, string> expected;
+        using (var redis = new RedisServerProcess(_directory))
+        {
+            using var client = new RespClient(redis.Port);
+            expected = WriteEveryType(client);
+            Assert.Equal("lib", client.Call("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 'fn' end)"));
+            Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
+            while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
+            client.Call("SET", "after-rewrite", "x");
+            expected["after-rewrite"] = "string:x:"; // in the AOF before it was answered, so a kill keeps it
+        }
+        Assert.Single(Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "*.base.rdb"));
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(expected, ReadBack(client));
+            Assert.Equal("fn", client.Call("FCALL", "f", "0"));
+            // Our rewrite replaces the RDB base with one of commands, and the files stay loadable.
+            Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
+            while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
+            server.Kill();
+        }
+        Assert.Empty(Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "*.base.rdb"));
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(expected, ReadBack(client));
+        }
+
+        // Redis 6's form: one appendonly.aof beside where appendonlydir goes, the preamble and the commands after it. It
+        // becomes the base of a manifest, as Redis 7 upgrades it.
+        var single = Path.Combine(_directory, "single");
+        Directory.CreateDirectory(single);
+        Directory.CreateDirectory(Path.Combine(_directory, "rdb"));
+        using (var redis = new RedisServerProcess(Path.Combine(_directory, "rdb"), appendOnly: false))
+        {
+            using var client = new RespClient(redis.Port);
+            client.Call("SET", "from-rdb", "1");
+            client.Call("EXPIRE", "from-rdb", "1000");
+            client.Call("RPUSH", "list", "a", "b");
+            Assert.Equal("OK", client.Call("SAVE"));
+        }
+        var preamble = File.ReadAllBytes(Path.Combine(_directory, "rdb", "dump.rdb"));
+        File.WriteAllBytes(Path.Combine(single, "appendonly.aof"),
+            [.. preamble, .. System.Text.Encoding.ASCII.GetBytes("*3\r\n$5\r\nRPUSH\r\n$4\r\nlist\r\n$1\r\nc\r\n")]);
+        for (int run = 0; run < 2; run++)
+        {
+            using var server = ServerProcess.Start("--dir", single, "--appendonly", "yes");
+            using var client = new RespClient(server.Port);
+            Assert.Equal("1", client.Call("GET", "from-rdb"));
+            Assert.InRange((long)client.Call("TTL", "from-rdb")!, 900, 1000);
+            Assert.Equal(new List<object?>(["a", "b", "c", .. Enumerable.Repeat("d", run)]), client.Call("LRANGE", "list", "0", "-1"));
+            client.Call("RPUSH", "list", "d");
+        }
+        Assert.False(File.Exists(Path.Combine(single, "appendonly.aof")));
+        Assert.StartsWith("file appendonly.aof seq 1 type b\n", File.ReadAllText(Path.Combine(single, "appendonlydir", "appendonly.aof.manifest")));
+    }
+
     [Fact]
     public void WithoutAppendOnlyNothingIsWritten()
     {

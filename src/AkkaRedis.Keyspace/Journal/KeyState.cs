@@ -90,10 +90,13 @@ public static class KeyState
     }
 
     /// <summary>Function libraries first, as Redis's rewrite writes them.</summary>
-    private static void WriteLibraries(EffectLog log, IEnumerable<Scripting.FunctionLibrary> libraries)
+    private static void WriteLibraries(EffectLog log, IEnumerable<Scripting.FunctionLibrary> libraries) =>
+        WriteLibraries(log, libraries.Select(library => library.Code));
+
+    public static void WriteLibraries(EffectLog log, IEnumerable<string> codes)
     {
-        foreach (var library in libraries)
-            log.Add(0, [FunctionCommand, LoadSubcommand, System.Text.Encoding.UTF8.GetBytes(library.Code)]);
+        foreach (var code in codes)
+            log.Add(0, [FunctionCommand, LoadSubcommand, System.Text.Encoding.UTF8.GetBytes(code)]);
     }
 
     private static void WriteDatabase(EffectLog log, ShardStore shard, int db, long nowMs)

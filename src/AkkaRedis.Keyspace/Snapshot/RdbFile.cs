@@ -183,7 +183,10 @@ public static class RdbFile
         }
     }
 
-    public static Contents Read(byte[] data, Server.ServerConfig config)
+    public static Contents Read(byte[] data, Server.ServerConfig config) => Read(data, config, out _);
+
+    /// <summary>Reads the RDB at the start of <paramref name="data"/>; <paramref name="end"/>: where it ends (after its checksum).</summary>
+    public static Contents Read(byte[] data, Server.ServerConfig config, out int end)
     {
         if (data.Length < 9 + 9 || !data.AsSpan(0, 5).SequenceEqual("REDIS"u8))
             throw new RdbException("Wrong signature trying to load DB from file");
@@ -199,11 +202,13 @@ public static class RdbFile
             switch (type)
             {
                 case OpEof:
+                    end = reader.Position;
                     if (version >= 5 && reader.Remaining >= 8)
                     {
                         ulong expected = BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(reader.Position));
                         if (expected != 0 && expected != Crc64.Compute(data.AsSpan(0, reader.Position)))
                             throw new RdbException("Wrong RDB checksum");
+                        end += 8;
                     }
                     return contents;
                 case OpAux:
