@@ -74,7 +74,7 @@ public sealed class AofJournal : AsyncWriteJournal
             case RewriteAof rewrite:
                 // Everything appended so far stays in the old files; what is appended next goes to the new increment.
                 _fileDb = -1;
-                _writer!.RewriteAsync(rewrite.BaseFile).ContinueWith(
+                _writer!.RewriteAsync(rewrite.BaseFile, rewrite.Rdb).ContinueWith(
                     t => t.IsCompletedSuccessfully ? (object)t.Result : new Status.Failure(t.Exception!), TaskContinuationOptions.ExecuteSynchronously).PipeTo(Sender);
                 return true;
             default:

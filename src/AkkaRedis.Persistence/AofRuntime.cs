@@ -38,7 +38,7 @@ public sealed record LoadAof
 public sealed record AofLoaded(long Commands, long Bytes, long[] UnitsPerShard);
 
 /// <summary>
-/// Starts a rewrite: <paramref name="BaseFile"/> holds the whole dataset as commands, written while every shard was
-/// held after its earlier writes reached the journal; writes that follow go to a new increment.
+/// Starts a rewrite: <paramref name="BaseFile"/> holds the whole dataset as commands (or as an RDB file: <paramref name="Rdb"/>),
+/// written while every shard was held after its earlier writes reached the journal; writes that follow go to a new increment.
 /// </summary>
-public sealed record RewriteAof(string BaseFile);
+public sealed record RewriteAof(string BaseFile, bool Rdb = false);

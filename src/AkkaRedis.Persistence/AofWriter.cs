@@ -22,7 +22,7 @@ public sealed class AofWriter : IAsyncDisposable
     private abstract record Item;
     private sealed record Bytes(byte[] Data) : Item;
     private sealed record Commit(TaskCompletionSource Done) : Item;
-    private sealed record StartRewrite(string BaseFile, TaskCompletionSource<string> Done) : Item;
+    private sealed record StartRewrite(string BaseFile, bool Rdb, TaskCompletionSource<string> Done) : Item;
     private sealed record FinishRewrite(AofFileInfo NewBase, long BaseSize, TaskCompletionSource<string> Done) : Item;
 
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
@@ -116,13 +116,13 @@ public sealed class AofWriter : IAsyncDisposable
 
     /// <summary>
     /// Starts a rewrite: writes appended after this call go to a new increment; <paramref name="baseFile"/>
-    /// (the whole dataset as commands, consistent with everything appended before) becomes the new base.
-    /// Completes with the new base's name once the manifest names it and the old files are gone.
+    /// (the whole dataset as commands, or as an RDB file when <paramref name="rdb"/>, consistent with everything appended
+    /// before) becomes the new base. Completes with the new base's name once the manifest names it and the old files are gone.
     /// </summary>
-    public Task<string> RewriteAsync(string baseFile)
+    public Task<string> RewriteAsync(string baseFile, bool rdb = false)
     {
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(new StartRewrite(baseFile, done));
+        Enqueue(new StartRewrite(baseFile, rdb, done));
         return done.Task;
     }
 
@@ -287,7 +287,7 @@ public sealed class AofWriter : IAsyncDisposable
         _unsynced = false;
         _manifest = bridging;
         _replaced = [.. old.Files];
-        var newBase = new AofFileInfo($"{_fileName}.{baseSeq}.base.aof", baseSeq, 'b');
+        var newBase = new AofFileInfo($"{_fileName}.{baseSeq}.base.{(rewrite.Rdb ? "rdb" : "aof")}", baseSeq, 'b');
         _ = Task.Run(() =>
         {
             try

@@ -395,6 +395,36 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void WithRdbPreambleTheRewrittenBaseIsAnRdbFileThatWeAndRedisServerLoad()
+    {
+        Dictionary<string, string> expected;
+        using (var server = Start("--aof-use-rdb-preamble", "yes"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(new List<object?> { "aof-use-rdb-preamble", "yes" }, client.Call("CONFIG", "GET", "aof-use-rdb-preamble"));
+            expected = WriteEveryType(client);
+            Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
+            while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
+            client.Call("SET", "after-rewrite", "x");
+            expected["after-rewrite"] = "string:x:";
+            server.Kill();
+        }
+        Assert.Single(Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "appendonly.aof.2.base.rdb"));
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(expected, ReadBack(client));
+            // Switched off at run time, as CONFIG SET does in Redis's tests: the next rewrite writes commands again.
+            Assert.Equal("OK", client.Call("CONFIG", "SET", "aof-use-rdb-preamble", "no"));
+            Assert.Equal(new RespClient.RespError("ERR CONFIG SET failed (possibly related to argument 'aof-use-rdb-preamble') - argument must be 'yes' or 'no'"),
+                client.Call("CONFIG", "SET", "aof-use-rdb-preamble", "maybe"));
+        }
+        using var redis = new RedisServerProcess(_directory);
+        using var redisClient = new RespClient(redis.Port);
+        Assert.Equal(expected, ReadBack(redisClient));
+    }
+
+    [Fact]
     public void WithoutAppendOnlyNothingIsWritten()
     {
         using (var server = Start("--appendonly", "no"))

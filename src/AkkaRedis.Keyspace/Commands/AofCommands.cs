@@ -33,11 +33,14 @@ public static class AofCommands
             return;
         }
         // Written here, into the page cache, while every shard is held; the journal fsyncs and installs it in the background.
+        // aof-use-rdb-preamble: as an RDB file, as redis-server writes its base by default.
+        bool rdb = c.Config.AofUseRdbPreamble;
         var path = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.AppendDirName, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
         try
         {
             using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            KeyState.Snapshot(c.Keyspace, c.Now, c.Scripts.Libraries, file);
+            if (rdb) file.Write(Snapshot.RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now));
+            else KeyState.Snapshot(c.Keyspace, c.Now, c.Scripts.Libraries, file);
         }
         catch (IOException e)
         {
@@ -46,7 +49,7 @@ public static class AofCommands
             c.Error("ERR Background append only file rewriting failed: " + e.Message);
             return;
         }
-        journal.Tell(new RewriteAof(path));
+        journal.Tell(new RewriteAof(path, rdb));
         c.Reply.WriteSimple("Background append only file rewriting started");
     }
 }

@@ -24,6 +24,9 @@ public sealed class ServerConfig
     public string AppendFilename { get; set; } = "appendonly.aof";
     public string DbFilename { get; set; } = "dump.rdb";
     public bool AofLoadTruncated { get; set; } = true;
+
+    /// <summary>aof-use-rdb-preamble: a rewrite writes the AOF's base as an RDB file (.base.rdb) rather than as commands.</summary>
+    public bool AofUseRdbPreamble { get; set; }
     public bool AofLoadDamaged { get; set; }
 
     /// <summary>Cluster mode is on when this is not 0: the port Akka.Remote listens on for the other nodes.</summary>

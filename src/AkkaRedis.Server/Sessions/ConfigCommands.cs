@@ -37,6 +37,7 @@ public static class ConfigCommands
         new("appenddirname", c => c.AppendDirName),
         new("dbfilename", c => c.DbFilename),
         new("aof-load-truncated", c => c.AofLoadTruncated ? "yes" : "no"),
+        new("aof-use-rdb-preamble", c => c.AofUseRdbPreamble ? "yes" : "no", (c, v) => SetYesNo(v, yes => c.AofUseRdbPreamble = yes)),
         new("auto-aof-rewrite-percentage", c => c.AutoAofRewritePercentage.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.AutoAofRewritePercentage = n)),
         new("auto-aof-rewrite-min-size", c => c.AutoAofRewriteMinSize.ToString(CultureInfo.InvariantCulture), (c, v) =>
         {
@@ -64,7 +65,7 @@ public static class ConfigCommands
             c.HllSparseMaxBytes = (int)Math.Min(bytes, int.MaxValue);
             return null;
         }),
-        new("latency-tracking", c => c.LatencyTracking ? "yes" : "no", (c, v) => SetEnum(v, ["yes", "no"], s => c.LatencyTracking = s == "yes")),
+        new("latency-tracking", c => c.LatencyTracking ? "yes" : "no", (c, v) => SetYesNo(v, yes => c.LatencyTracking = yes)),
         new("latency-tracking-info-percentiles", c => string.Join(' ', c.LatencyTrackingInfoPercentiles.Select(p => p.ToString(CultureInfo.InvariantCulture))),
             (c, v) => SetPercentiles(v, p => c.LatencyTrackingInfoPercentiles = p)),
         new("notify-keyspace-events", c => KeyspaceEvents.Format(c.NotifyKeyspaceEvents), (c, v) =>
@@ -212,6 +213,15 @@ public static class ConfigCommands
             if (percentiles[i] is < 0 or > 100) return "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
         }
         apply(percentiles);
+        return null;
+    }
+
+    /// <summary>A boolean parameter: yes or no in any case (yesnotoi), with Redis's words for anything else.</summary>
+    private static string? SetYesNo(string value, Action<bool> apply)
+    {
+        bool yes = value.Equals("yes", StringComparison.OrdinalIgnoreCase);
+        if (!yes && !value.Equals("no", StringComparison.OrdinalIgnoreCase)) return "argument must be 'yes' or 'no'";
+        apply(yes);
         return null;
     }
 
