@@ -103,6 +103,21 @@ public sealed class PersistenceTests : IDisposable
         return expected;
     }
 
+    /// <summary>BGREWRITEAOF, waited for.</summary>
+    private static void Rewrite(RespClient client)
+    {
+        Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
+        while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
+    }
+
+    /// <summary>A rewrite, then a write that goes to the increment after it (in the AOF before it is answered).</summary>
+    private static void RewriteThenWrite(RespClient client, Dictionary<string, string> expected)
+    {
+        Rewrite(client);
+        client.Call("SET", "after-rewrite", "x");
+        expected["after-rewrite"] = "string:x:";
+    }
+
     private static List<string> Keys(RespClient client) => ((List<object?>)client.Call("KEYS", "*")!).Select(k => (string)k!).ToList();
 
     /// <summary>A key's type, value and whether it has a TTL, as text.</summary>
@@ -318,10 +333,7 @@ public sealed class PersistenceTests : IDisposable
         {
             using var client = new RespClient(server.Port);
             expected = WriteEveryType(client);
-            Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
-            while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
-            client.Call("SET", "after-rewrite", "x");
-            expected["after-rewrite"] = "string:x:";
+            RewriteThenWrite(client, expected);
             server.Kill();
         }
         using var redis = new RedisServerProcess(_directory);
@@ -342,10 +354,7 @@ public sealed class PersistenceTests : IDisposable
             using var client = new RespClient(redis.Port);
             expected = WriteEveryType(client);
             Assert.Equal("lib", client.Call("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 'fn' end)"));
-            Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
-            while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
-            client.Call("SET", "after-rewrite", "x");
-            expected["after-rewrite"] = "string:x:"; // in the AOF before it was answered, so a kill keeps it
+            RewriteThenWrite(client, expected);
         }
         Assert.Single(Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "*.base.rdb"));
         using (var server = Start())
@@ -354,8 +363,7 @@ public sealed class PersistenceTests : IDisposable
             Assert.Equal(expected, ReadBack(client));
             Assert.Equal("fn", client.Call("FCALL", "f", "0"));
             // Our rewrite replaces the RDB base with one of commands, and the files stay loadable.
-            Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
-            while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
+            Rewrite(client);
             server.Kill();
         }
         Assert.Empty(Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "*.base.rdb"));
@@ -403,10 +411,7 @@ public sealed class PersistenceTests : IDisposable
             using var client = new RespClient(server.Port);
             Assert.Equal(new List<object?> { "aof-use-rdb-preamble", "yes" }, client.Call("CONFIG", "GET", "aof-use-rdb-preamble"));
             expected = WriteEveryType(client);
-            Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
-            while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
-            client.Call("SET", "after-rewrite", "x");
-            expected["after-rewrite"] = "string:x:";
+            RewriteThenWrite(client, expected);
             server.Kill();
         }
         Assert.Single(Directory.GetFiles(Path.Combine(_directory, "appendonlydir"), "appendonly.aof.2.base.rdb"));
