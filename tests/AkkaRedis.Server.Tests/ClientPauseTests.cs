@@ -23,6 +23,35 @@ public sealed class ClientPauseTests(SharedServer server) : IClassFixture<Shared
         Assert.InRange(began.ElapsedMilliseconds, 700, 5000);
     }
 
+    /// <summary>Redis's pause.tcl: while clients are paused keys expire for readers only; none is deleted until the end.</summary>
+    [Fact]
+    public void NoKeyIsDeletedByExpiryDuringAPause()
+    {
+        using var admin = new RespClient(server.Port);
+        using var client = new RespClient(server.Port);
+        long Expired() => long.Parse(((string)admin.Call("INFO", "stats")!).Split("\r\n").First(l => l.StartsWith("expired_keys:"))[13..]);
+        long before = Expired();
+        Assert.Equal("OK", client.Call("MULTI"));
+        Assert.Equal("QUEUED", client.Call("SET", "cp:e1{t}", "v", "PX", "10"));
+        Assert.Equal("QUEUED", client.Call("SET", "cp:e2{t}", "v", "PX", "10"));
+        Assert.Equal("QUEUED", client.Call("CLIENT", "PAUSE", "50000", "WRITE"));
+        Assert.Equal(new List<object?> { "OK", "OK", "OK" }, client.Call("EXEC"));
+        try
+        {
+            Thread.Sleep(300); // long past their expiry, and past several active expiry cycles
+            Assert.Null(client.Call("GET", "cp:e1{t}"));
+            Assert.Null(client.Call("GET", "cp:e2{t}"));
+            Assert.Equal(before, Expired());
+        }
+        finally
+        {
+            Assert.Equal("OK", admin.Call("CLIENT", "UNPAUSE"));
+        }
+        Assert.Null(client.Call("GET", "cp:e1{t}"));
+        Assert.Null(client.Call("GET", "cp:e2{t}"));
+        Assert.Equal(before + 2, Expired());
+    }
+
     [Fact]
     public void UnpauseReleasesWaitingCommandsAtOnceAndAnAllPauseHoldsEverything()
     {

@@ -403,15 +403,22 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     }
 
     /// <summary><see cref="OnExpired"/> made a delegate once: a method group passed as an argument is a new delegate each time.</summary>
-    private Action<Entry>? _onExpired;
+    private Func<Entry, bool>? _onExpired;
 
-    private void OnExpired(Entry entry)
+    /// <summary>
+    /// A key found expired is deleted, counted, journaled and notified; not while clients are paused, when a read sees it
+    /// gone and it stays until the pause ends (expireIfNeeded, which keeps the dataset still while writes are paused).
+    /// A write deletes it all the same: one sent before the pause may reach the shard during it.
+    /// </summary>
+    private bool OnExpired(Entry entry)
     {
+        if (!Spec.IsWrite && Server.Pause.Active(Now)) return false;
         Keyspace.Shards[Keyspace.SlotOwner[SlotOf(entry.Key)]].ExpiredKeys++;
         SignalModified(_lookupDb, entry.Key);
         // Redis propagates a DEL for every key it expires, so the journal never depends on the clock at replay.
         Journal?.Add(_lookupDb, [Cmd.Del, entry.Key]);
         Notify(KeyspaceEvent.Expired, "expired", entry.Key, _lookupDb);
+        return true;
     }
 
     private void Touch(Entry entry)

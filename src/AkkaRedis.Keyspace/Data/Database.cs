@@ -13,15 +13,17 @@ public sealed class Database
     public int Count { get; private set; }
     public int VolatileCount => _volatile.Count;
 
-    /// <summary>The entry, or null; an expired entry is deleted first (lazy expiry).</summary>
-    public Entry? Find(int slot, byte[] key, long nowMs, Action<Entry>? onExpired = null)
+    /// <summary>
+    /// The entry, or null; an expired entry is deleted first (lazy expiry), unless <paramref name="onExpired"/> says
+    /// not now (it is told of the expiry and answers whether to delete).
+    /// </summary>
+    public Entry? Find(int slot, byte[] key, long nowMs, Func<Entry, bool>? onExpired = null)
     {
         var entry = _slots?[slot].Find(key);
         if (entry == null) return null;
         if (entry.ExpiredAt(nowMs))
         {
-            onExpired?.Invoke(entry);
-            Remove(slot, entry);
+            if (onExpired == null || onExpired(entry)) Remove(slot, entry);
             return null;
         }
         return entry;

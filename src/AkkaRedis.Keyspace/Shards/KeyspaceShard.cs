@@ -1005,6 +1005,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         if (!_server.Config.ActiveExpire) return;
         const int sampleSize = 20;
         long now = _server.Clock.NowMs;
+        // activeExpireCycle does nothing while clients are paused: the dataset stays as it was when writes stopped.
+        if (_server.Pause.Active(now)) return;
         var budget = Stopwatch.StartNew();
         long budgetMs = Math.Max(1, 250 / _server.Config.Hz);
         for (int db = 0; db < _store.Databases.Length; db++)
