@@ -76,6 +76,22 @@ public sealed class FunctionTests
         ["FCALL", "f1", "1", "fn:counter"],
         ["FUNCTION", "RESTORE", "bogus"],
         ["FUNCTION", "RESTORE", "bogus", "SOMETIMES"],
+        // At load a library sees only redis, with register_function, log and the version (functions.tcl's LIBRARIES tests).
+        ["FUNCTION", "LOAD", "REPLACE", "#!lua name=lib2\nreturn math.random()"],
+        ["FUNCTION", "LOAD", "REPLACE", "#!lua name=lib2\nreturn redis.setresp(3)"],
+        ["FUNCTION", "LOAD", "REPLACE", "#!lua name=lib2\nreturn redis.sha1hex('x')"],
+        ["FUNCTION", "LOAD", "REPLACE", "#!lua name=lib2\nredis.log(redis.LOG_NOTICE, redis.REDIS_VERSION)\nredis.register_function('v', function() return 1 end)"],
+        ["FUNCTION", "LOAD", "REPLACE",
+            "#!lua name=lib1\nlocal lib = redis\nlib.register_function('m1', function() lib.redis = redis return {ok='OK'} end)\n" +
+            "lib.register_function('m2', function() lib.register_function('m1', function() return 1 end) end)\n" +
+            "lib.register_function('m3', function() return redis.register_function('m4', function() return 2 end) end)\n" +
+            "lib.register_function('m5', function() return math.floor(2.5) end)"],
+        ["FCALL", "m1", "0"],
+        ["FCALL", "m2", "0"],
+        ["FCALL", "m3", "0"],
+        ["FCALL", "m5", "0"],
+        ["FUNCTION", "LOAD", "#!lua name=lib3\nredis.math.random()"],
+        ["FUNCTION", "LOAD", "#!lua name=lib3\nredis.redis.call('ping')"],
     ];
 
     [Fact]

@@ -18,6 +18,12 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         ["EVAL", "return redis.call('get')", "0"],
         ["EVAL", "redis.call('set', KEYS[1], '1') return redis.call('lpush', KEYS[1], 'x')", "1", "sc:a"],
         ["EVAL", "return redis.pcall('lpush', KEYS[1], 'x')", "1", "sc:a"],
+        // Lua's type errors in Lua 5.1's words, as Redis's interpreter gives them.
+        ["EVAL", "return redis.nope()", "0"],
+        ["EVAL", "local t = nil; return t.x", "0"],
+        ["EVAL", "local a; return a .. 'x'", "0"],
+        ["EVAL", "local a = {}; return a:nomethod()", "0"],
+        ["EVAL", "return #nil", "0"],
         ["EVAL", "error('boom')", "0"],
         ["EVAL", "error('boom', 0)", "0"],
         ["EVAL", "error({err='MY custom'})", "0"],

@@ -525,6 +525,12 @@ end
 local env = guarded(function(name) return script_globals[name] end, script_globals)
 script_globals._G = env
 
+-- Lua 5.4 words a type error "attempt to call a nil value (field 'f')"; Redis's Lua 5.1 said "attempt to call field 'f'
+-- (a nil value)", and clients and test suites match those words.
+local function lua51_words(message)
+  return (message:gsub("attempt to ([%w ]-) a (%w+) value %((%w+) '([^']*)'%)", "attempt to %1 %3 '%4' (a %2 value)"))
+end
+
 -- Where an error was raised: the innermost line of the user's script (not of the libraries above).
 local function error_handler(e)
   local line = "?"
@@ -537,18 +543,18 @@ local function error_handler(e)
   end
   local message
   if type(e) == "table" and type(rawget(e, "err")) == "string" then message = rawget(e, "err")
-  else message = "ERR " .. tostring(e) end
+  else message = "ERR " .. lua51_words(tostring(e)) end
   return { err = message, line = line }
 end
 
 ---------------------------------------------------------------------------------------------------- functions
--- A library's code runs once at FUNCTION LOAD, where redis offers register_function (and no call); its functions
--- run later with the whole redis library. Its globals are as read-only as a script's; KEYS and ARGV are arguments.
+-- A library's code runs once at FUNCTION LOAD, where its only global is redis, and that redis has only
+-- register_function, log and the version (Redis's library API: anything else is a missing global, math included). Its
+-- functions run later with a script's globals and the whole redis library; KEYS and ARGV are their arguments.
 local registering
 local load_api = {
   log = redis.log, LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REDIS_VERSION = redis.REDIS_VERSION, REDIS_VERSION_NUM = redis.REDIS_VERSION_NUM,
-  setresp = redis.setresp, error_reply = redis.error_reply, status_reply = redis.status_reply, sha1hex = redis.sha1hex,
 }
 local known_flags = { ["no-writes"] = true, ["allow-oom"] = true, ["allow-stale"] = true, ["no-cluster"] = true, ["allow-cross-slot-keys"] = true }
 -- luaRegisterFunctionReadArgs: (name, callback), or one table of named arguments, with Redis's errors in its order.
@@ -558,6 +564,8 @@ local function as_string(value) -- luaGetStringSds: numbers count as strings
   return nil
 end
 load_api.register_function = function(...)
+  -- A function that kept the load-time redis table cannot register more later (luaRegisterFunction's check).
+  if not registering then error("redis.register_function can only be called on FUNCTION LOAD command", 0) end
   local name, callback, flags, description
   local count = select("#", ...)
   if count == 1 then
@@ -604,13 +612,12 @@ load_api.register_function = function(...)
   if registering[name] then error("Function already exists in the library", 0) end
   registering[name] = { callback = callback, flags = flag_list, description = description }
 end
-local current_api = redis
-local library_redis = guarded(function(name) return current_api[name] end, redis)
-local library_globals = setmetatable({ redis = library_redis }, { __index = script_globals })
+local load_redis = guarded(function(name) return load_api[name] end, load_api)
 local library_env = guarded(function(name)
+  if registering then return name == "redis" and load_redis or nil end
   if name == "KEYS" or name == "ARGV" then return nil end
-  return library_globals[name]
-end, library_globals)
+  return script_globals[name]
+end, script_globals)
 local functions = {}
 
 -- Runs fn(...) with the error handler, checking every 100000 instructions whether SCRIPT KILL asked it to stop.
@@ -630,17 +637,15 @@ return {
     local fn, err = compile_user_code(code, "@user_function", library_env)
     if not fn then return nil, err end
     registering = {}
-    current_api = load_api
     -- A library's code that runs past FUNCTION LOAD's time is stopped (luaEngineLoadHook).
     dbg.sethook(function()
       if native_load_overdue() then error({ err = "ERR FUNCTION LOAD timeout" }) end
     end, "", 100000)
     local ok, failure = pcall(fn)
     dbg.sethook()
-    current_api = redis
     local registered = registering
     registering = nil
-    if not ok then return nil, type(failure) == "table" and (failure.err or tostring(failure)) or "ERR " .. tostring(failure) end
+    if not ok then return nil, type(failure) == "table" and (failure.err or tostring(failure)) or "ERR " .. lua51_words(tostring(failure)) end
     if next(registered) == nil then return nil, "No functions registered" end
     return registered
   end,
