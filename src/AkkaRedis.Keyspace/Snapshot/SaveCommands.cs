@@ -55,12 +55,19 @@ public static class SaveCommands
             c.Error(SaveInProgress);
             return null;
         }
-        var bytes = Snapshot(c);
-        bool ok = TryWrite(FilePath(c), bytes, out var error);
-        status.Finish(ok, c.Now / 1000);
-        if (ok) return bytes;
+        var (bytes, error) = WriteStarted(c);
+        if (error == null) return bytes;
         c.Error("ERR " + error);
         return null;
+    }
+
+    /// <summary>A save that has started (<see cref="SaveStatus.TryStart"/>): the dataset written to dbfilename, and the error if it was not.</summary>
+    private static (byte[] Bytes, string? Error) WriteStarted(CommandContext c)
+    {
+        var bytes = Snapshot(c);
+        bool ok = TryWrite(FilePath(c), bytes, out var error);
+        c.Server.Saves.Finish(ok, c.Now / 1000);
+        return (bytes, ok ? null : error);
     }
 
     /// <summary>
@@ -77,10 +84,7 @@ public static class SaveCommands
             if (waited.Elapsed > TimeSpan.FromMinutes(1)) return; // never ends: the next save point writes it
             Thread.Sleep(1);
         }
-        var bytes = Snapshot(c);
-        bool ok = TryWrite(FilePath(c), bytes, out var error);
-        if (!ok) Console.Error.WriteLine($"# Error saving the DB after FLUSHALL: {error}");
-        status.Finish(ok, c.Now / 1000);
+        if (WriteStarted(c).Error is { } error) Console.Error.WriteLine($"# Error saving the DB after FLUSHALL: {error}");
     }
 
     private static byte[] Snapshot(CommandContext c)
