@@ -83,6 +83,65 @@ public sealed class TransactionTests(SharedServer server) : IClassFixture<Shared
         Assert.Equal(new List<object?> { "PONG" }, a.Call("EXEC"));
     }
 
+    /// <summary>
+    /// Redis's multi.tcl: a key that had expired (not yet deleted) when watched changes nothing when expiry, FLUSHDB or
+    /// SWAPDB removes it, nor when SWAPDB puts an expired key in its place; a live key so replaced still aborts EXEC.
+    /// </summary>
+    [Fact]
+    public void StaleWatchedKeysChangeNothingWhenTheyGo()
+    {
+        using var c = new RespClient(_port);
+        List<object?> pong = ["PONG"];
+        object? Exec()
+        {
+            Assert.Equal("OK", c.Call("MULTI"));
+            Assert.Equal("QUEUED", c.Call("PING"));
+            return c.Call("EXEC");
+        }
+        void Stale(string db, string key)
+        {
+            c.Call("SELECT", db);
+            Assert.Equal("OK", c.Call("SET", key, "foo", "PX", "1"));
+            Thread.Sleep(5);
+        }
+        Assert.Equal("OK", c.Call("DEBUG", "SET-ACTIVE-EXPIRE", "0"));
+        try
+        {
+            Stale("3", "sw:a");
+            Assert.Equal("OK", c.Call("WATCH", "sw:a"));
+            Assert.Equal(0L, c.Call("EXISTS", "sw:a")); // deletes it
+            Assert.Equal(pong, Exec());
+
+            Stale("3", "sw:b");
+            Assert.Equal("OK", c.Call("WATCH", "sw:b"));
+            Assert.Equal("OK", c.Call("FLUSHDB"));
+            Assert.Equal(pong, Exec());
+
+            // A missing key replaced with a stale one, then a stale key replaced with another.
+            Stale("3", "sw:c");
+            c.Call("SELECT", "4");
+            Assert.Equal("OK", c.Call("WATCH", "sw:c"));
+            Assert.Equal("OK", c.Call("SWAPDB", "3", "4"));
+            Assert.Equal(pong, Exec());
+            Stale("4", "sw:d");
+            Stale("3", "sw:d");
+            Assert.Equal("OK", c.Call("WATCH", "sw:d"));
+            Assert.Equal("OK", c.Call("SWAPDB", "3", "4"));
+            Assert.Equal(pong, Exec());
+
+            // A live key that SWAPDB takes away aborts.
+            Assert.Equal("OK", c.Call("SET", "sw:e", "30"));
+            Assert.Equal("OK", c.Call("WATCH", "sw:e"));
+            Assert.Equal("OK", c.Call("SWAPDB", "3", "4"));
+            Assert.Null(Exec());
+        }
+        finally
+        {
+            c.Call("DEBUG", "SET-ACTIVE-EXPIRE", "1");
+            c.Call("FLUSHALL");
+        }
+    }
+
     [Fact]
     public void RuntimeErrorsDoNotRollBack()
     {

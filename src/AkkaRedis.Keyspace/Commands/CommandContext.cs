@@ -278,9 +278,9 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     /// Redis's signalModifiedKey: the key's watchers are touched, its readers (CLIENT TRACKING) and the BCAST
     /// connections of prefixes it falls under are owed an invalidation.
     /// </summary>
-    public void SignalModified(int db, byte[] key)
+    public void SignalModified(int db, byte[] key, bool expiredDeletion = false)
     {
-        Keyspace.TouchWatched(db, key);
+        Keyspace.TouchWatched(db, key, expiredDeletion);
         var readers = Volatile.Read(ref Keyspace.TrackedKeys) > 0 ? Keyspace.Shards[Keyspace.SlotOwner[SlotOf(key)]].Untrack(key) : null;
         var prefixes = Server.TrackingPrefixes;
         if (readers == null && prefixes.Length == 0) return;
@@ -414,7 +414,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     {
         if (!Spec.IsWrite && Server.Pause.Active(Now)) return false;
         Keyspace.Shards[Keyspace.SlotOwner[SlotOf(entry.Key)]].ExpiredKeys++;
-        SignalModified(_lookupDb, entry.Key);
+        SignalModified(_lookupDb, entry.Key, expiredDeletion: true);
         // Redis propagates a DEL for every key it expires, so the journal never depends on the clock at replay.
         Journal?.Add(_lookupDb, [Cmd.Del, entry.Key]);
         Notify(KeyspaceEvent.Expired, "expired", entry.Key, _lookupDb);

@@ -33,7 +33,7 @@ public static class Databases
     private static void FlushDb(CommandContext c)
     {
         if (!TryFlushMode(c)) return;
-        foreach (var shard in c.ShardsInScope) shard.TouchWatchedExisting(c.Db);
+        foreach (var shard in c.ShardsInScope) shard.TouchWatchedExisting(c.Db, c.Now);
         c.InvalidateAllTracked();
         long removed = 0;
         foreach (var database in Each(c, c.Db))
@@ -52,7 +52,7 @@ public static class Databases
         long removed = 0;
         foreach (var shard in c.ShardsInScope)
         {
-            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
+            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db, c.Now);
             foreach (var database in shard.Databases)
             {
                 removed += database.Count;
@@ -87,8 +87,8 @@ public static class Databases
         {
             foreach (var shard in c.ShardsInScope)
             {
-                shard.TouchWatchedExisting((int)first, shard.Databases[(int)second]);
-                shard.TouchWatchedExisting((int)second, shard.Databases[(int)first]);
+                shard.TouchWatchedExisting((int)first, c.Now, shard.Databases[(int)second]);
+                shard.TouchWatchedExisting((int)second, c.Now, shard.Databases[(int)first]);
                 shard.Databases[first].SwapWith(shard.Databases[second]);
                 // Clients blocked in either database may find their key there now (scanDatabaseForReadyKeys); one whose
                 // key has expired meanwhile stays blocked, as the serving finds it gone.

@@ -276,7 +276,7 @@ public static class DebugCommands
             return;
         }
         foreach (var shard in c.ShardsInScope)
-            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db);
+            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db, c.Now);
         if (flush)
         {
             // emptyData takes the functions too: the file's libraries are what there is after.

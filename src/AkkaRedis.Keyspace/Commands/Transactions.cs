@@ -37,8 +37,50 @@ public sealed class WatchState
     /// <summary>Tells this watch from the connection's earlier ones, on shards that keep a stand-in for it.</summary>
     public long Generation { get; } = Interlocked.Increment(ref _generations);
 
-    /// <summary>(shard, db, key, expired when watched); only added to by WATCH, which the connection waits for.</summary>
-    public List<(int Shard, int Db, byte[] Key, bool ExpiredWhenWatched)> Keys { get; } = [];
+    /// <summary>The keys watched; only added to by WATCH, which the connection waits for.</summary>
+    public List<WatchedKey> Keys { get; } = [];
+
+    private WatchedKey? Find(int db, byte[] key)
+    {
+        foreach (var watched in Keys)
+            if (watched.Db == db && watched.Key.AsSpan().SequenceEqual(key)) return watched;
+        return null;
+    }
+
+    /// <summary>
+    /// touchWatchedKey for a key that expiry deletes: one that had already expired when it was watched is no logical
+    /// change (it read as missing then and does now); it is watched as an ordinary missing key from then on.
+    /// </summary>
+    public void ExpiredKeyDeleted(int db, byte[] key)
+    {
+        if (Find(db, key) is { ExpiredWhenWatched: true } watched) watched.ExpiredWhenWatched = false;
+        else Touch();
+    }
+
+    /// <summary>
+    /// touchAllWatchedKeysInDb: FLUSHDB, FLUSHALL or SWAPDB replaces the database that held a watched key
+    /// (<paramref name="existed"/>) with one where it is <paramref name="replacement"/> (null: missing). A key expired when
+    /// watched that is gone, or expired still, changed nothing; a missing key replaced by an expired one counts as expired.
+    /// </summary>
+    public void KeyReplaced(int db, byte[] key, bool existed, Data.Entry? replacement, long now)
+    {
+        var watched = Find(db, key);
+        if (watched is { ExpiredWhenWatched: true })
+        {
+            if (replacement == null)
+            {
+                watched.ExpiredWhenWatched = false;
+                return;
+            }
+            if (replacement.ExpiredAt(now)) return;
+        }
+        else if (watched != null && !existed && replacement != null && replacement.ExpiredAt(now))
+        {
+            watched.ExpiredWhenWatched = true;
+            return;
+        }
+        Touch();
+    }
 
     /// <summary>The shards that hold this watch in process (see <see cref="Keys"/>).</summary>
     public IEnumerable<int> Shards => Keys.Select(k => k.Shard).Distinct();
@@ -46,6 +88,18 @@ public sealed class WatchState
     /// <summary>Cluster mode: shards watched from another node (or with others that were), each keeping a stand-in for <see cref="Ticket"/>.</summary>
     public SortedSet<int> StandInShards { get; } = [];
     public Shards.WatchTicket? Ticket { get; set; }
+}
+
+/// <summary>
+/// A watched key, and whether it had expired (not yet deleted) when watched or has since been replaced by an expired
+/// one: then its deletion is no change (multi.c's watchedKey.expired). Changed only by the shard that owns the key.
+/// </summary>
+public sealed class WatchedKey(int shard, int db, byte[] key, bool expiredWhenWatched)
+{
+    public int Shard { get; } = shard;
+    public int Db { get; } = db;
+    public byte[] Key { get; } = key;
+    public bool ExpiredWhenWatched { get; set; } = expiredWhenWatched;
 }
 
 /// <summary>
@@ -69,7 +123,7 @@ public static class Transactions
             int shard = c.Keyspace.SlotOwner[slot];
             var raw = c.DatabaseOf(slot, c.Db).FindRaw(slot, key);
             bool expired = raw != null && raw.ExpiredAt(c.Now);
-            if (c.Keyspace.Shards[shard].AddWatcher(c.Db, key, watch)) watch.Keys.Add((shard, c.Db, key, expired));
+            if (c.Keyspace.Shards[shard].AddWatcher(c.Db, key, watch)) watch.Keys.Add(new WatchedKey(shard, c.Db, key, expired));
         }
         c.Reply.WriteOk();
     }
@@ -78,11 +132,11 @@ public static class Transactions
     public static bool WatchFailed(WatchState watch, Data.Keyspace keyspace, long now)
     {
         if (watch.Dirty) return true;
-        foreach (var (_, db, key, expiredWhenWatched) in watch.Keys)
+        foreach (var watched in watch.Keys)
         {
-            if (expiredWhenWatched) continue;
-            int slot = HashSlot.Of(key);
-            var raw = keyspace.Shards[keyspace.SlotOwner[slot]].Databases[db].FindRaw(slot, key);
+            if (watched.ExpiredWhenWatched) continue;
+            int slot = HashSlot.Of(watched.Key);
+            var raw = keyspace.Shards[keyspace.SlotOwner[slot]].Databases[watched.Db].FindRaw(slot, watched.Key);
             if (raw != null && raw.ExpiredAt(now)) return true;
         }
         return false;
@@ -90,7 +144,7 @@ public static class Transactions
 
     public static void Forget(Data.Keyspace keyspace, WatchState watch)
     {
-        foreach (var (shard, db, key, _) in watch.Keys) keyspace.Shards[shard].RemoveWatcher(db, key, watch);
+        foreach (var watched in watch.Keys) keyspace.Shards[watched.Shard].RemoveWatcher(watched.Db, watched.Key, watch);
     }
 
     private static void Exec(CommandContext c)

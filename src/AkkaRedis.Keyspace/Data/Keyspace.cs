@@ -39,10 +39,10 @@ public sealed class Keyspace
     public int WatchedKeys;
 
     /// <summary>Marks the watchers of a key dirty (signalModifiedKey → touchWatchedKey).</summary>
-    public void TouchWatched(int db, byte[] key)
+    public void TouchWatched(int db, byte[] key, bool expiredDeletion = false)
     {
         if (Volatile.Read(ref WatchedKeys) == 0) return;
-        Shards[SlotOwner[HashSlot.Of(key)]].TouchWatched(db, key);
+        Shards[SlotOwner[HashSlot.Of(key)]].TouchWatched(db, key, expiredDeletion);
     }
 
     /// <summary>How many keys are in the shards' tracking tables: writes look there only when this is not zero.</summary>
@@ -214,23 +214,33 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
         _tracking = null;
     }
 
-    public void TouchWatched(int db, byte[] key)
+    /// <summary>The key's watchers are touched; <paramref name="expiredDeletion"/>: expiry deletes it (see <see cref="Commands.WatchState.ExpiredKeyDeleted"/>).</summary>
+    public void TouchWatched(int db, byte[] key, bool expiredDeletion = false)
     {
         var table = _watchers[db];
-        if (table != null && table.TryGetValue(key, out var list))
-            foreach (var watch in list) watch.Touch();
+        if (table == null || !table.TryGetValue(key, out var list)) return;
+        foreach (var watch in list)
+        {
+            if (expiredDeletion) watch.ExpiredKeyDeleted(db, key);
+            else watch.Touch();
+        }
     }
 
-    /// <summary>FLUSHDB / FLUSHALL / SWAPDB: watched keys that exist in <paramref name="db"/> (or in <paramref name="other"/>) are touched.</summary>
-    public void TouchWatchedExisting(int db, Database? other = null)
+    /// <summary>
+    /// FLUSHDB / FLUSHALL / SWAPDB: the watchers of keys in <paramref name="db"/>, which is emptied or replaced by
+    /// <paramref name="other"/>, as Redis's touchAllWatchedKeysInDb (see <see cref="Commands.WatchState.KeyReplaced"/>).
+    /// </summary>
+    public void TouchWatchedExisting(int db, long nowMs, Database? other = null)
     {
         var table = _watchers[db];
         if (table == null) return;
         foreach (var (key, list) in table)
         {
             int slot = HashSlot.Of(key);
-            if (Databases[db].FindRaw(slot, key) == null && other?.FindRaw(slot, key) == null) continue;
-            foreach (var watch in list) watch.Touch();
+            bool existed = Databases[db].FindRaw(slot, key) != null;
+            var replacement = other?.FindRaw(slot, key);
+            if (!existed && replacement == null) continue;
+            foreach (var watch in list) watch.KeyReplaced(db, key, existed, replacement, nowMs);
         }
     }
 

@@ -749,8 +749,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
 
     private void RemoveWatch(WatchState watch)
     {
-        foreach (var (shard, db, key, _) in watch.Keys)
-            if (shard == _store.Index) _store.RemoveWatcher(db, key, watch);
+        foreach (var watched in watch.Keys)
+            if (watched.Shard == _store.Index) _store.RemoveWatcher(watched.Db, watched.Key, watch);
     }
 
     /// <summary>
@@ -1022,7 +1022,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                     if (entry == null || entry.ExpireAt > now) continue;
                     database.Remove(HashSlot.Of(entry.Key), entry);
                     _store.ExpiredKeys++;
-                    _context.SignalModified(db, entry.Key);
+                    _context.SignalModified(db, entry.Key, expiredDeletion: true);
                     _journal?.Add(db, [Cmd.Del, entry.Key]);
                     KeyspaceEvents.Notify(_server, KeyspaceEvent.Expired, "expired", entry.Key, db);
                     expired++;
