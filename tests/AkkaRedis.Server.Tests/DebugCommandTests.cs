@@ -119,6 +119,49 @@ public sealed class DebugCommandTests
     }
 
     /// <summary>
+    /// DEBUG LOADAOF empties the dataset and loads it from the AOF, as a restart would (Redis's expire.tcl and other.tcl
+    /// use it to check what the AOF holds): values, TTLs kept or removed, other databases and functions come back.
+    /// </summary>
+    [Fact]
+    public void LoadAofLoadsBackWhatTheAppendOnlyFileHolds()
+    {
+        using var akka = ServerProcess.Start("--shards", "3", "--appendonly", "yes");
+        Digests(akka.Port); // writes keys of every type
+        using var client = new RespClient(akka.Port);
+        client.Call("SET", "foo", "bar", "EX", "100");
+        client.Call("SET", "foo", "bar2", "KEEPTTL");
+        client.Call("SET", "persisted", "x", "EX", "100");
+        client.Call("GETEX", "persisted", "PERSIST");
+        client.Call("RPUSH", "list", "a", "b", "c");
+        client.Call("LPOP", "list");
+        Assert.Equal("lib", client.Call("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 'fn' end)"));
+        client.Call("SELECT", "3");
+        client.Call("SET", "in3", "3");
+        client.Call("SELECT", "0");
+        var before = client.Call("DEBUG", "DIGEST");
+
+        Assert.Equal("OK", client.Call("DEBUG", "LOADAOF"));
+        Assert.Equal(before, client.Call("DEBUG", "DIGEST"));
+        Assert.Equal("bar2", client.Call("GET", "foo"));
+        Assert.InRange((long)client.Call("TTL", "foo")!, 90, 100);
+        Assert.Equal(-1L, client.Call("TTL", "persisted"));
+        Assert.Equal("fn", client.Call("FCALL", "f", "0"));
+        Assert.Contains("rdb_changes_since_last_save:0", (string)client.Call("INFO", "persistence")!);
+        // After a rewrite too: the base and what follows it.
+        Assert.Equal("Background append only file rewriting started", client.Call("BGREWRITEAOF"));
+        while (((string)client.Call("INFO", "persistence")!).Contains("aof_rewrite_in_progress:1")) Thread.Sleep(20);
+        client.Call("DEL", "foo");
+        Assert.Equal("OK", client.Call("DEBUG", "LOADAOF"));
+        Assert.Null(client.Call("GET", "foo"));
+        Assert.Equal(new List<object?> { "b", "c" }, client.Call("LRANGE", "list", "0", "-1"));
+
+        using var withoutAof = ServerProcess.Start("--appendonly", "no");
+        using var other = new RespClient(withoutAof.Port);
+        Assert.Equal(new RespClient.RespError("ERR DEBUG LOADAOF needs appendonly yes on a single node (this server keeps no AOF)"),
+            other.Call("DEBUG", "LOADAOF"));
+    }
+
+    /// <summary>
     /// RELOAD's MERGE, NOFLUSH and NOSAVE as redis-server answers them (Redis's functions.tcl): over data still there
     /// a library or key the file holds is an error without MERGE and replaced with it; NOSAVE loads the file as it is.
     /// </summary>

@@ -59,6 +59,9 @@ public static class DebugCommands
             case "reload":
                 Reload(c);
                 return;
+            case "loadaof" when c.Argc == 2:
+                LoadAof(c);
+                return;
             case "quicklist-packed-threshold" when c.Argc == 3:
                 // quicklistisSetPackedThreshold: up to 4 GB less 1 MB; 0 brings back the default.
                 if (!Args.TryMemory(Encoding.UTF8.GetString(c[2]), out long threshold) || threshold > (1L << 32) - (1 << 20))
@@ -85,6 +88,8 @@ public static class DebugCommands
         "ERROR <string>",
         "    Return a Redis protocol error with <string> as message. Useful for clients",
         "    unit tests to simulate Redis errors.",
+        "LOADAOF",
+        "    Flush the AOF buffers on disk and reload the AOF in memory.",
         "LOG <message>",
         "    Write <message> to the server log.",
         "OBJECT <key>",
@@ -286,6 +291,60 @@ public static class DebugCommands
         }
         foreach (var code in contents.Libraries) c.Scripts.LoadLibrary(code, replace: true, out _);
         RdbFile.LoadInto(contents, c.Keyspace, c.Now, replace: !flush);
+        c.Reply.WriteOk();
+    }
+
+    /// <summary>
+    /// DEBUG LOADAOF, as debug.c: the dataset emptied and loaded back from the AOF files, as a restart would load them.
+    /// Everything acknowledged is in the files (a write is answered once the journal has it, and the shards, all held
+    /// here, took part only once their earlier writes had reached it). Each shard's part replays on a context of its
+    /// own, as recovery replays it, and the function libraries the replay made become the live ones. Files that do not
+    /// load whole are an error and change nothing (Redis would stop the process).
+    /// </summary>
+    private static void LoadAof(CommandContext c)
+    {
+        if (!c.Config.AppendOnly || c.Config.Cluster)
+        {
+            c.Error("ERR DEBUG LOADAOF needs appendonly yes on a single node (this server keeps no AOF)");
+            return;
+        }
+        var directory = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.AppendDirName);
+        var manifestPath = Path.Combine(directory, c.Config.AppendFilename + ".manifest");
+        Persistence.AofLoadResult loaded;
+        try
+        {
+            var manifest = Persistence.AofManifest.Parse(File.ReadAllText(manifestPath, Encoding.UTF8), manifestPath);
+            var router = new Journal.KeyRouter(c.Server.Commands, c.Keyspace.SlotOwner, c.Keyspace.Shards.Length);
+            loaded = Persistence.AofLoader.Load(directory, manifest, router, new Persistence.AofLoadOptions(false, false), Console.WriteLine,
+                new RdbPreamble(c.Config));
+        }
+        catch (Exception e) when (e is Persistence.AofLoadException or IOException or UnauthorizedAccessException)
+        {
+            c.Error("ERR Error loading the append only file: " + e.Message);
+            return;
+        }
+        foreach (var shard in c.ShardsInScope)
+        {
+            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db, c.Now);
+            foreach (var database in shard.Databases) database.Clear();
+        }
+        c.InvalidateAllTracked();
+        var sink = new RespWriter(256);
+        IReadOnlyList<string> libraries = [];
+        for (int index = 0; index < c.Keyspace.Shards.Length; index++)
+        {
+            var replay = new CommandContext(c.Keyspace, c.Server) { Replaying = true };
+            foreach (var chunk in loaded.Chunks[index])
+                Journal.EffectReplay.Run(replay, c.Keyspace.Shards[index], chunk, sink, c.Now,
+                    (e, spec) => Console.Error.WriteLine($"DEBUG LOADAOF: replaying {spec.Name} failed: {e.Message}"));
+            // Every shard replays the FUNCTION commands (they belong to all): one's libraries are all of them.
+            if (index == 0) libraries = replay.LoadedLibraries.Select(library => library.Code).ToList();
+            replay.DisposeScripts();
+        }
+        c.Scripts.FlushLibraries();
+        foreach (var code in libraries) c.Scripts.LoadLibrary(code, replace: true, out _);
+        foreach (var shard in c.Keyspace.Shards) shard.Dirty = 0;
+        Console.WriteLine("Append Only File loaded by DEBUG LOADAOF");
         c.Reply.WriteOk();
     }
 }
