@@ -164,8 +164,7 @@ public sealed class AofWriter : IAsyncDisposable
             try
             {
                 WriteOnce(group);
-                if (_status.WriteError != null) _log("AOF write error is solved, the AOF is being written again");
-                _status.WriteError = null;
+                Recovered();
                 return;
             }
             catch (IOException e)
@@ -229,8 +228,18 @@ public sealed class AofWriter : IAsyncDisposable
             _unsynced = true;
         }
         if (_unsynced && commits && _fsync() == "always") Fsync();
+        // Before the acknowledgements: a client told its write is in must not find the error still reported.
+        Recovered();
         for (int i = start; i < end; i++)
             if (group[i] is Commit c) c.Done.TrySetResult();
+    }
+
+    /// <summary>The disk took a write: a write error reported until now is over.</summary>
+    private void Recovered()
+    {
+        if (_status.WriteError == null) return;
+        _log("AOF write error is solved, the AOF is being written again");
+        _status.WriteError = null;
     }
 
     /// <summary>
