@@ -138,6 +138,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _cron = new Timer(_ =>
         {
             if (config.AppendOnly && !config.Cluster) MaybeRewriteAof();
+            if (config.AofJournalOpen) MaybeStartAppendOnly();
             MaybeSave();
             CloseIdleClients();
         }, null, 1000, 1000);
@@ -319,6 +320,29 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _ = RunOnAllShards("BGREWRITEAOF");
     }
 
+    /// <summary>The CONFIG SET appendonly yes the last rewrite started by <see cref="MaybeStartAppendOnly"/> answered.</summary>
+    private int _appendOnlyStarted;
+    private int _appendOnlyStarting;
+
+    /// <summary>Whether CONFIG SET appendonly yes waits for its rewrite (INFO aof_rewrite_scheduled).</summary>
+    private bool AppendOnlyRewriteScheduled => config.AppendOnly && Volatile.Read(ref config.AppendOnlyTurnedOn) != Volatile.Read(ref _appendOnlyStarted);
+
+    /// <summary>
+    /// startAppendOnly: after CONFIG SET appendonly yes, a rewrite, from whose snapshot the shards journal again (see
+    /// AofCommands); tried again each second while another rewrite runs.
+    /// </summary>
+    private void MaybeStartAppendOnly()
+    {
+        int wanted = Volatile.Read(ref config.AppendOnlyTurnedOn);
+        if (!AppendOnlyRewriteScheduled || _state.Aof is not { RewriteInProgress: false } || _shards == null ||
+            Interlocked.Exchange(ref _appendOnlyStarting, 1) == 1) return;
+        RunOnAllShards("BGREWRITEAOF").ContinueWith(t =>
+        {
+            if (t.IsCompletedSuccessfully && t.Result.StartsWith('+')) Volatile.Write(ref _appendOnlyStarted, wanted);
+            Volatile.Write(ref _appendOnlyStarting, 0);
+        }, TaskScheduler.Default);
+    }
+
     /// <summary>clientsCronHandleTimeout: a client idle longer than timeout seconds, and not blocked, is closed.</summary>
     private void CloseIdleClients()
     {
@@ -405,9 +429,9 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             .Append($"rdb_bgsave_in_progress:{(_state.Saves.InProgress ? 1 : 0)}\r\n")
             .Append($"rdb_last_save_time:{_state.Saves.LastSaveSeconds}\r\n")
             .Append($"rdb_last_bgsave_status:{(_state.Saves.LastOk ? "ok" : "err")}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n")
-            .Append($"aof_enabled:{(aof != null ? 1 : 0)}\r\n")
+            .Append($"aof_enabled:{(aof != null && config.AppendOnly ? 1 : 0)}\r\n")
             .Append($"aof_rewrite_in_progress:{(aof?.RewriteInProgress == true ? 1 : 0)}\r\n")
-            .Append("aof_rewrite_scheduled:0\r\n")
+            .Append($"aof_rewrite_scheduled:{(aof != null && AppendOnlyRewriteScheduled ? 1 : 0)}\r\n")
             .Append($"aof_last_rewrite_time_sec:{(aof == null || aof.LastRewriteMs < 0 ? -1 : aof.LastRewriteMs / 1000)}\r\n")
             .Append($"aof_current_rewrite_time_sec:{(aof?.RewriteInProgress == true ? (Environment.TickCount64 - aof.RewriteStartedMs) / 1000 : -1)}\r\n")
             .Append($"aof_last_bgrewrite_status:{(aof?.LastRewriteOk == false ? "err" : "ok")}\r\n")

@@ -429,6 +429,48 @@ public sealed class PersistenceTests : IDisposable
         Assert.Equal(expected, ReadBack(redisClient));
     }
 
+    /// <summary>
+    /// CONFIG SET appendonly on a server started with its AOF: no stops journaling (a write then is not in the AOF, as in
+    /// Redis), yes journals again after a rewrite whose snapshot holds what was written meanwhile (INFO says it is
+    /// scheduled until then, which Redis's waitForBgrewriteaof waits for).
+    /// </summary>
+    [Fact]
+    public void AppendOnlyTurnsOffAndOnAtRunTime()
+    {
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            client.Call("SET", "before", "1");
+            Assert.Equal("OK", client.Call("CONFIG", "SET", "appendonly", "no"));
+            Assert.Contains("aof_enabled:0", (string)client.Call("INFO", "persistence")!);
+            client.Call("SET", "while-off", "2");
+            Assert.Equal("OK", client.Call("CONFIG", "SET", "appendonly", "yes"));
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (((string)client.Call("INFO", "persistence")!) is var info && (info.Contains("aof_rewrite_scheduled:1") || info.Contains("aof_rewrite_in_progress:1")))
+            {
+                Assert.True(DateTime.UtcNow < deadline, "the rewrite CONFIG SET appendonly yes starts never ended");
+                Thread.Sleep(20);
+            }
+            Assert.Contains("aof_enabled:1", (string)client.Call("INFO", "persistence")!);
+            client.Call("SET", "after-on", "3");
+            Assert.Equal("OK", client.Call("CONFIG", "SET", "appendonly", "no"));
+            client.Call("SET", "lost", "4");
+            server.Kill();
+        }
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(new List<object?> { "1", "2", "3", null }, client.Call("MGET", "before", "while-off", "after-on", "lost"));
+        }
+        using (var server = Start("--appendonly", "no"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(new RespClient.RespError("ERR CONFIG SET failed (possibly related to argument 'appendonly') - can't set immutable config"),
+                client.Call("CONFIG", "SET", "appendonly", "yes"));
+            Assert.Equal("OK", client.Call("CONFIG", "SET", "appendonly", "no"));
+        }
+    }
+
     [Fact]
     public void WithoutAppendOnlyNothingIsWritten()
     {

@@ -50,6 +50,9 @@ public static class AofCommands
             return;
         }
         journal.Tell(new RewriteAof(path, rdb));
+        // CONFIG SET appendonly yes: the shards journal again from this snapshot on.
+        if (c.Config.AppendOnly)
+            foreach (var shard in c.ShardsInScope) shard.Journaling = true;
         c.Reply.WriteSimple("Background append only file rewriting started");
     }
 }

@@ -303,7 +303,7 @@ public static class DebugCommands
     /// </summary>
     private static void LoadAof(CommandContext c)
     {
-        if (!c.Config.AppendOnly || c.Config.Cluster)
+        if (c.Server.Aof == null || c.Config.Cluster)
         {
             c.Error("ERR DEBUG LOADAOF needs appendonly yes on a single node (this server keeps no AOF)");
             return;

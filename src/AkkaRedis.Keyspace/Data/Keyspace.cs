@@ -65,6 +65,12 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
     /// <summary>Writes since the journal was last rewritten (Redis's "dirty").</summary>
     public long Dirty;
 
+    /// <summary>
+    /// Whether the shard journals its writes (with an AOF): cleared by the shard when CONFIG SET turns appendonly off,
+    /// set again only by a rewrite, which snapshots the data with every shard held (CONFIG SET appendonly yes).
+    /// </summary>
+    public bool Journaling = true;
+
     /// <summary>Per command id: calls, microseconds, failed calls (INFO commandstats).</summary>
     public long[] Calls = [];
     /// <summary>Stopwatch ticks, summed per command and turned into microseconds only by INFO, so sub-microsecond commands still count.</summary>

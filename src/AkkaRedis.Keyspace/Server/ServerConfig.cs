@@ -16,7 +16,19 @@ public sealed class ServerConfig
     /// <summary>jit-warm-up: the server runs its request path privately before it listens (see JitWarmUp in the server).</summary>
     public bool JitWarmUp { get; set; }
     public string Dir { get; set; } = ".";
-    public bool AppendOnly { get; set; }
+    private volatile bool _appendOnly;
+
+    /// <summary>
+    /// appendonly. On a single node started with it, CONFIG SET turns it off (the shards stop journaling at once) and on
+    /// again (they journal again from the snapshot of the rewrite that follows, see <see cref="AppendOnlyTurnedOn"/>).
+    /// </summary>
+    public bool AppendOnly { get => _appendOnly; set => _appendOnly = value; }
+
+    /// <summary>Whether the server started with an AOF of its own (appendonly yes, not a cluster): its journal exists.</summary>
+    public bool AofJournalOpen { get; set; }
+
+    /// <summary>Counts CONFIG SET appendonly no → yes; the server runs a rewrite for each, as Redis's startAppendOnly does.</summary>
+    public int AppendOnlyTurnedOn;
     private volatile string _appendFsync = "everysec";
     /// <summary>appendfsync; CONFIG SET changes it while the server runs (the AOF writer reads it for every group).</summary>
     public string AppendFsync { get => _appendFsync; set => _appendFsync = value; }

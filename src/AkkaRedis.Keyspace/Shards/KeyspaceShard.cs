@@ -308,6 +308,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
 
     protected override void OnCommand(object message)
     {
+        if (_journal != null) SyncJournaling();
         try
         {
             OnShardMessage(message);
@@ -317,6 +318,17 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             // CLIENT TRACKING: what the message's commands modified is invalidated once their replies have gone.
             _context.SendInvalidations();
         }
+    }
+
+    /// <summary>
+    /// CONFIG SET appendonly: off stops journaling at once (writes already on their way to the journal still go); on
+    /// again waits for the rewrite that sets <see cref="ShardStore.Journaling"/>, whose snapshot holds every write before.
+    /// </summary>
+    private void SyncJournaling()
+    {
+        if (!_server.Config.AppendOnly) _store.Journaling = false;
+        var wanted = _store.Journaling ? _journal : null;
+        if (!ReferenceEquals(_context.Journal, wanted) && !_context.Replaying) _context.Journal = wanted;
     }
 
     private void OnShardMessage(object message)
@@ -1023,7 +1035,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                     database.Remove(HashSlot.Of(entry.Key), entry);
                     _store.ExpiredKeys++;
                     _context.SignalModified(db, entry.Key, expiredDeletion: true);
-                    _journal?.Add(db, [Cmd.Del, entry.Key]);
+                    _context.Journal?.Add(db, [Cmd.Del, entry.Key]);
                     KeyspaceEvents.Notify(_server, KeyspaceEvent.Expired, "expired", entry.Key, db);
                     expired++;
                 }

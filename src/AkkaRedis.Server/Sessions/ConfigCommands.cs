@@ -31,7 +31,7 @@ public static class ConfigCommands
         new("shards", c => c.Shards.ToString(CultureInfo.InvariantCulture)),
         new("io-threads", c => c.IoThreads.ToString(CultureInfo.InvariantCulture)),
         new("dir", c => Path.GetFullPath(c.Dir)),
-        new("appendonly", c => c.AppendOnly ? "yes" : "no"),
+        new("appendonly", c => c.AppendOnly ? "yes" : "no", SetAppendOnly),
         new("appendfsync", c => c.AppendFsync, (c, v) => SetEnum(v, FsyncPolicies, s => c.AppendFsync = s)),
         new("appendfilename", c => c.AppendFilename),
         new("appenddirname", c => c.AppendDirName),
@@ -169,8 +169,10 @@ public static class ConfigCommands
             }
             if (parameter.Set != null) changes.Add((parameter, value, given));
         }
-        // All or nothing, as Redis 7: validate every value on a copy first, then apply them all.
-        var trial = new ServerConfig();
+        // All or nothing, as Redis 7: validate every value on a copy first, then apply them all. The copy starts from what
+        // decides whether appendonly may change.
+        var live = c.Services.Config;
+        var trial = new ServerConfig { AofJournalOpen = live.AofJournalOpen, AppendOnly = live.AppendOnly };
         foreach (var (parameter, value, given) in changes)
         {
             var problem = parameter.Set!(trial, value);
@@ -216,13 +218,34 @@ public static class ConfigCommands
         return null;
     }
 
+    /// <summary>
+    /// appendonly on a single node started with its AOF: no stops journaling, yes starts it again after a rewrite (the
+    /// server's cron runs it, as Redis's startAppendOnly does). A server started without one has no journal to turn on.
+    /// </summary>
+    private static string? SetAppendOnly(ServerConfig config, string value)
+    {
+        if (!TryYesNo(value, out bool yes)) return YesNoExpected;
+        if (yes == config.AppendOnly) return null;
+        if (!config.AofJournalOpen) return "can't set immutable config";
+        config.AppendOnly = yes;
+        if (yes) Interlocked.Increment(ref config.AppendOnlyTurnedOn);
+        return null;
+    }
+
     /// <summary>A boolean parameter: yes or no in any case (yesnotoi), with Redis's words for anything else.</summary>
     private static string? SetYesNo(string value, Action<bool> apply)
     {
-        bool yes = value.Equals("yes", StringComparison.OrdinalIgnoreCase);
-        if (!yes && !value.Equals("no", StringComparison.OrdinalIgnoreCase)) return "argument must be 'yes' or 'no'";
+        if (!TryYesNo(value, out bool yes)) return YesNoExpected;
         apply(yes);
         return null;
+    }
+
+    private const string YesNoExpected = "argument must be 'yes' or 'no'";
+
+    private static bool TryYesNo(string value, out bool yes)
+    {
+        yes = value.Equals("yes", StringComparison.OrdinalIgnoreCase);
+        return yes || value.Equals("no", StringComparison.OrdinalIgnoreCase);
     }
 
     private static string? SetEnum(string value, string[] allowed, Action<string> apply)
