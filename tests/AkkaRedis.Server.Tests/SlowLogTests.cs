@@ -64,6 +64,27 @@ public sealed class SlowLogTests
         Assert.Equal(new List<object?>(), client.Call("LATENCY", "LATEST"));
     }
 
+    /// <summary>An active expiry cycle that runs past latency-monitor-threshold is a sample of the event expire-cycle, as in Redis.</summary>
+    [Fact]
+    public void ALongExpiryCycleIsALatencyEvent()
+    {
+        using var akka = ServerProcess.Start("--appendonly", "no");
+        using var client = new RespClient(akka.Port);
+        Assert.Equal("OK", client.Call("CONFIG", "SET", "latency-monitor-threshold", "1"));
+        Assert.Equal(0L, client.Call("EVAL", "for i = 1, 200000 do redis.call('set', 'e' .. i, 'v', 'PX', 100) end return 0", "0"));
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((long)client.Call("DBSIZE")! > 0)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the keys never expired");
+            Thread.Sleep(100);
+        }
+        var events = ((List<object?>)client.Call("LATENCY", "LATEST")!).Cast<List<object?>>().Select(e => (string)e[0]!).ToList();
+        Assert.Contains("expire-cycle", events);
+        var history = (List<object?>)client.Call("LATENCY", "HISTORY", "expire-cycle")!;
+        Assert.NotEmpty(history);
+        Assert.All(history.Cast<List<object?>>(), sample => Assert.True((long)sample[1]! >= 1));
+    }
+
     [Fact]
     public void LatencyDoctorAndGraphAnswerAsRedisDoes()
     {

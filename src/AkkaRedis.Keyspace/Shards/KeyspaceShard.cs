@@ -1042,5 +1042,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 if (expired * 10 <= samples || budget.ElapsedMilliseconds >= budgetMs) break;
             }
         }
+        // activeExpireCycle's latency sample: the cycle's time, when past latency-monitor-threshold.
+        long elapsed = budget.ElapsedMilliseconds;
+        if (LatencyMonitor.Exceeds(_server.Config, elapsed)) _server.Latency.Add("expire-cycle", elapsed, now / 1000);
     }
 }
