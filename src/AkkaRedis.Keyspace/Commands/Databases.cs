@@ -30,17 +30,31 @@ public static class Databases
         return false;
     }
 
+    /// <summary>
+    /// emptyData: the databases of the shards in scope (all of them, or only <paramref name="db"/>) emptied, each one's
+    /// watched keys touched first (touchAllWatchedKeysInDb); how many keys they held. FLUSHDB, FLUSHALL and DEBUG's
+    /// reloads empty the data this way.
+    /// </summary>
+    internal static long EmptyData(CommandContext c, int? db = null)
+    {
+        long removed = 0;
+        foreach (var shard in c.ShardsInScope)
+        {
+            for (int i = db ?? 0; i <= (db ?? shard.Databases.Length - 1); i++)
+            {
+                shard.TouchWatchedExisting(i, c.Now);
+                removed += shard.Databases[i].Count;
+                shard.Databases[i].Clear();
+            }
+        }
+        return removed;
+    }
+
     private static void FlushDb(CommandContext c)
     {
         if (!TryFlushMode(c)) return;
-        foreach (var shard in c.ShardsInScope) shard.TouchWatchedExisting(c.Db, c.Now);
         c.InvalidateAllTracked();
-        long removed = 0;
-        foreach (var database in Each(c, c.Db))
-        {
-            removed += database.Count;
-            database.Clear();
-        }
+        long removed = EmptyData(c, c.Db);
         c.Changes += (int)Math.Min(int.MaxValue, removed) + 1;
         c.CountChanges(removed);
         c.Reply.WriteOk();
@@ -49,16 +63,7 @@ public static class Databases
     private static void FlushAll(CommandContext c)
     {
         if (!TryFlushMode(c)) return;
-        long removed = 0;
-        foreach (var shard in c.ShardsInScope)
-        {
-            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db, c.Now);
-            foreach (var database in shard.Databases)
-            {
-                removed += database.Count;
-                database.Clear();
-            }
-        }
+        long removed = EmptyData(c);
         c.InvalidateAllTracked();
         c.Changes++;
         c.CountChanges(removed);

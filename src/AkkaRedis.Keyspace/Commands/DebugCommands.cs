@@ -280,14 +280,16 @@ public static class DebugCommands
             c.Error(loadFailed);
             return;
         }
-        foreach (var shard in c.ShardsInScope)
-            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db, c.Now);
         if (flush)
         {
             // emptyData takes the functions too: the file's libraries are what there is after.
-            foreach (var shard in c.ShardsInScope)
-                foreach (var database in shard.Databases) database.Clear();
+            Databases.EmptyData(c);
             c.Scripts.FlushLibraries();
+        }
+        else
+        {
+            foreach (var shard in c.ShardsInScope)
+                for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db, c.Now);
         }
         foreach (var code in contents.Libraries) c.Scripts.LoadLibrary(code, replace: true, out _);
         RdbFile.LoadInto(contents, c.Keyspace, c.Now, replace: !flush);
@@ -323,11 +325,7 @@ public static class DebugCommands
             c.Error("ERR Error loading the append only file: " + e.Message);
             return;
         }
-        foreach (var shard in c.ShardsInScope)
-        {
-            for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db, c.Now);
-            foreach (var database in shard.Databases) database.Clear();
-        }
+        Databases.EmptyData(c);
         c.InvalidateAllTracked();
         var sink = new RespWriter(256);
         IReadOnlyList<string> libraries = [];
