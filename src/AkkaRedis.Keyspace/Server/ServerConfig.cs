@@ -169,4 +169,7 @@ public sealed class ServerConfig
 
     /// <summary>Read on every key access: kept with the policy rather than searched for in its name each time.</summary>
     public bool UsesLfu => _maxMemoryPolicy.UsesLfu;
+
+    /// <summary>A copy to try CONFIG SET's values on before they are applied to this one.</summary>
+    public ServerConfig Copy() => (ServerConfig)MemberwiseClone();
 }

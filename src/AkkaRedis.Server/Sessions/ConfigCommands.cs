@@ -169,10 +169,9 @@ public static class ConfigCommands
             }
             if (parameter.Set != null) changes.Add((parameter, value, given));
         }
-        // All or nothing, as Redis 7: validate every value on a copy first, then apply them all. The copy starts from what
-        // decides whether appendonly may change.
-        var live = c.Services.Config;
-        var trial = new ServerConfig { AofJournalOpen = live.AofJournalOpen, AppendOnly = live.AppendOnly };
+        // All or nothing, as Redis 7: validate every value on a copy of the live configuration first (so a value that may
+        // change only from some states, as appendonly, is judged by the state there is), then apply them all.
+        var trial = c.Services.Config.Copy();
         foreach (var (parameter, value, given) in changes)
         {
             var problem = parameter.Set!(trial, value);
