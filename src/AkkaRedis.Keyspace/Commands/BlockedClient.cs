@@ -23,8 +23,10 @@ public sealed class BlockedClient(long seq, IActorRef replyTo)
     /// <summary>Set by the command when it blocks: how to serve it from a non-empty list, and where it waits.</summary>
     public Func<CommandContext, byte[], bool>? Serve { get; set; }
     /// <summary>Whether a key's value can serve it: a non-empty list, or (BZPOPMIN and friends) a non-empty sorted set.</summary>
-    public Func<object, bool> IsReady { get; set; } = BlockingCommands.IsNonEmptyList;
+    public Func<byte[], object?, bool> IsReady { get; set; } = BlockingCommands.IsNonEmptyList;
     public int Db { get; set; }
+    /// <summary>The command that blocked, whose failed calls and errors count when a shard answers it with an error.</summary>
+    public CommandSpec? Spec { get; set; }
     public bool Resp3 { get; set; }
     /// <summary>Where it waits; published whole once registered, so any shard may read it to forget the client.</summary>
     public volatile (int Shard, int Db, byte[] Key)[] Keys = [];

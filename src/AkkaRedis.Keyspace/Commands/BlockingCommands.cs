@@ -32,9 +32,12 @@ public static class BlockingCommands
     }
 
     /// <summary>getTimeoutFromObjectOrReply: seconds as a long double, not negative once in milliseconds; milliseconds out.</summary>
-    public static bool TryTimeout(CommandContext c, byte[] arg, out long milliseconds)
+    public static bool TryTimeout(CommandContext c, byte[] arg, out long milliseconds) => TryTimeout(c, arg, out milliseconds, milliseconds: false);
+
+    /// <summary>As <see cref="TryTimeout(CommandContext, byte[], out long)"/>, the argument in milliseconds when <paramref name="milliseconds"/> (XREAD's BLOCK).</summary>
+    public static bool TryTimeout(CommandContext c, byte[] arg, out long result, bool milliseconds)
     {
-        milliseconds = 0;
+        result = 0;
         // strtold, as getLongDoubleFromObject: a long double's range, so 1e400 is a number, but out of range here.
         if (!LongDouble.TryParse(arg, out var seconds))
         {
@@ -43,13 +46,13 @@ public static class BlockingCommands
         }
         // Rounded up to whole milliseconds, as Redis does: -0.0001 s is 0, no timeout. Redis then casts to long long,
         // which turns a value past its range negative (x86's conversion of an overflow).
-        double ms = Math.Ceiling(seconds.ToDouble() * 1000);
+        double ms = Math.Ceiling(seconds.ToDouble() * (milliseconds ? 1 : 1000));
         if (ms < 0 || ms >= 9.2233720368547758e18)
         {
             c.Error("ERR timeout is negative");
             return false;
         }
-        milliseconds = (long)ms;
+        result = (long)ms;
         return true;
     }
 
@@ -57,7 +60,7 @@ public static class BlockingCommands
     /// Waits on the keys, or (inside MULTI) answers the null array at once. <paramref name="isReady"/> says which values
     /// can serve it (by default a non-empty list).
     /// </summary>
-    public static void Block(CommandContext c, IEnumerable<byte[]> keys, Func<CommandContext, byte[], bool> serve, Func<object, bool>? isReady = null)
+    public static void Block(CommandContext c, IEnumerable<byte[]> keys, Func<CommandContext, byte[], bool> serve, Func<byte[], object?, bool>? isReady = null)
     {
         if (c.Payload is not BlockedClient client)
         {
@@ -67,6 +70,7 @@ public static class BlockingCommands
         client.Serve = serve;
         if (isReady != null) client.IsReady = isReady;
         client.Db = c.Db;
+        client.Spec = c.Spec;
         client.Resp3 = c.Reply.Resp3;
         client.WaitOn(c.Keyspace, keys);
         c.Blocked = true;
@@ -76,13 +80,18 @@ public static class BlockingCommands
     /// The keys a blocking command pops from (BLMOVE's and BRPOPLPUSH's source; every key of the others) and which values
     /// can serve it: what it waits on once it blocks, for whoever must know without running it (a cluster's waker).
     /// </summary>
-    public static (IEnumerable<byte[]> Sources, Func<object, bool> IsReady) WaitsOn(CommandSpec spec, byte[][] args)
+    public static (IEnumerable<byte[]> Sources, Func<byte[], object?, bool> IsReady) WaitsOn(CommandSpec spec, byte[][] args)
     {
+        if (spec.Name is "xread" or "xreadgroup") return Streams.WaitsOn(args);
         var sources = spec.Name is "blmove" or "brpoplpush" ? [args[1]] : spec.KeyPositions(args).Select(p => args[p]);
         return (sources, spec.Name.StartsWith("bz", StringComparison.Ordinal) ? SortedSets.IsNonEmptySortedSet : IsNonEmptyList);
     }
 
-    public static bool IsNonEmptyList(object value) => value is RedisList { Count: > 0 };
+    /// <summary>Whether this request can block: always for BLPOP and the like; XREAD and XREADGROUP only with BLOCK.</summary>
+    public static bool MayBlock(CommandSpec spec, byte[][] args) =>
+        spec.IsBlocking && (spec.Name is not ("xread" or "xreadgroup") || Streams.TryBlockMilliseconds(args, out _));
+
+    public static bool IsNonEmptyList(byte[] key, object? value) => value is RedisList { Count: > 0 };
 
     /// <summary>The first non-empty list among the keys, WRONGTYPE (and false) at the first key of another type.</summary>
     private static bool TryFirstList(CommandContext c, int from, int to, out byte[]? key) =>

@@ -45,6 +45,8 @@ public static class Databases
                 shard.TouchWatchedExisting(i, c.Now);
                 removed += shard.Databases[i].Count;
                 shard.Databases[i].Clear();
+                // An XREADGROUP blocked on a stream of it answers that the stream is gone (signalFlushedDb).
+                foreach (var key in shard.KeysWaitedOn(i)) c.ReadyKeys.Add((i, key));
             }
         }
         return removed;
@@ -95,11 +97,10 @@ public static class Databases
                 shard.TouchWatchedExisting((int)first, c.Now, shard.Databases[(int)second]);
                 shard.TouchWatchedExisting((int)second, c.Now, shard.Databases[(int)first]);
                 shard.Databases[first].SwapWith(shard.Databases[second]);
-                // Clients blocked in either database may find their key there now (scanDatabaseForReadyKeys); one whose
-                // key has expired meanwhile stays blocked, as the serving finds it gone.
+                // Clients blocked in either database may find their key there now (scanDatabaseForReadyKeys), and an
+                // XREADGROUP's stream may be gone (scanDatabaseForDeletedStreams); the serving judges each key.
                 foreach (int db in new[] { (int)first, (int)second })
-                    foreach (var key in shard.KeysWaitedOn(db))
-                        if (shard.Databases[db].FindRaw(HashSlot.Of(key), key) != null) c.ReadyKeys.Add((db, key));
+                    foreach (var key in shard.KeysWaitedOn(db)) c.ReadyKeys.Add((db, key));
             }
             c.Changes++;
         }

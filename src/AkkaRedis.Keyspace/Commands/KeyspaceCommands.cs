@@ -15,6 +15,7 @@ public static class KeyspaceCommands
         Geo.Register(table);
         Databases.Register(table);
         Hashes.Register(table);
+        Streams.Register(table);
         Sets.Register(table);
         SortedSets.Register(table);
         Lists.Register(table);

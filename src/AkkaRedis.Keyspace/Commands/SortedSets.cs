@@ -548,7 +548,7 @@ public static class SortedSets
     // The blocking pops (blocked.c, t_zset.c bzpopMinMaxCommand, bzmpopCommand): served at once from the first non-empty
     // sorted set; otherwise the client waits on every key, as BLPOP does (see BlockingCommands), until a write fills one.
 
-    public static bool IsNonEmptySortedSet(object value) => value is RedisSortedSet { Count: > 0 };
+    public static bool IsNonEmptySortedSet(byte[] key, object? value) => value is RedisSortedSet { Count: > 0 };
 
     private static void BZPop(CommandContext c, bool max)
     {

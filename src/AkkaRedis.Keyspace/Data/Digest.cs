@@ -50,13 +50,21 @@ public static class Digest
                     Xor(digest, element);
                 }
                 break;
+            case RedisStream stream:
+                // Entries only, as Redis's xorObjectDigest: "ms.seq", then each field and value.
+                foreach (var item in stream.Range(StreamId.Zero, StreamId.Max))
+                {
+                    Mix(digest, Encoding.ASCII.GetBytes($"{item.Id.Ms}.{item.Id.Seq}"));
+                    foreach (var part in item.Fields) Mix(digest, part);
+                }
+                break;
             default:
                 throw new InvalidOperationException($"Unknown value type {entry.Value.GetType().Name}");
         }
         if (entry.ExpireAt >= 0) Xor(digest, "!!expire!!"u8);
     }
 
-    /// <summary>Redis's OBJ_STRING, OBJ_LIST, OBJ_SET, OBJ_ZSET and OBJ_HASH.</summary>
+    /// <summary>Redis's OBJ_STRING, OBJ_LIST, OBJ_SET, OBJ_ZSET, OBJ_HASH and OBJ_STREAM.</summary>
     private static int TypeNumber(object value) => value switch
     {
         byte[] => 0,
@@ -64,6 +72,7 @@ public static class Digest
         RedisSet => 2,
         RedisSortedSet => 3,
         RedisHash => 4,
+        RedisStream => 6,
         _ => throw new InvalidOperationException($"Unknown value type {value.GetType().Name}"),
     };
 

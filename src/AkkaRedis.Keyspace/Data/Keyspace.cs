@@ -99,13 +99,13 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
     /// The first client still waiting on a key that <paramref name="value"/> can serve (a list's waiters for a list, a
     /// sorted set's for a sorted set, as Redis serves each type's waiters), dropping those already finished elsewhere.
     /// </summary>
-    public Commands.BlockedClient? FirstWaiter(int db, byte[] key, object value)
+    public Commands.BlockedClient? FirstWaiter(int db, byte[] key, object? value)
     {
         var table = _waiters[db];
         if (table == null || !table.TryGetValue(key, out var queue)) return null;
         while (queue.First != null && !queue.First.Value.IsWaiting) RemoveFirst(table, key, queue);
         foreach (var client in queue)
-            if (client.IsWaiting && client.IsReady(value)) return client;
+            if (client.IsWaiting && client.IsReady(key, value)) return client;
         return null;
     }
 

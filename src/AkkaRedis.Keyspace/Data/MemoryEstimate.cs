@@ -34,6 +34,10 @@ public static class MemoryEstimate
             RedisHash { IsListpack: true } hash => ObjectHeader + 24 + ArrayBytes(hash.PackedCapacity),
             RedisHash hash => ObjectHeader + 24 + 80 + (MapSlot * hash.Count)
                               + Sampled(hash.Entries, hash.Count, samples, p => ArrayBytes(p.Key.Length) + ArrayBytes(p.Value.Length)),
+            RedisStream stream => ObjectHeader + 64 + stream.Nodes.Count * (ObjectHeader + 32 + ArrayHeader)
+                                  + Sampled(stream.Nodes.SelectMany(n => n.Entries), stream.Nodes.Sum(n => n.Entries.Count), samples,
+                                      e => ObjectHeader + 24 + ArrayHeader + e.Fields.Sum(f => Reference + ArrayBytes(f.Length)))
+                                  + stream.Groups.Values.Sum(g => ObjectHeader + 64 + g.Pending.Count * (MapSlot + ObjectHeader + 32)),
             _ => 0,
         };
     }

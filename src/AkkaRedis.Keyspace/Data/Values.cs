@@ -10,6 +10,7 @@ public static class Values
         RedisHash => "hash",
         RedisSet => "set",
         RedisSortedSet => "zset",
+        RedisStream => "stream",
         _ => throw new InvalidOperationException($"Unknown value type {value.GetType().Name}"),
     };
 
@@ -22,6 +23,7 @@ public static class Values
         RedisHash hash => hash.IsListpack ? "listpack" : "hashtable",
         RedisSet set => set.IsIntset ? "intset" : "hashtable",
         RedisSortedSet zset => zset.IsListpack ? "listpack" : "skiplist",
+        RedisStream => "stream",
         _ => throw new InvalidOperationException($"Unknown value type {entry.Value.GetType().Name}"),
     };
 
@@ -32,6 +34,7 @@ public static class Values
         RedisHash hash => hash.Clone(),
         RedisSet set => set.Clone(),
         RedisSortedSet zset => zset.Clone(),
+        RedisStream stream => stream.Clone(),
         _ => throw new InvalidOperationException($"Unknown value type {value.GetType().Name}"),
     };
 }

@@ -39,6 +39,9 @@ public static class KeyState
             case RedisHash hash:
                 WriteItems(log, db, Cmd.HSet, key, hash.Entries.SelectMany(p => new[] { p.Key, p.Value }), hash.Count * 2, 2);
                 break;
+            case RedisStream stream:
+                foreach (var command in Streams.AsCommands(key, stream)) log.Add(db, command);
+                break;
             default:
                 throw new InvalidOperationException($"No AOF form for {entry.Value.GetType().Name}");
         }

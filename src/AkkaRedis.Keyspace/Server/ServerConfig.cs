@@ -117,6 +117,10 @@ public sealed class ServerConfig
     public int ZsetMaxListpackEntries { get => _zsetMaxListpackEntries; set => _zsetMaxListpackEntries = value; }
     private volatile int _zsetMaxListpackValue = 64;
     public int ZsetMaxListpackValue { get => _zsetMaxListpackValue; set => _zsetMaxListpackValue = value; }
+    private volatile int _streamNodeMaxEntries = 100;
+    public int StreamNodeMaxEntries { get => _streamNodeMaxEntries; set => _streamNodeMaxEntries = value; }
+    private long _streamNodeMaxBytes = 4096;
+    public long StreamNodeMaxBytes { get => Volatile.Read(ref _streamNodeMaxBytes); set => Volatile.Write(ref _streamNodeMaxBytes, value); }
 
     private volatile int _hllSparseMaxBytes = 3000;
     /// <summary>hll-sparse-max-bytes: a sparse HyperLogLog that would grow past it turns dense.</summary>

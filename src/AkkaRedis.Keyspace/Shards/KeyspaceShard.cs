@@ -955,7 +955,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             var owner = keyspace.Shards[keyspace.SlotOwner[HashSlot.Of(key)]];
             while (true)
             {
-                if (_context.Lookup(key, db)?.Value is not { } value) break;
+                // A deleted key can still answer: an XREADGROUP blocked on it is told the stream is gone.
+                var value = _context.Lookup(key, db)?.Value;
                 var client = owner.FirstWaiter(db, key, value);
                 if (client == null) break;
                 owner.RemoveWaiter(db, key, client);
@@ -970,6 +971,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 _context.RecordEffects();
                 foreach (var (shard, delivery) in _context.Deliveries) _pendingDeliveries.Add((shard, delivery with { Client = client }));
                 _context.Deliveries.Clear();
+                if (client.Spec != null) _server.CountIfFailed(owner, client.Spec, writer, 0);
                 if (answered) _servedReplies.Add((client.ReplyTo, ShardReplies.One(writer.ToArray(), client.Seq)));
             }
         }

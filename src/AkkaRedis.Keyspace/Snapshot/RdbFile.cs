@@ -75,6 +75,7 @@ public static class RdbFile
         RedisSet => TypeSet,
         RedisHash => TypeHash,
         RedisSortedSet => TypeZset2,
+        RedisStream => RdbStream.TypeStream2,
         _ => throw new ArgumentException($"no RDB type for {value.GetType().Name}"),
     };
 
@@ -101,6 +102,9 @@ public static class RdbFile
                     BinaryPrimitives.WriteDoubleLittleEndian(score, node.Score);
                     output.AddRange(score);
                 }
+                break;
+            case RedisStream stream:
+                RdbStream.Write(output, stream);
                 break;
             case RedisHash hash:
                 RdbEncoding.WriteLength(output, hash.Count);
@@ -259,6 +263,7 @@ public static class RdbFile
         TypeSetIntset => IntsetSet(reader.String(), config.SetMaxIntsetEntries),
         TypeHashListpack => ListpackHash(reader.String(), config),
         TypeListQuicklist2 => Quicklist(reader),
+        RdbStream.TypeStream or RdbStream.TypeStream2 => RdbStream.Read(reader, type, Listpack),
         _ => throw new RdbException($"Unsupported value type {type} in the RDB file"),
     };
 

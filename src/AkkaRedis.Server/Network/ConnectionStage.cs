@@ -442,7 +442,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 RunSessionCommand(seq, spec, args);
                 if (monitored) FeedMonitors(spec, args, null);
             }
-            else if (spec.IsBlocking)
+            else if (BlockingCommands.MayBlock(spec, args))
             {
                 // A blocked client waits on its node's shards: checked before the connection starts waiting.
                 int shard = Routing.ShardFor(spec, args, _services.Keyspace.SlotOwner, _services.AllShardIndexes, out var several);
@@ -590,6 +590,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// <summary>A blocking command's timeout; null for none (0, or not a valid timeout: the shard answers that error).</summary>
         private static long? TimeoutMs(in ShardCommand command)
         {
+            if (command.Spec.Name is "xread" or "xreadgroup" && Streams.TryBlockMilliseconds(command.Args, out var blockMs))
+                return blockMs is > 0 and < int.MaxValue ? blockMs : null;
             int timeoutAt = command.Spec.Name switch { "blmpop" or "bzmpop" => 1, _ => command.Args.Length - 1 };
             return Args.TryDouble(command.Args[timeoutAt], out double seconds) && seconds > 0 && seconds * 1000 < int.MaxValue
                 ? (long)Math.Ceiling(seconds * 1000)

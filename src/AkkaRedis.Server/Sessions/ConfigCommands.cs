@@ -82,6 +82,13 @@ public static class ConfigCommands
         new("set-max-intset-entries", c => c.SetMaxIntsetEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.SetMaxIntsetEntries = n)),
         new("zset-max-listpack-entries", c => c.ZsetMaxListpackEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ZsetMaxListpackEntries = n), Alias: "zset-max-ziplist-entries"),
         new("zset-max-listpack-value", c => c.ZsetMaxListpackValue.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ZsetMaxListpackValue = n), Alias: "zset-max-ziplist-value"),
+        new("stream-node-max-entries", c => c.StreamNodeMaxEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetLong(v, 0, long.MaxValue, n => c.StreamNodeMaxEntries = (int)Math.Min(n, int.MaxValue))),
+        new("stream-node-max-bytes", c => c.StreamNodeMaxBytes.ToString(CultureInfo.InvariantCulture), (c, v) =>
+        {
+            if (!Args.TryMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
+            c.StreamNodeMaxBytes = bytes;
+            return null;
+        }),
         new("list-max-listpack-size", c => c.ListMaxListpackSize.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.ListMaxListpackSize = n), Alias: "list-max-ziplist-size"),
         new("list-compress-depth", c => c.ListCompressDepth.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ListCompressDepth = n)),
         new("slowlog-log-slower-than", c => c.SlowlogLogSlowerThan.ToString(CultureInfo.InvariantCulture), (c, v) => SetLong(v, long.MinValue, long.MaxValue, n => c.SlowlogLogSlowerThan = n)),
