@@ -5,6 +5,16 @@ public static class Glob
 {
     public static bool Match(ReadOnlySpan<byte> pattern, ReadOnlySpan<byte> text, bool noCase = false)
     {
+        bool skipLongerMatches = false;
+        return Match(pattern, text, noCase, ref skipLongerMatches);
+    }
+
+    /// <param name="skipLongerMatches">
+    /// Set when the rest of the pattern after a '*' matched nowhere in the rest of the text: then no earlier '*' can
+    /// make it match by taking more, and the search ends (Redis's fix for exponential patterns like "a*a*a*...b").
+    /// </param>
+    private static bool Match(ReadOnlySpan<byte> pattern, ReadOnlySpan<byte> text, bool noCase, ref bool skipLongerMatches)
+    {
         int p = 0, s = 0;
         while (p < pattern.Length && s < text.Length)
         {
@@ -14,7 +24,11 @@ public static class Glob
                     while (p + 1 < pattern.Length && pattern[p + 1] == '*') p++;
                     if (p + 1 == pattern.Length) return true;
                     for (int i = s; i < text.Length; i++)
-                        if (Match(pattern[(p + 1)..], text[i..], noCase)) return true;
+                    {
+                        if (Match(pattern[(p + 1)..], text[i..], noCase, ref skipLongerMatches)) return true;
+                        if (skipLongerMatches) return false;
+                    }
+                    skipLongerMatches = true;
                     return false;
                 case (byte)'?':
                     s++;
