@@ -241,7 +241,8 @@ public sealed class DifferentialTests
             "the lists grew long enough to span many nodes");
     }
 
-    private static string Show(object? reply) => reply switch
+    /// <summary>A reply as text for comparing and for failure messages.</summary>
+    internal static string Show(object? reply) => reply switch
     {
         null => "(nil)",
         List<object?> items => "[" + string.Join(", ", items.Select(Show)) + "]",
