@@ -132,6 +132,23 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         ["EVAL_RO", "return redis.call('publish', 'ch', 'msg')", "0"],
         ["EVAL", "#!lua flags=no-writes\n return redis.call('publish', 'ch', 'msg')", "0"],
         ["EVAL", "return redis.call('publish', 'ch', 'msg')", "0"],
+        // sdssplitargs reads a shebang: quoted parts, and unbalanced quotes.
+        ["EVAL", "#!lua flags=\"no-writes\"\n return redis.call('set', KEYS[1], '1')", "1", "sc:shebang"],
+        ["EVAL", "#!lua flags=\"no-writes\n return 1", "0"],
+        ["FUNCTION", "LOAD", "REPLACE", "#!lua name=\"quoted_lib\"\n redis.register_function('quoted_f', function() return 7 end)"],
+        ["FUNCTION", "LOAD", "REPLACE", "#!lua name='unbalanced\n redis.register_function('u_f', function() return 7 end)"],
+        // lua_cjson's settings: each answers what is in force, limits depth and precision, and says how to treat NaN,
+        // Inf and sparse arrays; each script puts the defaults back.
+        ["EVAL", "return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision(), tostring(cjson.encode_invalid_numbers()), tostring(cjson.decode_invalid_numbers()), tostring(cjson.encode_keep_buffer())}", "0"],
+        ["EVAL", "cjson.encode_max_depth(2) local ok, e = pcall(cjson.encode, {{{1}}}) cjson.encode_max_depth(1000) return {tostring(ok), e, cjson.encode({{1}})}", "0"],
+        ["EVAL", "cjson.decode_max_depth(2) local ok, e = pcall(cjson.decode, '[[[1]]]') cjson.decode_max_depth(1000) return {tostring(ok), e}", "0"],
+        ["EVAL", "cjson.encode_invalid_numbers(true) local a = cjson.encode({1/0, -1/0}) cjson.encode_invalid_numbers('null') local b = cjson.encode({1/0}) cjson.encode_invalid_numbers(false) return {a, b, tostring(pcall(cjson.encode, {1/0}))}", "0"],
+        ["EVAL", "cjson.encode_number_precision(3) local a = cjson.encode({3.14159, 1234567}) cjson.encode_number_precision(14) return a", "0"],
+        ["EVAL", "local before = cjson.encode_sparse_array(true) local a = cjson.encode({[20]=2}) cjson.encode_sparse_array(false) return {a, tostring(pcall(cjson.encode, {[20]=2})), tostring(before)}", "0"],
+        ["EVAL", "local t = cjson.decode('[nan, inf, -Infinity, 0x10, 5]') return {tostring(t[1] ~= t[1]), tostring(t[2]), tostring(t[3]), t[4], t[5]}", "0"],
+        ["EVAL", "return {pcall(cjson.encode_max_depth, 0)}", "0"],
+        ["EVAL", "return {pcall(cjson.encode_invalid_numbers, 'maybe')}", "0"],
+        ["EVAL", "return {pcall(cjson.encode_max_depth, 1, 2)}", "0"],
     ];
 
     [Fact]
@@ -145,6 +162,23 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         Assert.Contains("number_of_cached_scripts:11", (string)c.Call("INFO", "memory")!);
         Assert.Equal("OK", c.Call("SCRIPT", "FLUSH", "SYNC"));
         Assert.Contains("number_of_cached_scripts:0", (string)c.Call("INFO", "memory")!);
+    }
+
+    /// <summary>
+    /// A table that contains itself is answered level by level until Lua's stack runs out, then "reached lua stack limit";
+    /// the server lives on. Before, the nested reply wrote past the Lua stack and the process crashed (scripting.tcl).
+    /// </summary>
+    [Fact]
+    public void ASelfReferencingReplyEndsInAnErrorNotACrash()
+    {
+        using var c = new RespClient(_port);
+        var reply = c.Call("EVAL", "local a = {}; local b = {a}; a[1] = b; return a", "0");
+        int levels = 0;
+        for (; reply is List<object?> { Count: 1 } nested; levels++) reply = nested[0];
+        Assert.Equal("ERR reached lua stack limit", Assert.IsType<RespClient.RespError>(reply).Message);
+        Assert.True(levels > 100, $"{levels} levels");
+        Assert.Equal("PONG", c.Call("PING"));
+        Assert.Equal(7999L, c.Call("EVAL", "local a = {} for i=1,7999 do a[i] = 1 end return redis.call('rpush', KEYS[1], unpack(a))", "1", "sc:unpack"));
     }
 
     [Fact]

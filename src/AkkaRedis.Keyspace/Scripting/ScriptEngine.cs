@@ -187,8 +187,10 @@ public sealed class ScriptEngine : IDisposable
         if (!code.StartsWith("#!", StringComparison.Ordinal)) return "Missing library metadata";
         int newline = code.IndexOf('\n');
         if (newline < 0) return "Invalid library metadata";
-        // sdssplitargs: parts separated by blanks (a library header has no quoted parts in practice).
-        var parts = code[..newline].Split([' ', '\t', '\r', '\v', '\f'], StringSplitOptions.RemoveEmptyEntries);
+        // sdssplitargs, quotes and all: name="foo" is the name foo.
+        var split = Protocol.InlineSplitter.Split(Encoding.UTF8.GetBytes(code[..newline]));
+        if (split is not { Length: > 0 }) return "Invalid library metadata";
+        var parts = split.Select(Encoding.UTF8.GetString).ToArray();
         engine = parts[0][2..];
         string? given = null;
         foreach (var part in parts.Skip(1))
@@ -468,6 +470,8 @@ public sealed class ScriptEngine : IDisposable
     /// <summary>A RESP reply as a Lua value (script_lua.c redisProtocolToLuaType).</summary>
     private static void PushReply(Lua lua, byte[] resp, ref int position)
     {
+        // Room for what one level pushes (redisProtocolToLuaType's lua_checkstack); replies nest only a few levels.
+        if (!lua.CheckStack(5)) throw new InvalidOperationException("lua stack limit reached when parsing a redis.call reply");
         byte type = resp[position];
         var line = Line(resp, ref position);
         switch (type)
@@ -577,7 +581,10 @@ public sealed class ScriptEngine : IDisposable
                 else reply.WriteNull();
                 return;
             case LuaType.Table:
-                if (depth > 1000)
+                // A C function may push only 20 values unless it grows the stack: each level of a nested reply pushes
+                // up to 4, so without this a deep (or self-referencing) table wrote past the stack and crashed the
+                // process (scripting.tcl's "Script return recursive object"). The depth bound keeps our own stack safe.
+                if (depth > 1000 || !_lua.CheckStack(4))
                 {
                     reply.WriteError("ERR reached lua stack limit");
                     return;

@@ -28,9 +28,10 @@ public readonly record struct ScriptShebang(bool Declared, string[] Flags, int L
         if (!body.StartsWith("#!"u8)) return null;
         int end = body.IndexOf((byte)'\n');
         if (end < 0) return "Invalid script shebang";
-        // sdssplitargs: parts separated by blanks (a shebang has no quoted parts in practice).
-        var parts = Encoding.UTF8.GetString(body[..end]).Split([' ', '\t', '\r', '\v', '\f'], StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0) return "Invalid engine in script shebang";
+        // sdssplitargs, quotes and all (flags="no-writes" is the flag no-writes).
+        var split = Protocol.InlineSplitter.Split(body[..end]);
+        if (split is not { Length: > 0 }) return "Invalid engine in script shebang";
+        var parts = split.Select(Encoding.UTF8.GetString).ToArray();
         if (parts[0] != "#!lua") return $"Unexpected engine in script shebang: {parts[0]}";
         var flags = new List<string>();
         foreach (var part in parts.Skip(1))

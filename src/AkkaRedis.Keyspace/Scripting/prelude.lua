@@ -164,6 +164,9 @@ local bit = {
 
 ---------------------------------------------------------------------------------------------------- cjson
 local cjson = {}
+-- lua_cjson's settings (its json_config_t), changed by the cjson.encode_* and decode_* functions below.
+local cfg = { sparse_convert = false, sparse_ratio = 2, sparse_safe = 10, encode_max_depth = 1000, decode_max_depth = 1000,
+  encode_invalid_numbers = false, decode_invalid_numbers = true, keep_buffer = true, precision = 14 }
 local json_null = setmetatable({}, { __tostring = function() return "null" end })
 cjson.null = json_null
 local escapes = { ['"'] = '\\"', ['\\'] = '\\\\', ['/'] = '\\/', ['\b'] = '\\b', ['\f'] = '\\f', ['\n'] = '\\n', ['\r'] = '\\r', ['\t'] = '\\t' }
@@ -171,9 +174,15 @@ local function encode_string(s)
   return '"' .. s:gsub('[%c"\\/]', function(c) return escapes[c] or format("\\u%04x", c:byte()) end) .. '"'
 end
 local function encode_number(n)
-  if n ~= n or n == math.huge or n == -math.huge then raise("Cannot serialise number: must not be NaN or Inf") end
-  if tointeger(n) then return format("%d", n) end
-  return format("%.14g", n)
+  if n ~= n or n == math.huge or n == -math.huge then
+    local mode = cfg.encode_invalid_numbers
+    if mode == false then raise("Cannot serialise number: must not be NaN or Inf") end
+    if mode == "null" then return "null" end
+    if n ~= n then return "nan" end
+    return n > 0 and "inf" or "-inf"
+  end
+  if tointeger(n) and cfg.precision >= 14 then return format("%d", n) end
+  return format("%." .. cfg.precision .. "g", n)
 end
 local encode_value
 local function is_array(t)
@@ -183,7 +192,10 @@ local function is_array(t)
     if k > max then max = k end
     count = count + 1
   end
-  if max > count * 2 and max > 10 then raise("Cannot serialise table: excessively sparse array") end
+  if cfg.sparse_ratio > 0 and max > count * cfg.sparse_ratio and max > cfg.sparse_safe then
+    if not cfg.sparse_convert then raise("Cannot serialise table: excessively sparse array") end
+    return false
+  end
   return true, max
 end
 encode_value = function(v, depth)
@@ -193,7 +205,7 @@ encode_value = function(v, depth)
   elseif t == "boolean" then return tostring(v)
   elseif v == nil or v == json_null then return "null"
   elseif t == "table" then
-    if depth > 1000 then raise("Cannot serialise, excessive nesting (1001)") end
+    if depth + 1 > cfg.encode_max_depth then raise(format("Cannot serialise, excessive nesting (%d)", depth + 1)) end
     local array, n = is_array(v)
     local out = {}
     if array and n > 0 then
@@ -252,9 +264,11 @@ local function decode_string(s, i, what)
   end
 end
 decode_value = function(s, i, depth)
-  if depth > 1000 then raise("Found too many nested data structures (1001) at character " .. i) end
   i = skip(s, i)
   local c = s:sub(i, i)
+  if (c == "{" or c == "[") and depth + 1 > cfg.decode_max_depth then
+    raise(format("Found too many nested data structures (%d) at character %d", depth + 1, i))
+  end
   if c == "{" then
     local t = {}
     i = skip(s, i + 1)
@@ -290,6 +304,18 @@ decode_value = function(s, i, depth)
   elseif s:sub(i, i + 4) == "false" then return false, i + 5
   elseif s:sub(i, i + 3) == "null" then return json_null, i + 4
   else
+    -- With decode_invalid_numbers (the default), strtod's other forms: inf, infinity, nan and hexadecimal.
+    local word = cfg.decode_invalid_numbers and s:match("^[-+]?[%w%.]+", i)
+    if word then
+      local sign, body = word:match("^([-+]?)(.*)$")
+      local lower = body:lower()
+      if lower == "inf" or lower == "infinity" then return (sign == "-" and -math.huge or math.huge), i + #word end
+      if lower == "nan" then return 0 / 0, i + #word end
+      if lower:match("^0x%x+$") then
+        local n = tonumber(body)
+        return sign == "-" and -n or n, i + #word
+      end
+    end
     local number = s:match("^-?%d+%.?%d*[eE]?[-+]?%d*", i)
     if not number or number == "" or not tonumber(number) then decode_error(s, i, "value") end
     -- Lua 5.1 has one number type and prints 5.0 as "5"; Lua 5.4 prints a float 5.0 as "5.0". A whole number decodes
@@ -312,13 +338,79 @@ cjson.decode = function(...)
   if i <= #s then decode_error(s, i, "the end") end
   return value
 end
-cjson.encode_keep_buffer = function() end
-cjson.encode_max_depth = function() end
-cjson.decode_max_depth = function() end
-cjson.encode_number_precision = function() end
-cjson.encode_sparse_array = function() end
-cjson.encode_invalid_numbers = function() end
-cjson.decode_invalid_numbers = function() end
+-- The settings functions, as lua_cjson's json_cfg_*: each takes nil for "leave it", checks its arguments with
+-- lua_cjson's words, and answers the settings now in force.
+-- The name the caller used for the running settings function, as luaL_argerror names it: "?" when there is none
+-- (called through pcall).
+local function called_name()
+  local info = dbg.getinfo(2, "n")
+  return info and info.name or "?"
+end
+local function cfg_args(name, max, ...)
+  if select("#", ...) > max then raise(format("bad argument #%d to '%s' (found too many arguments)", max + 1, name)) end
+end
+local function integer_option(name, index, key, value, min, max)
+  if value ~= nil then
+    local n = tonumber(value)
+    if n == nil then raise(format("bad argument #%d to '%s' (number expected, got %s)", index, name, type(value))) end
+    n = tointeger(n >= 0 and floor(n) or -floor(-n))
+    if n == nil or n < min or n > max then raise(format("bad argument #1 to '%s' (expected integer between %d and %d)", name, min, max)) end
+    cfg[key] = n
+  end
+  return cfg[key]
+end
+local function enum_option(name, index, key, value, options)
+  if value ~= nil then
+    if type(value) == "boolean" then cfg[key] = value
+    else
+      local text = type(value) == "string" and value or type(value) == "number" and tostring(value) or nil
+      if text == nil then raise(format("bad argument #%d to '%s' (string expected, got %s)", index, name, type(value))) end
+      local found
+      for _, option in ipairs(options) do if option == text then found = option end end
+      if found == nil then raise(format("bad argument #%d to '%s' (invalid option '%s')", index, name, text)) end
+      if found == "on" then cfg[key] = true elseif found == "off" then cfg[key] = false else cfg[key] = found end
+    end
+  end
+  return cfg[key]
+end
+cjson.encode_keep_buffer = function(...)
+  local name = called_name()
+  cfg_args(name, 1, ...)
+  return enum_option(name, 1, "keep_buffer", (...), { "off", "on" })
+end
+cjson.encode_max_depth = function(...)
+  local name = called_name()
+  cfg_args(name, 1, ...)
+  return integer_option(name, 1, name, (...), 1, 2147483647)
+end
+cjson.decode_max_depth = function(...)
+  local name = called_name()
+  cfg_args(name, 1, ...)
+  return integer_option(name, 1, name, (...), 1, 2147483647)
+end
+cjson.encode_number_precision = function(...)
+  local name = called_name()
+  cfg_args(name, 1, ...)
+  return integer_option(name, 1, "precision", (...), 1, 14)
+end
+cjson.encode_sparse_array = function(...)
+  local name = called_name()
+  cfg_args(name, 3, ...)
+  local convert, ratio, safe = ...
+  return enum_option(name, 1, "sparse_convert", convert, { "off", "on" }),
+    integer_option(name, 2, "sparse_ratio", ratio, 0, 2147483647),
+    integer_option(name, 3, "sparse_safe", safe, 0, 2147483647)
+end
+cjson.encode_invalid_numbers = function(...)
+  local name = called_name()
+  cfg_args(name, 1, ...)
+  return enum_option(name, 1, name, (...), { "off", "on", "null" })
+end
+cjson.decode_invalid_numbers = function(...)
+  local name = called_name()
+  cfg_args(name, 1, ...)
+  return enum_option(name, 1, name, (...), { "off", "on" })
+end
 
 ---------------------------------------------------------------------------------------------------- struct
 -- Roberto Ierusalimschy's struct library, on Lua 5.4's string.pack: the same formats except that a
