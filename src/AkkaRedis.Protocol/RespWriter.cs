@@ -203,17 +203,20 @@ public sealed class RespWriter
     }
 
     /// <summary>A verbatim string (=) in RESP3 with the "txt" format, a bulk string in RESP2 (INFO, CLIENT LIST).</summary>
-    public void WriteVerbatim(string text)
+    public void WriteVerbatim(string text) => WriteVerbatim(Encoding.UTF8.GetBytes(text), "txt"u8);
+
+    /// <summary>A verbatim string with its three-letter <paramref name="format"/> (a script's verbatim_string reply).</summary>
+    public void WriteVerbatim(ReadOnlySpan<byte> text, ReadOnlySpan<byte> format)
     {
-        var bytes = Encoding.UTF8.GetBytes(text);
         if (!Resp3)
         {
-            WriteBulk(bytes);
+            WriteBulk(text);
             return;
         }
-        WritePrefixed((byte)'=', bytes.Length + 4);
-        WriteRaw("txt:"u8);
-        WriteRaw(bytes);
+        WritePrefixed((byte)'=', text.Length + 4);
+        WriteRaw(format[..Math.Min(3, format.Length)]);
+        WriteRaw(":"u8);
+        WriteRaw(text);
         WriteCrlf();
     }
 }

@@ -142,6 +142,7 @@ public sealed class RespClient : IDisposable
             case ':': return long.Parse(line);
             case '_': return null;
             case ',': return line;
+            case '(': return line;
             case '#': return line == "t";
             case '$':
             case '=':

@@ -149,7 +149,38 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         ["EVAL", "return {pcall(cjson.encode_max_depth, 0)}", "0"],
         ["EVAL", "return {pcall(cjson.encode_invalid_numbers, 'maybe')}", "0"],
         ["EVAL", "return {pcall(cjson.encode_max_depth, 1, 2)}", "0"],
+        // RESP3 values in a script's reply: maps and sets as arrays to a RESP2 caller, big numbers and verbatim strings as bulk.
+        ["EVAL", "redis.setresp(3) redis.call('hset', KEYS[1], 'f', 'v') return redis.call('hgetall', KEYS[1])", "1", "sc:map"],
+        ["EVAL", "return {big_number='1234567890123456789012345'}", "0"],
+        ["EVAL", "return {verbatim_string={format='txt', string='hi'}}", "0"],
+        ["EVAL", "return {set={only=true}}", "0"],
     ];
+
+    /// <summary>The same scripts' replies to a RESP3 caller, byte for byte: maps, sets, big numbers, verbatim strings, doubles.</summary>
+    [Fact]
+    public void Resp3RepliesOfScriptsMatchRedisServer()
+    {
+        using var redis = new RedisServerProcess();
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(_port);
+        string[][] scripts =
+        [
+            ["EVAL", "redis.setresp(3) redis.call('del', KEYS[1]) redis.call('hset', KEYS[1], 'f', 'v') return redis.call('hgetall', KEYS[1])", "1", "sc:map3"],
+            ["EVAL", "return {big_number='1234567890123456789012345'}", "0"],
+            ["EVAL", "return {verbatim_string={format='txt', string='hi'}}", "0"],
+            ["EVAL", "return {set={only=true}}", "0"],
+            ["EVAL", "return {map={k={1, 2}}}", "0"],
+            ["EVAL", "return {double=1.5}", "0"],
+            ["EVAL", "redis.setresp(3) redis.call('del', KEYS[1]) redis.call('zadd', KEYS[1], 2.5, 'm') return redis.call('zscore', KEYS[1], 'm')", "1", "sc:z3"],
+        ];
+        expected.Call("HELLO", "3");
+        actual.Call("HELLO", "3");
+        foreach (var script in scripts)
+        {
+            var want = expected.CallRaw(script);
+            Assert.Equal(want, actual.CallRaw(script));
+        }
+    }
 
     [Fact]
     public void InfoMemoryCountsCachedScriptsAndScriptFlushEmptiesTheCache()

@@ -489,8 +489,27 @@ public sealed class ScriptEngine : IDisposable
             case (byte)':':
                 lua.PushInteger(long.Parse(line, CultureInfo.InvariantCulture));
                 return;
-            case (byte)'$':
             case (byte)'=':
+            {
+                // {verbatim_string={format=..., string=...}}, as redisProtocolToLuaType_VerbatimString.
+                long size = long.Parse(line, CultureInfo.InvariantCulture);
+                var text = resp.AsSpan(position, (int)size);
+                lua.CreateTable(0, 1);
+                lua.CreateTable(0, 2);
+                lua.PushBuffer(text[4..].ToArray());
+                lua.SetField(-2, "string");
+                lua.PushBuffer(text[..3].ToArray());
+                lua.SetField(-2, "format");
+                lua.SetField(-2, "verbatim_string");
+                position += (int)size + 2;
+                return;
+            }
+            case (byte)'(':
+                lua.CreateTable(0, 1);
+                lua.PushBuffer(line.ToArray());
+                lua.SetField(-2, "big_number");
+                return;
+            case (byte)'$':
             {
                 long length = long.Parse(line, CultureInfo.InvariantCulture);
                 if (length < 0)
@@ -499,7 +518,6 @@ public sealed class ScriptEngine : IDisposable
                     return;
                 }
                 var value = resp.AsSpan(position, (int)length);
-                if (type == (byte)'=') value = value[4..]; // verbatim: "txt:" prefix
                 lua.PushBuffer(value.ToArray());
                 position += (int)length + 2;
                 return;
@@ -545,7 +563,13 @@ public sealed class ScriptEngine : IDisposable
                 return;
             case (byte)',':
                 lua.CreateTable(0, 1);
-                lua.PushNumber(double.Parse(Encoding.ASCII.GetString(line), CultureInfo.InvariantCulture));
+                lua.PushNumber(Encoding.ASCII.GetString(line) switch
+                {
+                    "inf" => double.PositiveInfinity,
+                    "-inf" => double.NegativeInfinity,
+                    "nan" or "-nan" => double.NaN,
+                    var number => double.Parse(number, CultureInfo.InvariantCulture),
+                });
                 lua.SetField(-2, "double");
                 return;
             default:
@@ -604,6 +628,50 @@ public sealed class ScriptEngine : IDisposable
                 if (TryField(absolute, "double", LuaType.Number))
                 {
                     reply.WriteDouble(_lua.ToNumber(-1));
+                    _lua.Pop(1);
+                    return;
+                }
+                if (TryField(absolute, "big_number", LuaType.String))
+                {
+                    reply.WriteBigNumber(OneLine(_lua.ToString(-1)));
+                    _lua.Pop(1);
+                    return;
+                }
+                if (TryField(absolute, "verbatim_string", LuaType.Table))
+                {
+                    bool written = false;
+                    if (TryField(_lua.GetTop(), "format", LuaType.String))
+                    {
+                        if (TryField(_lua.GetTop() - 1, "string", LuaType.String))
+                        {
+                            reply.WriteVerbatim(_lua.ToBuffer(-1, false), _lua.ToBuffer(-2, false));
+                            written = true;
+                            _lua.Pop(1);
+                        }
+                        _lua.Pop(1);
+                    }
+                    _lua.Pop(1);
+                    if (written) return;
+                }
+                if (TryField(absolute, "map", LuaType.Table) || TryField(absolute, "set", LuaType.Table))
+                {
+                    // {map={k=v}} and {set={member=true}}: RESP3 maps and sets (arrays of pairs or members in RESP2).
+                    _lua.PushString("map");
+                    bool map = _lua.RawGet(absolute) == LuaType.Table;
+                    _lua.Pop(1);
+                    int inner = _lua.GetTop();
+                    int pairs = 0;
+                    _lua.PushNil();
+                    while (_lua.Next(inner)) { pairs++; _lua.Pop(1); }
+                    if (map) reply.WriteMapHeader(pairs);
+                    else reply.WriteSetHeader(pairs);
+                    _lua.PushNil();
+                    while (_lua.Next(inner))
+                    {
+                        WriteReply(reply, -2, depth + 1);
+                        if (map) WriteReply(reply, -1, depth + 1);
+                        _lua.Pop(1);
+                    }
                     _lua.Pop(1);
                     return;
                 }
