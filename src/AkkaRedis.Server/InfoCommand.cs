@@ -116,7 +116,7 @@ public static class InfoCommand
                     .Line("total_net_output_bytes", info?.NetOutputBytes ?? 0)
                     .Line("rejected_connections", info?.RejectedConnections ?? 0)
                     .Line("expired_keys", shards.Sum(x => x.ExpiredKeys))
-                    .Line("evicted_keys", 0)
+                    .Line("evicted_keys", shards.Sum(x => x.EvictedKeys))
                     .Line("keyspace_hits", shards.Sum(x => x.KeyspaceHits))
                     .Line("keyspace_misses", shards.Sum(x => x.KeyspaceMisses))
                     .Line("pubsub_channels", c.Server.PubSub.ChannelCount)

@@ -29,7 +29,9 @@ public static class MemoryReport
 
     private static Figures Measure(CommandContext c)
     {
-        long total = c.Server.NoteMemory(GC.GetTotalMemory(false));
+        // With a maxmemory limit, what is counted against it (the dataset's estimated size above the memory at startup);
+        // without, the managed heap.
+        long total = c.Server.NoteMemory(c.Config.MaxMemory > 0 ? Eviction.UsedMemory(c.Keyspace, c.Server) : GC.GetTotalMemory(false));
         var gc = GC.GetGCMemoryInfo();
         long startup = Math.Min(c.Server.MemoryAtStartup, total);
         long lua = c.Server.ScriptBodies.Values.Sum(body => MemoryEstimate.ArrayBytes(body.Length));
@@ -88,8 +90,8 @@ public static class MemoryReport
             .Line("used_memory_functions", f.FunctionCaches)
             .Line("used_memory_scripts", f.LuaCaches + f.FunctionCaches)
             .Line("used_memory_scripts_human", InfoCommand.Human(f.LuaCaches + f.FunctionCaches))
-            .Line("maxmemory", 0)
-            .Line("maxmemory_human", "0B")
+            .Line("maxmemory", c.Config.MaxMemory)
+            .Line("maxmemory_human", InfoCommand.Human(c.Config.MaxMemory))
             .Line("maxmemory_policy", c.Config.MaxMemoryPolicy)
             .Line("allocator_frag_ratio", Ratio((double)f.Active / f.Total))
             .Line("allocator_frag_bytes", f.Active - f.Total)

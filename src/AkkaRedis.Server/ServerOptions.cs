@@ -45,7 +45,9 @@ public static class ServerOptions
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
         ("proto-max-bulk-len", "largest accepted bulk string (default 512mb)"),
         ("maxclients", "most simultaneous connections (default 10000)"),
-        ("maxmemory-policy", "noeviction|allkeys-lru|allkeys-lfu|...: selects LRU or LFU access tracking"),
+        ("maxmemory", "bytes (100mb, 1gb): past this estimate of the dataset, keys are evicted by maxmemory-policy; 0 for no limit"),
+        ("maxmemory-policy", "noeviction|allkeys-lru|allkeys-lfu|allkeys-random|volatile-lru|volatile-lfu|volatile-random|volatile-ttl"),
+        ("maxmemory-samples", "keys sampled per eviction (default 5)"),
         ("lfu-log-factor", "LFU counter logarithm factor (default 10)"),
         ("lfu-decay-time", "LFU counter decay in minutes (default 1)"),
         ("loglevel", "debug|verbose|notice|warning|nothing (default notice)"),
@@ -115,6 +117,7 @@ public static class ServerOptions
             AutoAofRewritePercentage = Int(c, "auto-aof-rewrite-percentage"),
             Hz = Int(c, "hz"),
             MaxClients = Int(c, "maxclients"),
+            MaxMemorySamples = Int(c, "maxmemory-samples"),
             MaxMemoryPolicy = OneOf(c, "maxmemory-policy", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"),
             LfuLogFactor = Int(c, "lfu-log-factor"),
             LfuDecayTime = Int(c, "lfu-decay-time"),
@@ -126,6 +129,9 @@ public static class ServerOptions
         if (!Keyspace.Commands.Args.TryMemory(c.GetString("auto-aof-rewrite-min-size"), out long minSize) || minSize < 0)
             throw new UsageException("auto-aof-rewrite-min-size must be a memory value");
         config.AutoAofRewriteMinSize = minSize;
+        if (!Keyspace.Commands.Args.TryMemory(c.GetString("maxmemory"), out long maxMemory) || maxMemory < 0)
+            throw new UsageException("maxmemory must be a memory value");
+        config.MaxMemory = maxMemory;
         config.RequirePass = c.GetString("requirepass");
         config.Timeout = Int(c, "timeout");
         if (config.Timeout < 0) throw new UsageException("timeout must be at least 0");

@@ -508,8 +508,25 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
             _dirtyDb = db;
         }
         SignalModified(db, key);
+        if (Config.MaxMemory > 0) Account(key, db);
         if (Volatile.Read(ref Keyspace.BlockedWaiters) > 0 && Keyspace.Shards[Keyspace.SlotOwner[SlotOf(key)]].HasWaiters(db, key))
             ReadyKeys.Add((db, key));
+    }
+
+    /// <summary>Keys of this size and a few of their elements are measured for maxmemory (Redis's MEMORY USAGE default).</summary>
+    private const long AccountingSamples = 5;
+
+    /// <summary>While a maxmemory limit is set: the changed key's size is measured again and its database's total follows.</summary>
+    private void Account(byte[] key, int db)
+    {
+        int slot = SlotOf(key);
+        if (!Keyspace.Shards[Keyspace.SlotOwner[slot]].Accounting) return; // it measures every key when it starts
+        var database = DatabaseOf(slot, db);
+        var entry = database.FindRaw(slot, key);
+        if (entry == null) return;
+        long size = MemoryEstimate.Of(entry, AccountingSamples);
+        database.UsedBytes += size - entry.Bytes;
+        entry.Bytes = size;
     }
 
     /// <summary>notifyKeyspaceEvent, for a key of the command's database unless <paramref name="db"/> says otherwise; nothing during a replay.</summary>

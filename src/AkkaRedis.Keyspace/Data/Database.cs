@@ -58,11 +58,15 @@ public sealed class Database
     /// <summary>The entries of one slot (SCAN), expired ones included.</summary>
     public IEnumerable<Entry> EntriesInSlot(int slot) => _slots?[slot].Entries() ?? [];
 
+    /// <summary>The accounted size of this database's keys (their <see cref="Entry.Bytes"/>), for maxmemory.</summary>
+    public long UsedBytes;
+
     public void Add(int slot, Entry entry)
     {
         _slots ??= new KeyTable[HashSlot.Count];
         _slots[slot].Add(entry);
         Count++;
+        UsedBytes += entry.Bytes;
         if (entry.ExpireAt >= 0) TrackVolatile(entry);
     }
 
@@ -70,6 +74,7 @@ public sealed class Database
     {
         if (!_slots![slot].Remove(entry.Key)) return;
         Count--;
+        UsedBytes -= entry.Bytes;
         UntrackVolatile(entry);
     }
 
@@ -132,6 +137,7 @@ public sealed class Database
         _slots = null;
         _volatile.Clear();
         Count = 0;
+        UsedBytes = 0;
     }
 
     /// <summary>Exchanges the contents of two databases (SWAPDB).</summary>
@@ -139,6 +145,7 @@ public sealed class Database
     {
         (_slots, other._slots) = (other._slots, _slots);
         (Count, other.Count) = (other.Count, Count);
+        (UsedBytes, other.UsedBytes) = (other.UsedBytes, UsedBytes);
         var mine = _volatile.ToList();
         _volatile.Clear();
         _volatile.AddRange(other._volatile);

@@ -24,6 +24,9 @@ public sealed class Entry(byte[] key, object value)
     /// <summary>Logarithmic access counter (OBJECT FREQ under an LFU policy), as Redis's LFU.</summary>
     public byte Frequency = 5;
 
+    /// <summary>The key's size as last accounted for maxmemory (<see cref="MemoryEstimate"/>); kept only while a limit is set.</summary>
+    public long Bytes;
+
     /// <summary>How Redis would have encoded this string, which OBJECT ENCODING reports.</summary>
     public StringForm Form;
 }

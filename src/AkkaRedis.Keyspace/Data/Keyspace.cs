@@ -60,10 +60,46 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
     public long KeyspaceHits;
     public long KeyspaceMisses;
     public long ExpiredKeys;
+    public long EvictedKeys;
     public long CommandsProcessed;
 
     /// <summary>Writes since the journal was last rewritten (Redis's "dirty").</summary>
     public long Dirty;
+
+    /// <summary>
+    /// The accounted size of this shard's keys, for maxmemory: written only by the shard, read by the others (each
+    /// judges the whole dataset against the limit). Kept only while a limit is set; <see cref="Accounting"/> says so.
+    /// </summary>
+    public long UsedBytes => Volatile.Read(ref _usedBytes);
+    private long _usedBytes;
+
+    /// <summary>Sizes are being kept: every key has been measured since the limit was set.</summary>
+    public bool Accounting;
+
+    /// <summary>Publishes the sum of the databases' accounted sizes for the other shards to read.</summary>
+    public void PublishUsedBytes()
+    {
+        long total = 0;
+        foreach (var database in Databases) total += database.UsedBytes;
+        Volatile.Write(ref _usedBytes, total);
+    }
+
+    /// <summary>Measures every key (a limit was just set): from now on each change keeps its key's size.</summary>
+    public void StartAccounting(long samples)
+    {
+        foreach (var database in Databases)
+        {
+            long total = 0;
+            foreach (var (_, entry) in database.All())
+            {
+                entry.Bytes = MemoryEstimate.Of(entry, samples);
+                total += entry.Bytes;
+            }
+            database.UsedBytes = total;
+        }
+        Accounting = true;
+        PublishUsedBytes();
+    }
 
     /// <summary>
     /// Whether the shard journals its writes (with an AOF): cleared by the shard when CONFIG SET turns appendonly off,

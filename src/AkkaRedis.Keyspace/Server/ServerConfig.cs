@@ -101,6 +101,12 @@ public sealed class ServerConfig
         set => _maxMemoryPolicy = new EvictionPolicy(value, value.Contains("lfu", StringComparison.Ordinal));
     }
 
+    private long _maxMemory;
+    /// <summary>maxmemory in bytes, 0 for none: past it, keys are evicted by <see cref="MaxMemoryPolicy"/> (or writes refused).</summary>
+    public long MaxMemory { get => Volatile.Read(ref _maxMemory); set => Volatile.Write(ref _maxMemory, value); }
+    private volatile int _maxMemorySamples = 5;
+    public int MaxMemorySamples { get => _maxMemorySamples; set => _maxMemorySamples = value; }
+
     private volatile int _lfuLogFactor = 10;
     public int LfuLogFactor { get => _lfuLogFactor; set => _lfuLogFactor = value; }
     private volatile int _lfuDecayTime = 1;

@@ -442,6 +442,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 break;
             case ExpireTick:
                 ActiveExpireCycle();
+                EvictInCron();
                 Commit(null);
                 ScheduleExpiry();
                 break;
@@ -901,6 +902,15 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             if (!sharesTiming) clock.Advance(_server.Clock);
             return false;
         }
+        if ((_server.Config.MaxMemory > 0 || _store.Accounting) && !Eviction.MakeRoom(_context, _store) && spec.Facts.HasFlag("denyoom"))
+        {
+            // processCommand: over maxmemory with nothing left to evict, a command that may add data is refused.
+            _writer.WriteError(Eviction.OutOfMemory);
+            Interlocked.Increment(ref _server.Rejected[spec.Id]);
+            _server.Errors.Count(_writer.Buffer.AsSpan(start, _writer.Length - start));
+            if (!sharesTiming) clock.Advance(_server.Clock);
+            return false;
+        }
         try
         {
             spec.Handler!(_context);
@@ -914,6 +924,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             _context.Blocked = false;
         }
         _context.RecordEffects();
+        if (_store.Accounting) _store.PublishUsedBytes();
         bool blocked = _context.Blocked;
         // CLIENT TRACKING: a script's declared keys count as read when it ran a read-only command (Redis tracks the caller's).
         if (command.Payload is TrackedRead && !blocked && (!spec.RunsUserCode || _context.ScriptRanReadonly)) _context.TrackKeys(spec, command.Args);
@@ -1011,6 +1022,18 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
     /// delete the expired ones; repeat while more than a tenth of a sample was expired, within a time budget
     /// of a quarter of the tick.
     /// </summary>
+    /// <summary>
+    /// Over maxmemory, every shard evicts on its timer too, not only before its commands: a shard with nothing left to
+    /// evict refuses writes, and the others, which may still hold keys the policy allows, make the room.
+    /// </summary>
+    private void EvictInCron()
+    {
+        if (_server.Config.MaxMemory <= 0 && !_store.Accounting) return;
+        _context.Client = null;
+        _context.Now = _server.Clock.NowMs;
+        Eviction.MakeRoom(_context, _store);
+    }
+
     private void ActiveExpireCycle()
     {
         _context.Client = null;

@@ -46,7 +46,13 @@ public static class ConfigCommands
             return null;
         }),
         new("maxclients", c => c.MaxClients.ToString(CultureInfo.InvariantCulture)),
-        new("maxmemory", _ => "0"),
+        new("maxmemory", c => c.MaxMemory.ToString(CultureInfo.InvariantCulture), (c, v) =>
+        {
+            if (!Args.TryMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
+            c.MaxMemory = bytes;
+            return null;
+        }),
+        new("maxmemory-samples", c => c.MaxMemorySamples.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 1, 64, n => c.MaxMemorySamples = n)),
         new("save", c => c.Save.ToString(), (c, v) => SavePoints.TryParse(v, out var points) ? Apply(() => c.Save = points) : "Invalid save parameters"),
         new("cluster-enabled", _ => "no"),
         new("replica-read-only", _ => "yes", Alias: "slave-read-only"),
