@@ -191,9 +191,9 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
                 log.EndBlock();
             }
         }
+        // ScriptRanReadonly is left for the shard to read after this (CLIENT TRACKING of a script's keys); Begin clears it.
         Effects = null;
         Changes = 0;
-        ScriptRanReadonly = false;
         _changedKeys.Clear();
         _dirtyKey = null;
     }
