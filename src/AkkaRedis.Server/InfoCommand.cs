@@ -136,7 +136,7 @@ public static class InfoCommand
                     .Line("master_repl_offset", 0)
                     .Line("second_repl_offset", -1)
                     .Line("repl_backlog_active", 0)
-                    .Line("repl_backlog_size", 1048576)
+                    .Line("repl_backlog_size", c.Config.ReplBacklogSize)
                     .Line("repl_backlog_first_byte_offset", 0)
                     .Line("repl_backlog_histlen", 0);
                 return true;

@@ -81,6 +81,11 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'save') - Invalid save parameters"), c.Call("CONFIG", "SET", "save", "100"));
         Assert.Equal("OK", c.Call("CONFIG", "SET", "save", ""));
         Assert.Equal(new List<object?> { "save", "" }, c.Call("CONFIG", "GET", "save"));
+        // introspection.tcl's "CONFIG SET with multiple args": repl-backlog-size is kept and reported (there are no replicas).
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "repl-backlog-size", "10000002", "maxmemory-samples", "6"));
+        Assert.Equal(new List<object?> { "repl-backlog-size", "10000002" }, c.Call("CONFIG", "GET", "repl-backlog-size"));
+        Assert.Contains("repl_backlog_size:10000002", (string)c.Call("INFO", "replication")!);
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "repl-backlog-size", "1mb", "maxmemory-samples", "5"));
     }
 
     [Fact]

@@ -104,6 +104,10 @@ public sealed class ServerConfig
     private long _maxMemory;
     /// <summary>maxmemory in bytes, 0 for none: past it, keys are evicted by <see cref="MaxMemoryPolicy"/> (or writes refused).</summary>
     public long MaxMemory { get => Volatile.Read(ref _maxMemory); set => Volatile.Write(ref _maxMemory, value); }
+    /// <summary>repl-backlog-size: kept and reported (INFO repl_backlog_size); with no replicas there is no backlog to size.</summary>
+    public long ReplBacklogSize { get => Volatile.Read(ref _replBacklogSize); set => Volatile.Write(ref _replBacklogSize, value); }
+    private long _replBacklogSize = 1024 * 1024;
+
     private volatile int _maxMemorySamples = 5;
     public int MaxMemorySamples { get => _maxMemorySamples; set => _maxMemorySamples = value; }
 

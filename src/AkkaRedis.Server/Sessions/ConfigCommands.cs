@@ -52,6 +52,12 @@ public static class ConfigCommands
             c.MaxMemory = bytes;
             return null;
         }),
+        new("repl-backlog-size", c => c.ReplBacklogSize.ToString(CultureInfo.InvariantCulture), (c, v) =>
+        {
+            if (!Args.TryMemory(v, out long bytes) || bytes < 1) return "argument must be a memory value";
+            c.ReplBacklogSize = bytes;
+            return null;
+        }),
         new("maxmemory-samples", c => c.MaxMemorySamples.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 1, 64, n => c.MaxMemorySamples = n)),
         new("save", c => c.Save.ToString(), (c, v) => SavePoints.TryParse(v, out var points) ? Apply(() => c.Save = points) : "Invalid save parameters"),
         new("cluster-enabled", _ => "no"),
