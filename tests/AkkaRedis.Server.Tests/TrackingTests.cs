@@ -207,4 +207,25 @@ public sealed class TrackingTests
         Assert.Equal("OK", reader.Call("CLIENT", "TRACKING", "off"));
         Assert.Contains("tracking_clients:0\r\n", (string)writer.Call("INFO", "clients")!);
     }
+
+    /// <summary>
+    /// tracking.tcl's "evacuate enough keys": 250 keys read, then a limit of 1 leaves exactly one, so 249 invalidations,
+    /// however many shards split the limit (before, each of 2 shards kept one: 248, and the test waited forever).
+    /// </summary>
+    [Fact]
+    public void ALimitOfOneKeepsOneKeyAcrossShards()
+    {
+        using var akka = ServerProcess.Start("--appendonly", "no", "--shards", "2");
+        using var reader = new RespClient(akka.Port);
+        using var writer = new RespClient(akka.Port);
+        reader.Call("HELLO", "3");
+        Assert.Equal("OK", reader.Call("CLIENT", "TRACKING", "on"));
+        for (int i = 0; i < 250; i++) reader.Call("GET", "key" + i);
+        Assert.Equal("OK", writer.Call("CONFIG", "SET", "tracking-table-max-keys", "1"));
+        // Each shard applies the lowered limit on its timer, as serverCron does.
+        int invalidated = 0;
+        while (reader.ReadWithin(Quiet) is List<object?> push && (string)push[0]! == "invalidate") invalidated++;
+        Assert.Equal(249, invalidated);
+        Assert.Contains("tracking_total_keys:1\r\n", (string)writer.Call("INFO", "stats")!);
+    }
 }

@@ -315,7 +315,10 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     {
         int limit = Config.TrackingTableMaxKeys;
         if (limit <= 0) return;
-        int share = (limit + Keyspace.Shards.Length - 1) / Keyspace.Shards.Length;
+        // The limit split so the shares add up to it (Redis's test limits it to 1 and counts the invalidations): the
+        // first limit % n shards take one more, and a shard whose share is 0 keeps none.
+        int shards = Keyspace.Shards.Length;
+        int share = limit / shards + (store.Index < limit % shards ? 1 : 0);
         while (store.TrackingKeys > share && store.AnyTrackedKey() is { } evicted)
             foreach (var reader in store.Untrack(evicted)!) _invalidations.Add((reader, evicted, false, null));
     }
