@@ -46,7 +46,15 @@ public readonly record struct StreamId(ulong Ms, ulong Seq) : IComparable<Stream
 
     public override string ToString() => $"{Ms}-{Seq}";
 
-    public byte[] ToBytes() => Encoding.ASCII.GetBytes(ToString());
+    /// <summary>"ms-seq" as bytes, formatted in place (every XADD reply and journaled XADD carries one).</summary>
+    public byte[] ToBytes()
+    {
+        Span<byte> text = stackalloc byte[41];
+        Utf8Formatter.TryFormat(Ms, text, out int ms);
+        text[ms] = (byte)'-';
+        Utf8Formatter.TryFormat(Seq, text[(ms + 1)..], out int seq);
+        return text[..(ms + 1 + seq)].ToArray();
+    }
 
     /// <summary>
     /// streamGenericParseIDOrReply: "ms-seq", or "ms" with <paramref name="missingSeq"/>; "-" and "+" unless
