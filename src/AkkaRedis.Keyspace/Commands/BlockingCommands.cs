@@ -32,10 +32,10 @@ public static class BlockingCommands
     }
 
     /// <summary>getTimeoutFromObjectOrReply: seconds as a long double, not negative once in milliseconds; milliseconds out.</summary>
-    public static bool TryTimeout(CommandContext c, byte[] arg, out long milliseconds) => TryTimeout(c, arg, out milliseconds, milliseconds: false);
+    public static bool TryTimeout(CommandContext c, byte[] arg, out long milliseconds) => TryTimeout(c, arg, out milliseconds, inMilliseconds: false);
 
-    /// <summary>As <see cref="TryTimeout(CommandContext, byte[], out long)"/>, the argument in milliseconds when <paramref name="milliseconds"/> (XREAD's BLOCK).</summary>
-    public static bool TryTimeout(CommandContext c, byte[] arg, out long result, bool milliseconds)
+    /// <summary>As <see cref="TryTimeout(CommandContext, byte[], out long)"/>, the argument in milliseconds when <paramref name="inMilliseconds"/> (XREAD's BLOCK).</summary>
+    public static bool TryTimeout(CommandContext c, byte[] arg, out long result, bool inMilliseconds)
     {
         result = 0;
         // strtold, as getLongDoubleFromObject: a long double's range, so 1e400 is a number, but out of range here.
@@ -46,7 +46,7 @@ public static class BlockingCommands
         }
         // Rounded up to whole milliseconds, as Redis does: -0.0001 s is 0, no timeout. Redis then casts to long long,
         // which turns a value past its range negative (x86's conversion of an overflow).
-        double ms = Math.Ceiling(seconds.ToDouble() * (milliseconds ? 1 : 1000));
+        double ms = Math.Ceiling(seconds.ToDouble() * (inMilliseconds ? 1 : 1000));
         if (ms < 0 || ms >= 9.2233720368547758e18)
         {
             c.Error("ERR timeout is negative");

@@ -516,9 +516,6 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
             ReadyKeys.Add((db, key));
     }
 
-    /// <summary>Keys of this size and a few of their elements are measured for maxmemory (Redis's MEMORY USAGE default).</summary>
-    private const long AccountingSamples = 5;
-
     /// <summary>While a maxmemory limit is set: the changed key's size is measured again and its database's total follows.</summary>
     private void Account(byte[] key, int db)
     {
@@ -527,7 +524,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         var database = DatabaseOf(slot, db);
         var entry = database.FindRaw(slot, key);
         if (entry == null) return;
-        long size = MemoryEstimate.Of(entry, AccountingSamples);
+        long size = MemoryEstimate.Of(entry, MemoryEstimate.AccountingSamples);
         database.UsedBytes += size - entry.Bytes;
         entry.Bytes = size;
     }

@@ -34,7 +34,7 @@ public static class Eviction
             shard.Accounting = false;
             return true;
         }
-        if (!shard.Accounting) shard.StartAccounting(5);
+        if (!shard.Accounting) shard.StartAccounting(MemoryEstimate.AccountingSamples);
         else shard.PublishUsedBytes();
         var policy = c.Config.MaxMemoryPolicy;
         while (UsedMemory(c.Keyspace, c.Server) > limit)

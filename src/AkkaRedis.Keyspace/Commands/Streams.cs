@@ -560,7 +560,7 @@ public static class Streams
                     return;
                 }
                 i++;
-                if (!BlockingCommands.TryTimeout(c, c[i], out timeout, milliseconds: true)) return;
+                if (!BlockingCommands.TryTimeout(c, c[i], out timeout, inMilliseconds: true)) return;
             }
             else if (Args.Is(o, "count") && more > 0)
             {

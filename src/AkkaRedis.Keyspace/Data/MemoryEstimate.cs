@@ -17,6 +17,9 @@ public static class MemoryEstimate
     /// <summary>A HashSet or Dictionary entry: hash code and next index, then the key (and value) reference, plus its bucket.</summary>
     private const long SetSlot = 8 + Reference + 4, MapSlot = 8 + 2 * Reference + 4;
 
+    /// <summary>Elements of a collection measured for maxmemory's accounting (MEMORY USAGE's default SAMPLES).</summary>
+    public const long AccountingSamples = 5;
+
     public static long ArrayBytes(long length) => ArrayHeader + ((length + 7) & ~7L);
 
     public static long Of(Entry entry, long samples)
