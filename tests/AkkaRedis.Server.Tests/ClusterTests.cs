@@ -57,6 +57,39 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal(101L, c.Call("INCR", _prefix + "counter"));
     }
 
+    /// <summary>
+    /// Streams on a cluster: written through one node, their groups read and claimed through another, and a blocked
+    /// XREAD on a node that does not own the stream served by an XADD through a third.
+    /// </summary>
+    [Fact]
+    public void StreamsAndTheirGroupsWorkThroughAnyNode()
+    {
+        var (_, onA, onB) = KeysOnEachNode("stream");
+        using var a = new RespClient(_cluster.Port(0));
+        using var b = new RespClient(_cluster.Port(1));
+        using var c = new RespClient(_cluster.Port(2));
+        string stream = onA[0], other = onB[0];
+        for (int i = 1; i <= 5; i++) Assert.Equal($"{i}-0", a.Call("XADD", stream, $"{i}-0", "n", i.ToString()));
+        Assert.Equal("OK", b.Call("XGROUP", "CREATE", stream, "g", "0"));
+        var read = (List<object?>)b.Call("XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", stream, ">")!;
+        Assert.Equal(2, ((List<object?>)((List<object?>)read[0]!)[1]!).Count);
+        Assert.Equal(new List<object?> { 2L, "1-0", "2-0", new List<object?> { new List<object?> { "alice", "2" } } }, c.Call("XPENDING", stream, "g"));
+        Assert.Equal(new List<object?> { "1-0" }, c.Call("XCLAIM", stream, "g", "bob", "0", "1-0", "JUSTID"));
+        Assert.Equal(5L, c.Call("XLEN", stream));
+
+        b.SendRaw(System.Text.Encoding.ASCII.GetString(RespClient.Encode("XREAD", "BLOCK", "10000", "STREAMS", other, stream, "0-0", "5-0")));
+        Assert.Null(b.ReadRawWithin(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal("7-1", a.Call("XADD", other, "7-1", "x", "y"));
+        Assert.Equal(new List<object?> { new List<object?> { other, new List<object?> { new List<object?> { "7-1", new List<object?> { "x", "y" } } } } },
+            b.ReadWithin(TimeSpan.FromSeconds(10)));
+
+        b.SendRaw(System.Text.Encoding.ASCII.GetString(RespClient.Encode("XREAD", "BLOCK", "3000", "STREAMS", other, "$")));
+        Assert.Null(b.ReadRawWithin(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal("8-0", a.Call("XADD", other, "8-0", "x", "z"));
+        Assert.Equal(new List<object?> { new List<object?> { other, new List<object?> { new List<object?> { "8-0", new List<object?> { "x", "z" } } } } },
+            b.ReadWithin(TimeSpan.FromSeconds(10)));
+    }
+
     [Fact]
     public void ClientTrackingInvalidatesOnTheNodeThatServesTheKey()
     {
