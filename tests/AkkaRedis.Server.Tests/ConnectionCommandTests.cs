@@ -65,6 +65,9 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         c.Call("CONFIG", "SET", "hz", "10");
         Assert.Equal(Err("ERR Unknown option or number of arguments for CONFIG SET - 'nope'"), c.Call("CONFIG", "SET", "nope", "1"));
         Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"), c.Call("CONFIG", "SET", "port", "1"));
+        // introspection.tcl's "CONFIG SET set immutable": start-up-only parameters are known, and refuse another value.
+        Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"), c.Call("CONFIG", "SET", "daemonize", "yes"));
+        Assert.Equal(new List<object?> { "daemonize", "no", "logfile", "" }, c.Call("CONFIG", "GET", "daemonize", "logfile"));
         // Every parameter may be set to the value it has, as Redis's "CONFIG sanity" test does for all of them.
         var all = (List<object?>)c.Call("CONFIG", "GET", "*")!;
         for (int i = 0; i < all.Count; i += 2)

@@ -27,6 +27,14 @@ public static class ConfigCommands
         new("bind", c => c.Bind),
         new("port", c => c.Port.ToString(CultureInfo.InvariantCulture)),
         new("databases", c => c.Databases.ToString(CultureInfo.InvariantCulture)),
+        // Redis's start-up-only parameters, as this server has them: it never daemonizes, writes no pid file, logs to
+        // standard output and listens on no Unix socket. Setting them to anything else is "can't set immutable config".
+        new("daemonize", _ => "no"),
+        new("supervised", _ => "no"),
+        new("pidfile", _ => ""),
+        new("logfile", _ => ""),
+        new("unixsocket", _ => ""),
+        new("unixsocketperm", _ => "0"),
         new("enable-debug-command", c => c.EnableDebugCommand),
         new("shards", c => c.Shards.ToString(CultureInfo.InvariantCulture)),
         new("io-threads", c => c.IoThreads.ToString(CultureInfo.InvariantCulture)),
