@@ -196,6 +196,41 @@ public sealed class StreamTests
             Assert.Equal(before, Snapshot(c));
     }
 
+    /// <summary>
+    /// A blocked XREADGROUP woken by an entry deleted in the same transaction delivers nothing, yet refreshes its
+    /// consumer. Before, that change was journaled as the served client's "command as sent", which it has none of: an
+    /// empty command (*0) that made the AOF unloadable, so the server could not start again.
+    /// </summary>
+    [Fact]
+    public void AWokenXReadGroupThatDeliversNothingLeavesALoadableAof()
+    {
+        var directory = ServerProcess.NewDataDirectory();
+        using (var server = ServerProcess.Start("--dir", directory, "--appendonly", "yes", "--appendfsync", "always"))
+        using (var reader = new RespClient(server.Port))
+        using (var writer = new RespClient(server.Port))
+        {
+            writer.Call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM");
+            Assert.Null(writer.Call("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"));
+            reader.SendRaw(Encoding.ASCII.GetString(RespClient.Encode("XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "s", ">")));
+            Assert.Null(reader.ReadRawWithin(TimeSpan.FromMilliseconds(200)));
+            writer.Call("MULTI");
+            writer.Call("XADD", "s", "1-1", "f", "v");
+            writer.Call("XDEL", "s", "1-1");
+            Assert.Equal("[1-1, 1]", Show(writer.Call("EXEC")));
+            Assert.Equal("[[s, []]]", Show(reader.ReadWithin(TimeSpan.FromSeconds(5))));
+            Assert.Equal("OK", writer.Call("DEBUG", "LOADAOF"));
+            server.Kill();
+        }
+        // It starts again, with the group as it was. The consumer made when serving is not journaled (Redis propagates
+        // a consumer's creation only with NOACK, else by the XCLAIM of what it was given), so it is not there.
+        using (var server = ServerProcess.Start("--dir", directory, "--appendonly", "yes"))
+        using (var c = new RespClient(server.Port))
+        {
+            Assert.Equal("[[name, g, consumers, 0, pending, 0, last-delivered-id, 0-0, entries-read, (nil), lag, 0]]", Show(c.Call("XINFO", "GROUPS", "s")));
+            Assert.Equal(0L, c.Call("XLEN", "s"));
+        }
+    }
+
     [Fact]
     public void RedisServerLoadsOurStreamsAndWeLoadItsFromDump()
     {

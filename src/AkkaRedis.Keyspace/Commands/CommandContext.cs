@@ -173,7 +173,9 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
                 if (effect.Length > 0) log.Add(Db, effect);
             if (Effects.Count > 1) log.EndBlock();
         }
-        else if (Changes > 0)
+        // A blocked client served after another command's write has no command as sent (its context has no arguments):
+        // only what its serving propagated is journaled, never an empty command (which no AOF reader could load).
+        else if (Changes > 0 && Args.Length > 0)
         {
             if (Spec.Route == CommandRoute.AllShards || KeysShareSlot()) log.Add(Db, Args);
             else
