@@ -348,11 +348,15 @@ public static class Streams
     /// <summary>Entries as Redis answers them: an array of [id, [field, value, ...]], at most <paramref name="count"/> (0: all).</summary>
     private static long WriteEntries(RespWriter reply, IEnumerable<StreamEntry> entries, long count)
     {
-        var list = count > 0 ? entries.Take((int)Math.Min(count, int.MaxValue)).ToList() : entries.ToList();
+        var list = UpTo(entries, count);
         reply.WriteArrayHeader(list.Count);
         foreach (var entry in list) WriteEntry(reply, entry);
         return list.Count;
     }
+
+    /// <summary>The first <paramref name="count"/> items, or all of them when it is 0 (a COUNT of 0 is no limit).</summary>
+    private static List<T> UpTo<T>(IEnumerable<T> items, long count) =>
+        (count > 0 ? items.Take((int)Math.Min(count, int.MaxValue)) : items).ToList();
 
     private static void WriteEntry(RespWriter reply, StreamEntry entry)
     {
@@ -683,11 +687,10 @@ public static class Streams
             if (c.Reply.Resp3) c.Reply.WriteMapHeader(served);
             else c.Reply.WriteArrayHeader(served);
             c.Reply.WriteRaw(reply.ToArray());
-            if (!group) return;
-            c.Propagate([]); // only the XCLAIMs and XGROUP SETIDs given are journaled
-            return;
         }
+        // XREADGROUP journals only the XCLAIMs and XGROUP SETIDs it gave, never itself.
         if (group) c.Propagate([]);
+        if (served > 0) return;
         if (timeout == -1)
         {
             c.Reply.WriteNullArray();
@@ -729,7 +732,6 @@ public static class Streams
         }
         c.Reply.WriteBulk(key);
         ServeStream(c, c.Reply, key, stream, after, wait.Count, group, wait.Group, wait.Consumer, wait.NoAck, history: false);
-        if (wait.Group == null) c.Propagate([]);
         return true;
     }
 
@@ -799,7 +801,7 @@ public static class Streams
     private static void ReplyFromConsumerPending(CommandContext c, RespWriter reply, RedisStream stream, StreamId start, long count, StreamConsumer consumer)
     {
         var pendings = consumer.Pending.Values.Where(p => p.Id >= start);
-        var list = (count > 0 ? pendings.Take((int)Math.Min(count, int.MaxValue)) : pendings).ToList();
+        var list = UpTo(pendings, count);
         reply.WriteArrayHeader(list.Count);
         foreach (var pending in list)
         {
@@ -1407,7 +1409,7 @@ public static class Streams
             r.WriteBulk("pel-count"u8);
             r.WriteInteger(group.Pending.Count);
             r.WriteBulk("pending"u8);
-            var pendings = group.Pending.Values.Take(count > 0 ? (int)Math.Min(count, int.MaxValue) : int.MaxValue).ToList();
+            var pendings = UpTo(group.Pending.Values, count);
             r.WriteArrayHeader(pendings.Count);
             foreach (var pending in pendings)
             {
@@ -1429,7 +1431,7 @@ public static class Streams
                 r.WriteBulk("pel-count"u8);
                 r.WriteInteger(consumer.Pending.Count);
                 r.WriteBulk("pending"u8);
-                var own = consumer.Pending.Values.Take(count > 0 ? (int)Math.Min(count, int.MaxValue) : int.MaxValue).ToList();
+                var own = UpTo(consumer.Pending.Values, count);
                 r.WriteArrayHeader(own.Count);
                 foreach (var pending in own)
                 {

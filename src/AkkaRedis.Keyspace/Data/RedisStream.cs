@@ -36,13 +36,14 @@ public sealed class StreamGroup(StreamId lastId, long entriesRead)
     public readonly SortedDictionary<StreamId, PendingEntry> Pending = [];
     public readonly SortedDictionary<byte[], StreamConsumer> Consumers = new(ByteArrayComparer.Instance);
 
-    public StreamGroup Clone(Func<StreamConsumer, StreamConsumer> consumerCopy)
+    /// <summary>A deep copy: its own consumers, and pending entries that point at them.</summary>
+    public StreamGroup Clone()
     {
         var copy = new StreamGroup(LastId, EntriesRead);
         var consumers = new Dictionary<StreamConsumer, StreamConsumer>();
         foreach (var (name, consumer) in Consumers)
         {
-            var c = consumerCopy(consumer);
+            var c = new StreamConsumer(consumer.Name, consumer.SeenTime);
             consumers[consumer] = c;
             copy.Consumers[name] = c;
         }
@@ -118,31 +119,21 @@ public sealed class RedisStream
     /// <summary>The first entry whose ID is at least <paramref name="id"/>: its node and its index there (past the end: Nodes.Count).</summary>
     private (int Node, int Index) Seek(StreamId id)
     {
-        int lo = 0, hi = Nodes.Count - 1, node = Nodes.Count;
-        while (lo <= hi)
+        int node = FirstAtOrPast(Nodes, id, static n => n.LastId);
+        return node == Nodes.Count ? (node, 0) : (node, FirstAtOrPast(Nodes[node].Entries, id, static e => e.Id));
+    }
+
+    /// <summary>Binary search: the index of the first item whose ID is at least <paramref name="id"/> (items.Count when none is).</summary>
+    private static int FirstAtOrPast<T>(List<T> items, StreamId id, Func<T, StreamId> idOf)
+    {
+        int lo = 0, hi = items.Count;
+        while (lo < hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (Nodes[mid].LastId >= id)
-            {
-                node = mid;
-                hi = mid - 1;
-            }
+            if (idOf(items[mid]) >= id) hi = mid;
             else lo = mid + 1;
         }
-        if (node == Nodes.Count) return (node, 0);
-        var entries = Nodes[node].Entries;
-        int a = 0, b = entries.Count - 1, index = entries.Count;
-        while (a <= b)
-        {
-            int mid = (a + b) >>> 1;
-            if (entries[mid].Id >= id)
-            {
-                index = mid;
-                b = mid - 1;
-            }
-            else a = mid + 1;
-        }
-        return (node, index);
+        return lo;
     }
 
     /// <summary>The live entries from <paramref name="start"/> to <paramref name="end"/> (both included), in ID order or reversed.</summary>
@@ -329,7 +320,7 @@ public sealed class RedisStream
             copy.Nodes.Add(n);
         }
         foreach (var (name, group) in Groups)
-            copy.Groups[name] = group.Clone(c => new StreamConsumer(c.Name, c.SeenTime));
+            copy.Groups[name] = group.Clone();
         return copy;
     }
 }

@@ -47,25 +47,10 @@ public static class ConfigCommands
         new("aof-load-truncated", c => c.AofLoadTruncated ? "yes" : "no"),
         new("aof-use-rdb-preamble", c => c.AofUseRdbPreamble ? "yes" : "no", (c, v) => SetYesNo(v, yes => c.AofUseRdbPreamble = yes)),
         new("auto-aof-rewrite-percentage", c => c.AutoAofRewritePercentage.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.AutoAofRewritePercentage = n)),
-        new("auto-aof-rewrite-min-size", c => c.AutoAofRewriteMinSize.ToString(CultureInfo.InvariantCulture), (c, v) =>
-        {
-            if (!Args.TryMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
-            c.AutoAofRewriteMinSize = bytes;
-            return null;
-        }),
+        new("auto-aof-rewrite-min-size", c => c.AutoAofRewriteMinSize.ToString(CultureInfo.InvariantCulture), (c, v) => SetMemory(v, 0, n => c.AutoAofRewriteMinSize = n)),
         new("maxclients", c => c.MaxClients.ToString(CultureInfo.InvariantCulture)),
-        new("maxmemory", c => c.MaxMemory.ToString(CultureInfo.InvariantCulture), (c, v) =>
-        {
-            if (!Args.TryMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
-            c.MaxMemory = bytes;
-            return null;
-        }),
-        new("repl-backlog-size", c => c.ReplBacklogSize.ToString(CultureInfo.InvariantCulture), (c, v) =>
-        {
-            if (!Args.TryMemory(v, out long bytes) || bytes < 1) return "argument must be a memory value";
-            c.ReplBacklogSize = bytes;
-            return null;
-        }),
+        new("maxmemory", c => c.MaxMemory.ToString(CultureInfo.InvariantCulture), (c, v) => SetMemory(v, 0, n => c.MaxMemory = n)),
+        new("repl-backlog-size", c => c.ReplBacklogSize.ToString(CultureInfo.InvariantCulture), (c, v) => SetMemory(v, 1, n => c.ReplBacklogSize = n)),
         new("maxmemory-samples", c => c.MaxMemorySamples.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 1, 64, n => c.MaxMemorySamples = n)),
         new("save", c => c.Save.ToString(), (c, v) => SavePoints.TryParse(v, out var points) ? Apply(() => c.Save = points) : "Invalid save parameters"),
         new("cluster-enabled", _ => "no"),
@@ -103,12 +88,7 @@ public static class ConfigCommands
         new("zset-max-listpack-entries", c => c.ZsetMaxListpackEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ZsetMaxListpackEntries = n), Alias: "zset-max-ziplist-entries"),
         new("zset-max-listpack-value", c => c.ZsetMaxListpackValue.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ZsetMaxListpackValue = n), Alias: "zset-max-ziplist-value"),
         new("stream-node-max-entries", c => c.StreamNodeMaxEntries.ToString(CultureInfo.InvariantCulture), (c, v) => SetLong(v, 0, long.MaxValue, n => c.StreamNodeMaxEntries = (int)Math.Min(n, int.MaxValue))),
-        new("stream-node-max-bytes", c => c.StreamNodeMaxBytes.ToString(CultureInfo.InvariantCulture), (c, v) =>
-        {
-            if (!Args.TryMemory(v, out long bytes) || bytes < 0) return "argument must be a memory value";
-            c.StreamNodeMaxBytes = bytes;
-            return null;
-        }),
+        new("stream-node-max-bytes", c => c.StreamNodeMaxBytes.ToString(CultureInfo.InvariantCulture), (c, v) => SetMemory(v, 0, n => c.StreamNodeMaxBytes = n)),
         new("list-max-listpack-size", c => c.ListMaxListpackSize.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.ListMaxListpackSize = n), Alias: "list-max-ziplist-size"),
         new("list-compress-depth", c => c.ListCompressDepth.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ListCompressDepth = n)),
         new("slowlog-log-slower-than", c => c.SlowlogLogSlowerThan.ToString(CultureInfo.InvariantCulture), (c, v) => SetLong(v, long.MinValue, long.MaxValue, n => c.SlowlogLogSlowerThan = n)),
@@ -220,6 +200,14 @@ public static class ConfigCommands
             return "argument couldn't be parsed into an integer";
         if (n < min || n > max) return $"argument must be between {min} and {max} inclusive";
         apply(n);
+        return null;
+    }
+
+    /// <summary>A memory value (100mb, 1gb) of at least <paramref name="min"/> bytes.</summary>
+    private static string? SetMemory(string value, long min, Action<long> apply)
+    {
+        if (!Args.TryMemory(value, out long bytes) || bytes < min) return "argument must be a memory value";
+        apply(bytes);
         return null;
     }
 
