@@ -27,6 +27,12 @@ public sealed class RequestParser
     /// <summary>proto-max-bulk-len: the largest bulk argument accepted.</summary>
     public long MaxBulkLength { get; set; } = 512L * 1024 * 1024;
 
+    /// <summary>
+    /// The client has yet to authenticate: as Redis limits such clients, a request of more than 10 arguments or a bulk
+    /// of more than 16384 bytes is a protocol error.
+    /// </summary>
+    public bool Unauthenticated { get; set; }
+
     /// <summary>Set when <see cref="Read"/> returns <see cref="ParseResult.Error"/>: the error reply without the leading '-'.</summary>
     public string? Error { get; private set; }
 
@@ -71,6 +77,7 @@ public sealed class RequestParser
                     if (header.Status != ParseResult.Command) return header.Status;
                     if (!TryParseInteger(header.Line[1..], out long count) || count > int.MaxValue)
                         return Fail("Protocol error: invalid multibulk length");
+                    if (count > 10 && Unauthenticated) return Fail("Protocol error: unauthenticated multibulk length");
                     _lineLength = 0;
                     if (count <= 0) continue;
                     _expected = count;
@@ -108,6 +115,7 @@ public sealed class RequestParser
                     return Fail($"Protocol error: expected '$', got '{(header.Line.IsEmpty ? ' ' : (char)header.Line[0])}'");
                 if (!TryParseInteger(header.Line[1..], out long length) || length < 0 || length > MaxBulkLength)
                     return Fail("Protocol error: invalid bulk length");
+                if (length > 16384 && Unauthenticated) return Fail("Protocol error: unauthenticated bulk length");
                 _lineLength = 0;
                 _crlfToSkip = 2;
                 if (_argCount == 0 && _lastName is { } name && name.Length == length && input.StartsWith(name))

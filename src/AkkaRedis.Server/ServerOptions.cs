@@ -41,6 +41,9 @@ public static class ServerOptions
         ("cluster-journal", "PostgreSQL connection string of the shared journal (cluster mode with appendonly yes)"),
         ("timeout", "close a client idle for this many seconds (default 0: never)"),
         ("requirepass", "password clients must give with AUTH (or HELLO ... AUTH default <password>); empty: none (default)"),
+        ("aclfile", "file of ACL users (lines \"user <name> <rules>\"), loaded at start, by ACL LOAD, and written by ACL SAVE (default \"\": none)"),
+        ("acllog-max-len", "entries ACL LOG keeps (default 128)"),
+        ("acl-pubsub-default", "allchannels|resetchannels: the channels a new ACL user may use (default resetchannels: none)"),
         ("save", "\"seconds changes ...\": BGSAVE by itself when that many changes are that old (default \"\": never)"),
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
         ("proto-max-bulk-len", "largest accepted bulk string (default 512mb)"),
@@ -133,6 +136,10 @@ public static class ServerOptions
             throw new UsageException("maxmemory must be a memory value");
         config.MaxMemory = maxMemory;
         config.RequirePass = c.GetString("requirepass");
+        config.AclFile = c.GetString("aclfile");
+        config.AclLogMaxLen = Int(c, "acllog-max-len");
+        if (config.AclLogMaxLen < 0) throw new UsageException("acllog-max-len must be at least 0");
+        config.AclPubsubDefault = OneOf(c, "acl-pubsub-default", "allchannels", "resetchannels");
         config.Timeout = Int(c, "timeout");
         if (config.Timeout < 0) throw new UsageException("timeout must be at least 0");
         if (!SavePoints.TryParse(c.GetString("save"), out var savePoints))

@@ -73,5 +73,40 @@ public sealed class CommandSpec
         return positions;
     }
 
+    /// <summary>doesCommandHaveKeys: some key spec names real keys (not only shard channels, flagged not_key).</summary>
+    public bool HasKeys => FindsOwnKeys || Facts.KeySpecs.Any(k => !k.IsNotKey);
+
+    /// <summary>
+    /// The keys with their key-spec flags ("RW access update"), as getKeysFromCommandWithSpecs finds them: COMMAND
+    /// GETKEYSANDFLAGS answers them and ACLs check them. <paramref name="valid"/> is false when a count is out of range.
+    /// </summary>
+    public List<(int Position, string Flags)> KeysWithFlags(byte[][] args, out bool valid)
+    {
+        var keys = new List<(int Position, string Flags)>();
+        valid = true;
+        var specs = Facts.KeySpecs;
+        if (FindsOwnKeys)
+        {
+            // sortGetKeys: the sorted key is read (the first spec's flags), the STORE destination written (the last's).
+            keys.AddRange(KeyPositions(args).Select((p, i) => (p, (i == 0 ? specs[0] : specs[^1]).Flags)));
+            return keys;
+        }
+        var positions = new List<int>();
+        foreach (var keySpec in specs)
+        {
+            // GET_KEYSPEC_DEFAULT: a shard channel (SPUBLISH's) is routed like a key but is none.
+            if (keySpec.IsNotKey) continue;
+            positions.Clear();
+            valid &= keySpec.AddKeyPositions(args, positions);
+            var flags = keySpec.Flags.Contains("variable_flags") ? KeyFlags.Variable(Name, args) : keySpec.Flags;
+            foreach (int position in positions) keys.Add((position, flags));
+        }
+        return keys;
+    }
+
+    /// <summary>The keys and what the command does to each, for ACL checks.</summary>
+    public List<(int Position, Acl.KeyAccess Access)> KeysWithAccess(byte[][] args) =>
+        KeysWithFlags(args, out _).Select(k => (k.Position, KeyFlags.Access(k.Flags))).ToList();
+
     public override string ToString() => Name;
 }

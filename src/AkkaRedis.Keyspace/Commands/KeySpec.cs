@@ -21,6 +21,9 @@ public sealed record KeyFind(bool IsRange, int LastKey, int Step, int Limit, int
 /// <summary>One key specification of a command (Redis 7 key specs), with its flags (RO, RW, OW, ACCESS, ...).</summary>
 public sealed record KeySpec(KeySearch Search, KeyFind Find, string Flags)
 {
+    /// <summary>Flagged not_key: what it finds is routed like a key (SPUBLISH's shard channel) but is not one.</summary>
+    public bool IsNotKey { get; } = Flags.Contains("not_key");
+
     /// <summary>Adds the argument positions of the keys this spec finds, as Redis's getKeysUsingKeySpecs does.
     /// Returns false when the arguments do not hold the keys the spec promises (a count out of range).</summary>
     public bool AddKeyPositions(byte[][] args, List<int> positions)

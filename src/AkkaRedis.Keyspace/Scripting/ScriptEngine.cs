@@ -28,6 +28,7 @@ public sealed class ScriptEngine : IDisposable
     private static readonly LuaFunction SetReplFunction = NativeSetRepl;
     private static readonly LuaFunction UntailFunction = NativeUntail;
     private static readonly LuaFunction LoadOverdueFunction = NativeLoadOverdue;
+    private static readonly LuaFunction AclCheckFunction = NativeAclCheck;
 
     /// <summary>FUNCTION LOAD's deadline (Environment.TickCount64) while a library's code runs to register; 0: none.</summary>
     [ThreadStatic] private static long t_loadDeadline;
@@ -64,7 +65,8 @@ public sealed class ScriptEngine : IDisposable
         _lua.PushCFunction(SetReplFunction);
         _lua.PushCFunction(UntailFunction);
         _lua.PushCFunction(LoadOverdueFunction);
-        if (_lua.PCall(8, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
+        _lua.PushCFunction(AclCheckFunction);
+        if (_lua.PCall(9, 1, 0) != LuaStatus.OK) throw new InvalidOperationException(_lua.ToString(-1));
         _lua.SetGlobal("__akkaredis");
     }
 
@@ -343,16 +345,7 @@ public sealed class ScriptEngine : IDisposable
         var lua = Lua.FromIntPtr(state);
         var engine = _running;
         if (engine == null) return PushFailure(lua, "ERR redis.call is only available while a script runs");
-        int count = lua.GetTop();
-        if (count == 0) return PushFailure(lua, "ERR Please specify at least one argument for this redis lib call");
-        var args = new byte[count][];
-        for (int i = 1; i <= count; i++)
-        {
-            var type = lua.Type(i);
-            if (type == LuaType.String) args[i - 1] = lua.ToBuffer(i, false);
-            else if (type == LuaType.Number) args[i - 1] = Encoding.ASCII.GetBytes(FormatNumber(lua, i));
-            else return PushFailure(lua, "ERR Lua redis lib command arguments must be strings or integers");
-        }
+        if (ReadArguments(lua) is not { } args) return PushFailure(lua, _argumentsError!);
         try
         {
             var error = engine.RunCommand(args);
@@ -368,6 +361,45 @@ public sealed class ScriptEngine : IDisposable
         {
             return PushFailure(lua, "ERR " + e.Message);
         }
+    }
+
+    [ThreadStatic] private static string? _argumentsError;
+
+    /// <summary>luaArgsToRedisArgv: the call's arguments as a command, or null (the reason in <see cref="_argumentsError"/>).</summary>
+    private static byte[][]? ReadArguments(Lua lua)
+    {
+        int count = lua.GetTop();
+        _argumentsError = "ERR Please specify at least one argument for this redis lib call";
+        if (count == 0) return null;
+        var args = new byte[count][];
+        for (int i = 1; i <= count; i++)
+        {
+            var type = lua.Type(i);
+            if (type == LuaType.String) args[i - 1] = lua.ToBuffer(i, false);
+            else if (type == LuaType.Number) args[i - 1] = Encoding.ASCII.GetBytes(FormatNumber(lua, i));
+            else
+            {
+                _argumentsError = "ERR Lua redis lib command arguments must be strings or integers";
+                return null;
+            }
+        }
+        return args;
+    }
+
+    /// <summary>redis.acl_check_cmd: whether the calling connection's user may run the command (nothing is logged).</summary>
+    private static int NativeAclCheck(IntPtr state)
+    {
+        var lua = Lua.FromIntPtr(state);
+        var engine = _running;
+        if (engine == null) return PushFailure(lua, "ERR redis.acl_check_cmd can only be called inside a script invocation");
+        if (ReadArguments(lua) is not { } args) return PushFailure(lua, _argumentsError!);
+        var c = engine._outer;
+        var spec = c.Server.Commands.FindCommand(args);
+        if (spec == null) return PushFailure(lua, "ERR Invalid command passed to redis.acl_check_cmd()");
+        bool allowed = c.Server.AclClientOf(c.ClientObject) is not { } caller || caller.User.Rules.Check(spec, args, out _) == Acl.AclDenial.None;
+        lua.PushBoolean(false);
+        lua.PushBoolean(allowed);
+        return 2;
     }
 
     /// <summary>A number as Lua 5.1 turns it into a string for redis.call ("%.14g": 5.0 is "5").</summary>
@@ -407,6 +439,10 @@ public sealed class ScriptEngine : IDisposable
         if (spec == null) return "ERR Unknown Redis command called from script";
         if (error != null) return "ERR Wrong number of args calling Redis command from script";
         if (spec.Facts.HasFlag("noscript")) return "ERR This Redis command is not allowed from script";
+        // scriptVerifyACL: the calling connection's user must be allowed the call (its keys and channels included).
+        if (c.Server.Acl.AnyRestricted && c.Server.AclClientOf(c.ClientObject) is { } caller &&
+            c.Server.Acl.Check(caller, spec, args, Acl.AclLogContext.Lua, c.Now) is var denial and not Acl.AclDenial.None)
+            return "ERR The user executing the script " + Acl.AclErrors.Reason(denial);
         // scriptVerifyWriteCommandAllow: may_replicate commands (PUBLISH, ...) count as writes, so a read-only script
         // never needs to wait for CLIENT PAUSE WRITE.
         if (_readOnly && (spec.IsWrite || spec.Facts.HasFlag("may_replicate"))) return "ERR Write commands are not allowed from read-only scripts.";

@@ -2,7 +2,7 @@
 -- see, which is Redis 7.0's scripting environment: Lua 5.1 names (unpack, loadstring, table.getn), the redis,
 -- bit, cjson and struct libraries, no io/os/package, and globals that can be neither created nor changed.
 -- It returns the functions the server calls: compile, run, flush, and those of FUNCTION and FCALL.
-local native_call, native_sha1hex, native_log, native_setresp, native_killed, native_setrepl, native_untail, native_load_overdue = ...
+local native_call, native_sha1hex, native_log, native_setresp, native_killed, native_setrepl, native_untail, native_load_overdue, native_acl_check = ...
 
 local G, dbg = _G, debug
 local type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall = type, tostring, error, pairs, ipairs, next, select, setmetatable, rawget, pcall
@@ -55,6 +55,11 @@ redis.call = function(...)
 end
 redis.pcall = function(...)
   local _, value = native_call(...)
+  return value
+end
+redis.acl_check_cmd = function(...)
+  local failed, value = native_acl_check(...)
+  if failed then error(value) end
   return value
 end
 -- A bad argument is not raised: the error is the value returned (luaRedisReturnSingleFieldTable).

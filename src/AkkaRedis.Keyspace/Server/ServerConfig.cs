@@ -174,6 +174,17 @@ public sealed class ServerConfig
     /// <summary>requirepass: the default user's password; empty means connections need no AUTH (nopass).</summary>
     public string RequirePass { get => _requirePass; set => _requirePass = value; }
 
+    /// <summary>aclfile: the file ACL LOAD reads and ACL SAVE writes (read at start-up too); empty for none.</summary>
+    public string AclFile { get; set; } = "";
+
+    private volatile int _aclLogMaxLen = 128;
+    /// <summary>acllog-max-len: how many entries ACL LOG keeps.</summary>
+    public int AclLogMaxLen { get => _aclLogMaxLen; set => _aclLogMaxLen = value; }
+
+    private volatile string _aclPubsubDefault = "resetchannels";
+    /// <summary>acl-pubsub-default: allchannels or resetchannels, the channels a new (or reset) user starts with.</summary>
+    public string AclPubsubDefault { get => _aclPubsubDefault; set => _aclPubsubDefault = value; }
+
     private volatile int _busyReplyThreshold = 5000;
     /// <summary>busy-reply-threshold (lua-time-limit): after this many ms a running script makes other commands answer -BUSY.</summary>
     public int BusyReplyThreshold { get => _busyReplyThreshold; set => _busyReplyThreshold = value; }

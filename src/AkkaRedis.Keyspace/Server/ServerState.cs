@@ -9,6 +9,18 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     public ServerConfig Config { get; } = config;
     public IClock Clock { get; } = clock;
     public CommandTable Commands { get; set; } = null!;
+
+    private Acl.AclUsers? _acl;
+
+    /// <summary>The node's ACL users (made from the command table and requirepass when first asked for).</summary>
+    public Acl.AclUsers Acl => LazyInitializer.EnsureInitialized(ref _acl, () => new Acl.AclUsers(Commands, Config));
+
+    /// <summary>
+    /// The connection a command a shard runs came from (the client object the shard was given: its actor, or the
+    /// connection itself for EXEC), for the ACL checks of a script's calls; null when unknown (sent by another node).
+    /// Set by the host.
+    /// </summary>
+    public Func<object?, Acl.IAclClient?> AclClientOf { get; set; } = _ => null;
     public long StartTimeMs { get; } = clock.NowMs;
     public string RunId { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant()[..32] + "00000000";
     public static string Version => "7.0.15";

@@ -4,6 +4,7 @@ using Akka.Event;
 using Akka.IO;
 using Akka.Streams;
 using Akka.Streams.Stage;
+using AkkaRedis.Keyspace.Acl;
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Keyspace.Shards;
@@ -90,7 +91,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _stage = stage;
             _services = stage._services;
             _session = _services.Clients.Open(stage._remote, stage._local, _services.State.Clock.NowMs);
-            _session.Authenticated = _services.State.Config.RequirePass.Length == 0;
+            _session.User = _services.State.Acl.Default;
+            _session.Authenticated = !_services.State.Acl.DefaultRequiresAuth;
             _sessionContext = new SessionContext(_session, _services);
             _batches = new ShardCommand[]?[_services.Shards.Length];
             _batchCounts = new int[_services.Shards.Length];
@@ -148,7 +150,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             SetKeepGoing(true);
             _self = GetStageActor(OnMessage);
-            _session.Actor = _self.Ref;
+            _services.Clients.Bind(_session, _self.Ref);
             _session.Subscriptions = new Subscriptions(_services.State.PubSub) { Subscriber = _self.Ref };
             var kill = GetAsyncCallback(Kill);
             _session.Kill = kill;
@@ -192,6 +194,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 long now = _services.State.Clock.NowMs; // once per read, not per command: the clock showed in profiles
                 while (!_stopReading)
                 {
+                    _parser.Unauthenticated = !_session.Authenticated && _services.State.Acl.DefaultRequiresAuth;
                     var result = _parser.Read(ref input, out var args);
                     if (result == ParseResult.NeedMore) break;
                     if (result == ParseResult.Error)
@@ -382,10 +385,19 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             }
             _session.LastCommand = spec!.Name;
             var state = _services.State;
-            // processCommand's authRequired: until AUTH, only AUTH, HELLO, QUIT and RESET (flagged no_auth) run.
-            if (!_session.Authenticated && !spec.Facts.HasFlag("no_auth"))
+            // processCommand's authRequired: unless the default user is on and nopass, only AUTH, HELLO, QUIT and RESET
+            // (flagged no_auth) run until AUTH.
+            if (!_session.Authenticated && !spec.Facts.HasFlag("no_auth") && state.Acl.DefaultRequiresAuth)
             {
                 Reject(seq, spec, "NOAUTH Authentication required.");
+                return;
+            }
+            // processCommand's ACL check; a user allowed everything (the default user, usually) is not checked.
+            if (!_session.User.Rules.Unrestricted &&
+                state.Acl.Check(_session, spec, args, _sessionContext.Transaction.InMulti ? AclLogContext.Multi : AclLogContext.Toplevel, now)
+                    is var denial and not AclDenial.None)
+            {
+                Reject(seq, spec, AclErrors.Refused(denial, spec.Name));
                 return;
             }
             // processCommand's protected commands: DEBUG runs only where enable-debug-command allows it.
@@ -766,6 +778,29 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             Route(command with { Payload = watch });
         }
 
+        /// <summary>
+        /// execCommand's second ACL check: the user's rules may have changed since a command was queued; one no longer
+        /// allowed answers NOPERM in its place in EXEC's reply, and the others run.
+        /// </summary>
+        private void RecheckAcl(List<QueuedCommand> queue)
+        {
+            var state = _services.State;
+            for (int i = 0; i < queue.Count; i++)
+            {
+                var denial = state.Acl.Check(_session, queue[i].Spec, queue[i].Args, AclLogContext.Multi, state.Clock.NowMs);
+                if (denial == AclDenial.None) continue;
+                var error = AclErrors.RefusedAtExec(denial);
+                queue[i] = queue[i] with
+                {
+                    RunInSession = writer =>
+                    {
+                        state.Errors.Count(error);
+                        writer.WriteError(error);
+                    },
+                };
+            }
+        }
+
         /// <summary>EXEC: one held command over every shard the queued commands and watched keys live on.</summary>
         private void Exec(long seq, in ShardCommand command, TransactionState transaction)
         {
@@ -781,6 +816,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 FailedHere(seq, command.Spec, TransactionCommands.ExecAbort);
                 return;
             }
+            if (!_session.User.Rules.Unrestricted) RecheckAcl(transaction.Queue);
             var shards = new SortedSet<int>();
             var placement = _services.Cluster?.Current;
             bool wholeKeyspace = false;

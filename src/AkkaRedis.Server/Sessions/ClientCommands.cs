@@ -246,7 +246,7 @@ public static class ClientCommands
                 return;
             }
         }
-        if (user != null && user != "default")
+        if (user != null && c.Services.State.Acl.Find(user) == null)
         {
             c.Error($"ERR No such user '{user}'");
             return;
@@ -257,6 +257,7 @@ public static class ClientCommands
             if (id != null && client.Id != id) continue;
             if (addr != null && client.Address != addr) continue;
             if (laddr != null && client.LocalAddress != laddr) continue;
+            if (user != null && client.User.Name != user) continue;
             if (type != null && type != "normal") continue;
             if (skipMe && client == c.Session) continue;
             KillClient(c, client);
@@ -309,7 +310,7 @@ public static class ClientCommands
     {
         // Redis closes its own connection after the reply; another one at once.
         if (target == c.Session) c.CloseAfterReply = true;
-        else target.Kill?.Invoke();
+        else c.Services.Clients.Kill(target);
     }
 
     private static void Help(SessionContext c)

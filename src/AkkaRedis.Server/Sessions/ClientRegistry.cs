@@ -20,7 +20,38 @@ public sealed class ClientRegistry
         return session;
     }
 
-    public void Close(ClientSession session) => _clients.TryRemove(session.Id, out _);
+    /// <summary>The open connections by their actor: how a shard's script finds who called it (for its ACL checks).</summary>
+    private readonly ConcurrentDictionary<Akka.Actor.IActorRef, ClientSession> _byActor = new();
+
+    public void Bind(ClientSession session, Akka.Actor.IActorRef actor)
+    {
+        session.Actor = actor;
+        _byActor[actor] = session;
+    }
+
+    /// <summary>The connection a shard was given as a command's client: its actor, or the connection itself (EXEC).</summary>
+    public ClientSession? Of(object? client) => client switch
+    {
+        ClientSession session => session,
+        Akka.Actor.IActorRef actor => _byActor.GetValueOrDefault(actor),
+        _ => null,
+    };
+
+    public void Close(ClientSession session)
+    {
+        _clients.TryRemove(session.Id, out _);
+        if (session.Actor is { } actor) _byActor.TryRemove(actor, out _);
+    }
+
+    /// <summary>
+    /// Closes another connection (CLIENT KILL, ACL DELUSER): it leaves CLIENT LIST at once, as Redis's freeClient
+    /// does; its stage stops on its own thread.
+    /// </summary>
+    public void Kill(ClientSession session)
+    {
+        session.Kill?.Invoke();
+        Close(session);
+    }
 
     /// <summary>The open connection with this id, or null.</summary>
     public ClientSession? Find(long id) => _clients.GetValueOrDefault(id);

@@ -6,7 +6,7 @@ namespace AkkaRedis.Server.Sessions;
 /// One connection's state. The connection stage owns and writes it; CLIENT LIST / INFO on other connections
 /// only read it (single fields, so a reader sees each one whole).
 /// </summary>
-public sealed class ClientSession(long id, string address, string localAddress, long createdMs) : Keyspace.Commands.IClientState
+public sealed class ClientSession(long id, string address, string localAddress, long createdMs) : Keyspace.Commands.IClientState, Keyspace.Acl.IAclClient
 {
     int Keyspace.Commands.IClientState.Db => Db;
     bool Keyspace.Commands.IClientState.Resp3 => Resp3;
@@ -27,8 +27,17 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public volatile string LibVersion = "";
     public volatile int Db;
     public volatile bool Resp3;
-    /// <summary>Whether the connection may run commands: at once when there is no requirepass, else after AUTH.</summary>
+    /// <summary>Whether the connection may run commands: at once when the default user is on and nopass, else after AUTH (or HELLO AUTH).</summary>
     public volatile bool Authenticated;
+
+    private volatile Keyspace.Acl.AclUser _user = null!;
+
+    /// <summary>The ACL user the connection runs as: the default user until AUTH names another.</summary>
+    public Keyspace.Acl.AclUser User
+    {
+        get => _user;
+        set => _user = value;
+    }
     /// <summary>CLIENT NO-EVICT ON: shown as flag 'e'.</summary>
     public volatile bool NoEvict;
 
@@ -113,7 +122,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" sub=").Append(Subscriptions?.ChannelCount ?? 0).Append(" psub=").Append(Subscriptions?.PatternCount ?? 0)
             .Append(" ssub=").Append(Subscriptions?.ShardChannelCount ?? 0).Append(" multi=").Append(QueuedInMulti).Append(" qbuf=").Append(queryBytes).Append(" qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
-            .Append(" user=default redir=").Append(Tracking?.RedirectId ?? -1).Append(" resp=").Append(Resp3 ? 3 : 2)
+            .Append(" user=").Append(User?.Name ?? "default").Append(" redir=").Append(Tracking?.RedirectId ?? -1).Append(" resp=").Append(Resp3 ? 3 : 2)
             .Append(" lib-name=").Append(LibName)
             .Append(" lib-ver=").Append(LibVersion);
         return line.ToString();

@@ -167,7 +167,7 @@ public static class CommandCommands
             return;
         }
         // commandGetKeysCommand's order: a command without key specs, then arity, then the keys found.
-        if (spec.Facts.KeySpecs.Length == 0)
+        if (!spec.HasKeys)
         {
             c.Error("ERR The command has no key arguments");
             return;
@@ -177,23 +177,7 @@ public static class CommandCommands
             c.Error("ERR Invalid number of arguments specified for command");
             return;
         }
-        var keys = new List<(int Position, string Flags)>();
-        bool valid = true;
-        if (spec.FindsOwnKeys)
-        {
-            // sortGetKeys: the sorted key is read (the first spec's flags), the STORE destination written (the last's).
-            var specs = spec.Facts.KeySpecs;
-            keys.AddRange(spec.KeyPositions(args).Select((p, i) => (p, (i == 0 ? specs[0] : specs[^1]).Flags)));
-        }
-        else
-        {
-            foreach (var keySpec in spec.Facts.KeySpecs)
-            {
-                var positions = new List<int>();
-                valid &= keySpec.AddKeyPositions(args, positions);
-                keys.AddRange(positions.Select(p => (p, keySpec.Flags)));
-            }
-        }
+        var keys = spec.KeysWithFlags(args, out bool valid);
         if (!valid || keys.Count == 0)
         {
             // EVAL, FCALL and the like may have no keys at all (CMD_NO_MANDATORY_KEYS): none is an empty answer.
@@ -209,36 +193,12 @@ public static class CommandCommands
                 c.Reply.WriteBulk(args[position]);
                 continue;
             }
-            var split = (flags.Contains("variable_flags") ? VariableKeyFlags(spec.Name, args) : flags).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var split = flags.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             c.Reply.WriteArrayHeader(2);
             c.Reply.WriteBulk(args[position]);
             c.Reply.WriteSetHeader(split.Length);
             foreach (var flag in split) c.Reply.WriteSimple(flag);
         }
-    }
-
-    /// <summary>
-    /// The flags of a key whose spec says they depend on the arguments (variable_flags): Redis's setGetKeys and
-    /// bitfieldGetKeys. SET overwrites its key unless GET reads it first; BITFIELD only reads with nothing but GET and
-    /// OVERFLOW (anything it does not know counts as a write, as Redis assumes).
-    /// </summary>
-    private static string VariableKeyFlags(string command, byte[][] args)
-    {
-        const string readWrite = "RW access update";
-        if (command == "set")
-        {
-            for (int i = 3; i < args.Length; i++)
-                if (Args.Is(args[i], "GET")) return readWrite;
-            return "OW update";
-        }
-        for (int i = 2; i < args.Length; i++)
-        {
-            int remaining = args.Length - i - 1;
-            if (Args.Is(args[i], "GET") && remaining >= 2) i += 2;
-            else if (Args.Is(args[i], "OVERFLOW") && remaining >= 1) i += 1;
-            else return readWrite;
-        }
-        return "RO access";
     }
 
     private static void List(SessionContext c)

@@ -97,6 +97,9 @@ public static class ConfigCommands
         new("slowlog-max-len", c => c.SlowlogMaxLen.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.SlowlogMaxLen = n)),
         new("timeout", c => c.Timeout.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.Timeout = n)),
         new("requirepass", c => c.RequirePass, (c, v) => Apply(() => c.RequirePass = v)),
+        new("aclfile", c => c.AclFile),
+        new("acllog-max-len", c => c.AclLogMaxLen.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.AclLogMaxLen = n)),
+        new("acl-pubsub-default", c => c.AclPubsubDefault, (c, v) => SetEnum(v, ["allchannels", "resetchannels"], s => c.AclPubsubDefault = s)),
         new("busy-reply-threshold", c => c.BusyReplyThreshold.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.BusyReplyThreshold = n), Alias: "lua-time-limit"),
         new("loglevel", c => c.LogLevel, (c, v) => SetEnum(v, LogLevels, s => c.LogLevel = s)),
     ];
@@ -188,7 +191,12 @@ public static class ConfigCommands
                 return;
             }
         }
-        foreach (var (parameter, value, _) in changes) parameter.Set!(c.Services.Config, value);
+        foreach (var (parameter, value, _) in changes)
+        {
+            parameter.Set!(c.Services.Config, value);
+            // requirepass is the default user's password (ACLUpdateDefaultUserPassword), set when it is set.
+            if (parameter.Name == "requirepass") c.Services.State.Acl.SetDefaultPassword(value);
+        }
         c.Reply.WriteOk();
     }
 

@@ -1,4 +1,5 @@
 using System.Text;
+using AkkaRedis.Keyspace.Acl;
 using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
@@ -158,16 +159,23 @@ public static class ConnectionCommands
         c.Reply.WriteArrayHeader(0);
     }
 
-    /// <summary>Only the default user exists, and it has no password (Redis's default "nopass"): any password is accepted for it.</summary>
-    /// <summary>The only user is "default", whose password is requirepass (any password when there is none, as nopass).</summary>
+    /// <summary>
+    /// ACLAuthenticateUser: on success the connection runs as the user; a failure is answered WRONGPASS and logged in
+    /// ACL LOG (reason auth, the command's name as sent).
+    /// </summary>
     private static bool CheckCredentials(SessionContext c, byte[] user, byte[] password)
     {
-        var required = c.Services.State.Config.RequirePass;
-        if (Encoding.UTF8.GetString(user) == "default" && (required.Length == 0 || password.AsSpan().SequenceEqual(Encoding.UTF8.GetBytes(required))))
+        var acl = c.Services.State.Acl;
+        var name = Encoding.Latin1.GetString(user);
+        if (acl.Authenticate(name, password) is { } found)
         {
+            c.Session.User = found;
             c.Session.Authenticated = true;
             return true;
         }
+        long now = c.Services.State.Clock.NowMs;
+        acl.Log.Add(AclDenial.Auth, c.InExec ? AclLogContext.Multi : AclLogContext.Toplevel, Encoding.Latin1.GetString(c[0]), name, now,
+            c.Session.Describe(now));
         c.Error("WRONGPASS invalid username-password pair or user is disabled.");
         return false;
     }
@@ -179,7 +187,7 @@ public static class ConnectionCommands
             c.Error(RespErrors.Syntax);
             return;
         }
-        if (c.Argc == 2 && c.Services.State.Config.RequirePass.Length == 0)
+        if (c.Argc == 2 && c.Services.State.Acl.Default.Rules.NoPass)
         {
             c.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return;
@@ -216,7 +224,9 @@ public static class ConnectionCommands
         c.Session.Resp3 = false;
         c.Session.Name = "";
         c.Reply.Resp3 = false;
-        c.Session.Authenticated = c.Services.State.Config.RequirePass.Length == 0; // back to the default user, as a new connection
+        // Back to the default user, as a new connection.
+        c.Session.User = c.Services.State.Acl.Default;
+        c.Session.Authenticated = !c.Services.State.Acl.DefaultRequiresAuth;
         c.ResetRequested = true;
         c.Reply.WriteRaw("+RESET\r\n"u8);
     }

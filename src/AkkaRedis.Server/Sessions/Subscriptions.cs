@@ -14,6 +14,12 @@ public sealed class Subscriptions(PubSubRegistry registry)
     private readonly HashSet<byte[]> _patterns = new(ByteArrayComparer.Instance);
     private readonly HashSet<byte[]> _shardChannels = new(ByteArrayComparer.Instance);
 
+    /// <summary>
+    /// Only the connection changes the sets; the lock lets another connection read them whole (ACL SETUSER deciding
+    /// whether this one lost a channel it listens on). Not taken by PUBLISH's delivery.
+    /// </summary>
+    private readonly object _lock = new();
+
     /// <summary>The connection's actor, which receives <see cref="PubSubMessage"/>s; set when the connection starts.</summary>
     public IActorRef Subscriber { get; set; } = ActorRefs.Nobody;
 
@@ -34,32 +40,50 @@ public sealed class Subscriptions(PubSubRegistry registry)
 
     public void Subscribe(byte[] channel)
     {
-        if (_channels.Add(channel)) registry.Subscribe(channel, Subscriber);
+        bool changed;
+        lock (_lock) changed = _channels.Add(channel);
+        if (changed) registry.Subscribe(channel, Subscriber);
     }
 
     public void Unsubscribe(byte[] channel)
     {
-        if (_channels.Remove(channel)) registry.Unsubscribe(channel, Subscriber);
+        bool changed;
+        lock (_lock) changed = _channels.Remove(channel);
+        if (changed) registry.Unsubscribe(channel, Subscriber);
     }
 
     public void PSubscribe(byte[] pattern)
     {
-        if (_patterns.Add(pattern)) registry.PSubscribe(pattern, Subscriber);
+        bool changed;
+        lock (_lock) changed = _patterns.Add(pattern);
+        if (changed) registry.PSubscribe(pattern, Subscriber);
     }
 
     public void PUnsubscribe(byte[] pattern)
     {
-        if (_patterns.Remove(pattern)) registry.PUnsubscribe(pattern, Subscriber);
+        bool changed;
+        lock (_lock) changed = _patterns.Remove(pattern);
+        if (changed) registry.PUnsubscribe(pattern, Subscriber);
     }
 
     public void SSubscribe(byte[] channel)
     {
-        if (_shardChannels.Add(channel)) registry.SSubscribe(channel, Subscriber);
+        bool changed;
+        lock (_lock) changed = _shardChannels.Add(channel);
+        if (changed) registry.SSubscribe(channel, Subscriber);
     }
 
     public void SUnsubscribe(byte[] channel)
     {
-        if (_shardChannels.Remove(channel)) registry.SUnsubscribe(channel, Subscriber);
+        bool changed;
+        lock (_lock) changed = _shardChannels.Remove(channel);
+        if (changed) registry.SUnsubscribe(channel, Subscriber);
+    }
+
+    /// <summary>A copy of the subscriptions, safe to take from any thread.</summary>
+    public (List<byte[]> Channels, List<byte[]> Patterns, List<byte[]> ShardChannels) Snapshot()
+    {
+        lock (_lock) return (_channels.ToList(), _patterns.ToList(), _shardChannels.ToList());
     }
 
     /// <summary>Whether a message this connection was sent is still wanted: its channel or pattern is still subscribed.</summary>
