@@ -154,6 +154,22 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         ["EVAL", "return {big_number='1234567890123456789012345'}", "0"],
         ["EVAL", "return {verbatim_string={format='txt', string='hi'}}", "0"],
         ["EVAL", "return {set={only=true}}", "0"],
+        // The sandbox: globals and libraries are read-only tables, to assignment, rawset and setmetatable alike (a rawset
+        // global used to outlive its script); Redis 7.0 has no print, rawlen or warn, and has gcinfo.
+        ["EVAL", "rawset(_G, 'sc_leak', 1) return 1", "0"],
+        ["EVAL", "return sc_leak", "0"],
+        ["EVAL", "rawset(redis, 'x', 1) return 1", "0"],
+        ["EVAL", "setmetatable(_G, {})", "0"],
+        ["EVAL", "setmetatable(string, {})", "0"],
+        ["EVAL", "local g = getmetatable(_G) g.__index = {}", "0"],
+        ["EVAL", "return {type(getmetatable(_G)), type(getmetatable(redis)), type(rawget(_G, 'redis')), type(getmetatable(setmetatable({}, {})))}", "0"],
+        ["EVAL", "string.x = 1", "0"],
+        ["EVAL", "print('x')", "0"],
+        ["EVAL", "return rawlen({1})", "0"],
+        ["EVAL", "return gcinfo() > 0", "0"],
+        // A RESP3 script's false is a boolean (:0 to a RESP2 caller); a RESP2 script's is nil.
+        ["EVAL", "redis.setresp(3) return false", "0"],
+        ["EVAL", "return false", "0"],
     ];
 
     /// <summary>The same scripts' replies to a RESP3 caller, byte for byte: maps, sets, big numbers, verbatim strings, doubles.</summary>
@@ -276,10 +292,12 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         new("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.");
 
     /// <summary>Runs a script that loops until SCRIPT KILL, on a connection of its own; the task checks it was killed.</summary>
-    private Task LoopUntilKilled(params string[] keys) => BlockingWork.Run(() =>
+    private Task LoopUntilKilled(params string[] keys) => LoopUntilKilled("local i = 0 while true do i = i + 1 end", keys);
+
+    private Task LoopUntilKilled(string body, string[] keys) => BlockingWork.Run(() =>
     {
         using var client = new RespClient(_port);
-        var reply = client.Call(["EVAL", "local i = 0 while true do i = i + 1 end", .. keys]);
+        var reply = client.Call(["EVAL", body, .. keys]);
         Assert.StartsWith("ERR Script killed by user with SCRIPT KILL...", ((RespClient.RespError)reply!).Message);
     });
 
@@ -387,6 +405,54 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         finally
         {
             admin.Call("CONFIG", "SET", "busy-reply-threshold", "5000");
+        }
+    }
+
+    /// <summary>scripting.tcl: the kill is raised again at every line, so a script catching it with pcall still ends.</summary>
+    [Fact]
+    public async Task AScriptCatchingTheKillWithPcallIsStoppedAllTheSame()
+    {
+        using var admin = new RespClient(_port);
+        admin.Call("CONFIG", "SET", "busy-reply-threshold", "100");
+        try
+        {
+            var looping = LoopUntilKilled("local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end", ["0"]);
+            Assert.Equal(BusyError, await PollUntilBusy(admin));
+            Assert.Equal("OK", admin.Call("SCRIPT", "KILL"));
+            await looping.WaitAsync(TimeSpan.FromSeconds(10));
+            Assert.Equal("PONG", admin.Call("PING"));
+        }
+        finally
+        {
+            admin.Call("CONFIG", "SET", "busy-reply-threshold", "5000");
+        }
+    }
+
+    /// <summary>A RESP3 reply's attribute is skipped to the reply it annotates, and booleans keep the script's protocol.</summary>
+    [Fact]
+    public void AttributesAndBooleansInCallRepliesMatchRedisServer()
+    {
+        using var redis = new RedisServerProcess(extraArgs: "--enable-debug-command yes");
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(_port);
+        foreach (var client in new[] { expected, actual }) Assert.Equal("OK", client.Call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"));
+        try
+        {
+            foreach (var proto in new[] { "2", "3" })
+            {
+                expected.Call("HELLO", proto);
+                actual.Call("HELLO", proto);
+                foreach (var body in new[] { "attrib", "true", "false", "null" })
+                foreach (var resp in new[] { "2", "3" })
+                {
+                    string[] script = ["EVAL", $"redis.setresp({resp}) return redis.call('debug', 'protocol', '{body}')", "0"];
+                    Assert.Equal(expected.CallRaw(script), actual.CallRaw(script));
+                }
+            }
+        }
+        finally
+        {
+            foreach (var client in new[] { expected, actual }) client.Call("DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0");
         }
     }
 

@@ -52,6 +52,11 @@ public static class DebugCommands
                 c.Config.ActiveExpire = Atoi(c[2]) != 0;
                 c.Reply.WriteOk();
                 return;
+            case "set-disable-deny-scripts" when c.Argc == 3:
+                // Lets scripts call commands flagged noscript (those a script can reach here: see ScriptEngine).
+                c.Config.ScriptDisableDenyScript = Atoi(c[2]) != 0;
+                c.Reply.WriteOk();
+                return;
             case "sleep" when c.Argc == 3:
                 Sleep(c[2]);
                 c.Reply.WriteOk();

@@ -438,7 +438,7 @@ public sealed class ScriptEngine : IDisposable
         var (spec, error) = c.Server.Commands.Resolve(args);
         if (spec == null) return "ERR Unknown Redis command called from script";
         if (error != null) return "ERR Wrong number of args calling Redis command from script";
-        if (spec.Facts.HasFlag("noscript")) return "ERR This Redis command is not allowed from script";
+        if (spec.Facts.HasFlag("noscript") && !c.Server.Config.ScriptDisableDenyScript) return "ERR This Redis command is not allowed from script";
         // scriptVerifyACL: the calling connection's user must be allowed the call (its keys and channels included).
         if (c.Server.Acl.AnyRestricted && c.Server.AclClientOf(c.ClientObject) is { } caller &&
             c.Server.Acl.Check(caller, spec, args, Acl.AclLogContext.Lua, c.Now) is var denial and not Acl.AclDenial.None)
@@ -591,6 +591,18 @@ public sealed class ScriptEngine : IDisposable
                 lua.SetField(-2, type == (byte)'%' ? "map" : "set");
                 return;
             }
+            case (byte)'|':
+            {
+                // An attribute is not shown to scripts (redisProtocolToLuaType_Attribute): read past it to the reply it annotates.
+                long pairs = long.Parse(line, CultureInfo.InvariantCulture);
+                for (long i = 0; i < pairs * 2; i++)
+                {
+                    PushReply(lua, resp, ref position);
+                    lua.Pop(1);
+                }
+                PushReply(lua, resp, ref position);
+                return;
+            }
             case (byte)'_':
                 lua.PushNil();
                 return;
@@ -636,7 +648,8 @@ public sealed class ScriptEngine : IDisposable
                 reply.WriteInteger(_lua.IsInteger(absolute) ? _lua.ToInteger(absolute) : (long)Math.Truncate(_lua.ToNumber(absolute)));
                 return;
             case LuaType.Boolean:
-                if (reply.Resp3 && _resp3) reply.WriteBoolean(_lua.ToBoolean(absolute));
+                // A RESP3 script's booleans are booleans (:1 and :0 to a RESP2 client); a RESP2 script's false is nil.
+                if (_resp3) reply.WriteBoolean(_lua.ToBoolean(absolute));
                 else if (_lua.ToBoolean(absolute)) reply.WriteInteger(1);
                 else reply.WriteNull();
                 return;

@@ -580,15 +580,24 @@ end
 cmsgpack.unpack_one = function(s, offset) return cmsgpack.unpack_limit(s, 1, offset) end
 
 ---------------------------------------------------------------------------------------------------- the sandbox
-local function readonly(t)
-  return setmetatable({}, {
-    __index = t,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __pairs = function() return next, t, nil end,
-    __len = function() return #t end,
-    __metatable = false,
+-- Redis's Lua marks the globals and its libraries read-only tables: assigning to them, rawset and setmetatable on them
+-- fail with "Attempt to modify a readonly table". Here they are empty proxies of the real tables; protected maps each
+-- proxy to what it shows, so the raw functions scripts get see through it and cannot write into it.
+local readonly_error = "Attempt to modify a readonly table"
+local protected = setmetatable({}, { __mode = "k" })
+local function refuse_write() error(readonly_error, 2) end
+local function proxy(source, index, exposed_metatable)
+  local p = setmetatable({}, {
+    __index = index,
+    __newindex = refuse_write,
+    __pairs = function() return next, source, nil end,
+    __len = function() return #source end,
+    __metatable = exposed_metatable or false,
   })
+  protected[p] = source
+  return p
 end
+local function readonly(t) return proxy(t, t) end
 
 -- Lua 5.1 wrote every number with "%.14g" (5.0 is "5"); 5.4 writes floats with a ".0".
 local lua_tostring = tostring
@@ -601,23 +610,40 @@ local script_globals = {}
 for name, value in pairs(G) do
   if name ~= "_G" then script_globals[name] = type(value) == "table" and readonly(value) or value end
 end
+-- What Redis 7.0's scripts do not have (print is on its deny list; rawlen and warn are Lua 5.4's), and Lua 5.1's gcinfo.
+script_globals.print, script_globals.rawlen, script_globals.warn = nil, nil, nil
+script_globals.gcinfo = function() return floor(collectgarbage("count")) end
 script_globals.redis = readonly(redis)
 script_globals.bit = readonly(bit)
 script_globals.cjson = readonly(cjson)
 script_globals.struct = readonly(struct)
 script_globals.cmsgpack = readonly(cmsgpack)
+local rawset, getmetatable = rawset, getmetatable
+script_globals.rawset = function(t, k, v)
+  if protected[t] then error(readonly_error, 0) end
+  return rawset(t, k, v)
+end
+script_globals.rawget = function(t, k) return rawget(protected[t] or t, k) end
+script_globals.setmetatable = function(t, mt)
+  if protected[t] then error(readonly_error, 0) end
+  return setmetatable(t, mt)
+end
+-- The libraries have no metatable in Redis; the globals' (which raises on a missing name) is itself read-only.
+script_globals.getmetatable = function(t)
+  if protected[t] then
+    local mt = getmetatable(t)
+    return mt ~= false and mt or nil
+  end
+  return getmetatable(t)
+end
 -- A read-only view of the table lookup(name) reads: reading a missing name and writing any are errors.
 local function guarded(lookup, source)
-  return setmetatable({}, {
-    __index = function(_, name)
-      local value = lookup(name)
-      if value == nil then error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
-      return value
-    end,
-    __newindex = function() error("Attempt to modify a readonly table", 2) end,
-    __pairs = function() return next, source, nil end,
-    __metatable = false,
-  })
+  local missing = function(_, name)
+    local value = lookup(name)
+    if value == nil then error("Script attempted to access nonexistent global variable '" .. tostring(name) .. "'", 2) end
+    return value
+  end
+  return proxy(source, missing, readonly({ __index = missing, __newindex = refuse_write }))
 end
 local env = guarded(function(name) return script_globals[name] end, script_globals)
 script_globals._G = env
@@ -630,6 +656,8 @@ end
 
 -- Where an error was raised: the innermost line of the user's script (not of the libraries above).
 local function error_handler(e)
+  -- The script is ending: a killed script's hook must not raise again in here.
+  dbg.sethook()
   local line = "?"
   local level = 2
   while true do
@@ -717,10 +745,17 @@ local library_env = guarded(function(name)
 end, script_globals)
 local functions = {}
 
--- Runs fn(...) with the error handler, checking every 100000 instructions whether SCRIPT KILL asked it to stop.
+-- Runs fn(...) with the error handler, checking every 100000 instructions whether SCRIPT KILL asked it to stop. Once
+-- killed, the error is raised again at every instruction and line (as luaMaskCountHook does), so a script that catches
+-- it with pcall is stopped all the same.
+local killed_error = { err = "ERR Script killed by user with SCRIPT KILL..." }
+local function raise_killed() error(killed_error) end
 local function run_killable(fn, ...)
   dbg.sethook(function()
-    if native_killed() then error({ err = "ERR Script killed by user with SCRIPT KILL..." }) end
+    if native_killed() then
+      dbg.sethook(raise_killed, "l", 1)
+      error(killed_error)
+    end
   end, "", 100000)
   local ok, result = xpcall(fn, error_handler, ...)
   dbg.sethook()

@@ -174,6 +174,10 @@ public sealed class ServerConfig
     /// <summary>requirepass: the default user's password; empty means connections need no AUTH (nopass).</summary>
     public string RequirePass { get => _requirePass; set => _requirePass = value; }
 
+    private volatile bool _scriptDisableDenyScript;
+    /// <summary>DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged noscript (a testing hack, as in Redis).</summary>
+    public bool ScriptDisableDenyScript { get => _scriptDisableDenyScript; set => _scriptDisableDenyScript = value; }
+
     /// <summary>aclfile: the file ACL LOAD reads and ACL SAVE writes (read at start-up too); empty for none.</summary>
     public string AclFile { get; set; } = "";
 
