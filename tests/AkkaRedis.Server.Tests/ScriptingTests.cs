@@ -408,6 +408,29 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         }
     }
 
+    /// <summary>
+    /// min-replicas-to-write with no replicas (this server never has any): writes answer NOREPLICAS, inside scripts
+    /// too, and a script declaring flags without no-writes is refused before it runs, as scripting.tcl expects.
+    /// </summary>
+    [Fact]
+    public void MinReplicasToWriteRefusesWritesAsRedisServerDoes()
+    {
+        using var redis = new RedisServerProcess();
+        using var expected = new RespClient(redis.Port);
+        using var actual = new RespClient(_port);
+        string[][] commands =
+        [
+            ["SET", "sc:rep", "v"], ["CONFIG", "SET", "min-slaves-to-write", "1"], ["CONFIG", "GET", "min-replicas-to-write"],
+            ["SET", "sc:rep", "w"], ["GET", "sc:rep"], ["EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "sc:rep"],
+            ["EVAL", "return redis.call('get', KEYS[1])", "1", "sc:rep"], ["EVAL", "#!lua\nreturn redis.call('get', KEYS[1])", "1", "sc:rep"],
+            ["EVAL", "return redis.call('set', KEYS[1], 'x')", "1", "sc:rep"], ["CONFIG", "SET", "min-replicas-max-lag", "0"],
+            ["SET", "sc:rep", "y"], ["CONFIG", "SET", "min-replicas-max-lag", "10"], ["CONFIG", "SET", "min-replicas-to-write", "0"],
+            ["SET", "sc:rep", "z"],
+        ];
+        foreach (var command in commands)
+            Assert.Equal(ScriptReplies.Render(command, expected.Call(command)), ScriptReplies.Render(command, actual.Call(command)));
+    }
+
     /// <summary>scripting.tcl: the kill is raised again at every line, so a script catching it with pcall still ends.</summary>
     [Fact]
     public async Task AScriptCatchingTheKillWithPcallIsStoppedAllTheSame()

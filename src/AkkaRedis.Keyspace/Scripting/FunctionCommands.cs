@@ -83,6 +83,11 @@ public static class FunctionCommands
             c.Error(ScriptCommands.WriteFlagWithRo);
             return;
         }
+        if (!function.NoWrites && c.Server.WriteRefusal() is { } refusal)
+        {
+            c.Error(refusal);
+            return;
+        }
         c.Scripts.Call(c, function, keys, argv, readOnly);
     }
 

@@ -104,6 +104,12 @@ public static class ScriptCommands
             c.Error(WriteFlagWithRo);
             return;
         }
+        // scriptPrepareForRun: a script declaring its flags that may write is refused at once while writes are.
+        if (shebang.Declared && !shebang.NoWrites && c.Server.WriteRefusal() is { } refusal)
+        {
+            c.Error(refusal);
+            return;
+        }
         engine.Run(c, sha, keys, argv, readOnly || shebang.NoWrites);
     }
 

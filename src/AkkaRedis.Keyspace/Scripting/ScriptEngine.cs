@@ -446,7 +446,7 @@ public sealed class ScriptEngine : IDisposable
         // scriptVerifyWriteCommandAllow: may_replicate commands (PUBLISH, ...) count as writes, so a read-only script
         // never needs to wait for CLIENT PAUSE WRITE.
         if (_readOnly && (spec.IsWrite || spec.Facts.HasFlag("may_replicate"))) return "ERR Write commands are not allowed from read-only scripts.";
-        if (spec.IsWrite && c.Server.Aof?.WriteError is { } writeError) return RespErrors.MisconfAof + writeError;
+        if (spec.IsWrite && c.Server.WriteRefusal() is { } refusal) return refusal;
         if (c.HeldShards != null)
             foreach (int position in spec.KeyPositions(args))
                 if (!c.Holds(args[position])) return "ERR Script attempted to access a non local key in a cluster node script";

@@ -174,6 +174,14 @@ public sealed class ServerConfig
     /// <summary>requirepass: the default user's password; empty means connections need no AUTH (nopass).</summary>
     public string RequirePass { get => _requirePass; set => _requirePass = value; }
 
+    private volatile int _minReplicasToWrite;
+    /// <summary>min-replicas-to-write: writes need this many good replicas (0: none). This server has none.</summary>
+    public int MinReplicasToWrite { get => _minReplicasToWrite; set => _minReplicasToWrite = value; }
+
+    private volatile int _minReplicasMaxLag = 10;
+    /// <summary>min-replicas-max-lag: how late a good replica may be, in seconds (0 turns min-replicas-to-write off).</summary>
+    public int MinReplicasMaxLag { get => _minReplicasMaxLag; set => _minReplicasMaxLag = value; }
+
     private volatile bool _scriptDisableDenyScript;
     /// <summary>DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged noscript (a testing hack, as in Redis).</summary>
     public bool ScriptDisableDenyScript { get => _scriptDisableDenyScript; set => _scriptDisableDenyScript = value; }

@@ -155,6 +155,18 @@ public sealed class ServerState(ServerConfig config, IClock clock)
             Latency.Add(spec.IsFast ? "fast-command" : "command", micros / 1000, Clock.NowMs / 1000);
     }
 
+    /// <summary>
+    /// Why writes are refused now, or null: processCommand's MISCONF while the AOF cannot be written, and NOREPLICAS
+    /// while min-replicas-to-write asks for replicas (checkGoodReplicasStatus; this server has none).
+    /// </summary>
+    public string? WriteRefusal()
+    {
+        if (Aof?.WriteError is { } writeError) return Protocol.RespErrors.MisconfAof + writeError;
+        var config = Config;
+        if (config.MinReplicasToWrite > 0 && config.MinReplicasMaxLag > 0) return "NOREPLICAS Not enough good replicas to write.";
+        return null;
+    }
+
     /// <summary>Error replies by code (INFO errorstats).</summary>
     public ErrorStats Errors { get; } = new();
 

@@ -893,10 +893,10 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         var payload = command.Payload is WatchTicket ticket ? StandInFor(ticket) : command.Payload;
         _context.Begin(spec, command.Args, command.Db, _writer, _store, clock.NowMs, payload, command.FirstKeySlot);
         _context.ClientObject = client;
-        if (_aof?.WriteError is { } writeError && spec.IsWrite)
+        if (spec.IsWrite && _server.WriteRefusal() is { } refusal)
         {
-            // Redis's processCommand: while the AOF cannot be written, writes are refused and reads go on.
-            _writer.WriteError(RespErrors.MisconfAof + writeError);
+            // Redis's processCommand: while the AOF cannot be written (or replicas are asked for), writes are refused and reads go on.
+            _writer.WriteError(refusal);
             _store.Calls[spec.Id]++;
             _server.CountIfFailed(_store, spec, _writer, start);
             if (!sharesTiming) clock.Advance(_server.Clock);
