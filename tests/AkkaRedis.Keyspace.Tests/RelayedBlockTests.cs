@@ -97,9 +97,9 @@ public class RelayedBlockTests : Akka.TestKit.Xunit2.TestKit
         // BLPOP over keys of two shards: each shard registers the keys it owns.
         var blpop = Command(5, "BLPOP", list, other, "0");
         _h.Shards[1].Tell(new WakeWhenReady(blpop, 1, waker.Ref));
-        Assert.Equal(new WakeRegistered(1, 1), waker.ExpectMsg<WakeRegistered>());
+        Assert.Equal((1, 1L, 0), Registered(waker.ExpectMsg<WakeRegistered>()));
         _h.Shards[1].Tell(new WakeWhenReady(blpop, 2, waker.Ref)); // a renewal while it waits: answered, not doubled
-        Assert.Equal(new WakeRegistered(1, 2), waker.ExpectMsg<WakeRegistered>());
+        Assert.Equal((1, 2L, 0), Registered(waker.ExpectMsg<WakeRegistered>()));
 
         // A sorted set at a key it waits on as a list does not wake it; a list does, and stays whole.
         Assert.Equal(":1\r\n", _h.Run("ZADD", "{" + list + "}", "1", "m"));
@@ -135,5 +135,26 @@ public class RelayedBlockTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(":2\r\n", _h.Run("RPUSH", list, "d"));
         waker.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         Assert.Equal(0, Volatile.Read(ref _h.Keyspace.BlockedWaiters));
+    }
+
+    private static (int Shard, long Round, int Resolved) Registered(WakeRegistered registered) =>
+        (registered.Shard, registered.Round, registered.Resolved.Length);
+
+    [Fact]
+    public void AWakerOfXReadWithDollarLearnsTheLastIdsAsTheWaitBegins()
+    {
+        string stream = _h.KeyOn(1, "s"), elsewhere = _h.KeyOn(2, "s"), missing = _h.KeyOn(1, "m");
+        Assert.Equal("$3\r\n5-0\r\n", _h.Run("XADD", stream, "5-0", "f", "v"));
+        Assert.Equal("$3\r\n7-0\r\n", _h.Run("XADD", stream, "7-0", "f", "v"));
+        Assert.Equal(":1\r\n", _h.Run("XDEL", stream, "7-0"));
+        var waker = CreateTestProbe();
+        // Only this shard's streams: the last ID even when deleted, 0-0 for none; a given ID stays as it is.
+        var xread = Command(3, "XREAD", "BLOCK", "0", "STREAMS", stream, elsewhere, missing, "$", "$", "$");
+        _h.Shards[1].Tell(new WakeWhenReady(xread, 1, waker.Ref));
+        var registered = waker.ExpectMsg<WakeRegistered>();
+        Assert.Equal([(7, "7-0"), (9, "0-0")], registered.Resolved.Select(r => (r.Position, Encoding.ASCII.GetString(r.Id))));
+        // The shard waits for entries after those: a new one wakes the waker.
+        Assert.Equal("$3\r\n8-0\r\n", _h.Run("XADD", stream, "8-0", "f", "v"));
+        Assert.Equal(new KeyReady(1), waker.ExpectMsg<KeyReady>());
     }
 }

@@ -88,7 +88,9 @@ public sealed class ClusterSerializerTests : IDisposable
         var wake = RoundTrip(new WakeWhenReady(blpop, 7, _actor));
         Assert.Equal((7L, _actor, "blpop", 2, true, 11L), (wake.Round, wake.Waker, wake.Command.Spec.Name, wake.Command.Db, wake.Command.Resp3, wake.Command.Seq));
         Assert.Equal(["BLPOP", "a", "b", "0"], wake.Command.Args.Select(Text));
-        Assert.Equal(new WakeRegistered(3, long.MaxValue), RoundTrip(new WakeRegistered(3, long.MaxValue)));
+        var registered = RoundTrip(new WakeRegistered(3, long.MaxValue, [(7, B("5-1")), (9, B("0-0"))]));
+        Assert.Equal((3, long.MaxValue), (registered.Shard, registered.Round));
+        Assert.Equal([(7, "5-1"), (9, "0-0")], registered.Resolved.Select(r => (r.Position, Text(r.Id))));
         Assert.Equal(new KeyReady(5), RoundTrip(new KeyReady(5)));
         Assert.Equal(_actor, RoundTrip(new StopWaking(_actor)).Waker);
     }

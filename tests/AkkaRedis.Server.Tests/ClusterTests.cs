@@ -88,6 +88,14 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("8-0", a.Call("XADD", other, "8-0", "x", "z"));
         Assert.Equal(new List<object?> { new List<object?> { other, new List<object?> { new List<object?> { "8-0", new List<object?> { "x", "z" } } } } },
             b.ReadWithin(TimeSpan.FromSeconds(10)));
+
+        // "$" over streams of two nodes means their last IDs as the wait began: the next entry on either is the reply
+        // (it used to be read again as "$" when it woke the reader, which then waited for its timeout).
+        b.SendRaw(System.Text.Encoding.ASCII.GetString(RespClient.Encode("XREAD", "BLOCK", "10000", "STREAMS", other, stream, "$", "$")));
+        Assert.Null(b.ReadRawWithin(TimeSpan.FromMilliseconds(300)));
+        Assert.Equal("9-0", a.Call("XADD", stream, "9-0", "x", "w"));
+        Assert.Equal(new List<object?> { new List<object?> { stream, new List<object?> { new List<object?> { "9-0", new List<object?> { "x", "w" } } } } },
+            b.ReadWithin(TimeSpan.FromSeconds(8)));
     }
 
     [Fact]

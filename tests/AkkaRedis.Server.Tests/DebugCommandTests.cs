@@ -61,6 +61,26 @@ public sealed class DebugCommandTests
         ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5000000000"], ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "lots"], ["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"],
     ];
 
+    /// <summary>DEBUG PAUSE-CRON: while set, keys past their expiry are left for a lookup to find; once cleared, the cycle removes them.</summary>
+    [Fact]
+    public void PausedCronLeavesExpiredKeysUntilItResumes()
+    {
+        using var server = ServerProcess.Start("--appendonly", "no", "--hz", "100");
+        using var c = new RespClient(server.Port);
+        Assert.Equal("OK", c.Call("DEBUG", "PAUSE-CRON", "1"));
+        for (int i = 0; i < 20; i++) c.Call("SET", "k" + i, "v", "PX", "1");
+        Thread.Sleep(500);
+        Assert.Equal(20L, c.Call("DBSIZE"));
+        Assert.Equal("OK", c.Call("DEBUG", "PAUSE-CRON", "0"));
+        long left = 20;
+        for (int i = 0; i < 100 && left > 0; i++)
+        {
+            Thread.Sleep(50);
+            left = (long)c.Call("DBSIZE")!;
+        }
+        Assert.Equal(0L, left);
+    }
+
     [Fact]
     public void PlainListNodesAsRedissListSuiteUsesThem()
     {

@@ -13,6 +13,14 @@ public sealed class ErrorStatsTests
         ["EVAL", "return redis.error_reply('MY own')", "0"],
         ["MULTI"], ["SET", "x"], ["EXEC"], ["MULTI"], ["INCR", "l"], ["EXEC"], ["EXEC"],
         ["SELECT", "99"], ["CLIENT", "NOSUCH"], ["EVALSHA", new string('a', 40), "0"], ["BLPOP", "l", "-1"],
+        // A script's calls refused before they run are rejected calls, and a connection command it calls is a call.
+        ["EVAL_RO", "return redis.call('set', KEYS[1], 'y')", "1", "x"], ["EVAL_RO", "return redis.pcall('set', KEYS[1], 'y')", "1", "x"],
+        ["EVAL", "return redis.call('select', 99)", "0"], ["EVAL", "local t = redis.pcall('select', 99) return 1", "0"],
+        ["EVAL", "return redis.call('nosuch')", "0"], ["EVAL", "return redis.error_reply('')", "0"],
+        // Over maxmemory: a script's first data-adding call, and a script declaring flags without allow-oom, are refused.
+        ["CONFIG", "SET", "maxmemory", "1"], ["EVAL", "return redis.call('set', KEYS[1], 'y')", "1", "x"],
+        ["EVAL", "return redis.pcall('set', KEYS[1], 'y')", "1", "x"], ["EVAL", "#!lua\nreturn 1", "0"],
+        ["EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 'y')", "1", "x"], ["CONFIG", "SET", "maxmemory", "0"],
     ];
 
     private static (string Errors, string Total, string Calls) Run(int port)

@@ -41,6 +41,22 @@ public sealed class SlowLogTests
         client.Call("SLOWLOG", "RESET");
         client.Call("SET", "a", "b");
         results.Add(client.Call("SLOWLOG", "LEN"));
+
+        // A blocked command served later is logged then, as the client sent it (slowlog.tcl's blocked BLPOP).
+        results.Add(client.Call("CONFIG", "SET", "slowlog-log-slower-than", "0"));
+        using var blocked = new RespClient(port);
+        blocked.Call("CLIENT", "SETNAME", "blocked");
+        blocked.SendRaw(RespClient.Encode("BLPOP", "slow:list", "0"));
+        for (int i = 0; i < 200 && !((string)client.Call("INFO", "clients")!).Contains("blocked_clients:1"); i++) Thread.Sleep(10);
+        client.Call("MULTI");
+        client.Call("LPUSH", "slow:list", "foo");
+        client.Call("SLOWLOG", "RESET");
+        client.Call("EXEC");
+        results.Add(blocked.Read());
+        var served = (List<object?>)((List<object?>)client.Call("SLOWLOG", "GET")!)[0]!;
+        results.Add(served[3]);
+        results.Add(served[5]);
+        client.Call("CONFIG", "SET", "slowlog-log-slower-than", "-1");
         return results;
     }
 

@@ -27,6 +27,9 @@ public sealed class BlockedClient(long seq, IActorRef replyTo)
     public int Db { get; set; }
     /// <summary>The command that blocked, whose failed calls and errors count when a shard answers it with an error.</summary>
     public CommandSpec? Spec { get; set; }
+
+    /// <summary>The command as the client sent it, for SLOWLOG when it is served (null for a cluster's stand-ins).</summary>
+    public byte[][]? Args { get; set; }
     public bool Resp3 { get; set; }
     /// <summary>Where it waits; published whole once registered, so any shard may read it to forget the client.</summary>
     public volatile (int Shard, int Db, byte[] Key)[] Keys = [];

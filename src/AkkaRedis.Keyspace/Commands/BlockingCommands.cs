@@ -71,6 +71,7 @@ public static class BlockingCommands
         if (isReady != null) client.IsReady = isReady;
         client.Db = c.Db;
         client.Spec = c.Spec;
+        client.Args = c.Args;
         client.Resp3 = c.Reply.Resp3;
         client.WaitOn(c.Keyspace, keys);
         c.Blocked = true;

@@ -110,6 +110,12 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     public bool ErrorCounted;
 
     /// <param name="firstKeySlot">The hash slot of the command's first key when routing computed it, else -1.</param>
+    /// <summary>
+    /// Over maxmemory with nothing left to evict when the command began (Redis's pre_command_oom_state): a script then
+    /// may not add data (scriptVerifyOOM). Set by the shard.
+    /// </summary>
+    public bool OutOfMemory;
+
     public void Begin(CommandSpec spec, byte[][] args, int db, RespWriter reply, ShardStore shard, long now, object? payload, int firstKeySlot = -1)
     {
         if (firstKeySlot >= 0)
@@ -119,6 +125,7 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         }
         Payload = payload;
         ErrorCounted = false;
+        OutOfMemory = false;
         Blocked = false;
         Spec = spec;
         Args = args;

@@ -26,6 +26,7 @@ public sealed class CommandSpec
         IsWrite = facts.HasFlag("write");
         IsBlocking = facts.HasFlag("blocking");
         IsFast = facts.HasFlag("fast");
+        DenyOom = facts.HasFlag("denyoom");
         RunsUserCode = Array.IndexOf(facts.AclCategories, "scripting") >= 0;
         _findKeys = findKeys;
         SimpleKeys = findKeys == null && facts.FirstKey > 0 && facts.KeySpecs.All(k => k.Search.Position > 0 && k.Find.IsRange && k.Find.Limit == 0);
@@ -51,6 +52,9 @@ public sealed class CommandSpec
 
     /// <summary>Flagged blocking (BLPOP, BZPOPMIN, ...): asked for every command routed, so not a flag search.</summary>
     public bool IsBlocking { get; }
+
+    /// <summary>Flagged denyoom (may add data): refused over maxmemory; asked for every command while a limit is set.</summary>
+    public bool DenyOom { get; }
 
     /// <summary>Flagged fast (O(1) or O(log N)): asked for every command a shard times.</summary>
     public bool IsFast { get; }

@@ -52,6 +52,10 @@ public static class DebugCommands
                 c.Config.ActiveExpire = Atoi(c[2]) != 0;
                 c.Reply.WriteOk();
                 return;
+            case "pause-cron" when c.Argc == 3:
+                c.Config.CronPaused = Atoi(c[2]) != 0;
+                c.Reply.WriteOk();
+                return;
             case "set-disable-deny-scripts" when c.Argc == 3:
                 // Lets scripts call commands flagged noscript (those a script can reach here: see ScriptEngine).
                 c.Config.ScriptDisableDenyScript = Atoi(c[2]) != 0;
@@ -99,6 +103,8 @@ public static class DebugCommands
         "    Write <message> to the server log.",
         "OBJECT <key>",
         "    Show low level info about `key` and associated value.",
+        "PAUSE-CRON <0|1>",
+        "    Stop periodic cron job processing.",
         "PROTOCOL <type>",
         "    Reply with a test value of the specified type. <type> can be: string,",
         "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",

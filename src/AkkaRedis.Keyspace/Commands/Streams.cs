@@ -526,6 +526,28 @@ public static class Streams
         return (keys, wait.IsReady);
     }
 
+    /// <summary>
+    /// A blocking XREAD's "$" IDs of the streams <paramref name="isHere"/> says this shard holds, as their last IDs (0-0
+    /// where there is no stream): a cluster's waker runs the command again when woken, where "$" would mean the entry
+    /// that woke it. Positions are the arguments'; XREADGROUP has no "$".
+    /// </summary>
+    public static List<(int Position, byte[] Id)> ResolveLastIds(byte[][] args, Func<byte[], bool> isHere, Func<byte[], object?> valueOf)
+    {
+        var resolved = new List<(int, byte[])>();
+        if (Array.FindIndex(args, 1, a => Args.Is(a, "group")) > 0) return resolved;
+        int streamsAt = Array.FindIndex(args, 1, a => Args.Is(a, "streams")) + 1;
+        if (streamsAt == 0) return resolved;
+        int count = (args.Length - streamsAt) / 2;
+        for (int k = 0; k < count; k++)
+        {
+            int at = streamsAt + count + k;
+            var key = args[streamsAt + k];
+            if (args[at] is not [(byte)'$'] || !isHere(key)) continue;
+            resolved.Add((at, (valueOf(key) is RedisStream stream ? stream.LastId : StreamId.Zero).ToBytes()));
+        }
+        return resolved;
+    }
+
     /// <summary>XREAD's BLOCK argument in milliseconds when given (for the connection's timer), else null.</summary>
     public static bool TryBlockMilliseconds(byte[][] args, out long? milliseconds)
     {

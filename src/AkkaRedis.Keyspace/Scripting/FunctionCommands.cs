@@ -88,6 +88,7 @@ public static class FunctionCommands
             c.Error(refusal);
             return;
         }
+        if (ScriptCommands.RefusedOutOfMemory(c, function.AllowOom || function.NoWrites)) return;
         c.Scripts.Call(c, function, keys, argv, readOnly);
     }
 

@@ -5,6 +5,7 @@ public sealed record FunctionInfo(string Name, string Library, string[] Flags, s
 {
     public bool NoWrites => Array.IndexOf(Flags, "no-writes") >= 0;
     public bool NoCluster => Array.IndexOf(Flags, "no-cluster") >= 0;
+    public bool AllowOom => Array.IndexOf(Flags, "allow-oom") >= 0;
 }
 
 /// <summary>A library loaded with FUNCTION LOAD: its name, its code as given, and its functions.</summary>

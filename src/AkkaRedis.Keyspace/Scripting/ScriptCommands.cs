@@ -110,10 +110,22 @@ public static class ScriptCommands
             c.Error(refusal);
             return;
         }
-        engine.Run(c, sha, keys, argv, readOnly || shebang.NoWrites);
+        if (shebang.Declared && RefusedOutOfMemory(c, shebang.AllowOom || shebang.NoWrites)) return;
+        engine.Run(c, sha, keys, argv, readOnly || shebang.NoWrites, shebang.AllowOom);
     }
 
     private const string NoScript = "NOSCRIPT No matching script. Please use EVAL.";
+
+    /// <summary>
+    /// scriptPrepareForRun: over maxmemory (with nothing left to evict), a script or function that declares its flags
+    /// runs only if it declared allow-oom or no-writes.
+    /// </summary>
+    public static bool RefusedOutOfMemory(CommandContext c, bool allowed)
+    {
+        if (!c.OutOfMemory || allowed) return false;
+        c.Error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+        return true;
+    }
 
     /// <summary>scriptPrepareForRun's refusal of a script or function that may write, run by EVAL_RO, EVALSHA_RO or FCALL_RO.</summary>
     public const string WriteFlagWithRo = "ERR Can not execute a script with write flag using *_ro command.";

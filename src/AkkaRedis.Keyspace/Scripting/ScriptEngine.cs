@@ -42,6 +42,10 @@ public sealed class ScriptEngine : IDisposable
     private readonly RespWriter _callReply = new(256);
     private CommandContext _outer = null!;
     private bool _readOnly;
+    /// <summary>The script declared allow-oom (scriptVerifyOOM lets it add data over maxmemory).</summary>
+    private bool _allowOom;
+    /// <summary>A call of the running script changed data: from then on it is not stopped for memory (SCRIPT_WRITE_DIRTY).</summary>
+    private bool _wrote;
     private bool _resp3;
     private int _db;
 
@@ -250,23 +254,26 @@ public sealed class ScriptEngine : IDisposable
 
     /// <summary>FCALL: runs a function as a script runs (every shard held, effects in one block).</summary>
     public void Call(CommandContext c, FunctionInfo function, byte[][] keys, byte[][] argv, bool readOnly) =>
-        RunInLua(c, "call_function", function.Name, keys, argv, readOnly || function.NoWrites);
+        RunInLua(c, "call_function", function.Name, keys, argv, readOnly || function.NoWrites, function.AllowOom);
 
     /// <summary>
     /// Runs a cached script with all shards held, writing its reply into <paramref name="c"/>'s writer. Its writes
     /// are journaled as one MULTI/EXEC block, as Redis 7 propagates a script's effects.
     /// </summary>
-    public void Run(CommandContext c, string sha, byte[][] keys, byte[][] argv, bool readOnly) =>
-        RunInLua(c, "run", sha, keys, argv, readOnly);
+    /// <param name="allowOom">The script declared allow-oom: commands that may add data run even over maxmemory.</param>
+    public void Run(CommandContext c, string sha, byte[][] keys, byte[][] argv, bool readOnly, bool allowOom = false) =>
+        RunInLua(c, "run", sha, keys, argv, readOnly, allowOom);
 
     /// <summary>
     /// Calls the prelude's <paramref name="runner"/> ("run" for a script by its sha, "call_function" for a function
     /// by its name) and writes the reply, or the error with where it was raised, as Redis does.
     /// </summary>
-    private void RunInLua(CommandContext c, string runner, string name, byte[][] keys, byte[][] argv, bool readOnly)
+    private void RunInLua(CommandContext c, string runner, string name, byte[][] keys, byte[][] argv, bool readOnly, bool allowOom)
     {
         _outer = c;
         _readOnly = readOnly;
+        _allowOom = allowOom;
+        _wrote = false;
         _resp3 = false;
         _journaled = true;
         _lastCountedError = null;
@@ -436,31 +443,37 @@ public sealed class ScriptEngine : IDisposable
     {
         var c = _outer;
         var (spec, error) = c.Server.Commands.Resolve(args);
-        if (spec == null) return "ERR Unknown Redis command called from script";
-        if (error != null) return "ERR Wrong number of args calling Redis command from script";
-        if (spec.Facts.HasFlag("noscript") && !c.Server.Config.ScriptDisableDenyScript) return "ERR This Redis command is not allowed from script";
+        if (spec == null) return Refuse(null, "ERR Unknown Redis command called from script");
+        if (error != null) return Refuse(spec, "ERR Wrong number of args calling Redis command from script");
+        if (spec.Facts.HasFlag("noscript") && !c.Server.Config.ScriptDisableDenyScript) return Refuse(spec, "ERR This Redis command is not allowed from script");
         // scriptVerifyACL: the calling connection's user must be allowed the call (its keys and channels included).
         if (c.Server.Acl.AnyRestricted && c.Server.AclClientOf(c.ClientObject) is { } caller &&
             c.Server.Acl.Check(caller, spec, args, Acl.AclLogContext.Lua, c.Now) is var denial and not Acl.AclDenial.None)
-            return "ERR The user executing the script " + Acl.AclErrors.Reason(denial);
+            return Refuse(spec, "ERR The user executing the script " + Acl.AclErrors.Reason(denial));
         // scriptVerifyWriteCommandAllow: may_replicate commands (PUBLISH, ...) count as writes, so a read-only script
         // never needs to wait for CLIENT PAUSE WRITE.
-        if (_readOnly && (spec.IsWrite || spec.Facts.HasFlag("may_replicate"))) return "ERR Write commands are not allowed from read-only scripts.";
-        if (spec.IsWrite && c.Server.WriteRefusal() is { } refusal) return refusal;
+        if (_readOnly && (spec.IsWrite || spec.Facts.HasFlag("may_replicate"))) return Refuse(spec, "ERR Write commands are not allowed from read-only scripts.");
+        if (spec.IsWrite && c.Server.WriteRefusal() is { } refusal) return Refuse(spec, refusal);
+        // scriptVerifyOOM: over maxmemory when the script began, its first data-adding call is refused.
+        if (c.OutOfMemory && !_allowOom && !_wrote && spec.DenyOom) return Refuse(spec, Eviction.OutOfMemory);
         if (c.HeldShards != null)
             foreach (int position in spec.KeyPositions(args))
-                if (!c.Holds(args[position])) return "ERR Script attempted to access a non local key in a cluster node script";
+                if (!c.Holds(args[position])) return Refuse(spec, "ERR Script attempted to access a non local key in a cluster node script");
         if (c.Server.Monitors.Any && !spec.Facts.HasFlag("admin")) c.Server.Monitors.Feed(_db, "lua", args);
         _callReply.Clear();
         _callReply.Resp3 = _resp3;
-        if (spec.Handler == null || spec.Route == CommandRoute.Session) return RunConnectionCommand(spec.Name, args);
+        if (spec.Handler == null || spec.Route == CommandRoute.Session) return RunConnectionCommand(spec, args);
         _inner.Journal = _journaled ? c.Journal : null;
         _inner.Begin(spec, args, _db, _callReply, c.Shard, c.Now, null);
         _inner.Client = c.Client;
         spec.Handler(_inner);
         c.TakeInvalidationsFrom(_inner);
         if (spec.Facts.HasFlag("readonly")) c.ScriptRanReadonly = true;
-        if (_inner.Changes > 0 || _inner.Effects != null) c.Server.Script.MarkWrite();
+        if (_inner.Changes > 0 || _inner.Effects != null)
+        {
+            c.Server.Script.MarkWrite();
+            _wrote = true;
+        }
         _inner.RecordEffects();
         c.Shard.Calls[spec.Id]++;
         if (c.Server.CountIfFailed(c.Shard, spec, _callReply, 0))
@@ -468,7 +481,38 @@ public sealed class ScriptEngine : IDisposable
         return null;
     }
 
-    /// <summary>The connection commands a script may call: SELECT (for the script only), PING, ECHO, TIME, PUBLISH, SPUBLISH.</summary>
+    /// <summary>
+    /// scriptCall's refusals: a rejected call of the command in INFO commandstats (when it is known), and its error counted
+    /// here, once (the script's reply, if it is that error, is not counted again).
+    /// </summary>
+    private string Refuse(CommandSpec? spec, string error)
+    {
+        var server = _outer.Server;
+        if (spec != null) Interlocked.Increment(ref server.Rejected[spec.Id]);
+        _lastCountedError = Encoding.ASCII.GetBytes(error);
+        server.Errors.Count(_lastCountedError);
+        return error;
+    }
+
+    /// <summary>
+    /// The connection commands a script may call: SELECT (for the script only), PING, ECHO, TIME, PUBLISH, SPUBLISH.
+    /// Each is a call in INFO commandstats, and a failed one when it fails (its error counted once).
+    /// </summary>
+    private string? RunConnectionCommand(CommandSpec spec, byte[][] args)
+    {
+        if (spec.Name is not ("select" or "ping" or "echo" or "publish" or "spublish" or "time")) return "ERR This Redis command is not allowed from script";
+        var server = _outer.Server;
+        Interlocked.Increment(ref server.SessionCalls[spec.Id]);
+        var error = RunConnectionCommand(spec.Name, args);
+        if (error != null)
+        {
+            Interlocked.Increment(ref server.SessionFailed[spec.Id]);
+            _lastCountedError = Encoding.ASCII.GetBytes(error);
+            server.Errors.Count(_lastCountedError);
+        }
+        return error;
+    }
+
     private string? RunConnectionCommand(string name, byte[][] args)
     {
         switch (name)
@@ -479,7 +523,7 @@ public sealed class ScriptEngine : IDisposable
                 _callReply.WriteOk();
                 return null;
             case "ping":
-                if (args.Length > 2) return "ERR Wrong number of args calling Redis command from script";
+                if (args.Length > 2) return RespErrors.WrongArgs("ping");
                 if (args.Length == 2) _callReply.WriteBulk(args[1]);
                 else _callReply.WriteSimple("PONG");
                 return null;

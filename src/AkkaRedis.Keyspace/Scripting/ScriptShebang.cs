@@ -14,6 +14,7 @@ public readonly record struct ScriptShebang(bool Declared, string[] Flags, int L
 
     public bool NoWrites => Declared && Array.IndexOf(Flags, "no-writes") >= 0;
     public bool NoCluster => Declared && Array.IndexOf(Flags, "no-cluster") >= 0;
+    public bool AllowOom => Declared && Array.IndexOf(Flags, "allow-oom") >= 0;
 
     /// <summary>
     /// Whether running the script may write: a script without a shebang may, as may one that does not declare no-writes

@@ -66,8 +66,10 @@ end
 local wrong_arguments = { err = "ERR wrong number or type of arguments" }
 redis.error_reply = function(message)
   if type(message) ~= "string" then return wrong_arguments end
-  -- "-CODE msg" and "CODE msg" are the same error (luaRedisErrorReplyCommand adds the '-' that the reply then drops).
+  -- "-CODE msg" and "CODE msg" are the same error (luaRedisErrorReplyCommand adds the '-' that the reply then drops);
+  -- without a space there is no code, and luaPushErrorBuff gives it ERR.
   if message:sub(1, 1) == "-" then message = message:sub(2) end
+  if not message:find(" ", 1, true) then message = "ERR " .. message end
   return { err = message }
 end
 redis.status_reply = function(message)

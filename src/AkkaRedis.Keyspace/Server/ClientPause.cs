@@ -38,21 +38,8 @@ public sealed class ClientPause
     /// getCommandFlags: a script that declares its flags (a shebang, or a function's flags) may write unless it says
     /// no-writes; any other command by its own flags (EVAL without a shebang is may_replicate).
     /// </summary>
-    private static bool MayWrite(CommandSpec spec, byte[][] args, ServerState state)
-    {
-        switch (spec.Name)
-        {
-            case "eval":
-                if (Scripting.ScriptShebang.Of(args[1]) is { Declared: true } inline) return inline.MayWrite;
-                break;
-            case "evalsha":
-                if (state.ScriptBodies.TryGetValue(System.Text.Encoding.ASCII.GetString(args[1]).ToLowerInvariant(), out var body) &&
-                    Scripting.ScriptShebang.Of(body) is { Declared: true } cached) return cached.MayWrite;
-                break;
-            case "fcall":
-                if (state.Functions.TryGetValue(System.Text.Encoding.UTF8.GetString(args[1]), out var function)) return !function.NoWrites;
-                break;
-        }
-        return spec.IsWrite || spec.Facts.HasFlag("may_replicate");
-    }
+    private static bool MayWrite(CommandSpec spec, byte[][] args, ServerState state) =>
+        Scripting.DeclaredFlags.Of(spec, args, state) is { Declared: true } declared
+            ? declared.MayWrite
+            : spec.IsWrite || spec.Facts.HasFlag("may_replicate");
 }

@@ -182,6 +182,10 @@ public sealed class ServerConfig
     /// <summary>min-replicas-max-lag: how late a good replica may be, in seconds (0 turns min-replicas-to-write off).</summary>
     public int MinReplicasMaxLag { get => _minReplicasMaxLag; set => _minReplicasMaxLag = value; }
 
+    private volatile bool _cronPaused;
+    /// <summary>DEBUG PAUSE-CRON: the shards' periodic work (active expiry, eviction) is skipped while set.</summary>
+    public bool CronPaused { get => _cronPaused; set => _cronPaused = value; }
+
     private volatile bool _scriptDisableDenyScript;
     /// <summary>DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may call commands flagged noscript (a testing hack, as in Redis).</summary>
     public bool ScriptDisableDenyScript { get => _scriptDisableDenyScript; set => _scriptDisableDenyScript = value; }

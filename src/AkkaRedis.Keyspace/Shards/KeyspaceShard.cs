@@ -6,6 +6,7 @@ using AkkaRedis.Keyspace.Commands;
 using AkkaRedis.Keyspace.Journal;
 using AkkaRedis.Persistence;
 using AkkaRedis.Keyspace.Data;
+using AkkaRedis.Keyspace.Scripting;
 using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
@@ -441,9 +442,13 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 Hold(held);
                 break;
             case ExpireTick:
-                ActiveExpireCycle();
-                EvictInCron();
-                Commit(null);
+                // DEBUG PAUSE-CRON: the timer keeps ticking, its work waits.
+                if (!_server.Config.CronPaused)
+                {
+                    ActiveExpireCycle();
+                    EvictInCron();
+                    Commit(null);
+                }
                 ScheduleExpiry();
                 break;
             case ForgetWaiter forget:
@@ -720,11 +725,30 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         var waker = wake.Waker;
         if (!_wakers.TryGetValue(waker, out var known)) Context.Watch(waker);
         else if (!known.Client.IsWaiting) ForgetRelayed(known.Client);
+        (int Position, byte[] Id)[] resolved = [];
         if (known.Client is not { IsWaiting: true })
         {
             var command = wake.Command;
-            var (sources, isReady) = BlockingCommands.WaitsOn(command.Spec, command.Args);
             int shard = _store.Index;
+            if (command.Spec.Name == "xread")
+            {
+                long now = _server.Clock.NowMs;
+                // A peek: an expired stream counts as none, and is left for its own expiry to delete.
+                resolved = Streams.ResolveLastIds(command.Args, key => _context.Keyspace.ShardOf(key) == shard, key =>
+                {
+                    int slot = HashSlot.Of(key);
+                    var entry = _context.DatabaseOf(slot, command.Db).FindRaw(slot, key);
+                    return entry == null || entry.ExpiredAt(now) ? null : entry.Value;
+                }).ToArray();
+                if (resolved.Length > 0)
+                {
+                    // This shard waits for entries after the last ones now, as the waker will read after them.
+                    var args = (byte[][])command.Args.Clone();
+                    foreach (var (position, id) in resolved) args[position] = id;
+                    command = command with { Args = args };
+                }
+            }
+            var (sources, isReady) = BlockingCommands.WaitsOn(command.Spec, command.Args);
             var client = new BlockedClient(command.Seq, waker)
             {
                 Db = command.Db,
@@ -738,7 +762,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             client.WaitOn(_context.Keyspace, sources.Where(key => _context.Keyspace.ShardOf(key) == shard));
             _wakers[waker] = (client, wake);
         }
-        waker.Tell(new WakeRegistered(_store.Index, wake.Round));
+        waker.Tell(new WakeRegistered(_store.Index, wake.Round, resolved));
     }
 
     private void ForgetWaker(IActorRef waker, BlockedClient client)
@@ -893,7 +917,11 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         var payload = command.Payload is WatchTicket ticket ? StandInFor(ticket) : command.Payload;
         _context.Begin(spec, command.Args, command.Db, _writer, _store, clock.NowMs, payload, command.FirstKeySlot);
         _context.ClientObject = client;
-        if (spec.IsWrite && _server.WriteRefusal() is { } refusal)
+        // A script that declares its flags is judged by them (getCommandFlags), not by EVAL's or FCALL's own.
+        bool isWrite = spec.IsWrite, denyOom = spec.DenyOom;
+        if (spec.RunsUserCode && DeclaredFlags.Of(spec, command.Args, _server) is { Declared: true } declared)
+            (isWrite, denyOom) = (declared.MayWrite, declared.DenyOom);
+        if (isWrite && _server.WriteRefusal() is { } refusal)
         {
             // Redis's processCommand: while the AOF cannot be written (or replicas are asked for), writes are refused and reads go on.
             _writer.WriteError(refusal);
@@ -902,7 +930,8 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             if (!sharesTiming) clock.Advance(_server.Clock);
             return false;
         }
-        if ((_server.Config.MaxMemory > 0 || _store.Accounting) && !Eviction.MakeRoom(_context, _store) && spec.Facts.HasFlag("denyoom"))
+        _context.OutOfMemory = (_server.Config.MaxMemory > 0 || _store.Accounting) && !Eviction.MakeRoom(_context, _store);
+        if (_context.OutOfMemory && denyOom)
         {
             // processCommand: over maxmemory with nothing left to evict, a command that may add data is refused.
             _writer.WriteError(Eviction.OutOfMemory);
@@ -977,8 +1006,12 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 foreach (var (shard, waitDb, waitKey) in client.Keys)
                     if (shard == owner.Index) owner.RemoveWaiter(waitDb, waitKey, client);
                 var writer = new RespWriter(64) { Resp3 = client.Resp3 };
+                long began = Stopwatch.GetTimestamp();
                 _context.Begin(_pushSpec, [], client.Db, writer, _store, _server.Clock.NowMs, null);
                 bool answered = client.Serve!(_context, key);
+                // updateStatsOnUnblock: the served command goes to SLOWLOG as the client sent it (not as it is journaled).
+                if (client.Spec != null && client.Args != null)
+                    _server.CommandRan(client.Spec, client.Args, (long)Stopwatch.GetElapsedTime(began).TotalMicroseconds, client.ReplyTo);
                 _context.RecordEffects();
                 foreach (var (shard, delivery) in _context.Deliveries) _pendingDeliveries.Add((shard, delivery with { Client = client }));
                 _context.Deliveries.Clear();

@@ -154,7 +154,8 @@ public sealed record NotBlocked(int Shard);
 public sealed record WakeWhenReady(ShardCommand Command, long Round, IActorRef Waker);
 
 /// <summary>The shard wakes the waker of <see cref="WakeWhenReady"/> of round <paramref name="Round"/> from now on.</summary>
-public sealed record WakeRegistered(int Shard, long Round);
+/// <paramref name="Resolved"/>: a blocking XREAD's "$" IDs of this shard's streams, by argument position, as the wait began.
+public sealed record WakeRegistered(int Shard, long Round, (int Position, byte[] Id)[] Resolved);
 
 /// <summary>A source key of the waker's command on <paramref name="Shard"/> can serve it now; the registration there is used up.</summary>
 public sealed record KeyReady(int Shard);

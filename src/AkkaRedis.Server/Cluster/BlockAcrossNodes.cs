@@ -25,7 +25,7 @@ public sealed class BlockAcrossNodes : UntypedActor, IWithTimers
     private static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(5);
 
     private readonly ServerServices _services;
-    private readonly ShardCommand _command;
+    private ShardCommand _command;
     private readonly IActorRef _connection;
     private readonly long _timeoutMs;
     private readonly int[] _shards;
@@ -71,6 +71,7 @@ public sealed class BlockAcrossNodes : UntypedActor, IWithTimers
         switch (message)
         {
             case WakeRegistered registered when registered.Round == _round:
+                Resolve(registered.Resolved);
                 if (_registered.Add(registered.Shard) && _registered.Count == _sourceShards.Length) Pop();
                 break;
             case WakeRegistered:
@@ -88,6 +89,19 @@ public sealed class BlockAcrossNodes : UntypedActor, IWithTimers
                 End(unblock.Reply(_command.Resp3));
                 break;
         }
+    }
+
+    /// <summary>
+    /// A blocking XREAD's "$" as the shards resolved it when the wait began: the command reads after those IDs from now
+    /// on, as "$" again would mean the entry that woke it.
+    /// </summary>
+    private void Resolve((int Position, byte[] Id)[] resolved)
+    {
+        if (resolved.Length == 0) return;
+        var args = (byte[][])_command.Args.Clone();
+        foreach (var (position, id) in resolved)
+            if (args[position] is [(byte)'$']) args[position] = id;
+        _command = _command with { Args = args };
     }
 
     /// <summary>A new round of registrations; the pop follows once every source shard has answered it.</summary>

@@ -102,6 +102,12 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 case WakeRegistered wakeAck:
                     w.Write(wakeAck.Shard);
                     w.Write(wakeAck.Round);
+                    w.Write(wakeAck.Resolved.Length);
+                    foreach (var (position, id) in wakeAck.Resolved)
+                    {
+                        w.Write(position);
+                        WriteBytes(w, id);
+                    }
                     break;
                 case KeyReady woken:
                     w.Write(woken.Shard);
@@ -229,7 +235,13 @@ public sealed class ClusterSerializer(ExtendedActorSystem system) : SerializerWi
                 long round = r.ReadInt64();
                 return new WakeWhenReady(ReadCommand(r), round, waker);
             case WakeAck:
-                return new WakeRegistered(r.ReadInt32(), r.ReadInt64());
+            {
+                int wakeShard = r.ReadInt32();
+                long wakeRound = r.ReadInt64();
+                var resolved = new (int, byte[])[r.ReadInt32()];
+                for (int i = 0; i < resolved.Length; i++) resolved[i] = (r.ReadInt32(), ReadBytes(r));
+                return new WakeRegistered(wakeShard, wakeRound, resolved);
+            }
             case Woken:
                 return new KeyReady(r.ReadInt32());
             case WakeStop:
