@@ -68,6 +68,11 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         // introspection.tcl's "CONFIG SET set immutable": start-up-only parameters are known, and refuse another value.
         Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"), c.Call("CONFIG", "SET", "daemonize", "yes"));
         Assert.Equal(new List<object?> { "daemonize", "no", "logfile", "" }, c.Call("CONFIG", "GET", "daemonize", "logfile"));
+        // This server replicates nothing: replicaof (and its old name slaveof, both matched by a pattern) is empty.
+        var replicaof = (List<object?>)c.Call("CONFIG", "GET", "*of")!;
+        Assert.Equal(["replicaof", "", "slaveof", ""], Enumerable.Range(0, replicaof.Count / 2)
+            .Select(i => ((string)replicaof[2 * i]!, (string)replicaof[2 * i + 1]!)).Order().SelectMany(p => new[] { p.Item1, p.Item2 }));
+        Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set immutable config"), c.Call("CONFIG", "SET", "replicaof", "127.0.0.1 6379"));
         // Every parameter may be set to the value it has, as Redis's "CONFIG sanity" test does for all of them.
         var all = (List<object?>)c.Call("CONFIG", "GET", "*")!;
         for (int i = 0; i < all.Count; i += 2)

@@ -55,6 +55,8 @@ public static class ConfigCommands
         new("save", c => c.Save.ToString(), (c, v) => SavePoints.TryParse(v, out var points) ? Apply(() => c.Save = points) : "Invalid save parameters"),
         new("cluster-enabled", _ => "no"),
         new("replica-read-only", _ => "yes", Alias: "slave-read-only"),
+        // The master this server replicates: none, ever (it is never a replica).
+        new("replicaof", _ => "", Alias: "slaveof"),
         new("min-replicas-to-write", c => c.MinReplicasToWrite.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.MinReplicasToWrite = n), Alias: "min-slaves-to-write"),
         new("min-replicas-max-lag", c => c.MinReplicasMaxLag.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.MinReplicasMaxLag = n), Alias: "min-slaves-max-lag"),
         new("hz", c => c.Hz.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.Hz = n)),
