@@ -195,6 +195,9 @@ public sealed class ShardRecoveryTests : IDisposable
         Assert.Equal("-MISCONF Errors writing to the AOF file: No space left on device\r\n", shards.Run("SET", "k", "w"));
         Assert.Equal("-MISCONF Errors writing to the AOF file: No space left on device\r\n", shards.Run("RPUSH", "l", "x"));
         Assert.Equal("$1\r\nv\r\n", shards.Run("GET", "k"));
+        // Each refusal is a rejected call (processCommand's rejectCommand), as redis-server counts it.
+        Assert.Equal(1, shards.State.Rejected[shards.Table.Find("set")!.Id]);
+        Assert.Equal(1, shards.State.Rejected[shards.Table.Find("rpush")!.Id]);
         shards.State.Aof.WriteError = null;
         Assert.Equal("+OK\r\n", shards.Run("SET", "k", "w"));
     }

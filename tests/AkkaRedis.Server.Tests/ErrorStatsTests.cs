@@ -21,6 +21,9 @@ public sealed class ErrorStatsTests
         ["CONFIG", "SET", "maxmemory", "1"], ["EVAL", "return redis.call('set', KEYS[1], 'y')", "1", "x"],
         ["EVAL", "return redis.pcall('set', KEYS[1], 'y')", "1", "x"], ["EVAL", "#!lua\nreturn 1", "0"],
         ["EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 'y')", "1", "x"], ["CONFIG", "SET", "maxmemory", "0"],
+        // Writes refused for want of replicas are rejected calls, a script that may write included.
+        ["CONFIG", "SET", "min-replicas-to-write", "1"], ["SET", "x", "1"], ["GET", "x"], ["EVAL", "#!lua\nreturn 1", "0"],
+        ["EVAL", "return redis.call('set', KEYS[1], 'y')", "1", "x"], ["CONFIG", "SET", "min-replicas-to-write", "0"],
     ];
 
     private static (string Errors, string Total, string Calls) Run(int port)

@@ -921,20 +921,14 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         bool isWrite = spec.IsWrite, denyOom = spec.DenyOom;
         if (spec.RunsUserCode && DeclaredFlags.Of(spec, command.Args, _server) is { Declared: true } declared)
             (isWrite, denyOom) = (declared.MayWrite, declared.DenyOom);
-        if (isWrite && _server.WriteRefusal() is { } refusal)
-        {
-            // Redis's processCommand: while the AOF cannot be written (or replicas are asked for), writes are refused and reads go on.
-            _writer.WriteError(refusal);
-            _store.Calls[spec.Id]++;
-            _server.CountIfFailed(_store, spec, _writer, start);
-            if (!sharesTiming) clock.Advance(_server.Clock);
-            return false;
-        }
+        // processCommand's refusals before a command runs, in its order and each a rejected call: over maxmemory with
+        // nothing left to evict, a command that may add data; while the AOF cannot be written (or replicas are asked
+        // for), writes. Reads go on.
         _context.OutOfMemory = (_server.Config.MaxMemory > 0 || _store.Accounting) && !Eviction.MakeRoom(_context, _store);
-        if (_context.OutOfMemory && denyOom)
+        var refusal = _context.OutOfMemory && denyOom ? Eviction.OutOfMemory : isWrite ? _server.WriteRefusal() : null;
+        if (refusal != null)
         {
-            // processCommand: over maxmemory with nothing left to evict, a command that may add data is refused.
-            _writer.WriteError(Eviction.OutOfMemory);
+            _writer.WriteError(refusal);
             Interlocked.Increment(ref _server.Rejected[spec.Id]);
             _server.Errors.Count(_writer.Buffer.AsSpan(start, _writer.Length - start));
             if (!sharesTiming) clock.Advance(_server.Clock);
