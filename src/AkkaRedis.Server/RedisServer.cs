@@ -276,7 +276,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         if (!File.Exists(path)) return [];
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var contents = Keyspace.Snapshot.RdbFile.Read(File.ReadAllBytes(path), config);
-        Keyspace.Snapshot.RdbFile.LoadInto(contents, _keyspace, _state.Clock.NowMs);
+        Keyspace.Snapshot.RdbFile.LoadInto(contents, _keyspace, _state.Clock.NowMs, keyLoadDelay: config.KeyLoadDelay);
         Console.WriteLine($"DB loaded from disk: {contents.Entries.Count} keys from {path} in {watch.ElapsedMilliseconds} ms");
         return contents.Libraries;
     }

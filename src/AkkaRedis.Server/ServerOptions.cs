@@ -43,6 +43,7 @@ public static class ServerOptions
         ("requirepass", "password clients must give with AUTH (or HELLO ... AUTH default <password>); empty: none (default)"),
         ("aclfile", "file of ACL users (lines \"user <name> <rules>\"), loaded at start, by ACL LOAD, and written by ACL SAVE (default \"\": none)"),
         ("acllog-max-len", "entries ACL LOG keeps (default 128)"),
+        ("key-load-delay", "microseconds loading waits after each key or AOF command (a testing knob, as Redis's; negative: 1 in that many; default 0)"),
         ("acl-pubsub-default", "allchannels|resetchannels: the channels a new ACL user may use (default resetchannels: none)"),
         ("save", "\"seconds changes ...\": BGSAVE by itself when that many changes are that old (default \"\": never)"),
         ("hz", "background task frequency: active expiry runs hz times a second (default 10)"),
@@ -138,6 +139,7 @@ public static class ServerOptions
         config.RequirePass = c.GetString("requirepass");
         config.AclFile = c.GetString("aclfile");
         config.AclLogMaxLen = Int(c, "acllog-max-len");
+        config.KeyLoadDelay = Int(c, "key-load-delay");
         if (config.AclLogMaxLen < 0) throw new UsageException("acllog-max-len must be at least 0");
         config.AclPubsubDefault = OneOf(c, "acl-pubsub-default", "allchannels", "resetchannels");
         config.Timeout = Int(c, "timeout");

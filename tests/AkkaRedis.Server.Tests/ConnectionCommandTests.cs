@@ -68,6 +68,9 @@ public sealed class ConnectionCommandTests(SharedServer server) : IClassFixture<
         // introspection.tcl's "CONFIG SET set immutable": start-up-only parameters are known, and refuse another value.
         Assert.Equal(Err("ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"), c.Call("CONFIG", "SET", "daemonize", "yes"));
         Assert.Equal(new List<object?> { "daemonize", "no", "logfile", "" }, c.Call("CONFIG", "GET", "daemonize", "logfile"));
+        // A hidden testing knob is found by its exact name only (introspection.tcl's "CONFIG GET hidden configs").
+        Assert.Equal(new List<object?> { "key-load-delay", "0" }, c.Call("CONFIG", "GET", "key-load-delay"));
+        Assert.DoesNotContain("key-load-delay", (List<object?>)c.Call("CONFIG", "GET", "*")!);
         // This server replicates nothing: replicaof (and its old name slaveof, both matched by a pattern) is empty.
         var replicaof = (List<object?>)c.Call("CONFIG", "GET", "*of")!;
         Assert.Equal(["replicaof", "", "slaveof", ""], Enumerable.Range(0, replicaof.Count / 2)

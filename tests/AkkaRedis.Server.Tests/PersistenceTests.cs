@@ -39,8 +39,9 @@ public sealed class PersistenceTests : IDisposable
             "file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n");
 
         int port = PostgresInstance.FreePort();
-        // One shard replays while the other core serves the early client.
-        using var server = ServerProcess.StartEarly(port, "--dir", _directory, "--appendonly", "yes", "--shards", "1");
+        // One shard replays while the other core serves the early client. key-load-delay (a usleep after one command in
+        // 20, as Redis's tests use it) keeps the load going for seconds, however fast the machine reads the file.
+        using var server = ServerProcess.StartEarly(port, "--dir", _directory, "--appendonly", "yes", "--shards", "1", "--key-load-delay", "-20");
         RespClient? early = null;
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (early == null && !server.Ready.IsCompleted && DateTime.UtcNow < deadline)

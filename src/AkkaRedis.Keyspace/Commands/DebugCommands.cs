@@ -303,7 +303,7 @@ public static class DebugCommands
                 for (int db = 0; db < shard.Databases.Length; db++) shard.TouchWatchedExisting(db, c.Now);
         }
         foreach (var code in contents.Libraries) c.Scripts.LoadLibrary(code, replace: true, out _);
-        RdbFile.LoadInto(contents, c.Keyspace, c.Now, replace: !flush);
+        RdbFile.LoadInto(contents, c.Keyspace, c.Now, replace: !flush, c.Config.KeyLoadDelay);
         c.Reply.WriteOk();
     }
 

@@ -38,6 +38,7 @@ public static class EffectReplay
             }
             context.RecordEffects();
             ran++;
+            Server.LoadDelay.Wait(context.Server.Config.KeyLoadDelay);
         }
         return ran;
     }

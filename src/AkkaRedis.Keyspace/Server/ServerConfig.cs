@@ -182,6 +182,10 @@ public sealed class ServerConfig
     /// <summary>min-replicas-max-lag: how late a good replica may be, in seconds (0 turns min-replicas-to-write off).</summary>
     public int MinReplicasMaxLag { get => _minReplicasMaxLag; set => _minReplicasMaxLag = value; }
 
+    private volatile int _keyLoadDelay;
+    /// <summary>key-load-delay (hidden, for tests): microseconds loading waits after each key or AOF command.</summary>
+    public int KeyLoadDelay { get => _keyLoadDelay; set => _keyLoadDelay = value; }
+
     private volatile bool _cronPaused;
     /// <summary>DEBUG PAUSE-CRON: the shards' periodic work (active expiry, eviction) is skipped while set.</summary>
     public bool CronPaused { get => _cronPaused; set => _cronPaused = value; }

@@ -173,10 +173,12 @@ public static class RdbFile
     /// MERGE); into an empty keyspace (start-up, a reload that flushed) there is nothing to look for. The shards must
     /// not be running, or be held.
     /// </summary>
-    public static void LoadInto(Contents contents, Data.Keyspace keyspace, long nowMs, bool replace = false)
+    /// <param name="keyLoadDelay">key-load-delay: microseconds to wait after each key (see <see cref="Server.LoadDelay"/>).</param>
+    public static void LoadInto(Contents contents, Data.Keyspace keyspace, long nowMs, bool replace = false, int keyLoadDelay = 0)
     {
         foreach (var (db, key, value, expireAt) in contents.Entries)
         {
+            Server.LoadDelay.Wait(keyLoadDelay);
             if (db >= keyspace.DatabaseCount)
                 throw new InvalidOperationException($"The RDB file holds database {db}, but databases is {keyspace.DatabaseCount}");
             int slot = HashSlot.Of(key);

@@ -15,7 +15,9 @@ namespace AkkaRedis.Server.Sessions;
 public static class ConfigCommands
 {
     /// <summary>A parameter: its value as CONFIG GET shows it, and (when mutable) how to apply a new value (null = ok, else the reason).</summary>
-    private sealed record Parameter(string Name, Func<ServerConfig, string> Get, Func<ServerConfig, string, string?>? Set = null, string? Alias = null);
+    /// <param name="Hidden">A testing knob, as Redis's HIDDEN_CONFIG: CONFIG GET finds it by its exact name only.</param>
+    private sealed record Parameter(string Name, Func<ServerConfig, string> Get, Func<ServerConfig, string, string?>? Set = null, string? Alias = null,
+        bool Hidden = false);
 
     private static readonly string[] Policies =
         ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
@@ -102,6 +104,7 @@ public static class ConfigCommands
         new("timeout", c => c.Timeout.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.Timeout = n)),
         new("requirepass", c => c.RequirePass, (c, v) => Apply(() => c.RequirePass = v)),
         new("aclfile", c => c.AclFile),
+        new("key-load-delay", c => c.KeyLoadDelay.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.KeyLoadDelay = n), Hidden: true),
         new("acllog-max-len", c => c.AclLogMaxLen.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.AclLogMaxLen = n)),
         new("acl-pubsub-default", c => c.AclPubsubDefault, (c, v) => SetEnum(v, ["allchannels", "resetchannels"], s => c.AclPubsubDefault = s)),
         new("busy-reply-threshold", c => c.BusyReplyThreshold.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.BusyReplyThreshold = n), Alias: "lua-time-limit"),
@@ -137,7 +140,9 @@ public static class ConfigCommands
             foreach (var p in Parameters)
             foreach (var name in p.Alias == null ? [p.Name] : new[] { p.Name, p.Alias })
             {
-                if (Glob.Match(pattern, Encoding.ASCII.GetBytes(name), noCase: true) && !found.Any(f => f.Name == name))
+                var nameBytes = Encoding.ASCII.GetBytes(name);
+                bool matches = p.Hidden ? Ascii.EqualsIgnoreCase(pattern, nameBytes) : Glob.Match(pattern, nameBytes, noCase: true);
+                if (matches && !found.Any(f => f.Name == name))
                     found.Add((name, p.Get(c.Services.Config)));
             }
         }
