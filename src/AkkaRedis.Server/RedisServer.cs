@@ -74,7 +74,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _state.SlowLog.Describe = DescribeClient;
         _state.AclClientOf = _clients.Of;
         // ACLLoadUsersAtStartup: a bad ACL file stops the start, as in Redis.
-        if (config.AclFile.Length > 0 && AclCommands.LoadFile(_state.Acl, config.AclFile, out _) is { } aclErrors)
+        if (config.AclFile.Length > 0 && AclCommands.LoadFile(_state.Acl, config, out _) is { } aclErrors)
             throw new InvalidOperationException($"Aborting Redis startup because of ACL errors: {aclErrors}");
         _keyspace = new Keyspace.Data.Keyspace(config.Shards, config.Databases);
         IActorRef[] shards;

@@ -215,7 +215,8 @@ public sealed class AclUserTests
             var file = Path.Combine(directory, "users.acl");
             File.WriteAllText(file, "user alice on #" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("pw"u8)) +
                                     " ~* +@all\n\nuser default on nopass ~* &* +@all\n");
-            using (var server = ServerProcess.Start("--appendonly", "no", "--aclfile", file))
+            // A relative name is under --dir, as Redis's is once it has changed to its dir; errors name it as given.
+            using (var server = ServerProcess.Start("--appendonly", "no", "--dir", directory, "--aclfile", "users.acl"))
             {
                 using var admin = new RespClient(server.Port);
                 using var alice = new RespClient(server.Port);
@@ -225,8 +226,8 @@ public sealed class AclUserTests
                 Assert.Contains("user bob on #", File.ReadAllText(file));
                 // A bad file changes nothing and says where; a good one replaces the users, closing their connections.
                 File.WriteAllText(file, "user carol on nopass +nosuch\nnot a user\n");
-                Assert.Equal(Err($"ERR {file}:1: Error in applying operation '+nosuch': Unknown command or category name in ACL. " +
-                                 $"{file}:2 should start with user keyword followed by the username. " +
+                Assert.Equal(Err("ERR users.acl:1: Error in applying operation '+nosuch': Unknown command or category name in ACL. " +
+                                 "users.acl:2 should start with user keyword followed by the username. " +
                                  "WARNING: ACL errors detected, no change to the previously active ACL rules was performed"),
                     admin.Call("ACL", "LOAD"));
                 Assert.Equal(new List<object?> { "alice", "bob", "default" }, admin.Call("ACL", "USERS"));

@@ -197,6 +197,9 @@ public sealed class ServerConfig
     /// <summary>aclfile: the file ACL LOAD reads and ACL SAVE writes (read at start-up too); empty for none.</summary>
     public string AclFile { get; set; } = "";
 
+    /// <summary>Where <see cref="AclFile"/> is: a relative name is under dir, as Redis's is once it has changed to dir.</summary>
+    public string AclFilePath => Path.Combine(Dir, AclFile);
+
     private volatile int _aclLogMaxLen = 128;
     /// <summary>acllog-max-len: how many entries ACL LOG keeps.</summary>
     public int AclLogMaxLen { get => _aclLogMaxLen; set => _aclLogMaxLen = value; }

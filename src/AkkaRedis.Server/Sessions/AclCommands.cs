@@ -191,7 +191,7 @@ public static class AclCommands
             c.Error(NoAclFile);
             return;
         }
-        if (LoadFile(c.Services.State.Acl, fileName, out var dropped) is { } error)
+        if (LoadFile(c.Services.State.Acl, c.Services.State.Config, out var dropped) is { } error)
         {
             c.Error("ERR " + error);
             return;
@@ -200,14 +200,15 @@ public static class AclCommands
         c.Reply.WriteOk();
     }
 
-    /// <summary>ACLLoadFromFile: null, or the errors (nothing is loaded then).</summary>
-    public static string? LoadFile(AclUsers acl, string fileName, out List<AclUser> dropped)
+    /// <summary>ACLLoadFromFile: null, or the errors, naming the file as configured (nothing is loaded then).</summary>
+    public static string? LoadFile(AclUsers acl, Keyspace.Server.ServerConfig config, out List<AclUser> dropped)
     {
         dropped = [];
+        var fileName = config.AclFile;
         string text;
         try
         {
-            text = Encoding.Latin1.GetString(File.ReadAllBytes(fileName));
+            text = Encoding.Latin1.GetString(File.ReadAllBytes(config.AclFilePath));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -225,11 +226,12 @@ public static class AclCommands
             c.Error(NoAclFile);
             return;
         }
-        var temporary = $"{fileName}.tmp-{Environment.ProcessId}-{Environment.TickCount64}";
+        var path = c.Services.State.Config.AclFilePath;
+        var temporary = $"{path}.tmp-{Environment.ProcessId}-{Environment.TickCount64}";
         try
         {
             File.WriteAllBytes(temporary, Encoding.Latin1.GetBytes(c.Services.State.Acl.Save()));
-            File.Move(temporary, fileName, overwrite: true);
+            File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
