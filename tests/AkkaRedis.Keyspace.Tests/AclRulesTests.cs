@@ -111,6 +111,8 @@ public sealed class AclRulesTests
             (["<nothere"], "Error in ACL SETUSER modifier '<nothere': The password you are trying to remove from the user does not exist"),
             (["+config|get|x"], "Error in ACL SETUSER modifier '+config|get|x': Allowing first-arg of a subcommand is not supported"),
             (["%X~a"], "Error in ACL SETUSER modifier '%X~a': Syntax error"),
+            (["+"], "Error in ACL SETUSER modifier '+': Unknown command or category name in ACL"),
+            (["(+get \"\")"], "Error in ACL SETUSER modifier '(+get \"\")': Syntax error"),
             (["(~a", "+get"], "Unmatched parenthesis in acl selector starting at '(~a'."),
         ];
         foreach (var (ops, error) in cases) Assert.Equal((null, error), rules.With(ops, false));

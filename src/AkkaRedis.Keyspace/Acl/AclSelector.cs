@@ -138,6 +138,7 @@ public sealed class AclSelector
     /// </summary>
     public string? Apply(string op)
     {
+        if (op.Length == 0) return AclErrors.Syntax;
         if (Is(op, "allkeys") || op == "~*")
         {
             AllKeys = true;
@@ -181,8 +182,8 @@ public sealed class AclSelector
             if (!_channels.Contains(pattern)) _channels.Add(pattern);
             AllChannels = false;
         }
-        else if (op.Length > 1 && op[0] == '+' && op[1] != '@') return Allow(op[1..]);
-        else if (op.Length > 1 && op[0] == '-' && op[1] != '@')
+        else if (op[0] == '+' && (op.Length == 1 || op[1] != '@')) return Allow(op[1..]);
+        else if (op[0] == '-' && (op.Length == 1 || op[1] != '@'))
         {
             if (Lookup(op[1..]) is not { } spec) return AclErrors.UnknownCommand;
             ChangePermission(spec, false);
