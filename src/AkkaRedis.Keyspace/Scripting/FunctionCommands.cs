@@ -73,22 +73,7 @@ public static class FunctionCommands
             return;
         }
         if (!ScriptCommands.TryKeysAndArgs(c, out var keys, out var argv, "ERR Bad number of keys provided")) return;
-        if (function.NoCluster && c.Config.Cluster)
-        {
-            c.Error(ScriptCommands.NoClusterFlagSet);
-            return;
-        }
-        if (readOnly && !function.NoWrites)
-        {
-            c.Error(ScriptCommands.WriteFlagWithRo);
-            return;
-        }
-        if (!function.NoWrites && c.Server.WriteRefusal() is { } refusal)
-        {
-            c.Error(refusal);
-            return;
-        }
-        if (ScriptCommands.RefusedOutOfMemory(c, function.AllowOom || function.NoWrites)) return;
+        if (ScriptCommands.RefusedBeforeRun(c, DeclaredFlags.Of(function), readOnly)) return;
         c.Scripts.Call(c, function, keys, argv, readOnly);
     }
 

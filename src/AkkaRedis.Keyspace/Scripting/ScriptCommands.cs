@@ -92,46 +92,35 @@ public static class ScriptCommands
                 return;
             }
         }
-        // scriptPrepareForRun: a script that declares its flags is held to them, as a function is.
-        var shebang = ScriptShebang.Of(c.Server.ScriptBodies.TryGetValue(sha, out var body) ? body : c[1]);
-        if (shebang.NoCluster && c.Config.Cluster)
-        {
-            c.Error(NoClusterFlagSet);
-            return;
-        }
-        if (shebang.Declared && readOnly && !shebang.NoWrites)
-        {
-            c.Error(WriteFlagWithRo);
-            return;
-        }
-        // scriptPrepareForRun: a script declaring its flags that may write is refused at once while writes are.
-        if (shebang.Declared && !shebang.NoWrites && c.Server.WriteRefusal() is { } refusal)
-        {
-            c.Error(refusal);
-            return;
-        }
-        if (shebang.Declared && RefusedOutOfMemory(c, shebang.AllowOom || shebang.NoWrites)) return;
-        engine.Run(c, sha, keys, argv, readOnly || shebang.NoWrites, shebang.AllowOom);
+        var declared = DeclaredFlags.Of(ScriptShebang.Of(c.Server.ScriptBodies.TryGetValue(sha, out var body) ? body : c[1]));
+        if (RefusedBeforeRun(c, declared, readOnly)) return;
+        engine.Run(c, sha, keys, argv, readOnly || declared.NoWrites, declared.AllowOom);
     }
 
     private const string NoScript = "NOSCRIPT No matching script. Please use EVAL.";
 
     /// <summary>
-    /// scriptPrepareForRun: over maxmemory (with nothing left to evict), a script or function that declares its flags
-    /// runs only if it declared allow-oom or no-writes.
+    /// scriptPrepareForRun: a script that declares its flags, and a function, is held to them: not on a cluster when
+    /// no-cluster, not by a *_RO command unless no-writes, and (unless no-writes) not while writes are refused, nor
+    /// over maxmemory (with nothing left to evict) unless allow-oom. True when refused (the error is the reply).
     /// </summary>
-    public static bool RefusedOutOfMemory(CommandContext c, bool allowed)
+    public static bool RefusedBeforeRun(CommandContext c, DeclaredFlags declared, bool readOnly)
     {
-        if (!c.OutOfMemory || allowed) return false;
-        c.Error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
-        return true;
+        if (!declared.Declared) return false;
+        var error = declared.NoCluster && c.Config.Cluster ? NoClusterFlagSet
+            : readOnly && declared.MayWrite ? WriteFlagWithRo
+            : declared.MayWrite && c.Server.WriteRefusal() is { } refusal ? refusal
+            : c.OutOfMemory && declared.DenyOom ? "OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"
+            : null;
+        if (error != null) c.Error(error);
+        return error != null;
     }
 
     /// <summary>scriptPrepareForRun's refusal of a script or function that may write, run by EVAL_RO, EVALSHA_RO or FCALL_RO.</summary>
-    public const string WriteFlagWithRo = "ERR Can not execute a script with write flag using *_ro command.";
+    private const string WriteFlagWithRo = "ERR Can not execute a script with write flag using *_ro command.";
 
     /// <summary>scriptPrepareForRun's refusal of a script or function flagged no-cluster on a cluster node.</summary>
-    public const string NoClusterFlagSet = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
+    private const string NoClusterFlagSet = "ERR Can not run script on cluster, 'no-cluster' flag is set.";
 
     private static void Load(CommandContext c)
     {

@@ -352,7 +352,7 @@ public sealed class ScriptEngine : IDisposable
         var lua = Lua.FromIntPtr(state);
         var engine = _running;
         if (engine == null) return PushFailure(lua, "ERR redis.call is only available while a script runs");
-        if (ReadArguments(lua) is not { } args) return PushFailure(lua, _argumentsError!);
+        if (ReadArguments(lua, out var args) is { } invalid) return PushFailure(lua, invalid);
         try
         {
             var error = engine.RunCommand(args);
@@ -370,27 +370,20 @@ public sealed class ScriptEngine : IDisposable
         }
     }
 
-    [ThreadStatic] private static string? _argumentsError;
-
-    /// <summary>luaArgsToRedisArgv: the call's arguments as a command, or null (the reason in <see cref="_argumentsError"/>).</summary>
-    private static byte[][]? ReadArguments(Lua lua)
+    /// <summary>luaArgsToRedisArgv: the call's arguments as a command; null, or why they are not one.</summary>
+    private static string? ReadArguments(Lua lua, out byte[][] args)
     {
         int count = lua.GetTop();
-        _argumentsError = "ERR Please specify at least one argument for this redis lib call";
-        if (count == 0) return null;
-        var args = new byte[count][];
+        args = new byte[count][];
+        if (count == 0) return "ERR Please specify at least one argument for this redis lib call";
         for (int i = 1; i <= count; i++)
         {
             var type = lua.Type(i);
             if (type == LuaType.String) args[i - 1] = lua.ToBuffer(i, false);
             else if (type == LuaType.Number) args[i - 1] = Encoding.ASCII.GetBytes(FormatNumber(lua, i));
-            else
-            {
-                _argumentsError = "ERR Lua redis lib command arguments must be strings or integers";
-                return null;
-            }
+            else return "ERR Lua redis lib command arguments must be strings or integers";
         }
-        return args;
+        return null;
     }
 
     /// <summary>redis.acl_check_cmd: whether the calling connection's user may run the command (nothing is logged).</summary>
@@ -399,7 +392,7 @@ public sealed class ScriptEngine : IDisposable
         var lua = Lua.FromIntPtr(state);
         var engine = _running;
         if (engine == null) return PushFailure(lua, "ERR redis.acl_check_cmd can only be called inside a script invocation");
-        if (ReadArguments(lua) is not { } args) return PushFailure(lua, _argumentsError!);
+        if (ReadArguments(lua, out var args) is { } invalid) return PushFailure(lua, invalid);
         var c = engine._outer;
         var spec = c.Server.Commands.FindCommand(args);
         if (spec == null) return PushFailure(lua, "ERR Invalid command passed to redis.acl_check_cmd()");
@@ -487,10 +480,15 @@ public sealed class ScriptEngine : IDisposable
     /// </summary>
     private string Refuse(CommandSpec? spec, string error)
     {
-        var server = _outer.Server;
-        if (spec != null) Interlocked.Increment(ref server.Rejected[spec.Id]);
+        if (spec != null) Interlocked.Increment(ref _outer.Server.Rejected[spec.Id]);
+        return CountedOnce(error);
+    }
+
+    /// <summary>An error of a call counted in errorstats now, and remembered so the script's reply does not count it again.</summary>
+    private string CountedOnce(string error)
+    {
         _lastCountedError = Encoding.ASCII.GetBytes(error);
-        server.Errors.Count(_lastCountedError);
+        _outer.Server.Errors.Count(_lastCountedError);
         return error;
     }
 
@@ -503,14 +501,9 @@ public sealed class ScriptEngine : IDisposable
         if (spec.Name is not ("select" or "ping" or "echo" or "publish" or "spublish" or "time")) return "ERR This Redis command is not allowed from script";
         var server = _outer.Server;
         Interlocked.Increment(ref server.SessionCalls[spec.Id]);
-        var error = RunConnectionCommand(spec.Name, args);
-        if (error != null)
-        {
-            Interlocked.Increment(ref server.SessionFailed[spec.Id]);
-            _lastCountedError = Encoding.ASCII.GetBytes(error);
-            server.Errors.Count(_lastCountedError);
-        }
-        return error;
+        if (RunConnectionCommand(spec.Name, args) is not { } error) return null;
+        Interlocked.Increment(ref server.SessionFailed[spec.Id]);
+        return CountedOnce(error);
     }
 
     private string? RunConnectionCommand(string name, byte[][] args)
@@ -543,7 +536,7 @@ public sealed class ScriptEngine : IDisposable
                 _callReply.WriteBulk(micros % 1_000_000);
                 return null;
             default:
-                return "ERR This Redis command is not allowed from script";
+                throw new System.Diagnostics.UnreachableException(name); // the caller lets only the names above through
         }
     }
 

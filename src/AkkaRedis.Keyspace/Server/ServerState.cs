@@ -21,6 +21,7 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// Set by the host.
     /// </summary>
     public Func<object?, Acl.IAclClient?> AclClientOf { get; set; } = _ => null;
+
     public long StartTimeMs { get; } = clock.NowMs;
     public string RunId { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant()[..32] + "00000000";
     public static string Version => "7.0.15";

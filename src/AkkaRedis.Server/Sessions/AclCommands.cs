@@ -98,8 +98,7 @@ public static class AclCommands
             bool lost = patterns.Any(p => !AclSelector.MatchesChannel(upcoming, p, isPattern: true)) ||
                         channels.Concat(shardChannels).Any(ch => !AclSelector.MatchesChannel(upcoming, ch, isPattern: false));
             if (!lost) continue;
-            if (client == c.Session) c.CloseAfterReply = true;
-            else c.Services.Clients.Kill(client);
+            c.CloseConnection(client);
         }
     }
 
@@ -127,8 +126,7 @@ public static class AclCommands
             // As Redis does, the connection falls back to the unauthenticated default user before it goes.
             client.User = c.Services.State.Acl.Default;
             client.Authenticated = false;
-            if (client == c.Session) c.CloseAfterReply = true;
-            else c.Services.Clients.Kill(client);
+            c.CloseConnection(client);
         }
     }
 

@@ -194,7 +194,7 @@ public static class ClientCommands
                 c.Error(RespErrors.NoSuchClient);
                 return;
             }
-            KillClient(c, target);
+            c.CloseConnection(target);
             c.Reply.WriteOk();
             return;
         }
@@ -260,7 +260,7 @@ public static class ClientCommands
             if (user != null && client.User.Name != user) continue;
             if (type != null && type != "normal") continue;
             if (skipMe && client == c.Session) continue;
-            KillClient(c, client);
+            c.CloseConnection(client);
             killed++;
         }
         c.Reply.WriteInteger(killed);
@@ -304,13 +304,6 @@ public static class ClientCommands
             c.Reply.WriteInteger(1);
         }
         else c.Reply.WriteInteger(0);
-    }
-
-    private static void KillClient(SessionContext c, ClientSession target)
-    {
-        // Redis closes its own connection after the reply; another one at once.
-        if (target == c.Session) c.CloseAfterReply = true;
-        else c.Services.Clients.Kill(target);
     }
 
     private static void Help(SessionContext c)

@@ -31,6 +31,13 @@ public sealed class SessionContext(ClientSession session, ServerServices service
 
     public void Error(string message) => Reply.WriteError(message);
 
+    /// <summary>Closes a connection (CLIENT KILL, ACL DELUSER...): this one after the reply, as Redis does; another at once.</summary>
+    public void CloseConnection(ClientSession target)
+    {
+        if (target == Session) CloseAfterReply = true;
+        else Services.Clients.Kill(target);
+    }
+
     /// <summary>Drops the transaction, its queued commands and its watched keys: DISCARD, RESET, and an EXEC that fails.</summary>
     public void EndTransaction()
     {
