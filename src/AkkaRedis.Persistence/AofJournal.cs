@@ -34,6 +34,16 @@ public sealed class AofJournal : AsyncWriteJournal
     private AofWriter? _writer;
     private int _fileDb = -1;
 
+    /// <summary>Writes waiting for the end of the round of socket events, in the order received.</summary>
+    private readonly List<WriteMessages> _deferred = [];
+    private readonly Action _writeDeferredSoon;
+
+    /// <summary>The end of the round: write what was deferred.</summary>
+    private sealed class WriteDeferredNow
+    {
+        public static readonly WriteDeferredNow Instance = new();
+    }
+
     public AofJournal(Config config)
     {
         _directory = Path.GetFullPath(Path.Combine(config.GetString("dir", "."), config.GetString("appenddirname", "appendonlydir")));
@@ -41,6 +51,8 @@ public sealed class AofJournal : AsyncWriteJournal
         _fsync = config.GetString("appendfsync", "everysec");
         _loadOptions = new AofLoadOptions(config.GetBoolean("aof-load-truncated", true), config.GetBoolean("aof-load-damaged", false));
         _runtime = AofRuntime.For(Context.System);
+        var self = Self;
+        _writeDeferredSoon = () => self.Tell(WriteDeferredNow.Instance);
     }
 
     private Task<AofLoadResult> EnsureLoaded() => _load ??= LoadAndOpen();
@@ -123,40 +135,85 @@ public sealed class AofJournal : AsyncWriteJournal
     /// base class would run it through its circuit breaker, a task continuation and its resequencer actor, two more
     /// messages per write; a shard has one write in flight at a time, so nothing needs resequencing. Anything else (and
     /// this when the writer declines) takes the base class's way.
+    /// <para>
+    /// On a socket thread such writes wait for the end of the round of socket events (<see cref="IAfterSocketEvents"/>)
+    /// and go out together, as Redis writes its AOF buffer once per event loop round: at -P 1 every shard write would
+    /// otherwise be one write(2) and one journal round trip per request. Any other message writes them first, so the
+    /// file keeps the order the journal received writes in.
+    /// </para>
     /// </summary>
-    protected override bool AroundReceive(Receive receive, object message) =>
-        (message is WriteMessages write && TryWriteNow(write)) || base.AroundReceive(receive, message);
-
-    private bool TryWriteNow(WriteMessages write)
+    protected override bool AroundReceive(Receive receive, object message)
     {
-        if (_writer is not { } writer) return false;
+        if (message is WriteMessages write && _writer is { WaitsForFsync: false } && OnlyAofBatches(write))
+        {
+            if (_deferred.Count > 0 || _runtime.AfterSocketEvents?.TryRunAfter(_writeDeferredSoon) == true)
+            {
+                _deferred.Add(write);
+                return true;
+            }
+            return TryWriteNow([write]) || base.AroundReceive(receive, message);
+        }
+        WriteDeferred(receive);
+        return message is WriteDeferredNow || base.AroundReceive(receive, message);
+    }
+
+    /// <summary>Writes deferred to the end of the round: at once if the writer can take them, else each the base class's way.</summary>
+    private void WriteDeferred(Receive receive)
+    {
+        if (_deferred.Count == 0) return;
+        var writes = _deferred.ToArray();
+        _deferred.Clear();
+        if (TryWriteNow(writes)) return;
+        foreach (var write in writes) base.AroundReceive(receive, write);
+    }
+
+    private static bool OnlyAofBatches(WriteMessages write)
+    {
         foreach (var envelope in write.Messages)
         {
             if (envelope is not AtomicWrite atomic) return false;
             foreach (var persistent in (IImmutableList<IPersistentRepresentation>)atomic.Payload)
                 if (persistent.Payload is not AofBatch) return false;
         }
+        return true;
+    }
+
+    /// <summary>Writes these (of AofBatch events only) with one write(2) and answers them, or writes nothing and is false.</summary>
+    private bool TryWriteNow(WriteMessages[] writes)
+    {
+        var writer = _writer!;
         int fileDb = _fileDb;
-        var pieces = new List<byte[]>(2);
-        foreach (var envelope in write.Messages)
-            foreach (var persistent in (IImmutableList<IPersistentRepresentation>)((AtomicWrite)envelope).Payload)
-                AddPieces((AofBatch)persistent.Payload, pieces);
+        var pieces = PiecesOf(writes);
         var bytes = pieces.Count == 1 ? pieces[0] : pieces.SelectMany(piece => piece).ToArray();
         if (bytes.Length > 0 && !writer.TryWriteNow(bytes))
         {
             _fileDb = fileDb; // nothing was written: the queued write starts from the file's database again
             return false;
         }
-        write.PersistentActor.Tell(WriteMessagesSuccessful.Instance, Self);
-        foreach (var envelope in write.Messages)
+        foreach (var write in writes)
         {
-            foreach (var persistent in (IImmutableList<IPersistentRepresentation>)((AtomicWrite)envelope).Payload)
+            write.PersistentActor.Tell(WriteMessagesSuccessful.Instance, Self);
+            foreach (var envelope in write.Messages)
             {
-                Counted(persistent.PersistenceId, (AofBatch)persistent.Payload);
-                write.PersistentActor.Tell(new WriteMessageSuccess(persistent, write.ActorInstanceId), persistent.Sender);
+                foreach (var persistent in (IImmutableList<IPersistentRepresentation>)((AtomicWrite)envelope).Payload)
+                {
+                    Counted(persistent.PersistenceId, (AofBatch)persistent.Payload);
+                    write.PersistentActor.Tell(new WriteMessageSuccess(persistent, write.ActorInstanceId), persistent.Sender);
+                }
             }
         }
         return true;
+    }
+
+    /// <summary>The file's bytes for these writes (of AofBatch events only), in order.</summary>
+    private List<byte[]> PiecesOf(IReadOnlyCollection<WriteMessages> writes)
+    {
+        var pieces = new List<byte[]>(2 * writes.Count);
+        foreach (var write in writes)
+            foreach (var envelope in write.Messages)
+                foreach (var persistent in (IImmutableList<IPersistentRepresentation>)((AtomicWrite)envelope).Payload)
+                    AddPieces((AofBatch)persistent.Payload, pieces);
+        return pieces;
     }
 
     private byte[] Select(int db)
@@ -212,6 +269,8 @@ public sealed class AofJournal : AsyncWriteJournal
     protected override void PostStop()
     {
         // A clean stop (SHUTDOWN, SIGTERM) writes and fsyncs whatever is queued before the process exits.
+        foreach (var piece in PiecesOf(_deferred)) _writer!.Append(piece);
+        _deferred.Clear();
         _writer?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
         base.PostStop();
     }

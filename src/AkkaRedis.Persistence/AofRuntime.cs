@@ -20,6 +20,9 @@ public sealed class AofRuntime : IExtension
     /// <summary>The AOF as the server started reading it before the actor system (null: the journal reads it).</summary>
     public AofPreload? Preload { get; set; }
 
+    /// <summary>Where the journal may defer a write to the end of a round of socket events; null: it writes at once.</summary>
+    public IAfterSocketEvents? AfterSocketEvents { get; set; }
+
     public static AofRuntime For(ActorSystem system) => system.WithExtension<AofRuntime, AofRuntimeProvider>();
 }
 

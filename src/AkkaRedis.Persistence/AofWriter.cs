@@ -82,6 +82,9 @@ public sealed class AofWriter : IAsyncDisposable
         return done.Task;
     }
 
+    /// <summary>True under appendfsync always: a write is answered only once fsynced, by the writer task.</summary>
+    public bool WaitsForFsync => _fsync() == "always";
+
     /// <summary>
     /// Writes <paramref name="data"/> at once, on the calling thread (the journal's, the one that appends), when the
     /// policy does not wait for an fsync (everysec, no), nothing is queued, no fsync is running and the disk took the

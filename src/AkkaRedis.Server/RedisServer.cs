@@ -256,6 +256,10 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         runtime.Status = new AofStatus();
         runtime.FsyncPolicy = () => config.AppendFsync;
         runtime.Preload = early.Aof;
+        // Socket threads run the request path themselves (see LocalFirstExecutorConfigurator): the journal then writes
+        // once per round of socket events, as Redis writes its AOF buffer once per event loop round.
+        if (system.Settings.Config.GetBoolean("akka.actor.default-dispatcher.inline-on-socket-threads"))
+            runtime.AfterSocketEvents = await Network.SocketRoundEnd.Start();
         var journal = Akka.Persistence.Persistence.Instance.Apply(system).JournalFor(KeyspaceShard.JournalPlugin);
         _state.Aof = runtime.Status;
         _state.Journal = journal;

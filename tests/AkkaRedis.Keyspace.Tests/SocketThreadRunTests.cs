@@ -77,4 +77,28 @@ public class SocketThreadRunTests
         SocketThreadRun.Exit();
         Assert.False(SocketThreadRun.Active);
     }
+
+    [Fact]
+    public void WorkGivenMoreRunsHasThemForItsOwnRunsOnly()
+    {
+        // A round end's work (a journal write answering many connections) fans out further than a socket event may.
+        SocketThreadRun.WithMoreRuns(3, () =>
+        {
+            Assert.True(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 2));
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.True(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 2));
+                SocketThreadRun.Exit();
+            }
+            Assert.False(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 2));
+            SocketThreadRun.Exit();
+        });
+        // Afterwards an event has its own allowance again.
+        Assert.True(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 2));
+        Assert.True(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 2));
+        Assert.False(SocketThreadRun.TryEnter(maxDepth: 3, maxRunsPerEvent: 2));
+        SocketThreadRun.Exit();
+        SocketThreadRun.Exit();
+        Assert.False(SocketThreadRun.Active);
+    }
 }

@@ -241,4 +241,65 @@ public class AofJournalSpec : IDisposable
         var expected = string.Concat(Enumerable.Range(0, 1000).Select(i => Aof.Resp("SET", "k" + i, "v")));
         Assert.Equal(expected, File.ReadAllText(Path.Combine(directory, "x.aof.1.incr.aof")));
     }
+
+    /// <summary>A socket thread's round end run by hand: it takes work while <see cref="Taking"/>.</summary>
+    private sealed class RoundEndByHand : IAfterSocketEvents
+    {
+        public readonly System.Collections.Concurrent.ConcurrentQueue<Action> Queued = new();
+        public volatile bool Taking = true;
+
+        public bool TryRunAfter(Action action)
+        {
+            if (!Taking) return false;
+            Queued.Enqueue(action);
+            return true;
+        }
+
+        public void End()
+        {
+            while (Queued.TryDequeue(out var action)) action();
+        }
+    }
+
+    private static void Send(TestKit kit, IActorRef journal, string persistenceId, long sequenceNr, AofBatch batch) =>
+        journal.Tell(new WriteMessages([new AtomicWrite(new Persistent(batch, sequenceNr, persistenceId, writerGuid: "w"))], kit.TestActor, 1));
+
+    [Fact]
+    public void OnASocketThreadWritesWaitForTheEndOfTheRoundAndGoOutTogetherInOrder()
+    {
+        var (kit, journal) = Start("everysec");
+        var roundEnd = new RoundEndByHand();
+        AofRuntime.For(kit.Sys).AfterSocketEvents = roundEnd;
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        var increment = Path.Combine(_directory, "appendonlydir", "appendonly.aof.1.incr.aof");
+
+        Send(kit, journal, "shard-0", 1, Batch(0, ["SET", "a", "1"]));
+        Send(kit, journal, "shard-1", 1, Batch(3, ["SET", "b", "2"]));
+        // Neither is written nor answered before the round ends.
+        kit.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+        Assert.Equal("", Aof.ReadShared(increment));
+        Assert.Single(roundEnd.Queued); // the second joined the first
+
+        roundEnd.End();
+        kit.ExpectMsg<WriteMessagesSuccessful>();
+        Assert.Equal(1, kit.ExpectMsg<WriteMessageSuccess>().Persistent.SequenceNr);
+        kit.ExpectMsg<WriteMessagesSuccessful>();
+        Assert.Equal("shard-1", kit.ExpectMsg<WriteMessageSuccess>().Persistent.PersistenceId);
+        Assert.Equal(Aof.Resp("SELECT", "0") + Aof.Resp("SET", "a", "1") + Aof.Resp("SELECT", "3") + Aof.Resp("SET", "b", "2"), Aof.ReadShared(increment));
+
+        // Any other message writes what waits first: a replay right after a deferred write counts it.
+        Send(kit, journal, "shard-0", 2, Batch(3, ["SET", "c", "3"]));
+        journal.Tell(new ReplayMessages(long.MaxValue, long.MaxValue, 0, "shard-0", kit.TestActor));
+        kit.ExpectMsg<WriteMessagesSuccessful>();
+        Assert.Equal(2, kit.ExpectMsg<WriteMessageSuccess>().Persistent.SequenceNr);
+        Assert.Equal(2, kit.ExpectMsg<RecoverySuccess>(TimeSpan.FromSeconds(10)).HighestSequenceNr);
+        Assert.EndsWith(Aof.Resp("SET", "c", "3"), Aof.ReadShared(increment));
+
+        // Off the round's thread (TryRunAfter false), a write goes out at once.
+        roundEnd.End();
+        roundEnd.Taking = false;
+        Write(kit, journal, "shard-1", 2, Batch(3, ["SET", "d", "4"]));
+        Assert.EndsWith(Aof.Resp("SET", "d", "4"), Aof.ReadShared(increment));
+    }
 }

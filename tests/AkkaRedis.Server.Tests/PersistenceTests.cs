@@ -758,4 +758,32 @@ public sealed class PersistenceTests : IDisposable
         Assert.IsType<RespClient.RespError>(client.Call("CONFIG", "SET", "appendfsync", "sometimes"));
         Assert.Equal(new List<object?> { "appendfsync", "always" }, client.Call("CONFIG", "GET", "appendfsync"));
     }
+
+    [Fact]
+    public void ARoundOfSocketEventsIsOneWriteToTheAof()
+    {
+        // As Redis writes its AOF buffer once per event loop round: a pipeline of SETs over both shards, read in one
+        // socket event, is one write(2) to the AOF, not one per shard (each shard persists its part on its own).
+        // /proc/<pid>/io's syscw counts the process's write(2)s; socket sends are not among them.
+        using var server = Start("--appendonly", "yes", "--appendfsync", "everysec", "--shards", "2");
+        using var client = new RespClient(server.Port);
+        Assert.Equal("OK", client.Call("SET", "warm", "up"));
+        var keys = Enumerable.Range(0, 50).Select(i => $"key:{i}").ToArray();
+        var pipeline = keys.SelectMany(key => RespClient.Encode("SET", key, "v")).ToArray();
+        long writes = 0;
+        const int rounds = 5;
+        for (int round = 0; round < rounds; round++)
+        {
+            long before = WriteCalls(server.ProcessId);
+            client.SendRaw(pipeline);
+            foreach (var _ in keys) Assert.Equal("OK", client.Read());
+            writes += WriteCalls(server.ProcessId) - before;
+        }
+        // One write a round; two would be one per shard. A round split over two reads is allowed once.
+        Assert.InRange(writes, rounds, rounds + 1);
+        Assert.Equal(new List<object?> { "v", "v" }, client.Call("MGET", keys[0], keys[^1]));
+
+        static long WriteCalls(int pid) =>
+            long.Parse(File.ReadLines($"/proc/{pid}/io").First(line => line.StartsWith("syscw:")).Split(':')[1].Trim());
+    }
 }

@@ -10,6 +10,7 @@ public static class SocketThreadRun
 {
     [ThreadStatic] private static int t_depth;
     [ThreadStatic] private static int t_runsThisEvent;
+    [ThreadStatic] private static int t_extraRuns;
 
     /// <summary>True inside an actor run on a socket thread.</summary>
     public static bool Active => t_depth > 0;
@@ -21,7 +22,7 @@ public static class SocketThreadRun
     /// </summary>
     public static bool TryEnter(int maxDepth, int maxRunsPerEvent)
     {
-        if (t_depth == 0) t_runsThisEvent = 0;
+        if (t_depth == 0) t_runsThisEvent = -t_extraRuns;
         if (t_depth >= maxDepth || t_runsThisEvent >= maxRunsPerEvent) return false;
         t_depth++;
         t_runsThisEvent++;
@@ -29,6 +30,23 @@ public static class SocketThreadRun
     }
 
     public static void Exit() => t_depth--;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> (outside any actor run) with <paramref name="extraRuns"/> more runs allowed than a
+    /// socket event gets: for work that answers many connections at once, whose runs would otherwise go to the pool.
+    /// </summary>
+    public static void WithMoreRuns(int extraRuns, Action action)
+    {
+        t_extraRuns = extraRuns;
+        try
+        {
+            action();
+        }
+        finally
+        {
+            t_extraRuns = 0;
+        }
+    }
 
     /// <summary>
     /// True when <paramref name="message"/> holds a command that runs user code (EVAL, FCALL, ... alone or in a
