@@ -38,6 +38,9 @@ public sealed class AofJournal : AsyncWriteJournal
     private readonly List<WriteMessages> _deferred = [];
     private readonly Action _writeDeferredSoon;
 
+    /// <summary>Writes the writer task has fsynced (appendfsync always).</summary>
+    private sealed record Durable(WriteMessages[] Writes);
+
     /// <summary>The end of the round: write what was deferred.</summary>
     private sealed class WriteDeferredNow
     {
@@ -138,33 +141,48 @@ public sealed class AofJournal : AsyncWriteJournal
     /// <para>
     /// On a socket thread such writes wait for the end of the round of socket events (<see cref="IAfterSocketEvents"/>)
     /// and go out together, as Redis writes its AOF buffer once per event loop round: at -P 1 every shard write would
-    /// otherwise be one write(2) and one journal round trip per request. Any other message writes them first, so the
-    /// file keeps the order the journal received writes in.
+    /// otherwise be one write(2) and one journal round trip per request. Under always the writer task fsyncs them
+    /// meanwhile, and they are answered on the socket thread once it has (<see cref="Durable"/>). Any other message writes
+    /// them first, so the file keeps the order the journal received writes in.
     /// </para>
     /// </summary>
     protected override bool AroundReceive(Receive receive, object message)
     {
-        if (message is WriteMessages write && _writer is { WaitsForFsync: false } && OnlyAofBatches(write))
+        if (message is WriteMessages write && _writer is { } writer && OnlyAofBatches(write))
         {
             if (_deferred.Count > 0 || _runtime.AfterSocketEvents?.TryRunAfter(_writeDeferredSoon) == true)
             {
                 _deferred.Add(write);
                 return true;
             }
-            return TryWriteNow([write]) || base.AroundReceive(receive, message);
+            // Under always off the socket thread, the writer task writes and fsyncs, gathering concurrent writes.
+            return (!writer.WaitsForFsync && TryWriteNow([write])) || base.AroundReceive(receive, message);
         }
         WriteDeferred(receive);
-        return message is WriteDeferredNow || base.AroundReceive(receive, message);
+        if (message is Durable durable) Answer(durable.Writes);
+        return message is WriteDeferredNow or Durable || base.AroundReceive(receive, message);
     }
 
-    /// <summary>Writes deferred to the end of the round: at once if the writer can take them, else each the base class's way.</summary>
+    /// <summary>
+    /// Writes deferred to the end of the round: at once if the writer can take them, else each the base class's way.
+    /// Under always they are written here and answered once the writer task's fsync has them (on the socket thread,
+    /// through <see cref="IAfterSocketEvents.Post"/>), while this thread goes on serving requests.
+    /// </summary>
     private void WriteDeferred(Receive receive)
     {
         if (_deferred.Count == 0) return;
         var writes = _deferred.ToArray();
         _deferred.Clear();
-        if (TryWriteNow(writes)) return;
+        if (_writer!.WaitsForFsync ? TryWriteBeforeCommit(writes) : TryWriteNow(writes)) return;
         foreach (var write in writes) base.AroundReceive(receive, write);
+    }
+
+    private bool TryWriteBeforeCommit(WriteMessages[] writes)
+    {
+        if (!TryWrite(writes, _writer!.TryWriteBeforeCommit)) return false;
+        var (self, roundEnd) = (Self, _runtime.AfterSocketEvents!);
+        _writer.CommitThen(() => roundEnd.Post(() => self.Tell(new Durable(writes))));
+        return true;
     }
 
     private static bool OnlyAofBatches(WriteMessages write)
@@ -181,40 +199,55 @@ public sealed class AofJournal : AsyncWriteJournal
     /// <summary>Writes these (of AofBatch events only) with one write(2) and answers them, or writes nothing and is false.</summary>
     private bool TryWriteNow(WriteMessages[] writes)
     {
-        var writer = _writer!;
+        if (!TryWrite(writes, _writer!.TryWriteNow)) return false;
+        Answer(writes);
+        return true;
+    }
+
+    /// <summary>Writes these (of AofBatch events only) as one piece with <paramref name="write"/>, or writes nothing and is false.</summary>
+    private bool TryWrite(WriteMessages[] writes, Func<byte[], bool> write)
+    {
         int fileDb = _fileDb;
         var pieces = PiecesOf(writes);
         var bytes = pieces.Count == 1 ? pieces[0] : pieces.SelectMany(piece => piece).ToArray();
-        if (bytes.Length > 0 && !writer.TryWriteNow(bytes))
+        if (bytes.Length > 0 && !write(bytes))
         {
             _fileDb = fileDb; // nothing was written: the queued write starts from the file's database again
             return false;
         }
+        CountWritten(writes);
+        return true;
+    }
+
+    /// <summary>Tells the writers of these their events are in the journal, in the protocol's order.</summary>
+    private void Answer(WriteMessages[] writes)
+    {
         foreach (var write in writes)
         {
             write.PersistentActor.Tell(WriteMessagesSuccessful.Instance, Self);
             foreach (var envelope in write.Messages)
             {
                 foreach (var persistent in (IImmutableList<IPersistentRepresentation>)((AtomicWrite)envelope).Payload)
-                {
-                    Counted(persistent.PersistenceId, (AofBatch)persistent.Payload);
                     write.PersistentActor.Tell(new WriteMessageSuccess(persistent, write.ActorInstanceId), persistent.Sender);
-                }
             }
         }
-        return true;
     }
 
     /// <summary>The file's bytes for these writes (of AofBatch events only), in order.</summary>
     private List<byte[]> PiecesOf(IReadOnlyCollection<WriteMessages> writes)
     {
         var pieces = new List<byte[]>(2 * writes.Count);
-        foreach (var write in writes)
-            foreach (var envelope in write.Messages)
-                foreach (var persistent in (IImmutableList<IPersistentRepresentation>)((AtomicWrite)envelope).Payload)
-                    AddPieces((AofBatch)persistent.Payload, pieces);
+        foreach (var persistent in EventsOf(writes)) AddPieces((AofBatch)persistent.Payload, pieces);
         return pieces;
     }
+
+    private void CountWritten(IReadOnlyCollection<WriteMessages> writes)
+    {
+        foreach (var persistent in EventsOf(writes)) Counted(persistent.PersistenceId, (AofBatch)persistent.Payload);
+    }
+
+    private static IEnumerable<IPersistentRepresentation> EventsOf(IEnumerable<WriteMessages> writes) =>
+        writes.SelectMany(write => write.Messages).SelectMany(envelope => (IImmutableList<IPersistentRepresentation>)((AtomicWrite)envelope).Payload);
 
     private byte[] Select(int db)
     {

@@ -21,7 +21,8 @@ public sealed class AofWriter : IAsyncDisposable
 {
     private abstract record Item;
     private sealed record Bytes(byte[] Data) : Item;
-    private sealed record Commit(TaskCompletionSource Done) : Item;
+    /// <summary>Done once everything before it is written (and fsynced, for always): a task, or a callback on the writer's thread.</summary>
+    private sealed record Commit(TaskCompletionSource? Done, Action? Durable = null) : Item;
     private sealed record StartRewrite(string BaseFile, bool Rdb, TaskCompletionSource<string> Done) : Item;
     private sealed record FinishRewrite(AofFileInfo NewBase, long BaseSize, TaskCompletionSource<string> Done) : Item;
 
@@ -41,6 +42,9 @@ public sealed class AofWriter : IAsyncDisposable
 
     /// <summary>Items queued and not yet done: while there are any, the writer task owns the file.</summary>
     private int _queued;
+
+    /// <summary>Of those, the items that write to the file (all but commits): while there are any, nobody else writes.</summary>
+    private int _queuedWrites;
 
     /// <summary>Set while the writer task fsyncs: a write(2) then could wait behind it, so writes queue instead.</summary>
     private volatile bool _fsyncing;
@@ -92,9 +96,24 @@ public sealed class AofWriter : IAsyncDisposable
     /// bytes are in the kernel, as a commit's would be. At -P 1 the queue cost each request a wake-up of the writer
     /// task and of a pool thread for its reply (0.8 context switches a request); redis-server writes from its loop too.
     /// </summary>
-    public bool TryWriteNow(byte[] data)
+    public bool TryWriteNow(byte[] data) =>
+        Volatile.Read(ref _queued) == 0 && !_fsyncing && _fsync() != "always" && WriteNow(data);
+
+    /// <summary>
+    /// Under always: writes <paramref name="data"/> at once, on the calling thread, to be made durable by a
+    /// <see cref="CommitThen"/> that the caller queues next; false when it did not write (bytes are queued, or the disk
+    /// failed), and the caller queues the bytes instead. Unlike <see cref="TryWriteNow"/> it writes while the writer task
+    /// fsyncs: a commit queued after this write fsyncs after it, so the fsync runs beside the next requests, as group
+    /// commit wants, instead of the caller's thread waiting for it as redis-server's event loop does.
+    /// </summary>
+    public bool TryWriteBeforeCommit(byte[] data) => Volatile.Read(ref _queuedWrites) == 0 && WriteNow(data);
+
+    /// <summary>Queues a commit whose <paramref name="durable"/> runs on the writer's thread once everything written before it is fsynced.</summary>
+    public void CommitThen(Action durable) => Enqueue(new Commit(null, durable));
+
+    private bool WriteNow(byte[] data)
     {
-        if (Volatile.Read(ref _queued) != 0 || _fsyncing || _status.WriteError != null || _fsync() == "always") return false;
+        if (_status.WriteError != null) return false;
         try
         {
             _file.Write(data, 0, data.Length);
@@ -114,6 +133,7 @@ public sealed class AofWriter : IAsyncDisposable
     private void Enqueue(Item item)
     {
         Interlocked.Increment(ref _queued);
+        if (item is not Commit) Interlocked.Increment(ref _queuedWrites);
         _queue.Writer.TryWrite(item);
     }
 
@@ -151,8 +171,9 @@ public sealed class AofWriter : IAsyncDisposable
             }
             if (!more) break;
             while (reader.TryRead(out var item)) group.Add(item);
-            int taken = group.Count;
+            int taken = group.Count, writes = group.Count(item => item is not Commit);
             await WriteGroup(group); // takes the group's items out as they are done
+            Interlocked.Add(ref _queuedWrites, -writes);
             Interlocked.Add(ref _queued, -taken);
         }
         FsyncQuietly();
@@ -234,7 +255,11 @@ public sealed class AofWriter : IAsyncDisposable
         // Before the acknowledgements: a client told its write is in must not find the error still reported.
         Recovered();
         for (int i = start; i < end; i++)
-            if (group[i] is Commit c) c.Done.TrySetResult();
+            if (group[i] is Commit c)
+            {
+                c.Done?.TrySetResult();
+                c.Durable?.Invoke();
+            }
     }
 
     /// <summary>The disk took a write: a write error reported until now is over.</summary>

@@ -11,4 +11,10 @@ public interface IAfterSocketEvents
     /// queued, when this thread is not one this can run work on (a pool thread, another socket thread).
     /// </summary>
     bool TryRunAfter(Action action);
+
+    /// <summary>
+    /// From any thread: runs <paramref name="action"/> on the socket thread that <see cref="TryRunAfter"/> queues work on,
+    /// after its current round (the journal answers an fsync there, so the replies it releases are sent from there).
+    /// </summary>
+    void Post(Action action);
 }

@@ -255,6 +255,8 @@ public class AofJournalSpec : IDisposable
             return true;
         }
 
+        public void Post(Action action) => Queued.Enqueue(action);
+
         public void End()
         {
             while (Queued.TryDequeue(out var action)) action();
@@ -301,5 +303,42 @@ public class AofJournalSpec : IDisposable
         roundEnd.Taking = false;
         Write(kit, journal, "shard-1", 2, Batch(3, ["SET", "d", "4"]));
         Assert.EndsWith(Aof.Resp("SET", "d", "4"), Aof.ReadShared(increment));
+    }
+
+    [Fact]
+    public void UnderAlwaysTheRoundsWritesAreAnsweredOnlyOnceTheWriterTaskFsyncedThem()
+    {
+        var (kit, journal) = Start("always");
+        var roundEnd = new RoundEndByHand();
+        AofRuntime.For(kit.Sys).AfterSocketEvents = roundEnd;
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        var increment = Path.Combine(_directory, "appendonlydir", "appendonly.aof.1.incr.aof");
+
+        Send(kit, journal, "shard-0", 1, Batch(0, ["SET", "a", "1"]));
+        Send(kit, journal, "shard-1", 1, Batch(0, ["SET", "b", "2"]));
+        kit.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        roundEnd.End();
+        // Written at the round end; the answer waits for the fsync, and then comes through the round end again.
+        AwaitCondition(() => Aof.ReadShared(increment) == Aof.Resp("SELECT", "0") + Aof.Resp("SET", "a", "1") + Aof.Resp("SET", "b", "2"));
+        AwaitCondition(() => !roundEnd.Queued.IsEmpty);
+        kit.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+        roundEnd.End();
+        kit.ExpectMsg<WriteMessagesSuccessful>();
+        Assert.Equal("shard-0", kit.ExpectMsg<WriteMessageSuccess>().Persistent.PersistenceId);
+        kit.ExpectMsg<WriteMessagesSuccessful>();
+        Assert.Equal("shard-1", kit.ExpectMsg<WriteMessageSuccess>().Persistent.PersistenceId);
+
+        // Restarted, the journal finds both (each replayed to the shard its key's first byte routes it to).
+        kit.Shutdown();
+        (kit, journal) = Start();
+        Assert.Equal([(1L, "0:SET b 2")], Replay(kit, journal, "shard-0"));
+        Assert.Equal([(1L, "0:SET a 1")], Replay(kit, journal, "shard-1"));
+
+        static void AwaitCondition(Func<bool> condition)
+        {
+            for (int i = 0; i < 500 && !condition(); i++) Thread.Sleep(10);
+            Assert.True(condition());
+        }
     }
 }

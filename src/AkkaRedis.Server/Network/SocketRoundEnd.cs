@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net.Sockets;
 using AkkaRedis.Keyspace.Shards;
 using AkkaRedis.Persistence;
@@ -31,8 +32,12 @@ public sealed class SocketRoundEnd : IAfterSocketEvents, IDisposable
     private readonly SocketAsyncEventArgs _heard = new();
     private List<Action> _queued = [];
     private List<Action> _running = [];
+    private readonly ConcurrentQueue<Action> _posted = new();
     private Thread? _thread;
     private bool _rung;
+
+    /// <summary>1 while the bell has rung for posted work and not been heard yet (posts come from any thread).</summary>
+    private int _rungForPosts;
     private volatile bool _disposed;
 
     private SocketRoundEnd(Socket bell, Socket ear)
@@ -79,6 +84,12 @@ public sealed class SocketRoundEnd : IAfterSocketEvents, IDisposable
         return true;
     }
 
+    public void Post(Action action)
+    {
+        _posted.Enqueue(action);
+        if (Interlocked.Exchange(ref _rungForPosts, 1) == 0) _bell.Send(Ring);
+    }
+
     private void Listen()
     {
         try
@@ -97,9 +108,11 @@ public sealed class SocketRoundEnd : IAfterSocketEvents, IDisposable
         // The first ring learns the thread (Start checks it is a socket engine's); work is queued from it alone.
         if (_thread == null && SocketThreads.IsCurrent) _thread = Thread.CurrentThread;
         _rung = false;
+        Volatile.Write(ref _rungForPosts, 0); // before taking posts: one posted after this rings again
         (_queued, _running) = (_running, _queued);
         foreach (var action in _running) SocketThreadRun.WithMoreRuns(RunsPerWork, action);
         _running.Clear();
+        while (_posted.TryDequeue(out var posted)) SocketThreadRun.WithMoreRuns(RunsPerWork, posted);
         if (listenAgain) Listen();
     }
 
