@@ -263,24 +263,32 @@ public class AofJournalSpec : IDisposable
         }
     }
 
+    /// <summary>A loaded journal whose socket thread's round end is run by hand.</summary>
+    private (TestKit Kit, IActorRef Journal, RoundEndByHand RoundEnd) StartWithRoundEnd(string fsync)
+    {
+        var (kit, journal) = Start(fsync);
+        var roundEnd = new RoundEndByHand();
+        AofRuntime.For(kit.Sys).AfterSocketEvents = roundEnd;
+        journal.Tell(LoadAof.Instance, kit.TestActor);
+        kit.ExpectMsg<AofLoaded>();
+        return (kit, journal, roundEnd);
+    }
+
+    private string IncrementFile => Path.Combine(_directory, "appendonlydir", "appendonly.aof.1.incr.aof");
+
     private static void Send(TestKit kit, IActorRef journal, string persistenceId, long sequenceNr, AofBatch batch) =>
         journal.Tell(new WriteMessages([new AtomicWrite(new Persistent(batch, sequenceNr, persistenceId, writerGuid: "w"))], kit.TestActor, 1));
 
     [Fact]
     public void OnASocketThreadWritesWaitForTheEndOfTheRoundAndGoOutTogetherInOrder()
     {
-        var (kit, journal) = Start("everysec");
-        var roundEnd = new RoundEndByHand();
-        AofRuntime.For(kit.Sys).AfterSocketEvents = roundEnd;
-        journal.Tell(LoadAof.Instance, kit.TestActor);
-        kit.ExpectMsg<AofLoaded>();
-        var increment = Path.Combine(_directory, "appendonlydir", "appendonly.aof.1.incr.aof");
+        var (kit, journal, roundEnd) = StartWithRoundEnd("everysec");
 
         Send(kit, journal, "shard-0", 1, Batch(0, ["SET", "a", "1"]));
         Send(kit, journal, "shard-1", 1, Batch(3, ["SET", "b", "2"]));
         // Neither is written nor answered before the round ends.
         kit.ExpectNoMsg(TimeSpan.FromMilliseconds(300));
-        Assert.Equal("", Aof.ReadShared(increment));
+        Assert.Equal("", Aof.ReadShared(IncrementFile));
         Assert.Single(roundEnd.Queued); // the second joined the first
 
         roundEnd.End();
@@ -288,7 +296,7 @@ public class AofJournalSpec : IDisposable
         Assert.Equal(1, kit.ExpectMsg<WriteMessageSuccess>().Persistent.SequenceNr);
         kit.ExpectMsg<WriteMessagesSuccessful>();
         Assert.Equal("shard-1", kit.ExpectMsg<WriteMessageSuccess>().Persistent.PersistenceId);
-        Assert.Equal(Aof.Resp("SELECT", "0") + Aof.Resp("SET", "a", "1") + Aof.Resp("SELECT", "3") + Aof.Resp("SET", "b", "2"), Aof.ReadShared(increment));
+        Assert.Equal(Aof.Resp("SELECT", "0") + Aof.Resp("SET", "a", "1") + Aof.Resp("SELECT", "3") + Aof.Resp("SET", "b", "2"), Aof.ReadShared(IncrementFile));
 
         // Any other message writes what waits first: a replay right after a deferred write counts it.
         Send(kit, journal, "shard-0", 2, Batch(3, ["SET", "c", "3"]));
@@ -296,31 +304,26 @@ public class AofJournalSpec : IDisposable
         kit.ExpectMsg<WriteMessagesSuccessful>();
         Assert.Equal(2, kit.ExpectMsg<WriteMessageSuccess>().Persistent.SequenceNr);
         Assert.Equal(2, kit.ExpectMsg<RecoverySuccess>(TimeSpan.FromSeconds(10)).HighestSequenceNr);
-        Assert.EndsWith(Aof.Resp("SET", "c", "3"), Aof.ReadShared(increment));
+        Assert.EndsWith(Aof.Resp("SET", "c", "3"), Aof.ReadShared(IncrementFile));
 
         // Off the round's thread (TryRunAfter false), a write goes out at once.
         roundEnd.End();
         roundEnd.Taking = false;
         Write(kit, journal, "shard-1", 2, Batch(3, ["SET", "d", "4"]));
-        Assert.EndsWith(Aof.Resp("SET", "d", "4"), Aof.ReadShared(increment));
+        Assert.EndsWith(Aof.Resp("SET", "d", "4"), Aof.ReadShared(IncrementFile));
     }
 
     [Fact]
     public void UnderAlwaysTheRoundsWritesAreAnsweredOnlyOnceTheWriterTaskFsyncedThem()
     {
-        var (kit, journal) = Start("always");
-        var roundEnd = new RoundEndByHand();
-        AofRuntime.For(kit.Sys).AfterSocketEvents = roundEnd;
-        journal.Tell(LoadAof.Instance, kit.TestActor);
-        kit.ExpectMsg<AofLoaded>();
-        var increment = Path.Combine(_directory, "appendonlydir", "appendonly.aof.1.incr.aof");
+        var (kit, journal, roundEnd) = StartWithRoundEnd("always");
 
         Send(kit, journal, "shard-0", 1, Batch(0, ["SET", "a", "1"]));
         Send(kit, journal, "shard-1", 1, Batch(0, ["SET", "b", "2"]));
         kit.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         roundEnd.End();
         // Written at the round end; the answer waits for the fsync, and then comes through the round end again.
-        AwaitCondition(() => Aof.ReadShared(increment) == Aof.Resp("SELECT", "0") + Aof.Resp("SET", "a", "1") + Aof.Resp("SET", "b", "2"));
+        AwaitCondition(() => Aof.ReadShared(IncrementFile) == Aof.Resp("SELECT", "0") + Aof.Resp("SET", "a", "1") + Aof.Resp("SET", "b", "2"));
         AwaitCondition(() => !roundEnd.Queued.IsEmpty);
         kit.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
         roundEnd.End();
