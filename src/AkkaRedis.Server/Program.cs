@@ -17,14 +17,30 @@ try
 {
     var defaults = ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(hoconDir, "akkaredis.conf")))
         .WithFallback(ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(hoconDir, "dispatcher.conf"))));
-    hocon = ServerOptions.ParseFlags(args).WithFallback(defaults);
+    var commandLine = ServerOptions.ParseCommandLine(args);
+    hocon = commandLine.Overrides.WithFallback(defaults);
     config = ServerOptions.ToServerConfig(hocon);
+    ServerOptions.ApplyParameters(config, commandLine.Parameters);
+    config.ConfigFile = commandLine.ConfigFilePath;
+}
+catch (ConfigFile.ConfigException e)
+{
+    Console.Error.WriteLine(e.Report());
+    return 1;
 }
 catch (ServerOptions.UsageException e)
 {
-    Console.Error.WriteLine($"*** FATAL CONFIG ERROR: {e.Message}");
+    Console.Error.WriteLine(new ConfigFile.ConfigException(e.Message).Report());
     return 1;
 }
+
+if (!ServerLog.TryOpen(config, out var logProblem))
+{
+    Console.Error.WriteLine(logProblem);
+    return 1;
+}
+ServerLog.Starting(config);
+PidFile.Write(config);
 
 // Akka's own log level follows redis' loglevel.
 string akkaLevel = config.LogLevel switch { "debug" => "DEBUG", "verbose" => "INFO", "nothing" => "OFF", _ => "WARNING" };
@@ -61,5 +77,9 @@ catch (Exception e)
 {
     Console.Error.WriteLine($"*** FATAL: could not start the server: {e.Message}");
     return 1;
+}
+finally
+{
+    PidFile.Remove(config);
 }
 return 0;

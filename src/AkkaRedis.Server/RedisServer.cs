@@ -146,8 +146,8 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             MaybeSave();
             CloseIdleClients();
         }, null, 1000, 1000);
-        Console.WriteLine($"AkkaRedis {typeof(RedisServer).Assembly.GetName().Version?.ToString(3)} (Redis {ServerState.Version} compatible) " +
-                          $"ready to accept connections on {config.Bind}:{TcpPort}, shards={config.Shards}, databases={config.Databases}, " +
+        Console.WriteLine($"Ready to accept connections on {config.Bind}:{TcpPort} (AkkaRedis {ServerLog.Version}, Redis {ServerState.Version} compatible), " +
+                          $"shards={config.Shards}, databases={config.Databases}, " +
                           $"persistence={(config.AppendOnly ? config.Cluster ? "shared journal (PostgreSQL)" : "aof appendfsync " + config.AppendFsync : "none (in memory)")}" +
                           (config.Cluster ? $", cluster node {config.ClusterHostname}:{config.ClusterPort}" : ""));
     }
@@ -247,6 +247,10 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         }
     }
 
+    /// <summary>The appendfsync policy now: with no-appendfsync-on-rewrite, "no" while a rewrite runs, as Redis skips the fsync then.</summary>
+    public static string FsyncPolicy(ServerConfig config, AofStatus status) =>
+        config.NoAppendFsyncOnRewrite && status.RewriteInProgress ? "no" : config.AppendFsync;
+
     /// <summary>Reads the AOF before any shard starts, so a damaged file stops the start with its name and offset.</summary>
     private async Task ReadAof()
     {
@@ -254,7 +258,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         runtime.Router = early.AofRouter;
         runtime.RdbPreamble = early.RdbPreamble;
         runtime.Status = new AofStatus();
-        runtime.FsyncPolicy = () => config.AppendFsync;
+        runtime.FsyncPolicy = () => FsyncPolicy(config, runtime.Status);
         runtime.Preload = early.Aof;
         // Socket threads run the request path themselves (see LocalFirstExecutorConfigurator): the journal then writes
         // once per round of socket events, as Redis writes its AOF buffer once per event loop round.

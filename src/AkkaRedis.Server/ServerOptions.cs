@@ -59,26 +59,56 @@ public static class ServerOptions
 
     public sealed class UsageException(string message) : Exception(message);
 
-    /// <summary>Parses "--name value" pairs into HOCON overrides under akkaredis.</summary>
-    public static Config ParseFlags(string[] args)
+    /// <summary>What a command line sets: the settings the actor system starts with, and the other CONFIG parameters.</summary>
+    /// <param name="Overrides">HOCON overrides under akkaredis, of the settings in <see cref="Flags"/>.</param>
+    /// <param name="Parameters">Directives of other CONFIG parameters, for <see cref="ApplyParameters"/>.</param>
+    /// <param name="ConfigFilePath">The configuration file it named, if any.</param>
+    public sealed record CommandLine(Config Overrides, List<ConfigFile.Directive> Parameters, string? ConfigFilePath);
+
+    /// <summary>
+    /// Reads a redis-server command line: a configuration file (redis.conf) and/or --options, as directives
+    /// (<see cref="ConfigFile"/>). Each is a setting of hocon/akkaredis.conf (<see cref="Flags"/>) or a CONFIG parameter;
+    /// anything else is refused as Redis refuses it. Several save directives add up, as in redis.conf ("" clears them).
+    /// </summary>
+    public static CommandLine ParseCommandLine(string[] args)
     {
+        var (directives, path) = ConfigFile.FromCommandLine(args);
         var lines = new List<string>();
-        for (int i = 0; i < args.Length; i++)
+        var parameters = new List<ConfigFile.Directive>();
+        string save = "";
+        foreach (var directive in directives)
         {
-            var arg = args[i];
-            if (!arg.StartsWith("--", StringComparison.Ordinal)) throw new UsageException($"Unexpected argument '{arg}'");
-            var name = arg[2..].ToLowerInvariant();
-            if (!Flags.Any(f => f.Flag == name)) throw new UsageException($"Unknown option '--{name}' (see --help)");
-            if (i + 1 >= args.Length) throw new UsageException($"Option '--{name}' needs a value");
-            var value = Escape(args[++i]);
-            lines.Add($"akkaredis.{name} = \"{value}\"");
+            if (directive.Args.Length == 0) throw BadDirective(directive);
+            var value = string.Join(' ', directive.Args);
+            if (Flags.Any(f => f.Flag == directive.Name))
+            {
+                if (directive.Name == "save") value = save = value.Length == 0 || save.Length == 0 ? value : save + " " + value;
+                lines.Add($"akkaredis.{directive.Name} = \"{Escape(value)}\"");
+            }
+            else if (ConfigCommands.IsParameter(directive.Name)) parameters.Add(directive);
+            else throw BadDirective(directive);
         }
-        return ConfigurationFactory.ParseString(string.Join("\n", lines));
+        return new CommandLine(ConfigurationFactory.ParseString(string.Join("\n", lines)), parameters, path);
+    }
+
+    private static ConfigFile.ConfigException BadDirective(ConfigFile.Directive directive) =>
+        new("Bad directive or wrong number of arguments", directive.Line, directive.Text);
+
+    /// <summary>Sets the CONFIG parameters a command line named, as CONFIG SET would (and those only settable at start).</summary>
+    public static void ApplyParameters(ServerConfig config, IEnumerable<ConfigFile.Directive> parameters)
+    {
+        foreach (var directive in parameters)
+        {
+            if (ConfigCommands.SetAtStart(config, directive.Name, string.Join(' ', directive.Args)) is { } problem)
+                throw new ConfigFile.ConfigException(problem, directive.Line, directive.Text);
+        }
     }
 
     public static string Help()
     {
-        var text = new System.Text.StringBuilder("Usage: akkaredis-server [--option value ...]\n\nOptions (defaults in hocon/akkaredis.conf):\n");
+        var text = new System.Text.StringBuilder("Usage: akkaredis-server [/path/to/redis.conf] [--option value ...]\n\n" +
+            "Every CONFIG parameter (CONFIG GET *) may be given, in a redis.conf file or as --name value; these are the\n" +
+            "settings the server starts with (defaults in hocon/akkaredis.conf):\n");
         foreach (var (flag, meaning) in Flags) text.Append("  --").Append(flag.PadRight(20)).Append(meaning).Append('\n');
         text.Append("  --help                this text\n");
         return text.ToString();

@@ -214,7 +214,7 @@ public sealed class ClusterFailoverTests
         Assert.Contains(" 10.1.2.3:7999@", (string)client.Call("CLUSTER", "NODES")!);
         Assert.Equal("OK", client.Call("SET", "k", "v")); // it serves clients on its own port as before
         var defaults = Akka.Configuration.ConfigurationFactory.ParseString(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "hocon", "akkaredis.conf")));
-        var bad = ServerOptions.ParseFlags(["--port", "7000", "--cluster-port", "17000", "--appendonly", "no", "--cluster-announce-port", "70000"]).WithFallback(defaults);
+        var bad = ServerOptions.ParseCommandLine(["--port", "7000", "--cluster-port", "17000", "--appendonly", "no", "--cluster-announce-port", "70000"]).Overrides.WithFallback(defaults);
         Assert.Equal("cluster-announce-port must be between 0 and 65535", Assert.Throws<ServerOptions.UsageException>(() => ServerOptions.ToServerConfig(bad)).Message);
     }
 

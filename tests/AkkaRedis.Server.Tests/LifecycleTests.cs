@@ -49,7 +49,7 @@ public sealed class LifecycleTests
             using var server = ServerProcess.Start("--dir", directory, "--appendonly", "yes");
             var output = server.Output.ToList();
             int warmed = output.FindIndex(l => l.StartsWith("Warmed up the request path with ", StringComparison.Ordinal));
-            int ready = output.FindIndex(l => l.Contains("ready to accept connections", StringComparison.Ordinal));
+            int ready = output.FindIndex(l => l.Contains("Ready to accept connections", StringComparison.Ordinal));
             Assert.InRange(warmed, 0, ready - 1);
             Assert.True(long.Parse(output[warmed].Split(' ')[6]) > 0, output[warmed]);
 
@@ -106,7 +106,7 @@ public sealed class LifecycleTests
                 await Task.Delay(50);
             var output = server.Output.ToList();
             int warmed = output.FindIndex(l => l.StartsWith("Warmed up the request path with ", StringComparison.Ordinal));
-            int ready = output.FindIndex(l => l.Contains("ready to accept connections", StringComparison.Ordinal));
+            int ready = output.FindIndex(l => l.Contains("Ready to accept connections", StringComparison.Ordinal));
             Assert.True(ready >= 0 && warmed > ready, string.Join("\n", output));
 
             using var c = new RespClient(server.Port);

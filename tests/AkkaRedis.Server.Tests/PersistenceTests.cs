@@ -86,6 +86,8 @@ public sealed class PersistenceTests : IDisposable
             client.Call("PFADD", "hll1", $"e{i}");
         }
         client.Call("PFCOUNT", "hll1"); // caches the count in the value
+        // Longer than 20 bytes and repetitive: RDB files and DUMP payloads hold it LZF-compressed (rdbcompression yes).
+        client.Call("SET", "long", string.Concat(Enumerable.Repeat("compressible ", 40)));
         client.Call("MSET", "m1", "a", "m2", "b", "m3", "c");
         client.Call("RENAME", "s0", "renamed");
         client.Call("LMOVE", "l1", "l2", "LEFT", "LEFT");

@@ -40,9 +40,12 @@ public sealed partial class ServerProcess : IDisposable
 
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "akkaredis-server.dll");
 
-    public static ServerProcess Start(params string[] args)
+    public static ServerProcess Start(params string[] args) => StartWithConfigFile(null, args);
+
+    /// <summary>Starts the server as redis-server is started with a configuration file: its path first, then the options.</summary>
+    public static ServerProcess StartWithConfigFile(string? configFile, params string[] args)
     {
-        var (process, lines, ready, owned) = Launch("0", args);
+        var (process, lines, ready, owned) = Launch("0", args, configFile);
         if (Task.WhenAny(ready, Task.Delay(TimeSpan.FromSeconds(60))).GetAwaiter().GetResult() != ready)
         {
             process.Kill(entireProcessTree: true);
@@ -73,7 +76,7 @@ public sealed partial class ServerProcess : IDisposable
     /// <summary>Completes with the port once the server says it is ready to accept connections.</summary>
     public Task<int> Ready { get; private init; } = Task.FromResult(0);
 
-    private static (Process Process, List<string> Lines, Task<int> Ready, string? Owned) Launch(string port, string[] args)
+    private static (Process Process, List<string> Lines, Task<int> Ready, string? Owned) Launch(string port, string[] args, string? configFile = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -82,6 +85,7 @@ public sealed partial class ServerProcess : IDisposable
             UseShellExecute = false,
         };
         info.ArgumentList.Add(ServerDll);
+        if (configFile != null) info.ArgumentList.Add(configFile);
         info.ArgumentList.Add("--port");
         info.ArgumentList.Add(port);
         string? owned = null;
@@ -115,7 +119,7 @@ public sealed partial class ServerProcess : IDisposable
         return (process, lines, ready.Task, owned);
     }
 
-    [GeneratedRegex(@"ready to accept connections on [^:]+:(\d+)")]
+    [GeneratedRegex(@"Ready to accept connections on [^:]+:(\d+)")]
     private static partial Regex ReadyLine();
 
     public bool HasExited => _process.HasExited;

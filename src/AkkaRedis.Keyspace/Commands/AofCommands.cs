@@ -39,7 +39,7 @@ public static class AofCommands
         try
         {
             using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            if (rdb) file.Write(Snapshot.RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now));
+            if (rdb) file.Write(Snapshot.RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now, c.Config.RdbCompression));
             else KeyState.Snapshot(c.Keyspace, c.Now, c.Scripts.Libraries, file);
         }
         catch (IOException e)

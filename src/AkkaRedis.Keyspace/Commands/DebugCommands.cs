@@ -150,7 +150,7 @@ public static class DebugCommands
             c.Error("ERR no such key");
             return;
         }
-        long serializedLength = RdbFile.Dump(entry.Value).Length - 11;
+        long serializedLength = RdbFile.Dump(entry.Value, c.Config.RdbCompression).Length - 11;
         long idle = Math.Max(0, c.NowSeconds - entry.LastAccessSeconds);
         long lru = entry.LastAccessSeconds & ((1 << 24) - 1); // Redis's LRU clock: seconds, 24 bits
         c.Reply.WriteSimple(string.Create(CultureInfo.InvariantCulture,

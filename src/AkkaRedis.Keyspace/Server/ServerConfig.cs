@@ -215,6 +215,38 @@ public sealed class ServerConfig
     private volatile string _logLevel = "notice";
     public string LogLevel { get => _logLevel; set => _logLevel = value; }
 
+    /// <summary>The configuration file the server started with (full path), for CONFIG REWRITE; null when none.</summary>
+    public string? ConfigFile { get; set; }
+
+    /// <summary>The parameters CONFIG SET changed (CONFIG REWRITE adds those the file does not name).</summary>
+    public System.Collections.Immutable.ImmutableHashSet<string> ChangedAtRunTime = [];
+
+    /// <summary>pidfile: where the process id is written at start (and removed at a clean exit); empty for none.</summary>
+    public string PidFile { get; set; } = "";
+
+    /// <summary>logfile: the file the log is appended to; empty for standard output.</summary>
+    public string LogFile { get; set; } = "";
+
+    /// <summary>always-show-logo: the start-up banner (with the process id) is printed even when the log is not a terminal.</summary>
+    public bool AlwaysShowLogo { get; set; }
+
+    private volatile bool _rdbCompression = true;
+    /// <summary>rdbcompression: strings in RDB files (SAVE, BGSAVE, an RDB base of the AOF) are LZF-compressed when that saves room.</summary>
+    public bool RdbCompression { get => _rdbCompression; set => _rdbCompression = value; }
+
+    private volatile bool _noAppendFsyncOnRewrite;
+    /// <summary>no-appendfsync-on-rewrite: while an AOF rewrite runs, the AOF is not fsynced (as appendfsync no).</summary>
+    public bool NoAppendFsyncOnRewrite { get => _noAppendFsyncOnRewrite; set => _noAppendFsyncOnRewrite = value; }
+
+    /// <summary>
+    /// Parameters of Redis's replication, of its incremental rehashing and of its module and protected-config switches,
+    /// kept as set (redis.conf files and CONFIG SET carry them) with what CONFIG GET shows. This server has no replicas,
+    /// rehashes by .NET's dictionaries (all at once), has no MODULE command, and no CONFIG SET of a protected parameter (dir,
+    /// dbfilename are immutable here): so the values change nothing, as they change nothing on a Redis master without replicas.
+    /// </summary>
+    public System.Collections.Immutable.ImmutableDictionary<string, string> InertParameters { get; set; } =
+        System.Collections.Immutable.ImmutableDictionary<string, string>.Empty;
+
     /// <summary>Read on every key access: kept with the policy rather than searched for in its name each time.</summary>
     public bool UsesLfu => _maxMemoryPolicy.UsesLfu;
 

@@ -19,7 +19,7 @@ public static class DumpCommands
     {
         var entry = c.Read(c[1]);
         if (entry == null) c.Reply.WriteNull();
-        else c.Reply.WriteBulk(RdbFile.Dump(entry.Value));
+        else c.Reply.WriteBulk(RdbFile.Dump(entry.Value, c.Config.RdbCompression));
     }
 
     private static void Restore(CommandContext c)

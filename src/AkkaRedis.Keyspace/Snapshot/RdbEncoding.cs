@@ -33,8 +33,28 @@ public static class RdbEncoding
         }
     }
 
-    public static void WriteString(List<byte> output, byte[] value)
+    /// <summary>RDB_ENC_LZF under RDB_ENCVAL: a compressed string follows (its compressed and original lengths, then the bytes).</summary>
+    public const byte LzfString = 0xC0 | 3;
+
+    /// <summary>
+    /// A length-prefixed string; with <paramref name="compress"/> (rdbcompression), one longer than 20 bytes is written
+    /// LZF-compressed when that saves at least 4 bytes, as rdbSaveRawString does.
+    /// </summary>
+    public static void WriteString(List<byte> output, byte[] value, bool compress = false)
     {
+        if (compress && value.Length > 20)
+        {
+            var compressed = new byte[value.Length - 4];
+            int length = Lzf.Compress(value, compressed);
+            if (length > 0)
+            {
+                output.Add(LzfString);
+                WriteLength(output, length);
+                WriteLength(output, value.Length);
+                output.AddRange(compressed.AsSpan(0, length));
+                return;
+            }
+        }
         WriteLength(output, value.Length);
         output.AddRange(value);
     }
@@ -121,9 +141,68 @@ public static class Crc64
     }
 }
 
-/// <summary>LZF decompression (liblzf's lzf_d), for RDB strings Redis compressed.</summary>
+/// <summary>LZF (liblzf's format), as RDB strings are compressed: what lzf_d reads, and a compressor whose output it reads.</summary>
 public static class Lzf
 {
+    private const int MaxOffset = 1 << 13, MaxMatch = 264, MaxLiteralRun = 32, HashBits = 14;
+
+    /// <summary>
+    /// Compresses <paramref name="input"/> into <paramref name="output"/>: the compressed length, or 0 when it does not fit
+    /// (lzf_compress's contract). Greedy: each position's last earlier occurrence of its first three bytes, found by hash,
+    /// is taken when it lies within the format's 8 KB window; runs of literals go out 32 at most.
+    /// </summary>
+    public static int Compress(ReadOnlySpan<byte> input, Span<byte> output)
+    {
+        Span<int> last = stackalloc int[1 << HashBits]; // position + 1 of the latest three bytes with this hash; 0: none
+        last.Clear();
+        int ip = 0, op = 0, literals = 0;
+        while (ip + 2 < input.Length)
+        {
+            int hash = Hash(input, ip);
+            int candidate = last[hash] - 1;
+            last[hash] = ip + 1;
+            if (candidate < 0 || ip - candidate > MaxOffset || !input.Slice(candidate, 3).SequenceEqual(input.Slice(ip, 3)))
+            {
+                ip++;
+                continue;
+            }
+            int length = 3, most = Math.Min(MaxMatch, input.Length - ip);
+            while (length < most && input[candidate + length] == input[ip + length]) length++;
+            if (!Literals(input, literals, ip, output, ref op)) return 0;
+            int offset = ip - candidate - 1, code = length - 2;
+            if (op + (code < 7 ? 2 : 3) > output.Length) return 0;
+            if (code < 7) output[op++] = (byte)(code << 5 | offset >> 8);
+            else
+            {
+                output[op++] = (byte)(7 << 5 | offset >> 8);
+                output[op++] = (byte)(code - 7);
+            }
+            output[op++] = (byte)offset;
+            for (int k = ip + 1; k < ip + length && k + 2 < input.Length; k++) last[Hash(input, k)] = k + 1;
+            ip += length;
+            literals = ip;
+        }
+        return Literals(input, literals, input.Length, output, ref op) ? op : 0;
+    }
+
+    private static int Hash(ReadOnlySpan<byte> input, int at) =>
+        (int)((uint)(input[at] << 16 | input[at + 1] << 8 | input[at + 2]) * 2654435761u >> (32 - HashBits));
+
+    /// <summary>Writes input[from..to) as literal runs; false when they do not fit.</summary>
+    private static bool Literals(ReadOnlySpan<byte> input, int from, int to, Span<byte> output, ref int op)
+    {
+        while (from < to)
+        {
+            int run = Math.Min(MaxLiteralRun, to - from);
+            if (op + 1 + run > output.Length) return false;
+            output[op++] = (byte)(run - 1);
+            input.Slice(from, run).CopyTo(output[op..]);
+            op += run;
+            from += run;
+        }
+        return true;
+    }
+
     public static byte[]? Decompress(ReadOnlySpan<byte> input, int length)
     {
         var output = new byte[length];

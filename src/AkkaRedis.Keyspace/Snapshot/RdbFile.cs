@@ -22,7 +22,8 @@ public static class RdbFile
     private const byte OpFunction2 = 245, OpAux = 250, OpResizeDb = 251, OpExpireMs = 252, OpSelectDb = 254, OpEof = 255;
 
     /// <summary>The whole dataset as RDB bytes. Every shard must be held (or not yet started).</summary>
-    public static byte[] Write(Data.Keyspace keyspace, IEnumerable<FunctionLibrary> libraries, long nowMs)
+    /// <param name="compress">rdbcompression: strings LZF-compressed where that saves room.</param>
+    public static byte[] Write(Data.Keyspace keyspace, IEnumerable<FunctionLibrary> libraries, long nowMs, bool compress)
     {
         var output = new List<byte>(1 << 16);
         output.AddRange("REDIS0010"u8.ToArray());
@@ -33,7 +34,7 @@ public static class RdbFile
         foreach (var library in libraries)
         {
             output.Add(OpFunction2);
-            RdbEncoding.WriteString(output, Encoding.UTF8.GetBytes(library.Code));
+            RdbEncoding.WriteString(output, Encoding.UTF8.GetBytes(library.Code), compress);
         }
         for (int db = 0; db < keyspace.DatabaseCount; db++)
         {
@@ -45,7 +46,7 @@ public static class RdbFile
             output.Add(OpResizeDb);
             RdbEncoding.WriteLength(output, entries.Count);
             RdbEncoding.WriteLength(output, entries.Count(e => e.ExpireAt >= 0));
-            foreach (var entry in entries) WriteEntry(output, entry);
+            foreach (var entry in entries) WriteEntry(output, entry, compress);
         }
         output.Add(OpEof);
         var crc = new byte[8];
@@ -54,7 +55,7 @@ public static class RdbFile
         return output.ToArray();
     }
 
-    private static void WriteEntry(List<byte> output, Entry entry)
+    private static void WriteEntry(List<byte> output, Entry entry, bool compress)
     {
         if (entry.ExpireAt >= 0)
         {
@@ -64,8 +65,8 @@ public static class RdbFile
             output.AddRange(ms);
         }
         output.Add(TypeOf(entry.Value));
-        RdbEncoding.WriteString(output, entry.Key);
-        WriteValue(output, entry.Value);
+        RdbEncoding.WriteString(output, entry.Key, compress);
+        WriteValue(output, entry.Value, compress);
     }
 
     private static byte TypeOf(object value) => value switch
@@ -79,18 +80,18 @@ public static class RdbFile
         _ => throw new ArgumentException($"no RDB type for {value.GetType().Name}"),
     };
 
-    private static void WriteValue(List<byte> output, object value)
+    private static void WriteValue(List<byte> output, object value, bool compress)
     {
         switch (value)
         {
             case byte[] text:
-                RdbEncoding.WriteString(output, text);
+                RdbEncoding.WriteString(output, text, compress);
                 break;
             case RedisList list:
-                Items(output, list.Items, list.Count);
+                Items(output, list.Items, list.Count, compress);
                 break;
             case RedisSet set:
-                Items(output, set.Members, set.Count);
+                Items(output, set.Members, set.Count, compress);
                 break;
             case RedisSortedSet zset:
                 // From the highest score down, as rdbSaveObject writes a skiplist (loading then inserts at the head).
@@ -98,7 +99,7 @@ public static class RdbFile
                 var score = new byte[8];
                 foreach (var node in zset.Range(0, zset.Count - 1, reverse: true))
                 {
-                    RdbEncoding.WriteString(output, node.Member);
+                    RdbEncoding.WriteString(output, node.Member, compress);
                     BinaryPrimitives.WriteDoubleLittleEndian(score, node.Score);
                     output.AddRange(score);
                 }
@@ -110,8 +111,8 @@ public static class RdbFile
                 RdbEncoding.WriteLength(output, hash.Count);
                 foreach (var (field, fieldValue) in hash.Entries)
                 {
-                    RdbEncoding.WriteString(output, field);
-                    RdbEncoding.WriteString(output, fieldValue);
+                    RdbEncoding.WriteString(output, field, compress);
+                    RdbEncoding.WriteString(output, fieldValue, compress);
                 }
                 break;
         }
@@ -121,10 +122,10 @@ public static class RdbFile
     /// DUMP's payload (cluster.c createDumpPayload): the value's RDB type and serialization, then the RDB version (two
     /// bytes, little-endian) and a CRC-64 of all that, so RESTORE on this server or on redis-server can check it.
     /// </summary>
-    public static byte[] Dump(object value)
+    public static byte[] Dump(object value, bool compress)
     {
         var output = new List<byte>(64) { TypeOf(value) };
-        WriteValue(output, value);
+        WriteValue(output, value, compress);
         output.Add(RdbVersion);
         output.Add(0);
         var crc = new byte[8];
@@ -151,10 +152,10 @@ public static class RdbFile
         return value;
     }
 
-    private static void Items(List<byte> output, IEnumerable<byte[]> items, int count)
+    private static void Items(List<byte> output, IEnumerable<byte[]> items, int count, bool compress)
     {
         RdbEncoding.WriteLength(output, count);
-        foreach (var item in items) RdbEncoding.WriteString(output, item);
+        foreach (var item in items) RdbEncoding.WriteString(output, item, compress);
     }
 
     private static void Aux(List<byte> output, string key, string value)

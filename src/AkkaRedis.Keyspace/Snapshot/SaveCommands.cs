@@ -89,7 +89,7 @@ public static class SaveCommands
 
     private static byte[] Snapshot(CommandContext c)
     {
-        var bytes = RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now);
+        var bytes = RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now, c.Config.RdbCompression);
         foreach (var shard in c.Keyspace.Shards) shard.Dirty = 0;
         return bytes;
     }

@@ -16,13 +16,15 @@ public static class ConfigCommands
 {
     /// <summary>A parameter: its value as CONFIG GET shows it, and (when mutable) how to apply a new value (null = ok, else the reason).</summary>
     /// <param name="Hidden">A testing knob, as Redis's HIDDEN_CONFIG: CONFIG GET finds it by its exact name only.</param>
+    /// <param name="StartOnly">Set from redis.conf or the command line only; immutable to CONFIG SET (Redis's IMMUTABLE_CONFIG).</param>
     private sealed record Parameter(string Name, Func<ServerConfig, string> Get, Func<ServerConfig, string, string?>? Set = null, string? Alias = null,
-        bool Hidden = false);
+        bool Hidden = false, bool StartOnly = false);
 
     private static readonly string[] Policies =
         ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
     private static readonly string[] LogLevels = ["debug", "verbose", "notice", "warning", "nothing"];
     private static readonly string[] FsyncPolicies = ["always", "everysec", "no"];
+    private static readonly string[] YesNoValues = ["yes", "no"];
 
     private static readonly Parameter[] Parameters =
     [
@@ -33,8 +35,17 @@ public static class ConfigCommands
         // standard output and listens on no Unix socket. Setting them to anything else is "can't set immutable config".
         new("daemonize", _ => "no"),
         new("supervised", _ => "no"),
-        new("pidfile", _ => ""),
-        new("logfile", _ => ""),
+        new("pidfile", c => c.PidFile, (c, v) => Apply(() => c.PidFile = v), StartOnly: true),
+        new("logfile", c => c.LogFile, (c, v) => Apply(() => c.LogFile = v), StartOnly: true),
+        new("always-show-logo", c => YesNo(c.AlwaysShowLogo), (c, v) => SetYesNo(v, yes => c.AlwaysShowLogo = yes), StartOnly: true),
+        new("rdbcompression", c => YesNo(c.RdbCompression), (c, v) => SetYesNo(v, yes => c.RdbCompression = yes)),
+        new("no-appendfsync-on-rewrite", c => YesNo(c.NoAppendFsyncOnRewrite), (c, v) => SetYesNo(v, yes => c.NoAppendFsyncOnRewrite = yes)),
+        Inert("activerehashing", "yes", YesNoValues),
+        Inert("replica-serve-stale-data", "yes", YesNoValues, Alias: "slave-serve-stale-data"),
+        Inert("repl-diskless-sync-delay", "5", null),
+        Inert("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"]),
+        Inert("enable-protected-configs", "no", ["yes", "no", "local"], StartOnly: true),
+        Inert("enable-module-command", "no", ["yes", "no", "local"], StartOnly: true),
         new("unixsocket", _ => ""),
         new("unixsocketperm", _ => "0"),
         new("enable-debug-command", c => c.EnableDebugCommand),
@@ -111,11 +122,43 @@ public static class ConfigCommands
         new("loglevel", c => c.LogLevel, (c, v) => SetEnum(v, LogLevels, s => c.LogLevel = s)),
     ];
 
+    private static string YesNo(bool yes) => yes ? "yes" : "no";
+
+    /// <summary>
+    /// A parameter kept as set that changes nothing here (<see cref="ServerConfig.InertParameters"/>): one of
+    /// <paramref name="allowed"/>, or a non-negative integer when that is null.
+    /// </summary>
+    private static Parameter Inert(string name, string initial, string[]? allowed, string? Alias = null, bool StartOnly = false) =>
+        new(name, c => c.InertParameters.GetValueOrDefault(name, initial), (c, v) =>
+        {
+            void Keep(string value) => c.InertParameters = c.InertParameters.SetItem(name, value);
+            if (allowed == null) return SetInt(v, 0, int.MaxValue, n => Keep(n.ToString(CultureInfo.InvariantCulture)));
+            return allowed == YesNoValues ? SetYesNo(v, yes => Keep(YesNo(yes))) : SetEnum(v, allowed, Keep);
+        }, Alias, StartOnly: StartOnly);
+
+    private static Parameter? Find(string name) => Parameters.FirstOrDefault(p =>
+        string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase) || string.Equals(p.Alias, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>True when <paramref name="name"/> is a parameter CONFIG knows (it may then be a redis.conf directive).</summary>
+    public static bool IsParameter(string name) => Find(name) != null;
+
+    /// <summary>
+    /// Sets a parameter from redis.conf or the command line, before the server starts: as CONFIG SET would, and also those
+    /// only settable at start. Null, or the reason it cannot.
+    /// </summary>
+    public static string? SetAtStart(ServerConfig config, string name, string value)
+    {
+        var parameter = Find(name) ?? throw new ArgumentException($"not a parameter: {name}", nameof(name));
+        if (parameter.Set != null) return parameter.Set(config, value);
+        var fixedValue = parameter.Get(config);
+        return string.Equals(value, fixedValue, StringComparison.OrdinalIgnoreCase) ? null : $"'{parameter.Name}' can only be '{fixedValue}' here";
+    }
+
     public static void Register(SessionCommandTable table)
     {
         table.Add("config|get", Get);
         table.Add("config|set", Set);
-        table.Add("config|rewrite", c => c.Error("ERR The server is running without a config file"));
+        table.Add("config|rewrite", Rewrite);
         table.Add("config|help", c => HelpText.Write(c.Reply,
         [
             "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -166,9 +209,7 @@ public static class ConfigCommands
         for (int i = 2; i < c.Argc; i += 2)
         {
             var given = Encoding.UTF8.GetString(c[i]);
-            var parameter = Parameters.FirstOrDefault(p =>
-                string.Equals(p.Name, given, StringComparison.OrdinalIgnoreCase) ||
-                string.Equals(p.Alias, given, StringComparison.OrdinalIgnoreCase));
+            var parameter = Find(given);
             if (parameter == null)
             {
                 c.Error($"ERR Unknown option or number of arguments for CONFIG SET - '{given}'");
@@ -176,7 +217,8 @@ public static class ConfigCommands
             }
             // A parameter this server cannot change at run time may still be "set" to the value it has: nothing changes.
             var value = Encoding.UTF8.GetString(c[i + 1]);
-            if (parameter.Set == null && !string.Equals(value, parameter.Get(c.Services.Config), StringComparison.OrdinalIgnoreCase))
+            bool immutable = parameter.Set == null || parameter.StartOnly;
+            if (immutable && !string.Equals(value, parameter.Get(c.Services.Config), StringComparison.OrdinalIgnoreCase))
             {
                 c.Error($"ERR CONFIG SET failed (possibly related to argument '{given}') - can't set immutable config");
                 return;
@@ -186,7 +228,7 @@ public static class ConfigCommands
                 c.Error($"ERR CONFIG SET failed (possibly related to argument '{given}') - duplicate parameter");
                 return;
             }
-            if (parameter.Set != null) changes.Add((parameter, value, given));
+            if (!immutable) changes.Add((parameter, value, given));
         }
         // All or nothing, as Redis 7: validate every value on a copy of the live configuration first (so a value that may
         // change only from some states, as appendonly, is judged by the state there is), then apply them all.
@@ -203,10 +245,66 @@ public static class ConfigCommands
         foreach (var (parameter, value, _) in changes)
         {
             parameter.Set!(c.Services.Config, value);
+            System.Collections.Immutable.ImmutableInterlocked.Update(ref c.Services.Config.ChangedAtRunTime, names => names.Add(parameter.Name));
             // requirepass is the default user's password (ACLUpdateDefaultUserPassword), set when it is set.
             if (parameter.Name == "requirepass") c.Services.State.Acl.SetDefaultPassword(value);
         }
         c.Reply.WriteOk();
+    }
+
+    /// <summary>
+    /// CONFIG REWRITE (rewriteConfig): the configuration file gets the parameters' values now. A parameter's lines are
+    /// replaced by one line with its value, where the first of them was; one the file did not name is added at the end
+    /// if CONFIG SET changed it; comments, blank lines and includes stay. Written to a temporary file and renamed over.
+    /// </summary>
+    private static void Rewrite(SessionContext c)
+    {
+        var config = c.Services.Config;
+        if (config.ConfigFile is not { } path)
+        {
+            c.Error("ERR The server is running without a config file");
+            return;
+        }
+        try
+        {
+            var lines = File.Exists(path) ? File.ReadAllLines(path).ToList() : [];
+            var written = new HashSet<Parameter>();
+            var output = new List<string>();
+            foreach (var line in lines)
+            {
+                var words = line.TrimStart().StartsWith('#') ? null : ConfigFile.SplitArgs(line.Trim());
+                if (words is not { Count: > 0 } || Find(words[0]) is not { } parameter)
+                {
+                    output.Add(line);
+                    continue;
+                }
+                if (written.Add(parameter)) output.Add(Line(parameter, config));
+            }
+            var added = Parameters.Where(p => !written.Contains(p) && config.ChangedAtRunTime.Contains(p.Name)).ToList();
+            if (added.Count > 0)
+            {
+                output.Add("# Generated by CONFIG REWRITE");
+                output.AddRange(added.Select(p => Line(p, config)));
+            }
+            var temporary = path + ".rewrite." + Environment.ProcessId;
+            File.WriteAllText(temporary, string.Join('\n', output) + "\n");
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            c.Error($"ERR Rewriting config file: {e.Message}");
+            return;
+        }
+        c.Reply.WriteOk();
+    }
+
+    /// <summary>A parameter's line in a configuration file: its name and value, quoted when the value needs it.</summary>
+    private static string Line(Parameter parameter, ServerConfig config)
+    {
+        var value = parameter.Get(config);
+        // Several words (save's numbers, latency-tracking-info-percentiles) stay several arguments, as Redis writes them.
+        bool plain = value.Length > 0 && value.All(ch => ch >= ' ' && ch <= '~' && ch != '"' && ch != '\'' && ch != '\\');
+        return $"{parameter.Name} {(plain ? value : ConfigFile.Quote(value))}";
     }
 
     private static string? SetInt(string value, long min, long max, Action<int> apply) => SetLong(value, min, max, n => apply((int)n));
