@@ -9,4 +9,4 @@ WORKDIR /app
 COPY --from=build /app .
 EXPOSE 6379
 VOLUME /data
-ENTRYPOINT ["dotnet", "akkaredis-server.dll", "--bind", "0.0.0.0", "--dir", "/data"]
+ENTRYPOINT ["dotnet", "akkaredis-server.dll", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/data"]

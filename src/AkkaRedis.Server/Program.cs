@@ -22,6 +22,7 @@ try
     config = ServerOptions.ToServerConfig(hocon);
     ServerOptions.ApplyParameters(config, commandLine.Parameters);
     config.ConfigFile = commandLine.ConfigFilePath;
+    config.ConfiguredUsers = commandLine.Users;
 }
 catch (ConfigFile.ConfigException e)
 {

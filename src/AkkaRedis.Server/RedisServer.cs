@@ -73,7 +73,17 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _state.SizeStatistics();
         _state.SlowLog.Describe = DescribeClient;
         _state.AclClientOf = _clients.Of;
-        // ACLLoadUsersAtStartup: a bad ACL file stops the start, as in Redis.
+        // ACLLoadUsersAtStartup: users of redis.conf's user directives, or of the ACL file (not both); errors stop the start.
+        if (config.AclFile.Length > 0 && config.ConfiguredUsers.Count > 0)
+            throw new InvalidOperationException("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. " +
+                                                "This setup is very likely to lead to configuration errors and security holes, please define either an ACL file " +
+                                                "or declare users directly in your redis.conf, but not both.");
+        foreach (var user in config.ConfiguredUsers)
+        {
+            var rules = user[0] == Keyspace.Acl.AclUsers.DefaultName ? ["reset", .. user[1..]] : user[1..];
+            if (_state.Acl.SetUser(user[0], rules, out _, out _) is { } problem)
+                throw new InvalidOperationException($"Error loading ACL rules for the user named '{user[0]}': {problem}. Critical error while loading ACLs. Exiting.");
+        }
         if (config.AclFile.Length > 0 && AclCommands.LoadFile(_state.Acl, config, out _) is { } aclErrors)
             throw new InvalidOperationException($"Aborting Redis startup because of ACL errors: {aclErrors}");
         _keyspace = new Keyspace.Data.Keyspace(config.Shards, config.Databases);
@@ -115,6 +125,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _state.Loading = true;
         var materializer = system.Materializer();
         var tooMany = ByteString.FromString("-ERR max number of clients reached\r\n");
+        var denied = ByteString.FromString(ProtectedModeDenied);
         system.EventStream.Subscribe(system.ActorOf(Props.Create<AcceptRescue>(), "accept-rescue"), typeof(Akka.Event.UnhandledMessage));
         _binding = await BindOrExplain(system.TcpStream()
             .Bind(config.Bind, config.Port, backlog: 511)
@@ -124,6 +135,13 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                 {
                     _clients.Rejected();
                     connection.HandleWith(Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance), Source.Single(tooMany)), materializer);
+                    return;
+                }
+                // Protected mode, as Redis's: while the default user has no password, only loopback clients are served.
+                if (ProtectedModeRefuses(config, _state.Acl, connection.RemoteAddress))
+                {
+                    _clients.Rejected();
+                    connection.HandleWith(Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance), Source.Single(denied)), materializer);
                     return;
                 }
                 var stage = new ConnectionStage(services, sessionCommands, Format(connection.RemoteAddress), Format(connection.LocalAddress));
@@ -246,6 +264,23 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             }
         }
     }
+
+    private const string ProtectedModeDenied =
+        "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. " +
+        "In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you " +
+        "may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the " +
+        "loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible " +
+        "from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode " +
+        "by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you " +
+        "started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password " +
+        "for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+    /// <summary>Protected mode (protected-mode yes) refuses a client that is not on loopback while the default user has no password.</summary>
+    public static bool ProtectedModeRefuses(ServerConfig config, Keyspace.Acl.AclUsers acl, EndPoint remote) =>
+        config.ProtectedMode && acl.Default.Rules.NoPass && !IsLoopback(remote);
+
+    private static bool IsLoopback(EndPoint address) => address is IPEndPoint { Address: var ip } &&
+        IPAddress.IsLoopback(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip);
 
     /// <summary>The appendfsync policy now: with no-appendfsync-on-rewrite, "no" while a rewrite runs, as Redis skips the fsync then.</summary>
     public static string FsyncPolicy(ServerConfig config, AofStatus status) =>

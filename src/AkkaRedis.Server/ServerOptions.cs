@@ -63,7 +63,8 @@ public static class ServerOptions
     /// <param name="Overrides">HOCON overrides under akkaredis, of the settings in <see cref="Flags"/>.</param>
     /// <param name="Parameters">Directives of other CONFIG parameters, for <see cref="ApplyParameters"/>.</param>
     /// <param name="ConfigFilePath">The configuration file it named, if any.</param>
-    public sealed record CommandLine(Config Overrides, List<ConfigFile.Directive> Parameters, string? ConfigFilePath);
+    /// <param name="Users">redis.conf's user directives: a name, then its ACL rules.</param>
+    public sealed record CommandLine(Config Overrides, List<ConfigFile.Directive> Parameters, string? ConfigFilePath, List<string[]> Users);
 
     /// <summary>
     /// Reads a redis-server command line: a configuration file (redis.conf) and/or --options, as directives
@@ -75,6 +76,7 @@ public static class ServerOptions
         var (directives, path) = ConfigFile.FromCommandLine(args);
         var lines = new List<string>();
         var parameters = new List<ConfigFile.Directive>();
+        var users = new List<string[]>();
         string save = "";
         foreach (var directive in directives)
         {
@@ -86,9 +88,10 @@ public static class ServerOptions
                 lines.Add($"akkaredis.{directive.Name} = \"{Escape(value)}\"");
             }
             else if (ConfigCommands.IsParameter(directive.Name)) parameters.Add(directive);
+            else if (directive.Name == "user") users.Add(directive.Args);
             else throw BadDirective(directive);
         }
-        return new CommandLine(ConfigurationFactory.ParseString(string.Join("\n", lines)), parameters, path);
+        return new CommandLine(ConfigurationFactory.ParseString(string.Join("\n", lines)), parameters, path, users);
     }
 
     private static ConfigFile.ConfigException BadDirective(ConfigFile.Directive directive) =>

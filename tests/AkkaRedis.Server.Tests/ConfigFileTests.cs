@@ -186,4 +186,41 @@ public sealed class ConfigFileTests : IDisposable
         status.RewriteInProgress = false;
         Assert.Equal("always", RedisServer.FsyncPolicy(config, status));
     }
+
+    [Fact]
+    public void ProtectedModeServesOnlyLoopbackWhileTheDefaultUserHasNoPassword()
+    {
+        // Tests bind to loopback only, so the decision is checked on its own: a client from 10.1.2.3 is refused.
+        var config = new AkkaRedis.Keyspace.Server.ServerConfig();
+        var table = AkkaRedis.Keyspace.Commands.KeyspaceCommands.Register(new AkkaRedis.Keyspace.Commands.CommandTable.Builder()).Build();
+        var acl = new AkkaRedis.Keyspace.Acl.AclUsers(table, config);
+        var outside = new System.Net.IPEndPoint(System.Net.IPAddress.Parse("10.1.2.3"), 5000);
+        Assert.True(RedisServer.ProtectedModeRefuses(config, acl, outside));
+        Assert.False(RedisServer.ProtectedModeRefuses(config, acl, new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 5000)));
+        Assert.False(RedisServer.ProtectedModeRefuses(config, acl, new System.Net.IPEndPoint(System.Net.IPAddress.Parse("::ffff:127.0.0.1"), 5000)));
+        Assert.False(RedisServer.ProtectedModeRefuses(config, acl, new System.Net.IPEndPoint(System.Net.IPAddress.IPv6Loopback, 5000)));
+        acl.SetDefaultPassword("secret");
+        Assert.False(RedisServer.ProtectedModeRefuses(config, acl, outside));
+        acl.SetDefaultPassword("");
+        config.ProtectedMode = false;
+        Assert.False(RedisServer.ProtectedModeRefuses(config, acl, outside));
+    }
+
+    [Fact]
+    public void UsersDeclaredInTheFileAreTheServersUsersButNotBesideAnAclFile()
+    {
+        var path = Path.Combine(_directory, "users.conf");
+        File.WriteAllText(path, "user default on nopass ~* &* +@all -flushdb\nuser alice on >wonderland ~a:* +get +set\n");
+        using (var server = ServerProcess.StartWithConfigFile(path))
+        {
+            using var c = new RespClient(server.Port);
+            Assert.Equal(new RespClient.RespError("NOPERM this user has no permissions to run the 'flushdb' command"), c.Call("FLUSHDB"));
+            Assert.Equal("OK", c.Call("AUTH", "alice", "wonderland"));
+            Assert.Equal("OK", c.Call("SET", "a:1", "x"));
+            Assert.Equal(new RespClient.RespError("NOPERM this user has no permissions to access one of the keys used as arguments"), c.Call("SET", "b:1", "x"));
+        }
+        File.WriteAllText(Path.Combine(_directory, "users.acl"), "user default on nopass ~* +@all\n");
+        var e = Assert.Throws<InvalidOperationException>(() => ServerProcess.StartWithConfigFile(path, "--aclfile", "users.acl", "--dir", _directory));
+        Assert.Contains("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid", e.Message);
+    }
 }

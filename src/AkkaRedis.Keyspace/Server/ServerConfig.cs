@@ -221,6 +221,13 @@ public sealed class ServerConfig
     /// <summary>The parameters CONFIG SET changed (CONFIG REWRITE adds those the file does not name).</summary>
     public System.Collections.Immutable.ImmutableHashSet<string> ChangedAtRunTime = [];
 
+    /// <summary>redis.conf's user directives (name, then rules), created at start as Redis's ACLLoadConfiguredUsers does.</summary>
+    public List<string[]> ConfiguredUsers { get; set; } = [];
+
+    private volatile bool _protectedMode = true;
+    /// <summary>protected-mode: while the default user has no password, only loopback connections are accepted.</summary>
+    public bool ProtectedMode { get => _protectedMode; set => _protectedMode = value; }
+
     /// <summary>pidfile: where the process id is written at start (and removed at a clean exit); empty for none.</summary>
     public string PidFile { get; set; } = "";
 

@@ -38,6 +38,7 @@ public static class ConfigCommands
         new("pidfile", c => c.PidFile, (c, v) => Apply(() => c.PidFile = v), StartOnly: true),
         new("logfile", c => c.LogFile, (c, v) => Apply(() => c.LogFile = v), StartOnly: true),
         new("always-show-logo", c => YesNo(c.AlwaysShowLogo), (c, v) => SetYesNo(v, yes => c.AlwaysShowLogo = yes), StartOnly: true),
+        new("protected-mode", c => YesNo(c.ProtectedMode), (c, v) => SetYesNo(v, yes => c.ProtectedMode = yes)),
         new("rdbcompression", c => YesNo(c.RdbCompression), (c, v) => SetYesNo(v, yes => c.RdbCompression = yes)),
         new("no-appendfsync-on-rewrite", c => YesNo(c.NoAppendFsyncOnRewrite), (c, v) => SetYesNo(v, yes => c.NoAppendFsyncOnRewrite = yes)),
         Inert("activerehashing", "yes", YesNoValues),
