@@ -24,6 +24,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
 {
     private readonly ClientRegistry _clients = new();
     private Akka.Streams.Dsl.Tcp.ServerBinding? _binding;
+    private Network.UnixSocketListener? _unixListener;
     private Timer? _sampler;
     private Timer? _cron;
     private IActorRef[]? _shards;
@@ -148,6 +149,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                 connection.HandleWith(Flow.FromGraph(stage), materializer);
             }))
             .Run(materializer));
+        if (config.UnixSocket.Length > 0) _unixListener = ListenOnUnixSocket(services, sessionCommands, materializer, tooMany);
 
         var ready = await Task.WhenAll(shards.Select(s => config.Cluster ? AwaitReadyInCluster(s) : s.Ask<ShardReady>(AwaitReady.Instance, TimeSpan.FromHours(24))));
         if (config.AppendOnly && !config.Cluster) Console.WriteLine($"DB loaded from append only file: {ready.Sum(r => r.Keys)} keys");
@@ -242,7 +244,9 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             {
                 // Not an IP address: Akka's reason stands.
             }
-            throw new InvalidOperationException($"Could not create server TCP listening socket {config.Bind}:{config.Port}: bind: {reason}", e);
+            // Redis's words: its test suite looks for "Failed listening on port" to start again on another port.
+            throw new InvalidOperationException($"Could not create server TCP listening socket {config.Bind}:{config.Port}: bind: {reason}. " +
+                                                $"Failed listening on port {config.Port} (TCP), aborting.", e);
         }
     }
 
@@ -411,6 +415,35 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _ = RunOnAllShards("BGSAVE");
     }
 
+    /// <summary>
+    /// unixsocket: its connections run through the same connection stage, their bytes read and written with the
+    /// socket's own asynchronous calls (no thread waits on a connection). As in Redis, a Unix socket client's address is
+    /// the socket's path with port 0, and it counts as local.
+    /// </summary>
+    private Network.UnixSocketListener ListenOnUnixSocket(ServerServices services, SessionCommandTable sessionCommands, IMaterializer materializer, ByteString tooMany)
+    {
+        var path = Path.GetFullPath(config.UnixSocket);
+        var address = $"{path}:0";
+        try
+        {
+            return Network.UnixSocketListener.Start(path, config.UnixSocketPerm, socket =>
+            {
+                Flow<ByteString, ByteString, NotUsed> flow;
+                if (_clients.Count >= config.MaxClients)
+                {
+                    _clients.Rejected();
+                    flow = Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance), Source.Single(tooMany));
+                }
+                else flow = Flow.FromGraph(new ConnectionStage(services, sessionCommands, address, address));
+                Network.UnixSocketListener.Reads(socket).Via(flow).RunWith(Network.UnixSocketListener.Writes(socket), materializer);
+            });
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            throw new InvalidOperationException($"Failed opening Unix socket: {e.Message}", e);
+        }
+    }
+
     private static string Format(EndPoint endPoint) => endPoint is IPEndPoint ip
         ? $"{(ip.Address.IsIPv4MappedToIPv6 ? ip.Address.MapToIPv4() : ip.Address)}:{ip.Port}"
         : endPoint.ToString() ?? "?";
@@ -438,6 +471,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _sampler?.Dispose();
         _cron?.Dispose();
         if (_binding is { } binding) await binding.Unbind();
+        _unixListener?.Dispose();
         foreach (var client in _clients.All) client.Kill?.Invoke();
     }
 

@@ -228,6 +228,12 @@ public sealed class ServerConfig
     /// <summary>protected-mode: while the default user has no password, only loopback connections are accepted.</summary>
     public bool ProtectedMode { get => _protectedMode; set => _protectedMode = value; }
 
+    /// <summary>unixsocket: the path of a Unix domain socket to listen on besides TCP; empty for none.</summary>
+    public string UnixSocket { get; set; } = "";
+
+    /// <summary>unixsocketperm: the socket file's mode, octal as written (700); 0 leaves the umask's.</summary>
+    public int UnixSocketPerm { get; set; }
+
     /// <summary>pidfile: where the process id is written at start (and removed at a clean exit); empty for none.</summary>
     public string PidFile { get; set; } = "";
 

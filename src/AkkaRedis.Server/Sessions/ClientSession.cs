@@ -16,8 +16,8 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     public string Address { get; } = address;
     public string LocalAddress { get; } = localAddress;
 
-    /// <summary>Redis's islocalClient: the peer is 127.0.0.1 or ::1 (enable-debug-command local).</summary>
-    public bool IsLocal => Address.LastIndexOf(':') is > 0 and var colon && Address[..colon] is "127.0.0.1" or "::1";
+    /// <summary>Redis's islocalClient: a Unix socket client (its address is the socket's path), or the peer is 127.0.0.1 or ::1 (enable-debug-command local).</summary>
+    public bool IsLocal => Address.StartsWith('/') || Address.LastIndexOf(':') is > 0 and var colon && Address[..colon] is "127.0.0.1" or "::1";
     public long CreatedMs { get; } = createdMs;
 
     public volatile string Name = "";

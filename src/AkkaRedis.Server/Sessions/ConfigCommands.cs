@@ -47,8 +47,8 @@ public static class ConfigCommands
         Inert("propagation-error-behavior", "ignore", ["ignore", "panic", "panic-on-replicas"]),
         Inert("enable-protected-configs", "no", ["yes", "no", "local"], StartOnly: true),
         Inert("enable-module-command", "no", ["yes", "no", "local"], StartOnly: true),
-        new("unixsocket", _ => ""),
-        new("unixsocketperm", _ => "0"),
+        new("unixsocket", c => c.UnixSocket, (c, v) => Apply(() => c.UnixSocket = v), StartOnly: true),
+        new("unixsocketperm", c => Convert.ToString(c.UnixSocketPerm, 8), (c, v) => SetOctal(v, n => c.UnixSocketPerm = n), StartOnly: true),
         new("enable-debug-command", c => c.EnableDebugCommand),
         new("shards", c => c.Shards.ToString(CultureInfo.InvariantCulture)),
         new("io-threads", c => c.IoThreads.ToString(CultureInfo.InvariantCulture)),
@@ -306,6 +306,22 @@ public static class ConfigCommands
         // Several words (save's numbers, latency-tracking-info-percentiles) stay several arguments, as Redis writes them.
         bool plain = value.Length > 0 && value.All(ch => ch >= ' ' && ch <= '~' && ch != '"' && ch != '\'' && ch != '\\');
         return $"{parameter.Name} {(plain ? value : ConfigFile.Quote(value))}";
+    }
+
+    /// <summary>An octal number, as unixsocketperm is written (700).</summary>
+    private static string? SetOctal(string value, Action<int> apply)
+    {
+        try
+        {
+            int n = Convert.ToInt32(value, 8);
+            if (n is < 0 or > 511) return "argument must be between 0 and 777 (octal)";
+            apply(n);
+            return null;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or OverflowException)
+        {
+            return "argument couldn't be parsed into an integer";
+        }
     }
 
     private static string? SetInt(string value, long min, long max, Action<int> apply) => SetLong(value, min, max, n => apply((int)n));
