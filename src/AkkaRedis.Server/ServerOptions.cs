@@ -80,7 +80,8 @@ public static class ServerOptions
         string save = "";
         foreach (var directive in directives)
         {
-            if (directive.Args.Length == 0) throw BadDirective(directive);
+            // save with nothing after it (as save "") clears the save points, as setConfigSaveOption does.
+            if (directive.Args.Length == 0 && directive.Name != "save") throw BadDirective(directive);
             var value = string.Join(' ', directive.Args);
             if (Flags.Any(f => f.Flag == directive.Name))
             {

@@ -489,6 +489,35 @@ public sealed class PersistenceTests : IDisposable
     }
 
     [Fact]
+    public void RestoreIsJournaledAsSentUnlessItsTtlIsRelative()
+    {
+        // As restoreCommand propagates it: verbatim (options in the client's case), or with a relative TTL made absolute
+        // and ABSTTL appended. Redis's expire.tcl reads 'restore foo18 * {*} absttl' back from the AOF.
+        long at = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() + 100_000;
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            client.Call("SET", "source", "v");
+            var payload = (byte[])client.CallBinary("DUMP", "source")!;
+            Assert.Equal("OK", client.CallBinary("restore", "r:abs", at.ToString(), payload, "absttl"));
+            Assert.Equal("OK", client.CallBinary("RESTORE", "r:rel", "100000", payload));
+            Assert.Equal("OK", client.CallBinary("RESTORE", "r:opts", "0", payload, "replace", "IDLETIME", "5"));
+            server.Kill();
+        }
+        var text = File.ReadAllText(IncrementFile, System.Text.Encoding.Latin1);
+        Assert.Matches($"\\$7\r\nrestore\r\n\\$5\r\nr:abs\r\n\\$13\r\n{at}\r\n\\$[0-9]+\r\n[^*]*\r\n\\$6\r\nabsttl\r\n", text);
+        Assert.Matches("\\$5\r\nr:rel\r\n\\$13\r\n[0-9]{13}\r\n\\$[0-9]+\r\n[^*]*\r\n\\$6\r\nABSTTL\r\n", text);
+        Assert.Matches("\\$6\r\nr:opts\r\n\\$1\r\n0\r\n\\$[0-9]+\r\n[^*]*\r\n\\$7\r\nreplace\r\n\\$8\r\nIDLETIME\r\n\\$1\r\n5\r\n", text);
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(at, client.Call("PEXPIRETIME", "r:abs"));
+            Assert.Equal(-1L, client.Call("PTTL", "r:opts"));
+            Assert.Equal("v", client.Call("GET", "r:rel"));
+        }
+    }
+
+    [Fact]
     public void AScriptIsJournaledAsItsEffectsInOneBlock()
     {
         using (var server = Start())

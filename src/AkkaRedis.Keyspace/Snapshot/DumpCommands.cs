@@ -98,10 +98,10 @@ public static class DumpCommands
         var entry = c.Add(key, value, ttl > 0 ? ttl : -1);
         if (idleSeconds >= 0) entry.LastAccessSeconds = c.NowSeconds - idleSeconds;
         if (frequency >= 0) entry.Frequency = (byte)frequency;
-        var propagated = new List<byte[]> { Cmd.Restore, key, Args.Bytes(ttl), c[3] };
-        if (replace) propagated.Add(Cmd.Replace);
-        if (ttl > 0) propagated.Add(Cmd.AbsTtl);
-        c.Propagate([.. propagated]);
+        // As restoreCommand: a relative TTL is rewritten to an absolute one with ABSTTL appended; otherwise the command
+        // goes to the AOF as the client sent it (its options, IDLETIME and FREQ included, in its own case).
+        if (ttl > 0 && !absoluteTtl) c.Propagate([.. c.Args.Select((arg, i) => i == 2 ? Args.Bytes(ttl) : arg), Cmd.AbsTtl]);
+        else c.Propagate(c.Args);
         c.Notify(Server.KeyspaceEvent.Generic, "restore", key);
         c.Reply.WriteOk();
     }

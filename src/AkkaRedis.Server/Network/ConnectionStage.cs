@@ -154,9 +154,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             _session.Subscriptions = new Subscriptions(_services.State.PubSub) { Subscriber = _self.Ref };
             var kill = GetAsyncCallback(Kill);
             _session.Kill = kill;
-            _session.Unblocked = GetAsyncCallback<bool>(withError => FinishBlocked(withError
-                ? RespWriter.ErrorReply(BlockRelay.UnblockedError)
-                : TimeoutReply()));
+            _session.Unblocked = GetAsyncCallback<bool>(withError => FinishBlocked(withError ? UnblockedReply() : TimeoutReply()));
             Pull(_stage._in);
         }
 
@@ -734,6 +732,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     var context = new SessionContext(_session, _services) { Args = args, Spec = spec, InExec = true };
                     context.Reply.Resp3 = _session.Resp3;
                     handler(context);
+                    CountSessionCall(spec, context.Reply);
                     writer.WriteRaw(context.Reply.Written);
                 };
             }
@@ -799,6 +798,26 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                     },
                 };
             }
+        }
+
+        /// <summary>A call of a connection command (in EXEC too): counted, and a failed one when it answered an error.</summary>
+        private void CountSessionCall(CommandSpec spec, RespWriter reply)
+        {
+            Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
+            if (reply.Length == 0 || reply.Buffer[0] != (byte)'-') return;
+            Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
+            _services.State.Errors.Count(reply.Buffer.AsSpan(0, reply.Length));
+        }
+
+        /// <summary>
+        /// CLIENT UNBLOCK ... ERROR: the blocked command fails with UNBLOCKED, counted as a failed call and an error as
+        /// updateStatsOnUnblock counts it (its call was counted when it blocked).
+        /// </summary>
+        private byte[] UnblockedReply()
+        {
+            if (_blocked?.Spec is { } spec) Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
+            _services.State.Errors.Count(BlockRelay.UnblockedError);
+            return RespWriter.ErrorReply(BlockRelay.UnblockedError);
         }
 
         /// <summary>EXEC: one held command over every shard the queued commands and watched keys live on.</summary>
@@ -968,12 +987,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             Interlocked.Add(ref _services.State.SessionElapsedTicks[spec.Id], elapsed);
             if (_services.State.Config.LatencyTracking) RecordLatency(spec, elapsed);
             _services.State.CommandRan(spec, args, elapsed * 1_000_000 / System.Diagnostics.Stopwatch.Frequency, _session);
-            Interlocked.Increment(ref _services.State.SessionCalls[spec.Id]);
-            if (context.Reply.Length > 0 && context.Reply.Buffer[0] == (byte)'-')
-            {
-                Interlocked.Increment(ref _services.State.SessionFailed[spec.Id]);
-                _services.State.Errors.Count(context.Reply.Buffer.AsSpan(0, context.Reply.Length));
-            }
+            CountSessionCall(spec, context.Reply);
             LocalReply(seq, context.Reply);
             if (context.ResetRequested)
             {

@@ -301,6 +301,8 @@ public static class ClientCommands
         if (target?.Unblocked != null && blocked != null && blocked.TryCancel())
         {
             target.Unblocked(withError);
+            // Redis writes the UNBLOCKED error while CLIENT UNBLOCK runs, so its failed calls count it too (afterErrorReply).
+            if (withError) Interlocked.Increment(ref c.Services.State.SessionFailed[c.Spec.Id]);
             c.Reply.WriteInteger(1);
         }
         else c.Reply.WriteInteger(0);
