@@ -63,6 +63,7 @@ public sealed class AofJournal : AsyncWriteJournal
     private async Task<AofLoadResult> LoadAndOpen()
     {
         var router = _runtime.Router ?? throw new InvalidOperationException("The AOF journal has no router: the server sets AofRuntime.Router before starting shards");
+        if (_runtime.Dormant) return new AofLoadResult(Enumerable.Range(0, router.ShardCount).Select(_ => new AofChunkBuilder()).ToArray(), 0, 0);
         var (manifest, result) = await (_runtime.Preload?.For(_directory, _fileName, _loadOptions, router.ShardCount)
                                         ?? Task.Run(() => AofPreload.Read(_directory, _fileName, router, _loadOptions, Console.WriteLine, _runtime.RdbPreamble))).ConfigureAwait(false);
         for (int shard = 0; shard < result.Units.Length; shard++)
@@ -71,9 +72,14 @@ public sealed class AofJournal : AsyncWriteJournal
         status.CurrentSize = manifest.Files.Sum(f => File.Exists(Path.Combine(_directory, f.Name)) ? new FileInfo(Path.Combine(_directory, f.Name)).Length : 0);
         // As Redis after loading: growth for the automatic rewrite counts from the size loaded, not from the base.
         status.BaseSize = status.CurrentSize;
-        var configured = _fsync;
-        _writer = new AofWriter(_directory, _fileName, manifest, _runtime.FsyncPolicy ?? (() => configured), status, message => _log.Warning(message));
+        _writer = OpenWriter(manifest);
         return result;
+    }
+
+    private AofWriter OpenWriter(AofManifest manifest)
+    {
+        var configured = _fsync;
+        return new AofWriter(_directory, _fileName, manifest, _runtime.FsyncPolicy ?? (() => configured), _runtime.Status, message => _log.Warning(message));
     }
 
     protected override bool ReceivePluginInternal(object message)
@@ -89,6 +95,8 @@ public sealed class AofJournal : AsyncWriteJournal
             case RewriteAof rewrite:
                 // Everything appended so far stays in the old files; what is appended next goes to the new increment.
                 _fileDb = -1;
+                // Dormant until now (appendonly no at start): the AOF's files are opened (or made) for this rewrite.
+                _writer ??= OpenWriter(AofWriter.OpenOrCreate(_directory, _fileName));
                 _writer!.RewriteAsync(rewrite.BaseFile, rewrite.Rdb).ContinueWith(
                     t => t.IsCompletedSuccessfully ? (object)t.Result : new Status.Failure(t.Exception!), TaskContinuationOptions.ExecuteSynchronously).PipeTo(Sender);
                 return true;

@@ -20,6 +20,12 @@ public sealed class AofRuntime : IExtension
     /// <summary>The AOF as the server started reading it before the actor system (null: the journal reads it).</summary>
     public AofPreload? Preload { get; set; }
 
+    /// <summary>
+    /// appendonly no at start: the journal reads no AOF and opens no file until a rewrite asks for one (BGREWRITEAOF, or
+    /// CONFIG SET appendonly yes), as Redis leaves its AOF alone until then.
+    /// </summary>
+    public bool Dormant { get; set; }
+
     /// <summary>Where the journal may defer a write to the end of a round of socket events; null: it writes at once.</summary>
     public IAfterSocketEvents? AfterSocketEvents { get; set; }
 

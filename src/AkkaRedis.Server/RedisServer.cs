@@ -106,8 +106,10 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             warmUpAfterLoad = config.JitWarmUp && DataToLoadBytes() >= WarmUpAfterLoadBytes;
             if (config.JitWarmUp && !warmUpAfterLoad) await WarmUp();
             NoteStartupMemory();
-            if (config.AppendOnly) await ReadAof();
-            else rdbLibraries = ReadRdb();
+            // The AOF journal is there with appendonly no too, dormant (it reads and writes nothing), so that CONFIG SET
+            // appendonly yes and BGREWRITEAOF can start one, as Redis's can.
+            await ReadAof(load: config.AppendOnly);
+            if (!config.AppendOnly) rdbLibraries = ReadRdb();
             shards = new IActorRef[config.Shards];
             for (int i = 0; i < shards.Length; i++)
                 shards[i] = system.ActorOf(KeyspaceShard.Props(_keyspace, i, _state, shards), $"shard-{i}");
@@ -290,8 +292,12 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     public static string FsyncPolicy(ServerConfig config, AofStatus status) =>
         config.NoAppendFsyncOnRewrite && status.RewriteInProgress ? "no" : config.AppendFsync;
 
-    /// <summary>Reads the AOF before any shard starts, so a damaged file stops the start with its name and offset.</summary>
-    private async Task ReadAof()
+    /// <summary>
+    /// Sets up the AOF journal and, with <paramref name="load"/> (appendonly yes), reads the AOF before any shard starts,
+    /// so a damaged file stops the start with its name and offset. Without, the journal is dormant: no file is read or
+    /// created until a rewrite (BGREWRITEAOF, or CONFIG SET appendonly yes) writes a new base.
+    /// </summary>
+    private async Task ReadAof(bool load)
     {
         var runtime = AofRuntime.For(system);
         runtime.Router = early.AofRouter;
@@ -303,9 +309,11 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         // once per round of socket events, as Redis writes its AOF buffer once per event loop round.
         if (system.Settings.Config.GetBoolean("akka.actor.default-dispatcher.inline-on-socket-threads"))
             runtime.AfterSocketEvents = await Network.SocketRoundEnd.Start();
+        runtime.Dormant = !load;
         var journal = Akka.Persistence.Persistence.Instance.Apply(system).JournalFor(KeyspaceShard.JournalPlugin);
         _state.Aof = runtime.Status;
         _state.Journal = journal;
+        if (!load) return;
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var loaded = await journal.Ask<AofLoaded>(LoadAof.Instance, TimeSpan.FromHours(24));
         Console.WriteLine($"Reading the AOF in {Path.Combine(Path.GetFullPath(config.Dir), config.AppendDirName)}: " +

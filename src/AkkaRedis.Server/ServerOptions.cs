@@ -144,7 +144,7 @@ public static class ServerOptions
                 ?? throw new UsageException("notify-keyspace-events takes the characters Ag$lshzxeKEtmdn"),
             Dir = c.GetString("dir"),
             AppendOnly = YesNo(c, "appendonly"),
-            AofJournalOpen = YesNo(c, "appendonly") && clusterPort == 0,
+            AofJournalOpen = clusterPort == 0,
             AppendFsync = OneOf(c, "appendfsync", "always", "everysec", "no"),
             AppendDirName = FileName(c, "appenddirname"),
             AppendFilename = FileName(c, "appendfilename"),

@@ -35,9 +35,11 @@ public static class AofCommands
         // Written here, into the page cache, while every shard is held; the journal fsyncs and installs it in the background.
         // aof-use-rdb-preamble: as an RDB file, as redis-server writes its base by default.
         bool rdb = c.Config.AofUseRdbPreamble;
-        var path = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.AppendDirName, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+        var directory = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.AppendDirName);
+        var path = Path.Combine(directory, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
         try
         {
+            Directory.CreateDirectory(directory); // the first AOF of a server started with appendonly no
             using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             if (rdb) file.Write(Snapshot.RdbFile.Write(c.Keyspace, c.Scripts.Libraries, c.Now, c.Config.RdbCompression));
             else KeyState.Snapshot(c.Keyspace, c.Now, c.Scripts.Libraries, file);

@@ -24,7 +24,7 @@ public sealed class ServerConfig
     /// </summary>
     public bool AppendOnly { get => _appendOnly; set => _appendOnly = value; }
 
-    /// <summary>Whether the server started with an AOF of its own (appendonly yes, not a cluster): its journal exists.</summary>
+    /// <summary>A single node (not a cluster): its AOF journal exists, dormant while appendonly is no, so CONFIG SET appendonly can turn it on.</summary>
     public bool AofJournalOpen { get; set; }
 
     /// <summary>Counts CONFIG SET appendonly no → yes; the server runs a rewrite for each, as Redis's startAppendOnly does.</summary>

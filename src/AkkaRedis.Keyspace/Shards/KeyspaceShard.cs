@@ -66,7 +66,9 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         _context = new CommandContext(keyspace, server);
         _store.EnsureStats(server.Commands.AllSpecs.Count);
         PersistenceId = AofPersistenceIds.ForShard(index);
-        if (server.Config.AppendOnly)
+        // A single node always has the AOF journal: with appendonly no it is dormant (nothing journaled, nothing replayed)
+        // until CONFIG SET appendonly yes or BGREWRITEAOF starts an AOF. A cluster node's shared journal is there or not.
+        if (server.Config.AppendOnly || server.Config.AofJournalOpen)
         {
             JournalPluginId = server.Config.Cluster ? SharedJournalPlugin : JournalPlugin;
             _journal = new EffectLog();

@@ -365,8 +365,9 @@ public static class ConfigCommands
     }
 
     /// <summary>
-    /// appendonly on a single node started with its AOF: no stops journaling, yes starts it again after a rewrite (the
-    /// server's cron runs it, as Redis's startAppendOnly does). A server started without one has no journal to turn on.
+    /// appendonly on a single node: no stops journaling, yes starts it (again) after a rewrite (the server's cron runs it,
+    /// as Redis's startAppendOnly does), also on a server started with appendonly no, whose journal waited dormant.
+    /// A cluster node's shared journal is there from the start or not at all.
     /// </summary>
     private static string? SetAppendOnly(ServerConfig config, string value)
     {
