@@ -89,7 +89,13 @@ public static class ServerOptions
                 lines.Add($"akkaredis.{directive.Name} = \"{Escape(value)}\"");
             }
             else if (ConfigCommands.IsParameter(directive.Name)) parameters.Add(directive);
-            else if (directive.Name == "user") users.Add(directive.Args);
+            else if (directive.Name == "user")
+            {
+                if (users.Any(user => user[0] == directive.Args[0]))
+                    throw new ConfigFile.ConfigException($"Error in user declaration '{directive.Args[0]}': Duplicate user found. " +
+                                                         "A user can only be defined once in config files", directive.Line, directive.Text);
+                users.Add(directive.Args);
+            }
             else throw BadDirective(directive);
         }
         return new CommandLine(ConfigurationFactory.ParseString(string.Join("\n", lines)), parameters, path, users);

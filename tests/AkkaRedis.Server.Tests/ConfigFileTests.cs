@@ -58,6 +58,8 @@ public sealed class ConfigFileTests : IDisposable
         var unknown = Assert.Throws<ConfigFile.ConfigException>(() => ServerOptions.ParseCommandLine(["--port", "7000", "--no-such-thing", "1"]));
         Assert.Equal("\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'no-such-thing \"1\"'\n" +
                      "Bad directive or wrong number of arguments", unknown.Report());
+        var duplicate = Assert.Throws<ConfigFile.ConfigException>(() => ServerOptions.ParseCommandLine(["--user", "foo", "--user", "foo"]));
+        Assert.Equal("Error in user declaration 'foo': Duplicate user found. A user can only be defined once in config files", duplicate.Message);
         var config = new AkkaRedis.Keyspace.Server.ServerConfig();
         var badValue = Assert.Throws<ConfigFile.ConfigException>(() =>
             ServerOptions.ApplyParameters(config, ServerOptions.ParseCommandLine(["--activerehashing", "maybe"]).Parameters));
