@@ -316,13 +316,14 @@ public static class DebugCommands
     /// </summary>
     private static void LoadAof(CommandContext c)
     {
-        if (c.Server.Aof == null || c.Config.Cluster)
+        var directory = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.AppendDirName);
+        var manifestPath = Path.Combine(directory, c.Config.AppendFilename + ".manifest");
+        // With appendonly no there are files only once BGREWRITEAOF wrote them; Redis loads them then too.
+        if (c.Server.Aof == null || c.Config.Cluster || !File.Exists(manifestPath))
         {
             c.Error("ERR DEBUG LOADAOF needs appendonly yes on a single node (this server keeps no AOF)");
             return;
         }
-        var directory = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.AppendDirName);
-        var manifestPath = Path.Combine(directory, c.Config.AppendFilename + ".manifest");
         Persistence.AofLoadResult loaded;
         try
         {
