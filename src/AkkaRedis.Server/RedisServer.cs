@@ -108,7 +108,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             NoteStartupMemory();
             // The AOF journal is there with appendonly no too, dormant (it reads and writes nothing), so that CONFIG SET
             // appendonly yes and BGREWRITEAOF can start one, as Redis's can.
-            await ReadAof(load: config.AppendOnly);
+            await OpenJournal(load: config.AppendOnly);
             if (!config.AppendOnly) rdbLibraries = ReadRdb();
             shards = new IActorRef[config.Shards];
             for (int i = 0; i < shards.Length; i++)
@@ -137,14 +137,14 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                 if (_clients.Count >= config.MaxClients)
                 {
                     _clients.Rejected();
-                    connection.HandleWith(Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance), Source.Single(tooMany)), materializer);
+                    connection.HandleWith(Refusal(tooMany), materializer);
                     return;
                 }
                 // Protected mode, as Redis's: while the default user has no password, only loopback clients are served.
                 if (ProtectedModeRefuses(config, _state.Acl, connection.RemoteAddress))
                 {
                     _clients.Rejected();
-                    connection.HandleWith(Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance), Source.Single(denied)), materializer);
+                    connection.HandleWith(Refusal(denied), materializer);
                     return;
                 }
                 var stage = new ConnectionStage(services, sessionCommands, Format(connection.RemoteAddress), Format(connection.LocalAddress));
@@ -271,6 +271,10 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         }
     }
 
+    /// <summary>A connection refused before it is served: it gets <paramref name="reply"/> and is closed; what it sends is ignored.</summary>
+    private static Flow<ByteString, ByteString, NotUsed> Refusal(ByteString reply) =>
+        Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance), Source.Single(reply));
+
     private const string ProtectedModeDenied =
         "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. " +
         "In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you " +
@@ -297,7 +301,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     /// so a damaged file stops the start with its name and offset. Without, the journal is dormant: no file is read or
     /// created until a rewrite (BGREWRITEAOF, or CONFIG SET appendonly yes) writes a new base.
     /// </summary>
-    private async Task ReadAof(bool load)
+    private async Task OpenJournal(bool load)
     {
         var runtime = AofRuntime.For(system);
         runtime.Router = early.AofRouter;
@@ -440,7 +444,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
                 if (_clients.Count >= config.MaxClients)
                 {
                     _clients.Rejected();
-                    flow = Flow.FromSinkAndSource(Sink.Ignore<ByteString>().MapMaterializedValue(_ => NotUsed.Instance), Source.Single(tooMany));
+                    flow = Refusal(tooMany);
                 }
                 else flow = Flow.FromGraph(new ConnectionStage(services, sessionCommands, address, address));
                 Network.UnixSocketListener.Reads(socket).Via(flow).RunWith(Network.UnixSocketListener.Writes(socket), materializer);
