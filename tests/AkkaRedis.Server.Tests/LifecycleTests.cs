@@ -16,6 +16,18 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public void PastMaxclientsAConnectionIsAnsweredAndClosed()
+    {
+        using var server = ServerProcess.Start("--maxclients", "1");
+        using var first = new RespClient(server.Port);
+        Assert.Equal("PONG", first.Call("PING"));
+        using var second = new RespClient(server.Port);
+        Assert.Equal("-ERR max number of clients reached", second.ReadRaw().TrimEnd());
+        Assert.True(second.IsClosedByServer());
+        Assert.Contains("rejected_connections:1", (string)first.Call("INFO", "stats")!);
+    }
+
+    [Fact]
     public void IoThreadsSetsTheSocketThreadsAndAnyOfThemServesEveryKind()
     {
         using var server = ServerProcess.Start("--io-threads", "3");
