@@ -16,6 +16,48 @@ public sealed class LifecycleTests
     }
 
     [Fact]
+    public async Task AClientGoneWithRepliesItNeverReadIsLetGo()
+    {
+        // As Redis's gen_write_load.tcl does: pipeline writes without ever reading the replies, then die (a reset). The
+        // replies waiting for it are dropped and it leaves CLIENT LIST. Before, one whose outstanding replies had all come
+        // (ready, unwritten) when the reset came was never let go: one in five to fifteen such clients stayed for ever.
+        using var server = ServerProcess.Start("--appendonly", "no");
+        using var admin = new RespClient(server.Port);
+        var name = RespClient.Encode("CLIENT", "SETNAME", "unread");
+        var pipeline = Enumerable.Range(0, 20_000).SelectMany(i => RespClient.Encode("SET", $"k{i}", "v")).ToArray();
+        for (int round = 0; round < 4; round++)
+        {
+            var sockets = Enumerable.Range(0, 5).Select(_ =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                socket.Connect(System.Net.IPAddress.Loopback, server.Port);
+                socket.Send(name);
+                return socket;
+            }).ToList();
+            var writers = sockets.Select(socket => Task.Run(() =>
+            {
+                try
+                {
+                    while (true) socket.Send(pipeline); // blocks once the server, whose replies are unread, stops reading
+                }
+                catch (Exception e) when (e is System.Net.Sockets.SocketException or ObjectDisposedException)
+                {
+                }
+            })).ToList();
+            await Task.Delay(1000);
+            foreach (var socket in sockets)
+            {
+                socket.LingerState = new System.Net.Sockets.LingerOption(true, 0); // closed with a reset, as a killed process's
+                socket.Close();
+            }
+            await Task.WhenAll(writers).WaitAsync(TimeSpan.FromSeconds(10));
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (((string)admin.Call("CLIENT", "LIST")!).Contains("name=unread") && DateTime.UtcNow < deadline) await Task.Delay(50);
+            Assert.DoesNotContain("name=unread", (string)admin.Call("CLIENT", "LIST")!);
+        }
+    }
+
+    [Fact]
     public void PastMaxclientsAConnectionIsAnsweredAndClosed()
     {
         using var server = ServerProcess.Start("--maxclients", "1");

@@ -108,7 +108,9 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 _upstreamDone = true;
                 _discardReplies = true;
                 AbandonBlocked();
-                MaybeComplete();
+                // Drops the replies that came already (ready, but not written: the peer was not reading), then completes
+                // once the rest come. Without it, a peer gone with replies ready and none still due was never let go.
+                TryEmit();
             });
             SetHandler(stage._out, onPull: TryEmit, onDownstreamFinish: _ =>
             {
@@ -118,7 +120,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 _discardReplies = true;
                 if (!IsClosed(stage._in)) Cancel(stage._in);
                 AbandonBlocked();
-                MaybeComplete();
+                TryEmit(); // drops the replies ready already, as above
             });
         }
 
