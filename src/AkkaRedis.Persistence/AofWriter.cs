@@ -97,7 +97,7 @@ public sealed class AofWriter : IAsyncDisposable
     /// task and of a pool thread for its reply (0.8 context switches a request); redis-server writes from its loop too.
     /// </summary>
     public bool TryWriteNow(byte[] data) =>
-        Volatile.Read(ref _queued) == 0 && !_fsyncing && _fsync() != "always" && WriteNow(data);
+        Volatile.Read(ref _queued) == 0 && !_fsyncing && !WaitsForFsync && WriteNow(data);
 
     /// <summary>
     /// Under always: writes <paramref name="data"/> at once, on the calling thread, to be made durable by a
@@ -251,7 +251,7 @@ public sealed class AofWriter : IAsyncDisposable
             _status.AddCurrentSize(filled);
             _unsynced = true;
         }
-        if (_unsynced && commits && _fsync() == "always") Fsync();
+        if (_unsynced && commits && WaitsForFsync) Fsync();
         // Before the acknowledgements: a client told its write is in must not find the error still reported.
         Recovered();
         for (int i = start; i < end; i++)

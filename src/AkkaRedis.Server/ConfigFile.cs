@@ -180,25 +180,6 @@ public static class ConfigFile
         }
     }
 
-    /// <summary>An argument as Redis shows it in a configuration error (sdscatrepr): quoted, with escapes.</summary>
-    public static string Quote(string value)
-    {
-        var quoted = new StringBuilder("\"");
-        foreach (char c in value)
-        {
-            quoted.Append(c switch
-            {
-                '\\' => "\\\\",
-                '"' => "\\\"",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                '\a' => "\\a",
-                '\b' => "\\b",
-                _ when c < ' ' || c > '~' => $"\\x{(int)c:x2}",
-                _ => c.ToString(),
-            });
-        }
-        return quoted.Append('"').ToString();
-    }
+    /// <summary>An argument as Redis shows it in a configuration error (sdscatrepr, of its UTF-8 bytes): quoted, with escapes.</summary>
+    public static string Quote(string value) => AkkaRedis.Protocol.SdsRepr.Append(new StringBuilder(), Encoding.UTF8.GetBytes(value)).ToString();
 }

@@ -43,28 +43,7 @@ public sealed class MonitorRegistry
         text.Append('+').Append((micros / 1_000_000).ToString(CultureInfo.InvariantCulture)).Append('.')
             .Append((micros % 1_000_000).ToString("D6", CultureInfo.InvariantCulture))
             .Append(" [").Append(db.ToString(CultureInfo.InvariantCulture)).Append(' ').Append(origin).Append(']');
-        foreach (var arg in args)
-        {
-            text.Append(" \"");
-            foreach (byte b in arg)
-            {
-                switch (b)
-                {
-                    case (byte)'\\': text.Append("\\\\"); break;
-                    case (byte)'"': text.Append("\\\""); break;
-                    case (byte)'\n': text.Append("\\n"); break;
-                    case (byte)'\r': text.Append("\\r"); break;
-                    case (byte)'\t': text.Append("\\t"); break;
-                    case 7: text.Append("\\a"); break;
-                    case 8: text.Append("\\b"); break;
-                    default:
-                        if (b >= 0x20 && b <= 0x7E) text.Append((char)b);
-                        else text.Append("\\x").Append(b.ToString("x2", CultureInfo.InvariantCulture));
-                        break;
-                }
-            }
-            text.Append('"');
-        }
+        foreach (var arg in args) Protocol.SdsRepr.Append(text.Append(' '), arg);
         text.Append("\r\n");
         return Encoding.ASCII.GetBytes(text.ToString());
     }
