@@ -80,6 +80,19 @@ public sealed class ShardHarness
         return Encoding.UTF8.GetString(replies.Buffer, 0, replies.Ends[0]);
     }
 
+    /// <summary>Sends one command (of one shard or several) whose reply goes to <paramref name="replyTo"/>; returns its sequence number.</summary>
+    public long SendFor(IActorRef replyTo, params string[] args)
+    {
+        var bytes = args.Select(a => Encoding.UTF8.GetBytes(a)).ToArray();
+        var (spec, error) = Table.Resolve(bytes);
+        Assert.Null(error);
+        var command = new ShardCommand(spec!, bytes, Db, Resp3, ++_seq);
+        int shard = Routing.ShardFor(spec!, bytes, Keyspace.SlotOwner, Enumerable.Range(0, Shards.Length).ToArray(), out var several);
+        if (several != null) CrossShard.Start(Shards, several, command, replyTo);
+        else Shards[shard].Tell(new ShardBatch([command], 1, replyTo), replyTo);
+        return _seq;
+    }
+
     /// <summary>Sends one single-shard command as its own batch without waiting for the reply; returns its sequence number.</summary>
     public long Send(params string[] args) => SendBatch([args])[0];
 

@@ -32,6 +32,13 @@ public sealed class ServerConfig
     private volatile string _appendFsync = "everysec";
     /// <summary>appendfsync; CONFIG SET changes it while the server runs (the AOF writer reads it for every group).</summary>
     public string AppendFsync { get => _appendFsync; set => _appendFsync = value; }
+
+    /// <summary>
+    /// Under appendfsync always, the longest a shard holds its next write while it waits for the clients it expects back,
+    /// so that one fsync serves them all (see KeyspaceShard's gathering). A millisecond: about a timer's resolution, and
+    /// far longer than a client takes to send its next command. Not a Redis parameter; tests lengthen it.
+    /// </summary>
+    public int AofGatherWaitMs { get; set; } = 1;
     public string AppendDirName { get; set; } = "appendonlydir";
     public string AppendFilename { get; set; } = "appendonly.aof";
     public string DbFilename { get; set; } = "dump.rdb";

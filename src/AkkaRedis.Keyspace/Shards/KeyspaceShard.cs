@@ -111,6 +111,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             else if (waiting.Message is BlockFor or BlockCancel or WakeWhenReady or StopWaking) _peers[_store.Index].Tell(waiting.Message);
         }
         if (_server.Config.Cluster) _store.Reset();
+        _gatherTimer?.Dispose();
         base.PostStop();
     }
 
@@ -185,7 +186,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         _awaitingJournal.Add(reply);
         if (served != null) _awaitingJournal.Add(served);
         _awaitingCommits++;
-        if (!_persisting) PersistAwaiting();
+        if (!_persisting) PersistOrGather();
     }
 
     /// <summary>
@@ -210,6 +211,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
 
     private void PersistAwaiting()
     {
+        _gatherTimerArmed = false;
         var replies = _awaitingJournal.ToArray();
         int commits = _awaitingCommits;
         _awaitingJournal.Clear();
@@ -222,10 +224,50 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         {
             foreach (var reply in replies) reply?.Invoke();
             _persisting = false;
-            if (_awaitingCommits > 0) PersistAwaiting();
+            // The clients just answered are expected back, beside those that came meanwhile.
+            _gatherTarget = commits + _awaitingCommits;
+            if (_awaitingCommits > 0) PersistOrGather();
             Written(commits);
         });
     }
+
+    /// <summary>
+    /// Under appendfsync always every event written costs an fsync, whose time hardly depends on its size, so the
+    /// shard gathers: once a write is on disk, the next one waits until as many commits are awaiting as the clients
+    /// just answered plus those that came meanwhile (at most <see cref="ServerConfig.AofGatherWaitMs"/>, for clients that do
+    /// not come back). Without it the clients settle in two groups, one fsyncing while the other comes back, and each fsync
+    /// serves half of them (measured: 50 clients at -P 1 answered about 25 per fsync, against redis-server's 50, whose
+    /// event loop fsyncs once per round with every client in it).
+    /// </summary>
+    private void PersistOrGather()
+    {
+        // A held command or a hand-off waits for every write to be journaled: nothing is gathered for them.
+        if (_awaitingCommits >= _gatherTarget || !GathersForFsync || _waitingHold != null || _stopping)
+        {
+            PersistAwaiting();
+            return;
+        }
+        if (_gatherTimer == null)
+        {
+            var self = Self;
+            _gatherTimer = new Timer(_ => self.Tell(GatherDue.Instance), null, Timeout.Infinite, Timeout.Infinite);
+        }
+        if (!_gatherTimerArmed) _gatherTimer.Change(_server.Config.AofGatherWaitMs, Timeout.Infinite);
+        _gatherTimerArmed = true;
+    }
+
+    /// <summary>Writes what was gathered at once: something waits for every earlier write to be journaled.</summary>
+    private void FlushGathered()
+    {
+        if (!_persisting && _awaitingCommits > 0) PersistAwaiting();
+    }
+
+    private bool GathersForFsync => JournalPluginId == JournalPlugin && _server.Config.AppendFsync == "always";
+
+    /// <summary>Commits to gather before the next write under always (see <see cref="PersistOrGather"/>).</summary>
+    private int _gatherTarget = 1;
+    private Timer? _gatherTimer;
+    private bool _gatherTimerArmed;
 
     /// <summary>Cluster mode: commands in the snapshot recovery started from, and the bytes journaled since a snapshot.</summary>
     private long _snapshotCommands, _journaledSinceSnapshot, _lastSnapshotBytes;
@@ -339,6 +381,12 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         if (message is ResumeOffSocketThread)
         {
             ResumeOffSocketThreadNow();
+            return;
+        }
+        if (message is GatherDue)
+        {
+            _gatherTimerArmed = false;
+            FlushGathered();
             return;
         }
         if (_lender != null)
@@ -511,6 +559,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
             case ShardStop:
                 // Cluster hand-off: everything that arrived before has run; stop once its writes are journaled.
                 _stopping = true;
+                FlushGathered();
                 if (_unwritten == 0) Context.Stop(Self);
                 break;
             case Unwatch unwatch:
@@ -591,6 +640,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
         {
             // Earlier writes must reach the journal first; everything else waits until then.
             _waitingHold = held;
+            FlushGathered();
             return;
         }
         if (held.Hop < held.Route.Length - 1)

@@ -169,3 +169,10 @@ public sealed class ResumeOffSocketThread
     public static readonly ResumeOffSocketThread Instance = new();
     private ResumeOffSocketThread() { }
 }
+
+/// <summary>A shard's note to itself from its gather timer: write what it gathered for the next fsync now.</summary>
+public sealed class GatherDue
+{
+    public static readonly GatherDue Instance = new();
+    private GatherDue() { }
+}
