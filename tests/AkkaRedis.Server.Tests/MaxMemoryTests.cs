@@ -104,6 +104,33 @@ public sealed class MaxMemoryTests
     }
 
     [Fact]
+    public void OverTheLimitACommandThatMayAddDataIsNotQueuedAndTheTransactionIsDoomed()
+    {
+        // multi.tcl's "EXEC fails if there are errors while queueing commands #2" and "DISCARD should not fail during OOM".
+        using var server = ServerProcess.Start();
+        using var c = new RespClient(server.Port);
+        using var admin = new RespClient(server.Port);
+        Assert.Equal("OK", c.Call("MULTI"));
+        Assert.Equal("QUEUED", c.Call("SET", "foo1{t}", "bar1"));
+        Assert.Equal("OK", admin.Call("CONFIG", "SET", "maxmemory", "1"));
+        Assert.Equal("OOM command not allowed when used memory > 'maxmemory'.",
+            Assert.IsType<RespClient.RespError>(c.Call("LPUSH", "mylist{t}", "myvalue")).Message);
+        Assert.Equal("QUEUED", c.Call("GET", "foo1{t}")); // a read is still queued
+        Assert.Equal("OK", admin.Call("CONFIG", "SET", "maxmemory", "0"));
+        Assert.Equal("QUEUED", c.Call("SET", "foo2{t}", "bar2"));
+        Assert.Equal("EXECABORT Transaction discarded because of previous errors.", Assert.IsType<RespClient.RespError>(c.Call("EXEC")).Message);
+        Assert.Equal(0L, c.Call("EXISTS", "foo1{t}", "foo2{t}"));
+        Assert.Matches("cmdstat_lpush:calls=0,.*rejected_calls=1,", (string)c.Call("INFO", "commandstats")!);
+
+        Assert.Equal("OK", admin.Call("CONFIG", "SET", "maxmemory", "1"));
+        Assert.Equal("OK", c.Call("MULTI"));
+        Assert.IsType<RespClient.RespError>(c.Call("SET", "x", "1"));
+        Assert.Equal("OK", c.Call("DISCARD"));
+        Assert.Equal("OK", admin.Call("CONFIG", "SET", "maxmemory", "0"));
+        Assert.Equal("PONG", c.Call("PING"));
+    }
+
+    [Fact]
     public void MaxMemoryIsAFlagAndAConfigParameter()
     {
         using var server = ServerProcess.Start("--maxmemory", "64mb", "--maxmemory-policy", "allkeys-random", "--maxmemory-samples", "7");

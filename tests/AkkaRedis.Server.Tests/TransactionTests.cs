@@ -143,6 +143,23 @@ public sealed class TransactionTests(SharedServer server) : IClassFixture<Shared
     }
 
     [Fact]
+    public void AWriteRefusedForWantOfReplicasIsNotQueuedAndDoomsTheExec()
+    {
+        // processCommand refuses writes without enough good replicas before MULTI queues them, as it does over maxmemory.
+        using var server = ServerProcess.Start();
+        using var c = new RespClient(server.Port);
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "min-replicas-to-write", "1"));
+        Assert.Equal("OK", c.Call("MULTI"));
+        Assert.Equal(Err("NOREPLICAS Not enough good replicas to write."), c.Call("SET", "q:k", "v"));
+        Assert.Equal("QUEUED", c.Call("GET", "q:k"));
+        Assert.Equal(Err("EXECABORT Transaction discarded because of previous errors."), c.Call("EXEC"));
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "min-replicas-to-write", "0"));
+        Assert.Equal("OK", c.Call("MULTI"));
+        Assert.Equal("QUEUED", c.Call("SET", "q:k", "v"));
+        Assert.Equal(new List<object?> { "OK" }, c.Call("EXEC"));
+    }
+
+    [Fact]
     public void RuntimeErrorsDoNotRollBack()
     {
         using var c = new RespClient(_port);

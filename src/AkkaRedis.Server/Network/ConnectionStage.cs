@@ -428,6 +428,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var transaction = _sessionContext.Transaction;
             if (transaction.InMulti && !TransactionState.RunsImmediately(spec.Name))
             {
+                if (RefusedWhileQueueing(spec) is { } refusal)
+                {
+                    Reject(seq, spec, refusal);
+                    return;
+                }
                 Queue(seq, spec, args, transaction);
                 return;
             }
@@ -714,6 +719,22 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             foreach (int shard in client.Keys.Select(k => k.Shard).Distinct()) _services.Shards[shard].Tell(new ForgetWaiter(client));
         }
 
+
+        /// <summary>
+        /// processCommand's refusals of the data's state that also stop a command from being queued (and so doom the
+        /// EXEC): over maxmemory, a command that may add data; while the AOF cannot be written, a write. Outside MULTI the
+        /// shard that runs the command decides. Redis evicts before it refuses; with an eviction policy the shards evict
+        /// when EXEC runs, so only noeviction refuses here.
+        /// </summary>
+        private string? RefusedWhileQueueing(CommandSpec spec)
+        {
+            var state = _services.State;
+            var config = state.Config;
+            if (spec.DenyOom && config.MaxMemory > 0 && config.MaxMemoryPolicy == "noeviction" &&
+                Eviction.UsedMemory(_services.Keyspace, state) > config.MaxMemory)
+                return Eviction.OutOfMemory;
+            return spec.IsWrite ? state.WriteRefusal() : null;
+        }
 
         /// <summary>Inside MULTI: a valid command answers QUEUED; a rejected one answers its error and dooms the EXEC.</summary>
         private void Queue(long seq, CommandSpec spec, byte[][] args, TransactionState transaction)
