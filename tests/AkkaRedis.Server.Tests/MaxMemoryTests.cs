@@ -104,9 +104,10 @@ public sealed class MaxMemoryTests
     }
 
     [Fact]
-    public void OverTheLimitACommandThatMayAddDataIsNotQueuedAndTheTransactionIsDoomed()
+    public void OverTheLimitACommandThatMayAddDataIsNotQueuedNorAnExecThatHoldsOne()
     {
-        // multi.tcl's "EXEC fails if there are errors while queueing commands #2" and "DISCARD should not fail during OOM".
+        // multi.tcl's "EXEC fails if there are errors while queueing commands #2", "EXEC with at least one use-memory
+        // command should fail" and "DISCARD should not fail during OOM".
         using var server = ServerProcess.Start();
         using var c = new RespClient(server.Port);
         using var admin = new RespClient(server.Port);
@@ -122,7 +123,18 @@ public sealed class MaxMemoryTests
         Assert.Equal(0L, c.Call("EXISTS", "foo1{t}", "foo2{t}"));
         Assert.Matches("cmdstat_lpush:calls=0,.*rejected_calls=1,", (string)c.Call("INFO", "commandstats")!);
 
+        // Queued before the limit: EXEC itself is refused, as processCommand judges it by what it queued.
+        Assert.Equal("OK", c.Call("MULTI"));
+        Assert.Equal("QUEUED", c.Call("SET", "x", "1"));
+        Assert.Equal("QUEUED", c.Call("GET", "x"));
         Assert.Equal("OK", admin.Call("CONFIG", "SET", "maxmemory", "1"));
+        Assert.Equal("EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.",
+            Assert.IsType<RespClient.RespError>(c.Call("EXEC")).Message);
+        Assert.Equal(0L, c.Call("EXISTS", "x"));
+        Assert.Equal("OK", c.Call("MULTI"));
+        Assert.Equal("QUEUED", c.Call("GET", "x"));
+        Assert.Equal(new List<object?> { null }, c.Call("EXEC")); // only reads: not refused
+
         Assert.Equal("OK", c.Call("MULTI"));
         Assert.IsType<RespClient.RespError>(c.Call("SET", "x", "1"));
         Assert.Equal("OK", c.Call("DISCARD"));

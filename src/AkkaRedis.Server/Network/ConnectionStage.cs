@@ -428,7 +428,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             var transaction = _sessionContext.Transaction;
             if (transaction.InMulti && !TransactionState.RunsImmediately(spec.Name))
             {
-                if (RefusedWhileQueueing(spec) is { } refusal)
+                if (RefusedWhileQueueing(spec.DenyOom, spec.IsWrite) is { } refusal)
                 {
                     Reject(seq, spec, refusal);
                     return;
@@ -722,18 +722,19 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         /// <summary>
         /// processCommand's refusals of the data's state that also stop a command from being queued (and so doom the
-        /// EXEC): over maxmemory, a command that may add data; while the AOF cannot be written, a write. Outside MULTI the
-        /// shard that runs the command decides. Redis evicts before it refuses; with an eviction policy the shards evict
-        /// when EXEC runs, so only noeviction refuses here.
+        /// EXEC), and EXEC itself when its queue holds such a command: over maxmemory, a command that may add data; while
+        /// the AOF cannot be written or without enough good replicas, a write. Outside MULTI the shard that runs the
+        /// command decides. Redis evicts before it refuses; with an eviction policy the shards evict when EXEC runs, so
+        /// only noeviction refuses here.
         /// </summary>
-        private string? RefusedWhileQueueing(CommandSpec spec)
+        private string? RefusedWhileQueueing(bool denyOom, bool isWrite)
         {
             var state = _services.State;
             var config = state.Config;
-            if (spec.DenyOom && config.MaxMemory > 0 && config.MaxMemoryPolicy == "noeviction" &&
+            if (denyOom && config.MaxMemory > 0 && config.MaxMemoryPolicy == "noeviction" &&
                 Eviction.UsedMemory(_services.Keyspace, state) > config.MaxMemory)
                 return Eviction.OutOfMemory;
-            return spec.IsWrite ? state.WriteRefusal() : null;
+            return isWrite ? state.WriteRefusal() : null;
         }
 
         /// <summary>Inside MULTI: a valid command answers QUEUED; a rejected one answers its error and dooms the EXEC.</summary>
@@ -852,6 +853,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 return;
             }
             _session.QueuedInMulti = -1;
+            // processCommand judges EXEC by the flags of what it queued, before execCommand looks at anything else.
+            if (RefusedWhileQueueing(transaction.Queue.Any(q => q.Spec.DenyOom), transaction.Queue.Any(q => q.Spec.IsWrite)) is { } stateRefusal)
+            {
+                Reject(seq, command.Spec, stateRefusal);
+                return;
+            }
             if (transaction.Aborted)
             {
                 _sessionContext.EndTransaction();
