@@ -121,6 +121,8 @@ public static class InfoCommand
                     .Line("keyspace_misses", shards.Sum(x => x.KeyspaceMisses))
                     .Line("pubsub_channels", c.Server.PubSub.ChannelCount)
                     .Line("pubsub_patterns", c.Server.PubSub.PatternCount)
+                    .Line("latest_fork_usec", c.Server.LatestForkMicros)
+                    .Line("total_forks", c.Server.TotalForks)
                     .Line("tracking_total_keys", c.Keyspace.Shards.Sum(x => (long)x.TrackingKeys))
                     .Line("tracking_total_items", c.Keyspace.Shards.Sum(x => x.TrackingItems))
                     .Line("tracking_total_prefixes", c.Server.TrackingPrefixes.Length)

@@ -479,6 +479,47 @@ public sealed class PersistenceTests : IDisposable
         }
     }
 
+    /// <summary>multi.tcl's "MULTI with BGREWRITEAOF" and "MULTI with config set appendonly": Redis's words for a rewrite asked for inside a transaction.</summary>
+    [Fact]
+    public void ARewriteAskedForInsideATransactionIsScheduled()
+    {
+        using (var server = Start("--appendonly", "no"))
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal(0, TotalForks(client));
+            client.Call("MULTI");
+            client.Call("SET", "foo", "bar");
+            client.Call("BGREWRITEAOF");
+            Assert.Equal(new List<object?> { "OK", "Background append only file rewriting scheduled" }, client.Call("EXEC"));
+            WaitForRewrite(client);
+            Assert.Contains("aof_last_bgrewrite_status:ok", (string)client.Call("INFO", "persistence")!);
+            // What Redis forks a child for is counted as a fork, as the suite's "aofrw didn't start" checks.
+            Assert.Equal(1, TotalForks(client));
+
+            client.Call("MULTI");
+            client.Call("SET", "foo", "baz");
+            client.Call("CONFIG", "SET", "appendonly", "yes");
+            Assert.Equal(new List<object?> { "OK", "OK" }, client.Call("EXEC"));
+            WaitForRewrite(client);
+            Assert.True(SpinWait.SpinUntil(() => server.Output.Any(line =>
+                line.Contains("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.")), 5000));
+            Assert.Contains("aof_enabled:1", (string)client.Call("INFO", "persistence")!);
+            Assert.Equal(2, TotalForks(client));
+            Assert.Equal("Background saving started", client.Call("BGSAVE"));
+            Assert.Equal(3, TotalForks(client));
+            Assert.Matches("latest_fork_usec:\\d+\r\n", (string)client.Call("INFO", "stats")!);
+            server.Kill();
+        }
+        using (var server = Start())
+        {
+            using var client = new RespClient(server.Port);
+            Assert.Equal("baz", client.Call("GET", "foo"));
+        }
+    }
+
+    private static int TotalForks(RespClient client) =>
+        int.Parse(System.Text.RegularExpressions.Regex.Match((string)client.Call("INFO", "stats")!, "total_forks:(\\d+)").Groups[1].Value);
+
     private static void WaitForRewrite(RespClient client)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);

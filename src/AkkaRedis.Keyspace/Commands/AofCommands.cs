@@ -37,6 +37,7 @@ public static class AofCommands
         bool rdb = c.Config.AofUseRdbPreamble;
         var directory = Path.Combine(Path.GetFullPath(c.Config.Dir), c.Config.AppendDirName);
         var path = Path.Combine(directory, $"temp-rewriteaof-bg-{Environment.ProcessId}.aof");
+        long began = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             Directory.CreateDirectory(directory); // the first AOF of a server started with appendonly no
@@ -51,10 +52,13 @@ public static class AofCommands
             c.Error("ERR Background append only file rewriting failed: " + e.Message);
             return;
         }
+        c.Server.CountFork((long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds);
         journal.Tell(new RewriteAof(path, rdb));
         // CONFIG SET appendonly yes: the shards journal again from this snapshot on.
         if (c.Config.AppendOnly)
             foreach (var shard in c.ShardsInScope) shard.Journaling = true;
-        c.Reply.WriteSimple("Background append only file rewriting started");
+        // Redis forks no child inside a transaction and starts the rewrite after it; here it is taken inside, with the
+        // shards held by EXEC, and finishes after it: Redis's words for a transaction.
+        c.Reply.WriteSimple(c.InExec ? "Background append only file rewriting scheduled" : "Background append only file rewriting started");
     }
 }

@@ -54,6 +54,9 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
     /// <summary>The command runs inside a script (redis.call): SORT then sorts a set even when told not to.</summary>
     public bool InScript;
 
+    /// <summary>Set while EXEC runs its queued commands (server.in_exec).</summary>
+    public bool InExec;
+
     /// <summary>Where effects are journaled; null when appendonly is off and while replaying.</summary>
     public EffectLog? Journal;
 

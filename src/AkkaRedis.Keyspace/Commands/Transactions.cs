@@ -167,33 +167,41 @@ public static class Transactions
         int db = c.Db;
         // The transaction's effects are journaled as one MULTI/EXEC block: replayed whole or not at all.
         c.Journal?.BeginBlock();
-        foreach (var queued in transaction.Commands)
+        c.InExec = true;
+        try
         {
-            if (queued.RunInSession != null)
+            foreach (var queued in transaction.Commands)
             {
-                queued.RunInSession(reply);
-                db = client.Db;
-                reply.Resp3 = client.Resp3;
-                continue;
+                if (queued.RunInSession != null)
+                {
+                    queued.RunInSession(reply);
+                    db = client.Db;
+                    reply.Resp3 = client.Resp3;
+                    continue;
+                }
+                int start = reply.Length;
+                long began = System.Diagnostics.Stopwatch.GetTimestamp();
+                c.Begin(queued.Spec, queued.Args, db, reply, c.Shard, c.Now, null);
+                try
+                {
+                    queued.Spec.Handler!(c);
+                    if (transaction.TrackReads && queued.Spec.Facts.HasFlag("readonly")) c.TrackKeys(queued.Spec, queued.Args);
+                }
+                catch (Exception e)
+                {
+                    reply.Truncate(start);
+                    reply.WriteError("ERR " + e.Message);
+                }
+                c.RecordEffects();
+                c.Shard.Calls[queued.Spec.Id]++;
+                // SLOWLOG has the commands of a transaction, not EXEC (flagged skip_slowlog).
+                c.Server.CommandRan(queued.Spec, queued.Args, (long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds, client);
+                c.Server.CountIfFailed(c.Shard, queued.Spec, reply, start);
             }
-            int start = reply.Length;
-            long began = System.Diagnostics.Stopwatch.GetTimestamp();
-            c.Begin(queued.Spec, queued.Args, db, reply, c.Shard, c.Now, null);
-            try
-            {
-                queued.Spec.Handler!(c);
-                if (transaction.TrackReads && queued.Spec.Facts.HasFlag("readonly")) c.TrackKeys(queued.Spec, queued.Args);
-            }
-            catch (Exception e)
-            {
-                reply.Truncate(start);
-                reply.WriteError("ERR " + e.Message);
-            }
-            c.RecordEffects();
-            c.Shard.Calls[queued.Spec.Id]++;
-            // SLOWLOG has the commands of a transaction, not EXEC (flagged skip_slowlog).
-            c.Server.CommandRan(queued.Spec, queued.Args, (long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds, client);
-            c.Server.CountIfFailed(c.Shard, queued.Spec, reply, start);
+        }
+        finally
+        {
+            c.InExec = false;
         }
         c.Journal?.EndBlock();
     }

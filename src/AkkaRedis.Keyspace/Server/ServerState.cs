@@ -172,6 +172,20 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     public ErrorStats Errors { get; } = new();
 
     /// <summary>
+    /// Background saves and AOF rewrites started (INFO total_forks): what Redis forks a child for. Here the dataset is
+    /// serialized while the shards are held and written in the background, so that pause is latest_fork_usec.
+    /// </summary>
+    public long TotalForks => Interlocked.Read(ref _totalForks);
+    public long LatestForkMicros => Interlocked.Read(ref _latestForkMicros);
+    private long _totalForks, _latestForkMicros;
+
+    public void CountFork(long pauseMicros)
+    {
+        Interlocked.Exchange(ref _latestForkMicros, pauseMicros);
+        Interlocked.Increment(ref _totalForks);
+    }
+
+    /// <summary>
     /// When the reply written from <paramref name="start"/> is an error: a failed call of <paramref name="spec"/> on
     /// <paramref name="shard"/> (INFO commandstats) and, unless <paramref name="errorCounted"/>, an error in errorstats.
     /// True when it was an error.

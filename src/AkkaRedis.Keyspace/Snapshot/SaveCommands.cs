@@ -32,7 +32,9 @@ public static class SaveCommands
             c.Error(SaveInProgress);
             return;
         }
+        long began = System.Diagnostics.Stopwatch.GetTimestamp();
         var bytes = Snapshot(c);
+        c.Server.CountFork((long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds);
         var path = FilePath(c);
         long started = c.Now / 1000;
         _ = Task.Run(() =>

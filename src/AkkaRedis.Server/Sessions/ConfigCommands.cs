@@ -243,6 +243,7 @@ public static class ConfigCommands
                 return;
             }
         }
+        bool appendOnlyBefore = c.Services.Config.AppendOnly;
         foreach (var (parameter, value, _) in changes)
         {
             parameter.Set!(c.Services.Config, value);
@@ -250,6 +251,9 @@ public static class ConfigCommands
             // requirepass is the default user's password (ACLUpdateDefaultUserPassword), set when it is set.
             if (parameter.Name == "requirepass") c.Services.State.Acl.SetDefaultPassword(value);
         }
+        // startAppendOnly's words: the rewrite that starts the AOF runs from the server's cron, after the transaction.
+        if (c.InExec && !appendOnlyBefore && c.Services.Config.AppendOnly)
+            Console.WriteLine("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
         c.Reply.WriteOk();
     }
 
