@@ -167,6 +167,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             if (config.AofJournalOpen) MaybeStartAppendOnly();
             MaybeSave();
             CloseIdleClients();
+            _state.Migrations.CloseIdle(_state.Clock.NowMs / 1000);
         }, null, 1000, 1000);
         Console.WriteLine($"Ready to accept connections on {config.Bind}:{TcpPort} (AkkaRedis {ServerLog.Version}, Redis {ServerState.Version} compatible), " +
                           $"shards={config.Shards}, databases={config.Databases}, " +

@@ -28,6 +28,7 @@ public sealed class CommandSpec
         IsFast = facts.HasFlag("fast");
         DenyOom = facts.HasFlag("denyoom");
         RunsUserCode = Array.IndexOf(facts.AclCategories, "scripting") >= 0;
+        MayRunLong = RunsUserCode || facts.Name == "migrate";
         _findKeys = findKeys;
         SimpleKeys = findKeys == null && facts.FirstKey > 0 && facts.KeySpecs.All(k => k.Search.Position > 0 && k.Find.IsRange && k.Find.Limit == 0);
     }
@@ -61,6 +62,9 @@ public sealed class CommandSpec
 
     /// <summary>In ACL category scripting (EVAL, FCALL, SCRIPT, FUNCTION...): may run a script, for as long as it likes.</summary>
     public bool RunsUserCode { get; }
+
+    /// <summary>May run for long: user code (a script may loop until SCRIPT KILL), or MIGRATE waiting for its target.</summary>
+    public bool MayRunLong { get; }
 
     /// <summary>Index into per-shard statistics arrays.</summary>
     public int Id { get; internal set; }

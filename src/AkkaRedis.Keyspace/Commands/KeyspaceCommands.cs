@@ -26,6 +26,7 @@ public static class KeyspaceCommands
         Scripting.FunctionCommands.Register(table);
         Snapshot.SaveCommands.Register(table);
         Snapshot.DumpCommands.Register(table);
+        Snapshot.MigrateCommand.Register(table);
         SlotCommands.Register(table);
         return table;
     }

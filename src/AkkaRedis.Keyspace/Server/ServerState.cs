@@ -168,6 +168,9 @@ public sealed class ServerState(ServerConfig config, IClock clock)
         return null;
     }
 
+    /// <summary>MIGRATE's cached connections to target instances.</summary>
+    public MigrateConnections Migrations { get; } = new();
+
     /// <summary>Error replies by code (INFO errorstats).</summary>
     public ErrorStats Errors { get; } = new();
 

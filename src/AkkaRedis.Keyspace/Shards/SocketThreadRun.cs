@@ -49,32 +49,33 @@ public static class SocketThreadRun
     }
 
     /// <summary>
-    /// True when <paramref name="message"/> holds a command that runs user code (EVAL, FCALL, ... alone or in a
-    /// transaction) and this is a socket thread. A script may loop until SCRIPT KILL, which a client of the same socket
+    /// True when <paramref name="message"/> holds a command that may run long (EVAL, FCALL, ... or MIGRATE, alone or in
+    /// a transaction) and this is a socket thread. A script may loop until SCRIPT KILL, which a client of the same socket
     /// thread could then never send; Redis answers every other client BUSY meanwhile, which needs their threads free.
+    /// MIGRATE waits for its target, which may be a client of this very thread.
     /// </summary>
-    public static bool MustLeave(object message) => Active && RunsUserCode(message);
+    public static bool MustLeave(object message) => Active && MayRunLong(message);
 
-    public static bool RunsUserCode(object message) => message switch
+    public static bool MayRunLong(object message) => message switch
     {
         ShardBatch batch => Any(batch.Commands.AsSpan(0, batch.Count)),
-        HeldCommand held => RunsUserCode(held.Command),
+        HeldCommand held => MayRunLong(held.Command),
         _ => false,
     };
 
     private static bool Any(ReadOnlySpan<ShardCommand> commands)
     {
         foreach (ref readonly var command in commands)
-            if (RunsUserCode(command)) return true;
+            if (MayRunLong(command)) return true;
         return false;
     }
 
-    private static bool RunsUserCode(in ShardCommand command)
+    private static bool MayRunLong(in ShardCommand command)
     {
-        if (command.Spec.RunsUserCode) return true;
+        if (command.Spec.MayRunLong) return true;
         if (command.Payload is not Commands.Transaction transaction) return false;
         foreach (var queued in transaction.Commands)
-            if (queued.Spec.RunsUserCode) return true;
+            if (queued.Spec.MayRunLong) return true;
         return false;
     }
 }
