@@ -31,6 +31,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
     private Cluster.ClusterView? _clusterView;
     private ServerServices? _services;
     private volatile bool _saveOnStop;
+    private readonly List<System.Runtime.InteropServices.PosixSignalRegistration> _signals = [];
     private readonly long[] _opsSamples = new long[16];
     private int _sampleIndex;
     private long _lastCommands;
@@ -74,6 +75,17 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _state.SizeStatistics();
         _state.SlowLog.Describe = DescribeClient;
         _state.AclClientOf = _clients.Of;
+        _state.RewriteConfig = forceAll => Sessions.ConfigCommands.RewriteFile(config, forceAll);
+        // The host's console lifetime stops the server on SIGTERM and SIGINT, and the actor system stops with it at once;
+        // this handler, registered after it, runs first and saves as shutdown-on-sigterm / shutdown-on-sigint say
+        // (Redis's default: when save points are set) while the shards still run.
+        foreach (var (signal, name) in new[] { (System.Runtime.InteropServices.PosixSignal.SIGTERM, "SIGTERM"), (System.Runtime.InteropServices.PosixSignal.SIGINT, "SIGINT") })
+            _signals.Add(System.Runtime.InteropServices.PosixSignalRegistration.Create(signal, _ =>
+            {
+                Console.WriteLine($"Received {name} scheduling shutdown...");
+                if (ShutdownFlags.Saves(name == "SIGTERM" ? config.ShutdownOnSigterm : config.ShutdownOnSigint, config.Save))
+                    SaveBeforeExit().GetAwaiter().GetResult();
+            }));
         // ACLLoadUsersAtStartup: users of redis.conf's user directives, or of the ACL file (not both); errors stop the start.
         if (config.AclFile.Length > 0 && config.ConfiguredUsers.Count > 0)
             throw new InvalidOperationException("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. " +
@@ -476,16 +488,29 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        if (_saveOnStop && _shards != null)
-        {
-            var reply = await RunOnAllShards("SAVE");
-            Console.WriteLine(reply.StartsWith('-') ? $"Error trying to save the DB before shutting down: {reply.Trim()}" : "DB saved on disk");
-        }
+        foreach (var signal in _signals) signal.Dispose();
+        if (_saveOnStop) await SaveBeforeExit();
         _sampler?.Dispose();
         _cron?.Dispose();
         if (_binding is { } binding) await binding.Unbind();
         _unixListener?.Dispose();
         foreach (var client in _clients.All) client.Kill?.Invoke();
+    }
+
+    /// <summary>The final RDB snapshot of a shutdown that saves (SHUTDOWN SAVE, save points, a signal's flags).</summary>
+    private async Task SaveBeforeExit()
+    {
+        if (_shards == null || _services == null) return; // stopped while starting: nothing was served
+        Console.WriteLine("Saving the final RDB snapshot before exiting.");
+        try
+        {
+            var reply = await RunOnAllShards("SAVE");
+            Console.WriteLine(reply.StartsWith('-') ? $"Error trying to save the DB before shutting down: {reply.Trim()}" : "DB saved on disk");
+        }
+        catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)
+        {
+            Console.WriteLine($"Error trying to save the DB before shutting down: {e.Message}");
+        }
     }
 
     public long ConnectedClients => _clients.Count;

@@ -116,6 +116,43 @@ public sealed class ConfigFileTests : IDisposable
     }
 
     [Fact]
+    public void ARewriteOfEveryParameterStartsTheServerAsItWas()
+    {
+        // introspection.tcl's "CONFIG REWRITE sanity": DEBUG CONFIG-REWRITE-FORCE-ALL, restart, nothing changed.
+        var path = Path.Combine(_directory, "redis.conf");
+        File.WriteAllText(path, "# minimal\nappendonly no\n");
+        Dictionary<string, string> before;
+        using (var server = ServerProcess.StartWithConfigFile(path, "--dir", _directory))
+        {
+            using var c = new RespClient(server.Port);
+            Assert.Equal("OK", c.Call("CONFIG", "SET", "save", "100 10 20 5", "notify-keyspace-events", "KEA", "maxmemory-policy", "allkeys-lru"));
+            Assert.Equal("OK", c.Call("DEBUG", "CONFIG-REWRITE-FORCE-ALL"));
+            before = AllParameters(c);
+            c.SendRaw(RespClient.Encode("SHUTDOWN", "NOSAVE"));
+            Assert.True(server.WaitForExit(TimeSpan.FromSeconds(20)));
+        }
+        var lines = File.ReadAllLines(path);
+        Assert.Equal("# minimal", lines[0]);
+        Assert.Contains("hz 10", lines); // a default, written anyway
+        Assert.Contains("maxmemory-policy allkeys-lru", lines);
+        Assert.DoesNotContain(lines, line => line.StartsWith("key-load-delay", StringComparison.Ordinal)); // hidden
+
+        using var again = ServerProcess.StartWithConfigFile(path, "--dir", _directory);
+        using var check = new RespClient(again.Port);
+        var after = AllParameters(check);
+        // The test gives each start its own port on the command line, which wins over the file.
+        before.Remove("port");
+        after.Remove("port");
+        Assert.Equal(before, after);
+    }
+
+    private static Dictionary<string, string> AllParameters(RespClient c)
+    {
+        var pairs = (List<object?>)c.Call("CONFIG", "GET", "*")!;
+        return Enumerable.Range(0, pairs.Count / 2).ToDictionary(i => (string)pairs[2 * i]!, i => (string)pairs[2 * i + 1]!);
+    }
+
+    [Fact]
     public void WithoutAFileConfigRewriteSaysSoAndAnyParameterIsAnOption()
     {
         using var server = ServerProcess.Start("--slowlog-log-slower-than", "0", "--latency-tracking-info-percentiles", "50", "99.9");

@@ -3,6 +3,48 @@ namespace AkkaRedis.Server.Tests;
 /// <summary>Start-up, configuration flags and shutdown of the real process.</summary>
 public sealed class LifecycleTests
 {
+    /// <summary>
+    /// A shutdown saves dump.rdb when save points are set, unless told not to: SHUTDOWN NOSAVE, or shutdown-on-sigterm
+    /// (and shutdown-on-sigint) "nosave"; "save" saves without save points. introspection.tcl sets them.
+    /// </summary>
+    [Theory]
+    [InlineData("SHUTDOWN", "3600 1", "default", true)]
+    [InlineData("SHUTDOWN NOSAVE", "3600 1", "default", false)]
+    [InlineData("SHUTDOWN", "", "default", false)]
+    [InlineData("SIGTERM", "3600 1", "default", true)]
+    [InlineData("SIGTERM", "3600 1", "nosave now", false)]
+    [InlineData("SIGTERM", "", "save", true)]
+    [InlineData("SIGTERM", "", "default", false)]
+    public void AShutdownSavesAsItsFlagsAndTheSavePointsSay(string how, string save, string onSigterm, bool saves)
+    {
+        var directory = ServerProcess.NewDataDirectory();
+        using var server = ServerProcess.Start("--dir", directory, "--appendonly", "no", "--save", save, "--shutdown-on-sigterm", onSigterm);
+        using (var c = new RespClient(server.Port))
+        {
+            Assert.Equal(new List<object?> { "shutdown-on-sigterm", onSigterm }, c.Call("CONFIG", "GET", "shutdown-on-sigterm"));
+            c.Call("SET", "k", "v");
+            if (how.StartsWith("SHUTDOWN", StringComparison.Ordinal)) c.SendRaw(RespClient.Encode(how.Split(' ')));
+            else using (var kill = System.Diagnostics.Process.Start("kill", ["-TERM", server.ProcessId.ToString()])) kill.WaitForExit(5000);
+        }
+        Assert.True(server.WaitForExit(TimeSpan.FromSeconds(20)));
+        Assert.Equal(saves, File.Exists(Path.Combine(directory, "dump.rdb")));
+    }
+
+    [Fact]
+    public void ShutdownOnSignalFlagsAreRedisWords()
+    {
+        using var server = ServerProcess.Start();
+        using var c = new RespClient(server.Port);
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "shutdown-on-sigint", "NOW nosave"));
+        Assert.Equal(new List<object?> { "shutdown-on-sigint", "nosave now" }, c.Call("CONFIG", "GET", "shutdown-on-sigint"));
+        Assert.Equal(new RespClient.RespError("ERR CONFIG SET failed (possibly related to argument 'shutdown-on-sigterm') - shutdown options SAVE and NOSAVE can't be used simultaneously"),
+            c.Call("CONFIG", "SET", "shutdown-on-sigterm", "save nosave"));
+        Assert.Equal(new RespClient.RespError("ERR CONFIG SET failed (possibly related to argument 'shutdown-on-sigterm') - argument(s) must be one of the following: default, save, nosave, now, force"),
+            c.Call("CONFIG", "SET", "shutdown-on-sigterm", "later"));
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "shutdown-on-sigint", "default"));
+        Assert.Equal(new List<object?> { "shutdown-on-sigint", "default" }, c.Call("CONFIG", "GET", "shutdown-on-sigint"));
+    }
+
     [Fact]
     public void StartupLineAndFlags()
     {

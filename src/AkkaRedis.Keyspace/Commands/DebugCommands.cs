@@ -68,6 +68,11 @@ public static class DebugCommands
             case "reload":
                 Reload(c);
                 return;
+            case "config-rewrite-force-all" when c.Argc == 2:
+                // Redis answers its own words around the reason (strerror): ours follow "ERR " there.
+                if (c.Server.RewriteConfig(true) is { } failure) c.Error("ERR CONFIG-REWRITE-FORCE-ALL failed: " + failure["ERR ".Length..]);
+                else c.Reply.WriteOk();
+                return;
             case "loadaof" when c.Argc == 2:
                 LoadAof(c);
                 return;
@@ -90,6 +95,9 @@ public static class DebugCommands
     private static readonly string[] Help =
     [
         "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CONFIG-REWRITE-FORCE-ALL",
+        "    Like CONFIG REWRITE but writes all configuration options, including",
+        "    keywords not listed in original configuration file or default values.",
         "DIGEST",
         "    Output a hex signature representing the current DB content.",
         "DIGEST-VALUE <key> [<key> ...]",

@@ -152,6 +152,11 @@ public sealed class ServerConfig
     private volatile int _listCompressDepth;
     public int ListCompressDepth { get => _listCompressDepth; set => _listCompressDepth = value; }
 
+    private volatile string _shutdownOnSigterm = "default", _shutdownOnSigint = "default";
+    /// <summary>shutdown-on-sigterm / shutdown-on-sigint: the shutdown flags a signal stops the server with (see ShutdownFlags).</summary>
+    public string ShutdownOnSigterm { get => _shutdownOnSigterm; set => _shutdownOnSigterm = value; }
+    public string ShutdownOnSigint { get => _shutdownOnSigint; set => _shutdownOnSigint = value; }
+
     private volatile SavePoints _save = SavePoints.None;
     /// <summary>save: the points at which a BGSAVE starts by itself (redis.conf "save 3600 1 300 100").</summary>
     public SavePoints Save { get => _save; set => _save = value; }

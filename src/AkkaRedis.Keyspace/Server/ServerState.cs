@@ -22,6 +22,9 @@ public sealed class ServerState(ServerConfig config, IClock clock)
     /// </summary>
     public Func<object?, Acl.IAclClient?> AclClientOf { get; set; } = _ => null;
 
+    /// <summary>Rewrites the configuration file, every parameter when asked (DEBUG CONFIG-REWRITE-FORCE-ALL): null, or the error. Set by the server.</summary>
+    public Func<bool, string?> RewriteConfig { get; set; } = _ => "ERR The server is running without a config file";
+
     public long StartTimeMs { get; } = clock.NowMs;
     public string RunId { get; } = Convert.ToHexString(Guid.NewGuid().ToByteArray()).ToLowerInvariant()[..32] + "00000000";
     public static string Version => "7.0.15";

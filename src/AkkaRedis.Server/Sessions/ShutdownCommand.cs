@@ -5,7 +5,7 @@ namespace AkkaRedis.Server.Sessions;
 
 /// <summary>
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]: stops the server; on success no reply is sent, as Redis closes the
-/// connection. SAVE writes dump.rdb before the server stops (there are no save points, so nothing is saved otherwise).
+/// connection. dump.rdb is written before the server stops with SAVE, or without NOSAVE when save points are set.
 /// </summary>
 public static class ShutdownCommand
 {
@@ -37,6 +37,7 @@ public static class ShutdownCommand
             return;
         }
         c.CloseAfterReply = true;
-        c.Services.RequestShutdown("SHUTDOWN from client " + c.Session.Address, save);
+        c.Services.RequestShutdown("SHUTDOWN from client " + c.Session.Address,
+            save || (!noSave && c.Services.Config.Save.Points.Count > 0));
     }
 }
