@@ -97,7 +97,7 @@ public sealed class AofJournal : AsyncWriteJournal
                 _fileDb = -1;
                 // Dormant until now (appendonly no at start): the AOF's files are opened (or made) for this rewrite.
                 _writer ??= OpenWriter(AofWriter.OpenOrCreate(_directory, _fileName));
-                _writer!.RewriteAsync(rewrite.BaseFile, rewrite.Rdb).ContinueWith(
+                _writer!.RewriteAsync(rewrite.BaseFile, rewrite.Rdb, rewrite.Wait).ContinueWith(
                     t => t.IsCompletedSuccessfully ? (object)t.Result : new Status.Failure(t.Exception!), TaskContinuationOptions.ExecuteSynchronously).PipeTo(Sender);
                 return true;
             default:

@@ -50,4 +50,5 @@ public sealed record AofLoaded(long Commands, long Bytes, long[] UnitsPerShard);
 /// Starts a rewrite: <paramref name="BaseFile"/> holds the whole dataset as commands (or as an RDB file: <paramref name="Rdb"/>),
 /// written while every shard was held after its earlier writes reached the journal; writes that follow go to a new increment.
 /// </summary>
-public sealed record RewriteAof(string BaseFile, bool Rdb = false);
+/// <param name="Wait">Runs first in the background part (rdb-key-save-delay, the time Redis's child would take); null: none.</param>
+public sealed record RewriteAof(string BaseFile, bool Rdb = false, Action? Wait = null);

@@ -30,6 +30,23 @@ public sealed class AofStatus
     {
         if (Interlocked.CompareExchange(ref _rewriting, 1, 0) != 0) return false;
         RewriteStartedMs = Environment.TickCount64;
+        _abandoning = false;
         return true;
     }
+
+    private volatile bool _abandoning;
+
+    /// <summary>
+    /// CONFIG SET appendonly no while a rewrite runs (Redis's killAppendOnlyChild): the rewrite's background work stops at
+    /// its next step and its new base is not installed; the AOF stays as it was. False when no rewrite runs.
+    /// </summary>
+    public bool AbandonRewrite()
+    {
+        if (!RewriteInProgress) return false;
+        _abandoning = true;
+        return true;
+    }
+
+    /// <summary>Whether the running rewrite was abandoned (see <see cref="AbandonRewrite"/>).</summary>
+    public bool RewriteAbandoned => _abandoning;
 }

@@ -23,7 +23,7 @@ public sealed class AofWriter : IAsyncDisposable
     private sealed record Bytes(byte[] Data) : Item;
     /// <summary>Done once everything before it is written (and fsynced, for always): a task, or a callback on the writer's thread.</summary>
     private sealed record Commit(TaskCompletionSource? Done, Action? Durable = null) : Item;
-    private sealed record StartRewrite(string BaseFile, bool Rdb, TaskCompletionSource<string> Done) : Item;
+    private sealed record StartRewrite(string BaseFile, bool Rdb, Action? Wait, TaskCompletionSource<string> Done) : Item;
     private sealed record FinishRewrite(AofFileInfo NewBase, long BaseSize, TaskCompletionSource<string> Done) : Item;
 
     private readonly Channel<Item> _queue = Channel.CreateUnbounded<Item>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = false });
@@ -142,10 +142,12 @@ public sealed class AofWriter : IAsyncDisposable
     /// (the whole dataset as commands, or as an RDB file when <paramref name="rdb"/>, consistent with everything appended
     /// before) becomes the new base. Completes with the new base's name once the manifest names it and the old files are gone.
     /// </summary>
-    public Task<string> RewriteAsync(string baseFile, bool rdb = false)
+    /// <param name="wait">Runs first in the background part (rdb-key-save-delay); a rewrite abandoned meanwhile
+    /// (<see cref="AofStatus.AbandonRewrite"/>) then installs nothing.</param>
+    public Task<string> RewriteAsync(string baseFile, bool rdb = false, Action? wait = null)
     {
         var done = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(new StartRewrite(baseFile, rdb, done));
+        Enqueue(new StartRewrite(baseFile, rdb, wait, done));
         return done.Task;
     }
 
@@ -329,6 +331,15 @@ public sealed class AofWriter : IAsyncDisposable
         {
             try
             {
+                rewrite.Wait?.Invoke();
+                if (_status.RewriteAbandoned)
+                {
+                    // The files stay as the bridging manifest lists them: the old ones, then the new increment.
+                    File.Delete(rewrite.BaseFile);
+                    _status.RewriteInProgress = false;
+                    rewrite.Done.TrySetException(new OperationCanceledException("the AOF rewrite was abandoned"));
+                    return;
+                }
                 long size;
                 using (var stream = new FileStream(rewrite.BaseFile, FileMode.Open, FileAccess.ReadWrite, FileShare.None))
                 {

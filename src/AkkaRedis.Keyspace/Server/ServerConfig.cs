@@ -198,6 +198,10 @@ public sealed class ServerConfig
     /// <summary>key-load-delay (hidden, for tests): microseconds loading waits after each key or AOF command.</summary>
     public int KeyLoadDelay { get => _keyLoadDelay; set => _keyLoadDelay = value; }
 
+    private volatile int _rdbKeySaveDelay;
+    /// <summary>rdb-key-save-delay (hidden, for tests): microseconds a background save or AOF rewrite waits after each key.</summary>
+    public int RdbKeySaveDelay { get => _rdbKeySaveDelay; set => _rdbKeySaveDelay = value; }
+
     private volatile bool _cronPaused;
     /// <summary>DEBUG PAUSE-CRON: the shards' periodic work (active expiry, eviction) is skipped while set.</summary>
     public bool CronPaused { get => _cronPaused; set => _cronPaused = value; }

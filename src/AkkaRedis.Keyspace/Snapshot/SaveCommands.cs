@@ -37,8 +37,11 @@ public static class SaveCommands
         c.Server.CountFork((long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds);
         var path = FilePath(c);
         long started = c.Now / 1000;
+        long keys = c.Keyspace.Shards.Sum(shard => shard.Databases.Sum(db => (long)db.Count));
+        var config = c.Config;
         _ = Task.Run(() =>
         {
+            Server.LoadDelay.PerKey(keys, () => config.RdbKeySaveDelay, () => false);
             bool ok = TryWrite(path, bytes, out var error);
             if (!ok) Console.Error.WriteLine($"# Background saving error: {error}");
             status.Finish(ok, Math.Max(started, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));

@@ -119,6 +119,7 @@ public static class ConfigCommands
         new("requirepass", c => c.RequirePass, (c, v) => Apply(() => c.RequirePass = v)),
         new("aclfile", c => c.AclFile),
         new("key-load-delay", c => c.KeyLoadDelay.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.KeyLoadDelay = n), Hidden: true),
+        new("rdb-key-save-delay", c => c.RdbKeySaveDelay.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.RdbKeySaveDelay = n), Hidden: true),
         new("acllog-max-len", c => c.AclLogMaxLen.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.AclLogMaxLen = n)),
         new("acl-pubsub-default", c => c.AclPubsubDefault, (c, v) => SetEnum(v, ["allchannels", "resetchannels"], s => c.AclPubsubDefault = s)),
         new("busy-reply-threshold", c => c.BusyReplyThreshold.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.BusyReplyThreshold = n), Alias: "lua-time-limit"),
@@ -253,6 +254,9 @@ public static class ConfigCommands
             // requirepass is the default user's password (ACLUpdateDefaultUserPassword), set when it is set.
             if (parameter.Name == "requirepass") c.Services.State.Acl.SetDefaultPassword(value);
         }
+        // stopAppendOnly kills a rewrite that is running; here its background part stops and installs nothing.
+        if (appendOnlyBefore && !c.Services.Config.AppendOnly && c.Services.State.Aof?.AbandonRewrite() == true)
+            Console.WriteLine("Killing running AOF rewrite child: the background rewrite stops and its new base is dropped");
         // startAppendOnly's words: the rewrite that starts the AOF runs from the server's cron, after the transaction.
         if (c.InExec && !appendOnlyBefore && c.Services.Config.AppendOnly)
             Console.WriteLine("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
