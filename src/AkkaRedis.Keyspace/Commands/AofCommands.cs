@@ -53,7 +53,7 @@ public static class AofCommands
             return;
         }
         c.Server.CountFork((long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds);
-        long keys = c.Keyspace.Shards.Sum(shard => shard.Databases.Sum(db => (long)db.Count));
+        long keys = c.Keyspace.KeyCount;
         var config = c.Config;
         journal.Tell(new RewriteAof(path, rdb, () => Server.LoadDelay.PerKey(keys, () => config.RdbKeySaveDelay, () => status.RewriteAbandoned)));
         // CONFIG SET appendonly yes: the shards journal again from this snapshot on.

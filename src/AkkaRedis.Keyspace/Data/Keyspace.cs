@@ -32,6 +32,9 @@ public sealed class Keyspace
 
     public int ShardOf(ReadOnlySpan<byte> key) => SlotOwner[HashSlot.Of(key)];
 
+    /// <summary>Keys in every shard and database (read while the shards are held, or as an estimate).</summary>
+    public long KeyCount => Shards.Sum(shard => shard.KeyCount);
+
     /// <summary>How many clients wait on list keys anywhere: writes look for waiters only when this is not zero.</summary>
     public int BlockedWaiters;
 
@@ -56,6 +59,9 @@ public sealed class ShardStore(int index, int databases, Keyspace? owner = null)
 
     public int Index { get; } = index;
     public Database[] Databases { get; } = Enumerable.Range(0, databases).Select(_ => new Database()).ToArray();
+
+    /// <summary>Keys in every database of this shard.</summary>
+    public long KeyCount => Databases.Sum(db => (long)db.Count);
 
     public long KeyspaceHits;
     public long KeyspaceMisses;

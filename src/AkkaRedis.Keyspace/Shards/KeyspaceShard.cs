@@ -140,7 +140,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 _context.Replaying = false;
                 _context.Journal = _journal;
                 if (_journal != null)
-                    Console.WriteLine($"Shard {_store.Index}: {_store.Databases.Sum(d => (long)d.Count)} keys loaded from " +
+                    Console.WriteLine($"Shard {_store.Index}: {_store.KeyCount} keys loaded from " +
                                       (JournalPluginId == SharedJournalPlugin
                                           ? $"{_snapshotCommands} snapshot commands and {_replayedCommands - _snapshotCommands} commands in the shared journal"
                                           : $"{_replayedCommands} AOF commands"));
@@ -509,7 +509,7 @@ public sealed class KeyspaceShard : UntypedPersistentActor, IWithTimers
                 Deliver(delivery);
                 break;
             case AwaitReady:
-                sender.Tell(new ShardReady(_store.Index, _store.Databases.Sum(d => (long)d.Count)));
+                sender.Tell(new ShardReady(_store.Index, _store.KeyCount));
                 break;
             case HoldPartWritten written:
                 PartWritten(written.Id);

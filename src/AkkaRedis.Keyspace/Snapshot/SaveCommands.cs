@@ -37,7 +37,7 @@ public static class SaveCommands
         c.Server.CountFork((long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds);
         var path = FilePath(c);
         long started = c.Now / 1000;
-        long keys = c.Keyspace.Shards.Sum(shard => shard.Databases.Sum(db => (long)db.Count));
+        long keys = c.Keyspace.KeyCount;
         var config = c.Config;
         _ = Task.Run(() =>
         {
