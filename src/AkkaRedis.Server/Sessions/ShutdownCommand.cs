@@ -1,4 +1,5 @@
 using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Server.Sessions;
@@ -38,6 +39,6 @@ public static class ShutdownCommand
         }
         c.CloseAfterReply = true;
         c.Services.RequestShutdown("SHUTDOWN from client " + c.Session.Address,
-            save || (!noSave && c.Services.Config.Save.Points.Count > 0));
+            ShutdownFlags.Saves(save ? "save" : noSave ? "nosave" : "default", c.Services.Config.Save));
     }
 }
