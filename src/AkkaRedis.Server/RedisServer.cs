@@ -495,7 +495,20 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         if (_binding is { } binding) await binding.Unbind();
         _unixListener?.Dispose();
         foreach (var client in _clients.All) client.Kill?.Invoke();
+        // SHUTDOWN NOSAVE during a script that runs past its limit: the shard running it cannot stop, so neither could
+        // the actor system; the process ends here, as redis-server exits without waiting for the script. Every
+        // acknowledged write is already in the AOF file.
+        if (_state.Script.IsBusy(_state.Clock.NowMs, config.BusyReplyThreshold))
+        {
+            Console.WriteLine("A script is still running: exiting without waiting for it. Bye bye...");
+            Console.Out.Flush();
+            PidFile.Remove(config);
+            ExitNow(0);
+        }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
+    private static extern void ExitNow(int status);
 
     /// <summary>The final RDB snapshot of a shutdown that saves (SHUTDOWN SAVE, save points, a signal's flags).</summary>
     private async Task SaveBeforeExit()

@@ -357,6 +357,33 @@ public sealed class ScriptingTests(SharedServer server) : IClassFixture<SharedSe
         }
     }
 
+    /// <summary>
+    /// scripting.tcl's "SHUTDOWN NOSAVE can kill a timedout script anyway": while a script runs past its limit SHUTDOWN
+    /// answers BUSY, and SHUTDOWN NOSAVE stops the server without waiting for the script.
+    /// </summary>
+    [Fact]
+    public async Task ShutdownNosaveStopsTheServerDuringAScriptThatWritesAndLoops()
+    {
+        using var server = ServerProcess.Start("--busy-reply-threshold", "100");
+        using var admin = new RespClient(server.Port);
+        _ = BlockingWork.Run(() =>
+        {
+            using var client = new RespClient(server.Port);
+            try
+            {
+                client.Call("EVAL", "redis.call('set', 'x', 'y') while true do end", "0");
+            }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException)
+            {
+                // The server went away under it: that is the point.
+            }
+        });
+        Assert.Equal(BusyError, await PollUntilBusy(admin));
+        Assert.Equal(BusyError, admin.Call("SHUTDOWN"));
+        admin.SendRaw(RespClient.Encode("SHUTDOWN", "NOSAVE"));
+        Assert.True(server.WaitForExit(TimeSpan.FromSeconds(10)), "the server kept running behind its script");
+    }
+
     [Fact]
     public async Task ALongScriptMakesOthersBusyAndScriptKillStopsIt()
     {

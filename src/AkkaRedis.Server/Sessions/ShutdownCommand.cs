@@ -37,6 +37,13 @@ public static class ShutdownCommand
             c.Error("ERR No shutdown in progress.");
             return;
         }
+        // shutdownCommand: while a script runs past its time limit only SHUTDOWN NOSAVE stops the server (and does not wait for it).
+        var state = c.Services.State;
+        if (!noSave && state.Script.IsBusy(state.Clock.NowMs, state.Config.BusyReplyThreshold))
+        {
+            c.Error(state.Script.BusyError);
+            return;
+        }
         c.CloseAfterReply = true;
         c.Services.RequestShutdown("SHUTDOWN from client " + c.Session.Address,
             ShutdownFlags.Saves(save ? "save" : noSave ? "nosave" : "default", c.Services.Config.Save));
