@@ -212,6 +212,31 @@ public sealed class TrackingTests
     /// tracking.tcl's "evacuate enough keys": 250 keys read, then a limit of 1 leaves exactly one, so 249 invalidations,
     /// however many shards split the limit (before, each of 2 shards kept one: 248, and the test waited forever).
     /// </summary>
+    /// <summary>
+    /// tracking.tcl's "Regression test for #11715" sets the limit to 2 and reads two keys of one hash tag: both stay
+    /// tracked, as in Redis's one table (each shard's share of the limit is only what it keeps while the whole is past it).
+    /// </summary>
+    [Fact]
+    public void KeysOfOneShardKeepTheWholeLimit()
+    {
+        using var akka = ServerProcess.Start("--appendonly", "no", "--shards", "2");
+        using var reader = new RespClient(akka.Port);
+        using var writer = new RespClient(akka.Port);
+        Assert.Equal("OK", writer.Call("CONFIG", "SET", "tracking-table-max-keys", "2"));
+        reader.Call("HELLO", "3");
+        Assert.Equal("OK", reader.Call("CLIENT", "TRACKING", "on"));
+        Assert.Equal(new List<object?> { null, null }, reader.Call("MGET", "1{tag}", "2{tag}"));
+        Assert.Equal("OK", reader.Call("MULTI")); // no invalidation comes first
+        Assert.Null(reader.ReadWithin(Quiet));
+        Assert.Contains("tracking_total_keys:2\r\n", (string)writer.Call("INFO", "stats")!);
+        Assert.Equal("QUEUED", reader.Call("GET", "3{tag}"));
+        Assert.Equal(new List<object?> { null }, reader.Call("EXEC"));
+        // A third key puts the whole past the limit: one is forgotten.
+        var push = Assert.IsType<List<object?>>(reader.ReadWithin(Quiet));
+        Assert.Equal("invalidate", push[0]);
+        Assert.Contains("tracking_total_keys:2\r\n", (string)writer.Call("INFO", "stats")!);
+    }
+
     [Fact]
     public void ALimitOfOneKeepsOneKeyAcrossShards()
     {

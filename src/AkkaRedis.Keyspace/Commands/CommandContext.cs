@@ -322,17 +322,29 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         }
     }
 
-    /// <summary>trackingLimitUsedSlots: past its share of tracking-table-max-keys a shard forgets keys, their readers invalidated.</summary>
+    /// <summary>
+    /// trackingLimitUsedSlots: while the whole table is past tracking-table-max-keys, a shard past its share of the limit
+    /// forgets keys of its own, their readers invalidated.
+    /// </summary>
     public void EnforceTrackingLimit(ShardStore store)
     {
         int limit = Config.TrackingTableMaxKeys;
         if (limit <= 0) return;
         // The limit split so the shares add up to it (Redis's test limits it to 1 and counts the invalidations): the
-        // first limit % n shards take one more, and a shard whose share is 0 keeps none.
+        // first limit % n shards take one more, and a shard whose share is 0 keeps none. While the whole is past the
+        // limit some shard is past its share and forgets keys; while it is not, none does, so keys that all hash to one
+        // shard ({tag}) keep the whole limit, as Redis's one table does. The other shards' counts may be a moment old.
         int shards = Keyspace.Shards.Length;
         int share = limit / shards + (store.Index < limit % shards ? 1 : 0);
-        while (store.TrackingKeys > share && store.AnyTrackedKey() is { } evicted)
+        while (store.TrackingKeys > share && TrackedKeys() > limit && store.AnyTrackedKey() is { } evicted)
             foreach (var reader in store.Untrack(evicted)!) _invalidations.Add((reader, evicted, false, null));
+    }
+
+    private long TrackedKeys()
+    {
+        long total = 0;
+        foreach (var shard in Keyspace.Shards) total += shard.TrackingKeys;
+        return total;
     }
 
     /// <summary>A script run by this command called a read-only command (its declared keys are then tracked, as Redis's are).</summary>
