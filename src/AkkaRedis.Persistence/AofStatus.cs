@@ -36,6 +36,10 @@ public sealed class AofStatus
 
     private volatile bool _abandoning;
 
+    /// <summary>BGREWRITEAOF came while a background save ran: the server's cron starts the rewrite once it is done (aof_rewrite_scheduled).</summary>
+    public bool RewriteScheduled { get => _scheduled; set => _scheduled = value; }
+    private volatile bool _scheduled;
+
     /// <summary>
     /// CONFIG SET appendonly no while a rewrite runs (Redis's killAppendOnlyChild): the rewrite's background work stops at
     /// its next step and its new base is not installed; the AOF stays as it was. False when no rewrite runs.

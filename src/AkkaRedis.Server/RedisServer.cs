@@ -177,6 +177,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         {
             if (config.AppendOnly && !config.Cluster) MaybeRewriteAof();
             if (config.AofJournalOpen) MaybeStartAppendOnly();
+            StartScheduledBackgroundWork();
             MaybeSave();
             CloseIdleClients();
             _state.Migrations.CloseIdle(_state.Clock.NowMs / 1000);
@@ -396,6 +397,18 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
         _ = RunOnAllShards("BGREWRITEAOF");
     }
 
+    /// <summary>
+    /// serverCron: a rewrite asked for during a background save, or a BGSAVE SCHEDULE during a rewrite, starts once
+    /// neither runs (Redis runs one child at a time).
+    /// </summary>
+    private void StartScheduledBackgroundWork()
+    {
+        if (_shards == null || _state.Saves.InProgress || _state.Aof is { RewriteInProgress: true }) return;
+        // The flags stay set (INFO shows them) until the command starts the work and clears them.
+        if (_state.Aof is { RewriteScheduled: true }) _ = RunOnAllShards("BGREWRITEAOF");
+        else if (_state.Saves.Scheduled) _ = RunOnAllShards("BGSAVE");
+    }
+
     /// <summary>The CONFIG SET appendonly yes the last rewrite started by <see cref="MaybeStartAppendOnly"/> answered.</summary>
     private int _appendOnlyStarted;
     private int _appendOnlyStarting;
@@ -563,7 +576,7 @@ public sealed class RedisServer(ActorSystem system, ServerConfig config, IHostAp
             .Append($"rdb_last_bgsave_status:{(_state.Saves.LastOk ? "ok" : "err")}\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\n")
             .Append($"aof_enabled:{(aof != null && config.AppendOnly ? 1 : 0)}\r\n")
             .Append($"aof_rewrite_in_progress:{(aof?.RewriteInProgress == true ? 1 : 0)}\r\n")
-            .Append($"aof_rewrite_scheduled:{(aof != null && AppendOnlyRewriteScheduled ? 1 : 0)}\r\n")
+            .Append($"aof_rewrite_scheduled:{(aof != null && (AppendOnlyRewriteScheduled || aof.RewriteScheduled) ? 1 : 0)}\r\n")
             .Append($"aof_last_rewrite_time_sec:{(aof == null || aof.LastRewriteMs < 0 ? -1 : aof.LastRewriteMs / 1000)}\r\n")
             .Append($"aof_current_rewrite_time_sec:{(aof?.RewriteInProgress == true ? (Environment.TickCount64 - aof.RewriteStartedMs) / 1000 : -1)}\r\n")
             .Append($"aof_last_bgrewrite_status:{(aof?.LastRewriteOk == false ? "err" : "ok")}\r\n")

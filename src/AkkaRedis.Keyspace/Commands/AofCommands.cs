@@ -27,11 +27,25 @@ public static class AofCommands
             c.Error("ERR Background append only file rewriting needs appendonly yes (this server keeps no AOF)");
             return;
         }
+        if (status.RewriteInProgress)
+        {
+            c.Error("ERR Background append only file rewriting already in progress");
+            return;
+        }
+        // bgrewriteaofCommand: one child at a time, so during a background save the rewrite is scheduled; the server's
+        // cron starts it once the save is done.
+        if (c.Server.Saves.InProgress)
+        {
+            status.RewriteScheduled = true;
+            c.Reply.WriteSimple("Background append only file rewriting scheduled");
+            return;
+        }
         if (!status.TryStartRewrite())
         {
             c.Error("ERR Background append only file rewriting already in progress");
             return;
         }
+        status.RewriteScheduled = false;
         // Written here, into the page cache, while every shard is held; the journal fsyncs and installs it in the background.
         // aof-use-rdb-preamble: as an RDB file, as redis-server writes its base by default.
         bool rdb = c.Config.AofUseRdbPreamble;

@@ -27,11 +27,29 @@ public static class SaveCommands
             return;
         }
         var status = c.Server.Saves;
+        if (status.InProgress)
+        {
+            c.Error(SaveInProgress);
+            return;
+        }
+        // bgsaveCommand: Redis runs one child at a time, so a BGSAVE during an AOF rewrite waits for it if asked to
+        // (SCHEDULE, or inside a transaction), and is refused otherwise; the server's cron starts a scheduled one.
+        if (c.Server.Aof is { RewriteInProgress: true } || c.InExec)
+        {
+            if (c.Argc == 2 || c.InExec)
+            {
+                status.Scheduled = true;
+                c.Reply.WriteSimple("Background saving scheduled");
+            }
+            else c.Error("ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.");
+            return;
+        }
         if (!status.TryStart(c.Now / 1000))
         {
             c.Error(SaveInProgress);
             return;
         }
+        status.Scheduled = false;
         long began = System.Diagnostics.Stopwatch.GetTimestamp();
         var bytes = Snapshot(c);
         c.Server.CountFork((long)System.Diagnostics.Stopwatch.GetElapsedTime(began).TotalMicroseconds);

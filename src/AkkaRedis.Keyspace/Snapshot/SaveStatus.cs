@@ -15,6 +15,10 @@ public sealed class SaveStatus(long startSeconds)
     /// <summary>When the last save started, successful or not (lastbgsave_try): save points wait after a failure.</summary>
     public long LastTrySeconds => Interlocked.Read(ref _lastTrySeconds);
 
+    /// <summary>BGSAVE SCHEDULE came while an AOF rewrite ran: the server's cron starts the save once it is done.</summary>
+    public bool Scheduled { get => _scheduled; set => _scheduled = value; }
+    private volatile bool _scheduled;
+
     public bool TryStart(long nowSeconds)
     {
         if (Interlocked.CompareExchange(ref _inProgress, 1, 0) != 0) return false;
