@@ -41,8 +41,7 @@ public class AofJournalSpec : IDisposable
     /// <summary>Writes the batches as events sequenceNr, sequenceNr + 1, ... of one atomic write, as a shard's persist does.</summary>
     private static void Write(TestKit kit, IActorRef journal, string persistenceId, long sequenceNr, params AofBatch[] batches)
     {
-        var events = batches.Select((batch, i) => (IPersistentRepresentation)new Persistent(batch, sequenceNr + i, persistenceId, writerGuid: "w"));
-        journal.Tell(new WriteMessages([new AtomicWrite(events.ToImmutableList())], kit.TestActor, 1));
+        Send(kit, journal, persistenceId, sequenceNr, batches);
         kit.ExpectMsg<WriteMessagesSuccessful>();
         for (int i = 0; i < batches.Length; i++) Assert.Equal(sequenceNr + i, kit.ExpectMsg<WriteMessageSuccess>().Persistent.SequenceNr);
     }
@@ -276,8 +275,12 @@ public class AofJournalSpec : IDisposable
 
     private string IncrementFile => Path.Combine(_directory, "appendonlydir", "appendonly.aof.1.incr.aof");
 
-    private static void Send(TestKit kit, IActorRef journal, string persistenceId, long sequenceNr, AofBatch batch) =>
-        journal.Tell(new WriteMessages([new AtomicWrite(new Persistent(batch, sequenceNr, persistenceId, writerGuid: "w"))], kit.TestActor, 1));
+    /// <summary>Sends the batches as one atomic write of consecutive events, without waiting for the answer.</summary>
+    private static void Send(TestKit kit, IActorRef journal, string persistenceId, long sequenceNr, params AofBatch[] batches)
+    {
+        var events = batches.Select((batch, i) => (IPersistentRepresentation)new Persistent(batch, sequenceNr + i, persistenceId, writerGuid: "w"));
+        journal.Tell(new WriteMessages([new AtomicWrite(events.ToImmutableList())], kit.TestActor, 1));
+    }
 
     [Fact]
     public void OnASocketThreadWritesWaitForTheEndOfTheRoundAndGoOutTogetherInOrder()
