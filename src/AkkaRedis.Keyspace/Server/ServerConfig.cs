@@ -166,6 +166,10 @@ public sealed class ServerConfig
     // Read once per command: a plain volatile read (Interlocked.Read is a locked instruction).
     public long SlowlogLogSlowerThan { get => Volatile.Read(ref _slowlogLogSlowerThan); set => Volatile.Write(ref _slowlogLogSlowerThan, value); }
     private volatile int _latencyMonitorThreshold;
+    private volatile OutputBufferLimits _outputBufferLimits = OutputBufferLimits.Default;
+
+    /// <summary>client-output-buffer-limit: when a client whose output is not being read is closed.</summary>
+    public OutputBufferLimits OutputBufferLimits { get => _outputBufferLimits; set => _outputBufferLimits = value; }
     private volatile int _trackingTableMaxKeys = 1_000_000;
     /// <summary>
     /// tracking-table-max-keys: most keys CLIENT TRACKING remembers; past it keys are forgotten (their readers get an

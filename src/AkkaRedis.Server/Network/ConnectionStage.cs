@@ -257,14 +257,45 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         /// <summary>Bytes of replies and pushes ready but not yet written (a subscriber that does not read makes it grow).</summary>
         private long _queuedBytes;
 
-        /// <summary>
-        /// Redis's default hard client-output-buffer-limit for pub/sub clients: a subscriber whose unwritten output passes
-        /// it is disconnected rather than let a publisher fill the server's memory.
-        /// </summary>
-        private const long PubSubOutputLimit = 32L * 1024 * 1024;
+        /// <summary>When the unwritten output reached the soft client-output-buffer-limit and stayed past it; -1: under it.</summary>
+        private long _overSoftLimitSinceMs = -1;
 
-        /// <summary>Redis's default hard limit for replica-class clients, which MONITOR's are (client-output-buffer-limit replica 256mb).</summary>
-        private const long MonitorOutputLimit = 256L * 1024 * 1024;
+        private static readonly object OutputLimitCheck = new();
+
+        /// <summary>
+        /// checkClientOutputBufferLimits: the connection is closed, its unwritten output dropped, when that output reaches
+        /// the hard limit of its class (pub/sub while it subscribes to anything, else normal), or has stayed at the soft
+        /// limit longer than the soft seconds. Checked whenever output is about to be written and, for the soft limit
+        /// with no traffic, by a timer (as clientsCron checks). True when it closed.
+        /// </summary>
+        private bool ClosedForOutputLimit()
+        {
+            _session.OutputBytes = _queuedBytes;
+            if (_queuedBytes == 0)
+            {
+                _overSoftLimitSinceMs = -1;
+                return false;
+            }
+            var clientClass = _session.Subscriptions?.Any == true ? OutputBufferLimits.ClientClass.PubSub : OutputBufferLimits.ClientClass.Normal;
+            var limit = _services.Config.OutputBufferLimits.For(clientClass);
+            bool overHard = limit.Hard > 0 && _queuedBytes >= limit.Hard;
+            bool overSoft = false;
+            if (limit.Soft > 0 && _queuedBytes >= limit.Soft)
+            {
+                long now = _services.State.Clock.NowMs;
+                if (_overSoftLimitSinceMs < 0)
+                {
+                    _overSoftLimitSinceMs = now;
+                    ScheduleOnce(OutputLimitCheck, TimeSpan.FromMilliseconds(limit.SoftSeconds * 1000 + 100));
+                }
+                else overSoft = now - _overSoftLimitSinceMs > limit.SoftSeconds * 1000;
+            }
+            else _overSoftLimitSinceMs = -1;
+            if (!overHard && !overSoft) return false;
+            Log.Warning("Client {0} closed for overcoming of output buffer limits ({1} bytes unwritten)", _session.Address, _queuedBytes);
+            Kill();
+            return true;
+        }
 
         private void SetReply(long seq, byte[] buffer, int start, int end)
         {
@@ -529,7 +560,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             writer.WritePushHeader(2);
             writer.WriteBulk("tracking-redir-broken"u8);
             writer.WriteInteger(mode.RedirectId);
-            WritePush(writer, PubSubOutputLimit, "tracking");
+            WritePush(writer);
         }
 
         private static readonly byte[] InvalidateChannel = "__redis__:invalidate"u8.ToArray();
@@ -563,7 +594,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 writer.WriteArrayHeader(keys.Length);
                 foreach (var key in keys) writer.WriteBulk(key);
             }
-            WritePush(writer, PubSubOutputLimit, "tracking");
+            WritePush(writer);
         }
 
         /// <summary>
@@ -681,6 +712,11 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         protected override void OnTimer(object timerKey)
         {
+            if (ReferenceEquals(timerKey, OutputLimitCheck))
+            {
+                if (!_discardReplies) ClosedForOutputLimit();
+                return;
+            }
             if (timerKey is PauseCheck)
             {
                 if (_barrier != PauseBarrier) return;
@@ -1079,21 +1115,12 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (!_session.Monitoring || _discardReplies || _closeAfter >= 0) return;
             var writer = new RespWriter(line.Line.Length);
             writer.WriteRaw(line.Line);
-            WritePush(writer, MonitorOutputLimit, "monitor", silent: _session.RepliesOff);
+            WritePush(writer, silent: _session.RepliesOff);
         }
 
-        /// <summary>
-        /// Output nobody asked for in this read (a pub/sub message, a MONITOR line), written after the replies owed so far;
-        /// the connection is closed instead when its unwritten output would pass <paramref name="limit"/>.
-        /// </summary>
-        private void WritePush(RespWriter writer, long limit, string kind, bool silent = false)
+        /// <summary>Output nobody asked for in this read (a pub/sub message, a MONITOR line), written after the replies owed so far.</summary>
+        private void WritePush(RespWriter writer, bool silent = false)
         {
-            if (_queuedBytes + writer.Length > limit)
-            {
-                Log.Warning("Client {0} closed for overcoming of output buffer limits ({1}, {2} bytes unwritten)", _session.Address, kind, _queuedBytes);
-                Kill();
-                return;
-            }
             LocalReply(Reserve(silent), writer);
             TryEmit();
         }
@@ -1112,7 +1139,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             if (message.Pattern != null) writer.WriteBulk(message.Pattern);
             writer.WriteBulk(message.Channel);
             writer.WriteBulk(message.Message);
-            WritePush(writer, PubSubOutputLimit, "pubsub");
+            WritePush(writer);
         }
 
         private void OnReplies(ShardReplies replies)
@@ -1197,7 +1224,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 MaybeComplete();
                 return;
             }
-            if (!IsAvailable(_stage._out)) return;
+            if (ClosedForOutputLimit() || !IsAvailable(_stage._out)) return;
             int mask = _ring.Length - 1;
             long end = _head;
             int total = 0;
@@ -1243,6 +1270,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             for (long s = _head; s < end; s++) _ring[s & mask] = default;
             _head = end;
             _queuedBytes -= total;
+            _session.OutputBytes = _queuedBytes;
             if (total > 0)
             {
                 Interlocked.Add(ref _services.Clients.NetOutputBytes, total);

@@ -53,6 +53,9 @@ public sealed class ClientSession(long id, string address, string localAddress, 
     /// <summary>CLIENT REPLY OFF: replies are dropped (pub/sub pushes still go out).</summary>
     public bool RepliesOff;
 
+    /// <summary>Replies and pushes ready but not written yet (CLIENT LIST omem), kept by the connection.</summary>
+    public long OutputBytes;
+
     /// <summary>CLIENT REPLY SKIP: the reply to the next command is dropped.</summary>
     public bool SkipNextReply;
 
@@ -120,7 +123,7 @@ public sealed class ClientSession(long id, string address, string localAddress, 
             .Append(" idle=").Append((nowMs - Volatile.Read(ref LastInteractionMs)) / 1000)
             .Append(" flags=").Append(Flags).Append(" db=").Append(Db)
             .Append(" sub=").Append(Subscriptions?.ChannelCount ?? 0).Append(" psub=").Append(Subscriptions?.PatternCount ?? 0)
-            .Append(" ssub=").Append(Subscriptions?.ShardChannelCount ?? 0).Append(" multi=").Append(QueuedInMulti).Append(" qbuf=").Append(queryBytes).Append(" qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r")
+            .Append(" ssub=").Append(Subscriptions?.ShardChannelCount ?? 0).Append(" multi=").Append(QueuedInMulti).Append(" qbuf=").Append(queryBytes).Append(" qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=").Append(Volatile.Read(ref OutputBytes)).Append(" tot-mem=0 events=r")
             .Append(" cmd=").Append(LastCommand)
             .Append(" user=").Append(User?.Name ?? "default").Append(" redir=").Append(Tracking?.RedirectId ?? -1).Append(" resp=").Append(Resp3 ? 3 : 2)
             .Append(" lib-name=").Append(LibName)

@@ -112,6 +112,8 @@ public static class ConfigCommands
         new("list-max-listpack-size", c => c.ListMaxListpackSize.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, int.MinValue, int.MaxValue, n => c.ListMaxListpackSize = n), Alias: "list-max-ziplist-size"),
         new("list-compress-depth", c => c.ListCompressDepth.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.ListCompressDepth = n)),
         new("slowlog-log-slower-than", c => c.SlowlogLogSlowerThan.ToString(CultureInfo.InvariantCulture), (c, v) => SetLong(v, long.MinValue, long.MaxValue, n => c.SlowlogLogSlowerThan = n)),
+        new("client-output-buffer-limit", c => c.OutputBufferLimits.ToString(), (c, v) =>
+            c.OutputBufferLimits.With(v, out var error) is { } limits ? Apply(() => c.OutputBufferLimits = limits) : error),
         new("tracking-table-max-keys", c => c.TrackingTableMaxKeys.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.TrackingTableMaxKeys = n)),
         new("latency-monitor-threshold", c => c.LatencyMonitorThreshold.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.LatencyMonitorThreshold = n)),
         new("slowlog-max-len", c => c.SlowlogMaxLen.ToString(CultureInfo.InvariantCulture), (c, v) => SetInt(v, 0, int.MaxValue, n => c.SlowlogMaxLen = n)),
