@@ -30,6 +30,10 @@ public sealed class OutputBufferLimitTests
         Assert.Equal(Refused("Error in hard, soft or soft_seconds setting in buffer limit configuration."), c.Call("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 2mb 60 pubsub x 1 1"));
         Assert.Equal("normal 0 0 0 slave 268435456 67108864 60 pubsub 67108864 16777216 30", Setting(c));
 
+        // Soft seconds as large as a long: output past the soft limit neither overflows the timer nor closes the client.
+        Assert.Equal("OK", c.Call("CONFIG", "SET", "client-output-buffer-limit", "normal 0 1 9223372036854775807"));
+        Assert.Equal("PONG", c.Call("PING"));
+        Assert.Equal("PONG", c.Call("PING"));
         Assert.Equal("OK", c.Call("CONFIG", "SET", "client-output-buffer-limit", "normal 1mb 2mb 60 replica 3mb 4mb 70 pubsub 5mb 6mb 80"));
         Assert.Equal("normal 1048576 2097152 60 slave 3145728 4194304 70 pubsub 5242880 6291456 80", Setting(c));
     }

@@ -276,19 +276,19 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
                 _overSoftLimitSinceMs = -1;
                 return false;
             }
-            var clientClass = _session.Subscriptions?.Any == true ? OutputBufferLimits.ClientClass.PubSub : OutputBufferLimits.ClientClass.Normal;
-            var limit = _services.Config.OutputBufferLimits.For(clientClass);
+            var limit = OutputLimit();
             bool overHard = limit.Hard > 0 && _queuedBytes >= limit.Hard;
             bool overSoft = false;
             if (limit.Soft > 0 && _queuedBytes >= limit.Soft)
             {
                 long now = _services.State.Clock.NowMs;
+                long softMs = SoftMs(limit);
                 if (_overSoftLimitSinceMs < 0)
                 {
                     _overSoftLimitSinceMs = now;
-                    ScheduleOnce(OutputLimitCheck, TimeSpan.FromMilliseconds(limit.SoftSeconds * 1000 + 100));
+                    ScheduleSoftLimitCheck(softMs);
                 }
-                else overSoft = now - _overSoftLimitSinceMs > limit.SoftSeconds * 1000;
+                else overSoft = now - _overSoftLimitSinceMs > softMs;
             }
             else _overSoftLimitSinceMs = -1;
             if (!overHard && !overSoft) return false;
@@ -296,6 +296,16 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
             Kill();
             return true;
         }
+
+        /// <summary>This connection's class's limits: pub/sub while it subscribes to anything, else normal.</summary>
+        private OutputBufferLimits.Limit OutputLimit() => _services.Config.OutputBufferLimits.For(
+            _session.Subscriptions?.Any == true ? OutputBufferLimits.ClientClass.PubSub : OutputBufferLimits.ClientClass.Normal);
+
+        private static long SoftMs(OutputBufferLimits.Limit limit) => Math.Min(limit.SoftSeconds, long.MaxValue / 1000) * 1000;
+
+        /// <summary>The timer that closes a client past the soft limit when no traffic comes; past a day it looks again then.</summary>
+        private void ScheduleSoftLimitCheck(long softMs) =>
+            ScheduleOnce(OutputLimitCheck, TimeSpan.FromMilliseconds(Math.Min(softMs, 86_400_000L) + 100));
 
         private void SetReply(long seq, byte[] buffer, int start, int end)
         {
@@ -714,7 +724,8 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
         {
             if (ReferenceEquals(timerKey, OutputLimitCheck))
             {
-                if (!_discardReplies) ClosedForOutputLimit();
+                if (!_discardReplies && !ClosedForOutputLimit() && _overSoftLimitSinceMs >= 0)
+                    ScheduleSoftLimitCheck(Math.Max(0, _overSoftLimitSinceMs + SoftMs(OutputLimit()) - _services.State.Clock.NowMs));
                 return;
             }
             if (timerKey is PauseCheck)
