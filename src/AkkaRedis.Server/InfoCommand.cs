@@ -124,7 +124,7 @@ public static class InfoCommand
                     .Line("latest_fork_usec", c.Server.LatestForkMicros)
                     .Line("total_forks", c.Server.TotalForks)
                     .Line("migrate_cached_sockets", c.Server.Migrations.Count)
-                    .Line("tracking_total_keys", c.Keyspace.Shards.Sum(x => (long)x.TrackingKeys))
+                    .Line("tracking_total_keys", c.Keyspace.TrackingKeys)
                     .Line("tracking_total_items", c.Keyspace.Shards.Sum(x => x.TrackingItems))
                     .Line("tracking_total_prefixes", c.Server.TrackingPrefixes.Length)
                     .Line("total_error_replies", c.Server.Errors.Total);

@@ -336,15 +336,8 @@ public sealed class CommandContext(Data.Keyspace keyspace, ServerState server)
         // shard ({tag}) keep the whole limit, as Redis's one table does. The other shards' counts may be a moment old.
         int shards = Keyspace.Shards.Length;
         int share = limit / shards + (store.Index < limit % shards ? 1 : 0);
-        while (store.TrackingKeys > share && TrackedKeys() > limit && store.AnyTrackedKey() is { } evicted)
+        while (store.TrackingKeys > share && Keyspace.TrackingKeys > limit && store.AnyTrackedKey() is { } evicted)
             foreach (var reader in store.Untrack(evicted)!) _invalidations.Add((reader, evicted, false, null));
-    }
-
-    private long TrackedKeys()
-    {
-        long total = 0;
-        foreach (var shard in Keyspace.Shards) total += shard.TrackingKeys;
-        return total;
     }
 
     /// <summary>A script run by this command called a read-only command (its declared keys are then tracked, as Redis's are).</summary>

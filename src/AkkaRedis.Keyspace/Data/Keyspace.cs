@@ -35,6 +35,17 @@ public sealed class Keyspace
     /// <summary>Keys in every shard and database (read while the shards are held, or as an estimate).</summary>
     public long KeyCount => Shards.Sum(shard => shard.KeyCount);
 
+    /// <summary>Keys CLIENT TRACKING remembers in every shard (the other shards' counts may be a moment old).</summary>
+    public long TrackingKeys
+    {
+        get
+        {
+            long total = 0;
+            foreach (var shard in Shards) total += shard.TrackingKeys; // no LINQ: read per key a shard forgets
+            return total;
+        }
+    }
+
     /// <summary>How many clients wait on list keys anywhere: writes look for waiters only when this is not zero.</summary>
     public int BlockedWaiters;
 

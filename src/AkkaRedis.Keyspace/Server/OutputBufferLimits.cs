@@ -12,8 +12,6 @@ public sealed class OutputBufferLimits
 {
     public readonly record struct Limit(long Hard, long Soft, long SoftSeconds);
 
-    public enum ClientClass { Normal = 0, Replica = 1, PubSub = 2 }
-
     /// <summary>Redis's defaults: "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60".</summary>
     public static readonly OutputBufferLimits Default = new([
         new Limit(0, 0, 0),
@@ -27,7 +25,8 @@ public sealed class OutputBufferLimits
 
     private OutputBufferLimits(Limit[] limits) => _limits = limits;
 
-    public Limit For(ClientClass clientClass) => _limits[(int)clientClass];
+    /// <summary>The limits of a normal, replica or pub/sub client (a master's output is never limited).</summary>
+    public Limit For(ClientType type) => _limits[(int)type];
 
     /// <summary>
     /// The value with the classes <paramref name="text"/> names changed (setConfigClientOutputBufferLimitOption): groups
@@ -45,14 +44,7 @@ public sealed class OutputBufferLimits
         var limits = (Limit[])_limits.Clone();
         for (int i = 0; i < words.Length; i += 4)
         {
-            int clientClass = words[i].ToLowerInvariant() switch
-            {
-                "normal" => 0,
-                "slave" or "replica" => 1,
-                "pubsub" => 2,
-                _ => -1, // master included: its output is never limited
-            };
-            if (clientClass < 0)
+            if (ClientTypes.ByName(words[i]) is not { } type || type == ClientType.Master)
             {
                 error = "Invalid client class specified in buffer limit configuration.";
                 return null;
@@ -63,7 +55,7 @@ public sealed class OutputBufferLimits
                 error = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
                 return null;
             }
-            limits[clientClass] = new Limit(hard, soft, seconds);
+            limits[(int)type] = new Limit(hard, soft, seconds);
         }
         return new OutputBufferLimits(limits);
     }

@@ -299,7 +299,7 @@ public sealed class ConnectionStage(ServerServices services, SessionCommandTable
 
         /// <summary>This connection's class's limits: pub/sub while it subscribes to anything, else normal.</summary>
         private OutputBufferLimits.Limit OutputLimit() => _services.Config.OutputBufferLimits.For(
-            _session.Subscriptions?.Any == true ? OutputBufferLimits.ClientClass.PubSub : OutputBufferLimits.ClientClass.Normal);
+            _session.Subscriptions?.Any == true ? ClientType.PubSub : ClientType.Normal);
 
         private static long SoftMs(OutputBufferLimits.Limit limit) => Math.Min(limit.SoftSeconds, long.MaxValue / 1000) * 1000;
 

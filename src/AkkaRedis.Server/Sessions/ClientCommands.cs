@@ -1,5 +1,6 @@
 using System.Text;
 using AkkaRedis.Keyspace.Commands;
+using AkkaRedis.Keyspace.Server;
 using AkkaRedis.Protocol;
 
 namespace AkkaRedis.Server.Sessions;
@@ -141,13 +142,12 @@ public static class ClientCommands
         IEnumerable<ClientSession> clients = c.Services.Clients.All;
         if (c.Argc == 4 && Args.Is(c[2], "TYPE"))
         {
-            var type = Encoding.UTF8.GetString(c[3]).ToLowerInvariant();
-            if (type is not ("normal" or "master" or "replica" or "slave" or "pubsub"))
+            if (ClientTypes.ByName(Encoding.UTF8.GetString(c[3])) is not { } type)
             {
                 c.Error($"ERR Unknown client type '{Encoding.UTF8.GetString(c[3])}'");
                 return;
             }
-            if (type != "normal") clients = [];
+            if (type != ClientType.Normal) clients = [];
         }
         else if (c.Argc >= 4 && Args.Is(c[2], "ID"))
         {
@@ -199,7 +199,8 @@ public static class ClientCommands
             return;
         }
         long? id = null;
-        string? addr = null, laddr = null, user = null, type = null;
+        string? addr = null, laddr = null, user = null;
+        ClientType? type = null;
         bool skipMe = true;
         for (int i = 2; i < c.Argc; i += 2)
         {
@@ -223,8 +224,8 @@ public static class ClientCommands
             else if (Args.Is(c[i], "USER")) user = value;
             else if (Args.Is(c[i], "TYPE"))
             {
-                type = value.ToLowerInvariant();
-                if (type is not ("normal" or "master" or "replica" or "slave" or "pubsub"))
+                type = ClientTypes.ByName(value);
+                if (type == null)
                 {
                     c.Error($"ERR Unknown client type '{value}'");
                     return;
@@ -258,7 +259,7 @@ public static class ClientCommands
             if (addr != null && client.Address != addr) continue;
             if (laddr != null && client.LocalAddress != laddr) continue;
             if (user != null && client.User.Name != user) continue;
-            if (type != null && type != "normal") continue;
+            if (type != null && type != ClientType.Normal) continue;
             if (skipMe && client == c.Session) continue;
             c.CloseConnection(client);
             killed++;
