@@ -245,6 +245,12 @@ public sealed class RedisCliDifferentialTests
         CONFIG GET list-max-listpack-size
         CONFIG SET list-compress-depth -1
         CONFIG SET save "1 x"
+        CONFIG SET client-output-buffer-limit "wrong number"
+        CONFIG SET client-output-buffer-limit "master 10mb 10mb 60"
+        CONFIG SET client-output-buffer-limit "normal 1mb 2mb x"
+        CONFIG SET client-output-buffer-limit "normal 1mb 2mb 60 replica 3mb 4mb 70 pubsub 5mb 6mb 80"
+        CONFIG GET client-output-buffer-limit
+        CONFIG SET client-output-buffer-limit "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60"
         """;
 
     private static string RunCli(int port)
